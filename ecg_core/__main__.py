@@ -1,0 +1,188 @@
+"""Command-line interface: ``python -m ecg_core <command> ...``.
+
+Commands:
+    build-dataset   render MIT-BIH (and cudb) beats into class folders with a manifest
+    train           train a model (baseline or ecgnet) on a built dataset
+    predict         classify beat images (files or folders) with a trained model
+    examples        draw a few test-split beats per class into data/examples
+    download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
+
+Errors caused by input (missing files, unreadable model) end the run with a one-line message
+on stderr and exit status 2; per-image errors in ``predict`` go into the ``error`` column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ECGCoreError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .dataset import BuildConfig, build_dataset
+
+    config = BuildConfig(seed=args.seed, max_per_class=None if args.max_per_class <= 0
+                         else args.max_per_class, styled=not args.plain,
+                         records=args.records.split(",") if args.records else None)
+    info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, config=config,
+                         workers=args.workers, overwrite=args.overwrite)
+    print(f"{info['n_images']} images from {len(info['records'])} records in {args.out}")
+    for code, c in info["counts"].items():
+        print(f"  {code}: train {c['train']:6d}  val {c['val']:5d}  test {c['test']:5d}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .model import ARCHITECTURES
+    from .training import TrainConfig, train_models
+
+    archs = [a.strip() for a in args.arch.split(",") if a.strip()]
+    unknown = [a for a in archs if a not in ARCHITECTURES]
+    if unknown or not archs:
+        print(f"error: unknown architecture {unknown}; choose from {ARCHITECTURES}",
+              file=sys.stderr)
+        return 2
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                         patience=args.patience, learning_rate=args.lr,
+                         max_train=args.max_train)
+    results = train_models(args.data, args.out, archs, config)
+    for arch, result in results.items():
+        test = result["card"]["test"]
+        tr = result["card"]["training"]
+        print(f"{arch}: test accuracy {test['accuracy']:.4f}  macro Se "
+              f"{test['macro_sensitivity']:.4f}  macro +P {test['macro_precision']:.4f}  "
+              f"({tr['epochs_run']} epochs, {tr['batch_seconds']:.0f} s of batches) "
+              f"-> {result['model_path']}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import csv
+
+    from .model import Classifier, iter_image_paths
+
+    clf = Classifier.load(args.model)
+    codes = list(clf.class_codes)
+    paths = list(iter_image_paths(args.paths))
+    if not paths:
+        print("error: no image files (png/jpg/jpeg/bmp) found in the given paths",
+              file=sys.stderr)
+        return 2
+    fields = ["path", "predicted", *codes, "error"]
+    out = open(args.out, "w", newline="") if args.out else sys.stdout
+    try:
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        for path in paths:
+            row = {"path": str(path), "predicted": "", "error": ""}
+            try:
+                probs = clf.predict_bytes(Path(path).read_bytes())
+                row["predicted"] = codes[int(probs.argmax())]
+                row.update({c: f"{p:.6f}" for c, p in zip(codes, probs)})
+            except (ECGCoreError, OSError) as exc:
+                row["error"] = str(exc)
+            writer.writerow(row)
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"{len(paths)} rows written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from .dataset import write_examples
+
+    sources = {k: v for k, v in (("mitdb", args.mitdb), ("cudb", args.cudb)) if v}
+    paths = write_examples(args.data, sources, args.out, per_class=args.per_class)
+    print(f"{len(paths)} example images written to {args.out}")
+    return 0
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    from .records import download_database
+
+    for name in args.databases:
+        folder = download_database(name, Path(args.out) / name)
+        print(f"{name} downloaded to {folder}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m ecg_core``."""
+    p = argparse.ArgumentParser(prog="python -m ecg_core",
+                                description="CNN-based ECG beat classification (research and "
+                                            "teaching; not a medical device).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build-dataset", help="render beats from WFDB records into class folders")
+    b.add_argument("--mitdb", help="MIT-BIH Arrhythmia Database folder")
+    b.add_argument("--cudb", help="CU Ventricular Tachyarrhythmia Database folder (VFW windows)")
+    b.add_argument("--out", default="data/beats", help="output folder (default data/beats)")
+    b.add_argument("--seed", type=int, default=20180412)
+    b.add_argument("--max-per-class", type=int, default=15000,
+                   help="cap on beats per class (0: no cap); default 15000")
+    b.add_argument("--records", help="comma-separated record names to use (default: all)")
+    b.add_argument("--plain", action="store_true",
+                   help="draw every beat in the default style (no style variation)")
+    b.add_argument("--workers", type=int, default=None)
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace a dataset built with other settings")
+    b.set_defaults(func=_cmd_build)
+
+    t = sub.add_parser("train", help="train a model on a built dataset")
+    t.add_argument("--arch", default="baseline,ecgnet",
+                   help="architecture(s), comma-separated, trained in one run on the same "
+                        "split: baseline, ecgnet (default both)")
+    t.add_argument("--data", default="data/beats")
+    t.add_argument("--out", default="models",
+                   help="folder for NAME.keras, NAME.card.json, NAME.history.json")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--patience", type=int, default=5)
+    t.add_argument("--seed", type=int, default=20180412)
+    t.add_argument("--max-train", type=int, default=None,
+                   help="use at most this many training images (quick runs)")
+    t.set_defaults(func=_cmd_train)
+
+    pr = sub.add_parser("predict", help="classify beat images")
+    pr.add_argument("paths", nargs="+", help="image files or folders (walked for images)")
+    pr.add_argument("--model", default=str(DEFAULT_MODEL))
+    pr.add_argument("--out", help="write CSV here instead of printing it")
+    pr.set_defaults(func=_cmd_predict)
+
+    e = sub.add_parser("examples", help="draw a few test-split beats per class (data/examples)")
+    e.add_argument("--data", default="data/beats")
+    e.add_argument("--mitdb", default="../shared/mitdb")
+    e.add_argument("--cudb", default="../shared/cudb")
+    e.add_argument("--out", default="data/examples")
+    e.add_argument("--per-class", type=int, default=3)
+    e.set_defaults(func=_cmd_examples)
+
+    d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")
+    d.add_argument("databases", nargs="*", default=["mitdb", "cudb"])
+    d.add_argument("--out", default="data")
+    d.set_defaults(func=_cmd_download)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI. Returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ECGCoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

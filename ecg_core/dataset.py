@@ -1,0 +1,525 @@
+"""The beat-image dataset: building it from MIT-BIH (and cudb) and loading it for the model.
+
+Layout of a built dataset (the same as the widely shared ECG image dataset, one folder per
+class, so any such folder can be used for training or evaluation)::
+
+    data/beats/
+        NOR/mitdb_100_0001809.png ...
+        LBB/ ... (one folder per class code)
+        manifest.csv      one row per image: image, label, symbol, database, record, sample,
+                          fs, lead, rr_prev_s, rr_next_s, style_seed, split
+        dataset.json      what the build used: seed, sources, window, cap, counts, versions
+
+The ``split`` column holds the beat-level random split (stratified 70/15/15). Other split
+protocols (by record, patients kept apart) are computed from the ``record`` column by
+:func:`assign_split` without re-rendering any image.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .beats import Beat, beats_from_annotations, vf_windows
+from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
+from .classes import CLASS_CODES, folder_to_class
+from .errors import DatasetError, ECGCoreError
+from .records import TARGET_FS, list_records, read_annotations, read_record
+from .rendering import render_beat, random_style
+
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "image", "label", "symbol", "database", "record", "sample", "fs", "lead",
+    "rr_prev_s", "rr_next_s", "style_seed", "split")
+
+#: Split fractions of the beat-level protocol (train, validation, test).
+BEAT_SPLIT: tuple[float, float, float] = (0.70, 0.15, 0.15)
+
+
+@dataclass
+class BuildConfig:
+    """Settings of a dataset build, written to ``dataset.json``.
+
+    Attributes:
+        seed: master seed (beat selection, split, drawing styles).
+        max_per_class: cap on the beats kept per class (the majority class, NOR, has 75,000
+            in MIT-BIH); ``None`` keeps all.
+        vf_stride_s: stride in s of the windows taken inside cudb VF/flutter episodes.
+        styled: draw each image in a random style (:func:`random_style`) rather than the
+            default one, so that the model learns other tools' drawings.
+        records: restrict to these record names (``None``: all records of each database).
+    """
+
+    seed: int = 20180412
+    max_per_class: int | None = 15000
+    vf_stride_s: float = 1.5
+    styled: bool = True
+    records: list[str] | None = None
+    fs: float = TARGET_FS
+    split: tuple[float, float, float] = BEAT_SPLIT
+    extra: dict = field(default_factory=dict)
+
+
+def _stable_id(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def style_seed(seed: int, database: str, record: str, sample: int) -> int:
+    """Deterministic per-beat seed for its drawing style (independent of build order)."""
+    return int(np.random.SeedSequence([seed, _stable_id(database), _stable_id(record),
+                                       int(sample)]).generate_state(1)[0])
+
+
+def image_name(database: str, record: str, sample: int) -> str:
+    """File name of a beat image, e.g. ``mitdb_100_0001809.png``."""
+    return f"{database}_{record}_{int(sample):07d}.png"
+
+
+def _select(sources: dict[str, Path], config: BuildConfig, progress=None) -> list[dict]:
+    """All candidate beats of all records, as manifest rows without ``image``/``split``."""
+    rows: list[dict] = []
+    for database, folder in sources.items():
+        names = list_records(folder)
+        if config.records is not None:
+            names = [n for n in names if n in set(config.records)]
+        for name in names:
+            ann, n_samples = read_annotations(folder / name, "atr", config.fs)
+            if database == "cudb":
+                beats: list[Beat] = vf_windows(name, ann, n_samples, config.fs, config.vf_stride_s)
+            else:
+                beats = beats_from_annotations(name, ann, n_samples, config.fs)
+            for b in beats:
+                rows.append({"label": b.label, "symbol": b.symbol, "database": database,
+                             "record": name, "sample": b.sample, "fs": config.fs,
+                             "rr_prev_s": b.rr_prev_s, "rr_next_s": b.rr_next_s})
+            if progress is not None:
+                progress(f"{database}/{name}")
+    return rows
+
+
+def _cap(rows: list[dict], max_per_class: int | None, rng: np.random.Generator) -> list[dict]:
+    if max_per_class is None:
+        return rows
+    by_class: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_class.setdefault(r["label"], []).append(i)
+    keep: list[int] = []
+    for label in sorted(by_class):
+        idx = by_class[label]
+        if len(idx) > max_per_class:
+            idx = sorted(rng.choice(idx, size=max_per_class, replace=False).tolist())
+        keep.extend(idx)
+    return [rows[i] for i in sorted(keep)]
+
+
+def beat_split(labels: list[str], fractions: tuple[float, float, float],
+               seed: int) -> list[str]:
+    """Beat-level random split, stratified by class (scikit-learn ``train_test_split``).
+
+    Beats of one patient fall on both sides, which flatters every model: see the README.
+    Classes with fewer than 3 beats (possible in builds from a few records) go to train.
+
+    Args:
+        labels: class code of each beat.
+        fractions: (train, validation, test) fractions summing to 1.
+        seed: random seed.
+
+    Returns:
+        ``"train"``, ``"val"`` or ``"test"`` for each beat.
+    """
+    from sklearn.model_selection import train_test_split
+
+    n = len(labels)
+    y = np.asarray(labels)
+    out = np.full(n, "train", dtype=object)
+    # Classes with fewer than 3 beats cannot be spread over three splits: they stay in train.
+    values, counts = np.unique(y, return_counts=True)
+    small = set(values[counts < 3].tolist())
+    idx = np.array([i for i in range(n) if y[i] not in small], dtype=np.int64)
+    if len(idx) == 0:
+        return out.tolist()
+    train_f, val_f, test_f = fractions
+    rest_idx, test_idx = train_test_split(idx, test_size=test_f, stratify=y[idx],
+                                          random_state=seed)
+    train_idx, val_idx = train_test_split(rest_idx, test_size=val_f / (train_f + val_f),
+                                          stratify=y[rest_idx], random_state=seed + 1)
+    out[train_idx], out[val_idx], out[test_idx] = "train", "val", "test"
+    return out.tolist()
+
+
+def assign_split(rows: list[dict], protocol: str = "beat") -> list[str]:
+    """The split of each manifest row under a protocol.
+
+    Args:
+        rows: manifest rows (dicts with at least ``split`` and ``record``).
+        protocol: ``"beat"`` returns the stored beat-level split. Other protocols are added by
+            the evaluation module using the ``record`` column.
+
+    Returns:
+        One split name per row.
+
+    Raises:
+        DatasetError: for an unknown protocol.
+    """
+    if protocol == "beat":
+        return [r["split"] for r in rows]
+    raise DatasetError(f"Unknown split protocol '{protocol}'.")
+
+
+def _render_record(job: tuple) -> list[tuple[str, str]]:
+    """Worker: render the selected beats of one record. Returns (image path, lead) pairs."""
+    database, folder, name, beats, out_dir, styled, fs = job
+    record = read_record(Path(folder) / name, annotator=None, target_fs=fs)
+    import cv2
+
+    done: list[tuple[str, str]] = []
+    for rel, sample, seed in beats:
+        path = Path(out_dir) / rel
+        if not path.exists():
+            rng = np.random.default_rng(seed)
+            style = random_style(rng) if styled else None
+            img = render_beat(record.signal, sample, fs, style) if style else \
+                render_beat(record.signal, sample, fs)
+            if img.ndim == 3:
+                img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+            tmp = path.with_suffix(".tmp.png")
+            cv2.imwrite(str(tmp), img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+            os.replace(tmp, path)
+        done.append((rel, record.lead))
+    return done
+
+
+def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | Path | None = None,
+                  config: BuildConfig | None = None, workers: int | None = None,
+                  overwrite: bool = False, progress: bool = True) -> dict:
+    """Build the beat-image dataset: PNGs per class, ``manifest.csv`` and ``dataset.json``.
+
+    Deterministic for a given seed (beat selection, split and drawing style of each beat are
+    seeded) and idempotent: images already present from a build with the same settings are
+    kept; a second run writes the same manifest.
+
+    Args:
+        out_dir: output folder (``data/beats``).
+        mitdb: folder of the MIT-BIH Arrhythmia Database (WFDB files).
+        cudb: folder of the CU Ventricular Tachyarrhythmia Database, or ``None``.
+        config: build settings (:class:`BuildConfig`).
+        workers: rendering processes (default: number of CPU cores).
+        overwrite: allow replacing a dataset built with other settings.
+        progress: show a progress bar (tqdm) on stderr.
+
+    Returns:
+        The contents written to ``dataset.json`` (settings, counts per class and split).
+
+    Raises:
+        DatasetError: if no source is given, or ``out_dir`` holds a build with other settings
+            and ``overwrite`` is false.
+        RecordError: if a record cannot be read.
+    """
+    from tqdm.auto import tqdm
+
+    config = config or BuildConfig()
+    sources: dict[str, Path] = {}
+    if mitdb:
+        sources["mitdb"] = Path(mitdb)
+    if cudb:
+        sources["cudb"] = Path(cudb)
+    if not sources:
+        raise DatasetError("Give at least one database folder (--mitdb and/or --cudb).")
+    out = Path(out_dir)
+    settings = {k: v for k, v in asdict(config).items()}
+    settings["split"] = list(config.split)
+    settings["sources"] = {k: str(v) for k, v in sources.items()}
+    info_path = out / "dataset.json"
+    if info_path.exists():
+        old = json.loads(info_path.read_text())
+        if old.get("settings") != json.loads(json.dumps(settings)):
+            if not overwrite:
+                raise DatasetError(
+                    f"{out} holds a dataset built with other settings; use --overwrite to "
+                    "replace it.")
+            for code in CLASS_CODES:
+                for p in (out / code).glob("*.png"):
+                    p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    for code in CLASS_CODES:
+        (out / code).mkdir(exist_ok=True)
+
+    wanted = set(config.records) if config.records is not None else None
+    n_records = sum(len([n for n in list_records(f) if wanted is None or n in wanted])
+                    for f in sources.values())
+    bar = tqdm(total=n_records, desc="reading annotations", unit="record", disable=not progress)
+    rows = _select(sources, config, progress=lambda _: bar.update(1))
+    bar.close()
+    if not rows:
+        raise DatasetError("No labelled beats found in the given records.")
+    rng = np.random.default_rng(config.seed)
+    rows = _cap(rows, config.max_per_class, rng)
+    splits = beat_split([r["label"] for r in rows], config.split, config.seed)
+    jobs: dict[tuple[str, str], list] = {}
+    for r, split in zip(rows, splits):
+        r["split"] = split
+        r["image"] = f"{r['label']}/{image_name(r['database'], r['record'], r['sample'])}"
+        r["style_seed"] = style_seed(config.seed, r["database"], r["record"], r["sample"])
+        jobs.setdefault((r["database"], r["record"]), []).append(
+            (r["image"], r["sample"], r["style_seed"]))
+    leads: dict[str, str] = {}
+    job_list = [(db, str(sources[db]), name, beats, str(out), config.styled, config.fs)
+                for (db, name), beats in sorted(jobs.items())]
+    workers = workers or max(1, min(os.cpu_count() or 1, len(job_list)))
+    bar = tqdm(total=len(rows), desc="rendering beats", unit="beat", disable=not progress)
+    if workers == 1:
+        results = map(_render_record, job_list)
+        for done in results:
+            leads.update(dict(done))
+            bar.update(len(done))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done in pool.map(_render_record, job_list):
+                leads.update(dict(done))
+                bar.update(len(done))
+    bar.close()
+    for r in rows:
+        r["lead"] = leads[r["image"]]
+    write_manifest(out / "manifest.csv", rows)
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts.setdefault(r["label"], {"train": 0, "val": 0, "test": 0})[r["split"]] += 1
+    info = {
+        "settings": settings,
+        "counts": {c: counts.get(c, {"train": 0, "val": 0, "test": 0}) for c in CLASS_CODES},
+        "n_images": len(rows),
+        "records": sorted({f"{r['database']}/{r['record']}" for r in rows}),
+        "manifest_sha256": hashlib.sha256((out / "manifest.csv").read_bytes()).hexdigest(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+    info_path.write_text(json.dumps(info, indent=2))
+    return info
+
+
+def _versions() -> dict[str, str]:
+    import cv2
+    import wfdb
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "opencv": cv2.__version__, "wfdb": wfdb.__version__}
+
+
+def write_manifest(path: str | Path, rows: list[dict]) -> None:
+    """Write manifest rows to CSV with :data:`MANIFEST_COLUMNS` (floats to 4 decimals)."""
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(MANIFEST_COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            row = dict(r)
+            for k in ("rr_prev_s", "rr_next_s"):
+                v = float(row[k])
+                row[k] = "" if np.isnan(v) else f"{v:.4f}"
+            row["fs"] = f"{float(row['fs']):g}"
+            w.writerow(row)
+
+
+def read_manifest(data_dir: str | Path) -> list[dict]:
+    """Read ``manifest.csv`` of a built dataset.
+
+    Returns:
+        Rows as dicts (all values strings).
+
+    Raises:
+        DatasetError: if the manifest is missing.
+    """
+    path = Path(data_dir) / "manifest.csv"
+    if not path.is_file():
+        raise DatasetError(f"No manifest.csv in {data_dir}: build the dataset first "
+                           "(python -m ecg_core build-dataset).")
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def scan_folder(data_dir: str | Path) -> list[dict]:
+    """Rows for a plain folder of class folders (no manifest), e.g. the shared image dataset.
+
+    Class folder names are mapped with :func:`ecg_core.classes.folder_to_class`; unknown
+    folders are skipped. All rows get split ``"all"``.
+
+    Raises:
+        DatasetError: if no image in a known class folder is found.
+    """
+    root = Path(data_dir)
+    rows = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        code = folder_to_class(sub.name)
+        if code is None:
+            continue
+        for img in sorted(sub.rglob("*")):
+            if img.suffix.lower() in IMAGE_EXTENSIONS:
+                rows.append({"image": str(img.relative_to(root)), "label": code, "split": "all",
+                             "record": ""})
+    if not rows:
+        raise DatasetError(f"No images in known class folders under {data_dir}.")
+    return rows
+
+
+def _canonical_file(path: str) -> np.ndarray:
+    try:
+        return canonical_form(decode_image(Path(path).read_bytes()))
+    except (ECGCoreError, OSError):
+        return np.zeros(CANONICAL_SIZE, dtype=np.uint8)
+
+
+def load_images(paths: list[str], workers: int | None = None, progress: bool = False,
+                size: tuple[int, int] = CANONICAL_SIZE) -> np.ndarray:
+    """Decode image files and bring them to canonical form, in parallel.
+
+    Args:
+        paths: image file paths.
+        workers: processes (default: CPU count).
+        progress: show a tqdm progress bar.
+        size: canonical (height, width).
+
+    Returns:
+        uint8 array, shape (len(paths), height, width). Unreadable files give all-zero images.
+    """
+    from tqdm.auto import tqdm
+
+    if size != CANONICAL_SIZE:
+        raise DatasetError(f"Only the canonical size {CANONICAL_SIZE} is supported here.")
+    workers = workers or os.cpu_count() or 1
+    out = np.zeros((len(paths), *size), dtype=np.uint8)
+    bar = tqdm(total=len(paths), desc="loading images", unit="img", disable=not progress)
+    if workers == 1 or len(paths) < 256:
+        for i, p in enumerate(paths):
+            out[i] = _canonical_file(p)
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, arr in enumerate(pool.map(_canonical_file, paths, chunksize=256)):
+                out[i] = arr
+                bar.update(1)
+    bar.close()
+    return out
+
+
+def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progress: bool = False,
+               cache: bool = True) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Load one split of a dataset as canonical images and integer labels.
+
+    A folder without ``manifest.csv`` is read as plain class folders (split ``"all"``).
+    Canonical arrays are cached next to the manifest (``canonical_64x64.npz``), keyed by the
+    manifest's hash, so that training and evaluation decode each PNG once.
+
+    Args:
+        data_dir: dataset folder.
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
+        protocol: split protocol (see :func:`assign_split`).
+        progress: show a progress bar while decoding.
+        cache: read/write the canonical-array cache.
+
+    Returns:
+        ``(x, y, rows)``: x uint8 (n, 64, 64); y int64 (n,) indices into ``CLASS_CODES``;
+        the manifest rows of the split.
+
+    Raises:
+        DatasetError: if the folder holds no usable data or the split is empty.
+    """
+    root = Path(data_dir)
+    if (root / "manifest.csv").is_file():
+        rows = read_manifest(root)
+        splits = assign_split(rows, protocol)
+    else:
+        rows = scan_folder(root)
+        splits = ["all"] * len(rows)
+        cache = False
+    all_paths = [str(root / r["image"]) for r in rows]
+    x_all = None
+    cache_path = root / f"canonical_{CANONICAL_SIZE[0]}x{CANONICAL_SIZE[1]}.npz"
+    if cache:
+        key = hashlib.sha256((root / "manifest.csv").read_bytes()).hexdigest()
+        if cache_path.is_file():
+            with np.load(cache_path) as z:
+                if str(z["key"]) == key and len(z["x"]) == len(rows):
+                    x_all = z["x"]
+    if x_all is None and split != "all" and not cache:
+        sel = [i for i, s in enumerate(splits) if s == split]
+        x = load_images([all_paths[i] for i in sel], progress=progress)
+        return x, _labels([rows[i] for i in sel]), [rows[i] for i in sel]
+    if x_all is None:
+        x_all = load_images(all_paths, progress=progress)
+        if cache:
+            np.savez(cache_path, x=x_all, key=key)
+    sel = [i for i, s in enumerate(splits) if split == "all" or s == split]
+    if not sel:
+        raise DatasetError(f"Split '{split}' is empty in {data_dir}.")
+    return x_all[sel], _labels([rows[i] for i in sel]), [rows[i] for i in sel]
+
+
+def _labels(rows: list[dict]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(CLASS_CODES)}
+    try:
+        return np.array([index[r["label"]] for r in rows], dtype=np.int64)
+    except KeyError as exc:
+        raise DatasetError(f"Unknown class label {exc} in manifest.") from exc
+
+
+def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir: str | Path,
+                   per_class: int = 3, seed: int = 7) -> list[Path]:
+    """Draw a few test-split beats per class in the default style, for the app and the docs.
+
+    Beats are picked at random (seeded) from the *test* split of the beat protocol, from as
+    many different records as possible, and drawn with :data:`DEFAULT_STYLE`.
+
+    Args:
+        data_dir: built dataset (its manifest chooses the beats).
+        sources: {database name: folder}, e.g. {"mitdb": "../shared/mitdb", "cudb": ...}.
+        out_dir: output folder (``data/examples``); one sub-folder per class code.
+        per_class: images per class.
+        seed: selection seed.
+
+    Returns:
+        Paths of the written PNGs.
+
+    Raises:
+        DatasetError: if the manifest is missing.
+    """
+    import cv2
+
+    rows = [r for r in read_manifest(data_dir) if r["split"] == "test"]
+    rng = np.random.default_rng(seed)
+    written: list[Path] = []
+    cache: dict[tuple[str, str], np.ndarray] = {}
+    for code in CLASS_CODES:
+        cand = [r for r in rows if r["label"] == code and r["database"] in sources]
+        rng.shuffle(cand)
+        picked, seen = [], set()
+        for r in cand:  # one beat per record first, then fill up
+            if r["record"] not in seen:
+                picked.append(r)
+                seen.add(r["record"])
+            if len(picked) == per_class:
+                break
+        for r in cand:
+            if len(picked) >= per_class:
+                break
+            if r not in picked:
+                picked.append(r)
+        folder = Path(out_dir) / code
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in picked:
+            key = (r["database"], r["record"])
+            if key not in cache:
+                cache[key] = read_record(Path(sources[r["database"]]) / r["record"],
+                                         annotator=None).signal
+            img = render_beat(cache[key], int(r["sample"]), float(r["fs"]))
+            path = folder / image_name(r["database"], r["record"], int(r["sample"]))
+            cv2.imwrite(str(path), img)
+            written.append(path)
+    return written

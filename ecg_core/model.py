@@ -1,0 +1,214 @@
+"""CNN architectures (Keras 3 Functional API), model cards, and prediction.
+
+Two architectures:
+
+* ``baseline``: the textbook model of the reference tutorials, kept as the reference to beat:
+  64x64 input, Conv2D 32 3x3 ReLU, MaxPool 2, Conv2D 32 3x3 ReLU, MaxPool 2, Flatten,
+  Dense 128 ReLU, Dense softmax.
+* ``ecgnet``: this project's CNN for 2 CPU cores: four 3x3 conv blocks with batch
+  normalisation (Ioffe & Szegedy 2015); the first convolves with stride 2 (64 -> 32 px) and
+  the others are followed by 2x2 max pooling (32 -> 16 -> 8 -> 4), then dropout
+  (Srivastava et al. 2014) and a small dense head.
+
+Both take the canonical image as uint8 (64, 64, 1) and rescale inside the model, so that data
+pipelines can feed uint8 (no float32 copies). Each ``NAME.keras`` file has a JSON model card
+next to it, ``NAME.card.json``: classes, input shape, canonical-form settings, training data,
+protocol and test-set figures.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
+from .classes import CLASS_CODES
+from .errors import ModelLoadError
+
+ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet")
+
+
+def build_model(arch: str, n_classes: int = len(CLASS_CODES),
+                input_size: tuple[int, int] = CANONICAL_SIZE):
+    """Build an uncompiled Keras model.
+
+    Args:
+        arch: ``"baseline"`` or ``"ecgnet"``.
+        n_classes: number of output classes.
+        input_size: (height, width) of the canonical input image.
+
+    Returns:
+        ``keras.Model`` taking uint8 (batch, H, W, 1) and returning float32 softmax
+        probabilities (batch, n_classes).
+
+    Raises:
+        ValueError: for an unknown architecture.
+    """
+    import keras
+    from keras import layers
+
+    inp = keras.Input(shape=(*input_size, 1), dtype="uint8", name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inp)
+    if arch == "baseline":
+        x = layers.Conv2D(32, 3, activation="relu", name="conv1")(x)
+        x = layers.MaxPooling2D(2, name="pool1")(x)
+        x = layers.Conv2D(32, 3, activation="relu", name="conv2")(x)
+        x = layers.MaxPooling2D(2, name="pool2")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(128, activation="relu", name="dense")(x)
+    elif arch == "ecgnet":
+        # Block 1 downsamples at once (stride 2): 64x64 -> 32x32, the cheapest place to do it.
+        x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="conv1")(x)
+        x = layers.BatchNormalization(name="bn1")(x)
+        x = layers.ReLU(name="relu1")(x)
+        for i, filters in enumerate((32, 48, 64), start=2):  # 32 -> 16 -> 8 -> 4
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+            x = layers.BatchNormalization(name=f"bn{i}")(x)
+            x = layers.ReLU(name=f"relu{i}")(x)
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dropout(0.3, name="dropout1")(x)
+        x = layers.Dense(96, activation="relu", name="dense")(x)
+        x = layers.Dropout(0.3, name="dropout2")(x)
+    else:
+        raise ValueError(f"Unknown architecture '{arch}'; choose one of {ARCHITECTURES}.")
+    out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inp, out, name=arch)
+
+
+def card_path(model_path: str | Path) -> Path:
+    """Path of the model card next to a model file (``NAME.keras`` -> ``NAME.card.json``)."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".card.json")
+
+
+def read_card(model_path: str | Path) -> dict:
+    """Read the JSON model card of a model file.
+
+    Raises:
+        ModelLoadError: if the card is missing or not valid JSON with a class list.
+    """
+    path = card_path(model_path)
+    if not path.is_file():
+        raise ModelLoadError(f"Model card {path} is missing; it must sit next to the model.")
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Model card {path} is not valid JSON: {exc}") from exc
+    if not isinstance(card, dict) or not card.get("classes"):
+        raise ModelLoadError(f"Model card {path} has no class list.")
+    return card
+
+
+class Classifier:
+    """A trained model with its card, ready to classify beat images.
+
+    Inference is stateless: one instance can be shared by many threads (Streamlit sessions).
+    Single images go through a traced ``tf.function`` rather than ``model.predict``, which
+    costs about 50 ms of overhead per call on 2 CPU cores.
+
+    Attributes:
+        model: the ``keras.Model``.
+        card: the model card (dict).
+        class_codes: class codes in output order (from the card).
+        input_size: canonical (height, width).
+    """
+
+    def __init__(self, model, card: dict):
+        import tensorflow as tf
+
+        self.model = model
+        self.card = card
+        self.class_codes: tuple[str, ...] = tuple(c["code"] for c in card["classes"])
+        shape = tuple(model.input_shape[1:3])
+        self.input_size: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        if int(model.output_shape[-1]) != len(self.class_codes):
+            raise ModelLoadError(
+                f"The model has {model.output_shape[-1]} outputs but its card lists "
+                f"{len(self.class_codes)} classes.")
+        spec = tf.TensorSpec((None, *self.input_size, 1), tf.uint8)
+        self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec],
+                               reduce_retracing=True)
+        self._lock = threading.Lock()  # guards the one-off tracing only
+        with self._lock:
+            self._fn(np.zeros((1, *self.input_size, 1), dtype=np.uint8))
+
+    @classmethod
+    def load(cls, model_path: str | Path) -> "Classifier":
+        """Load a ``.keras`` model and its card.
+
+        Args:
+            model_path: path of the ``.keras`` file.
+
+        Returns:
+            A ready :class:`Classifier`.
+
+        Raises:
+            ModelLoadError: if the file or its card is missing, truncated, or inconsistent.
+        """
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelLoadError(
+                f"Model file {path} not found. Train one with `python -m ecg_core train` or "
+                "restore the committed models/ folder (git checkout -- models).")
+        card = read_card(path)
+        try:
+            import keras
+
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a damaged archive
+            raise ModelLoadError(f"Model file {path} could not be loaded (damaged or not a "
+                                 f"Keras 3 model): {exc}") from exc
+        return cls(model, card)
+
+    def predict_canonical(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities for canonical images.
+
+        Args:
+            images: uint8 array, shape (n, H, W) or (H, W), canonical form.
+
+        Returns:
+            float32 array, shape (n, n_classes) (or (n_classes,) for one image); rows sum to 1.
+        """
+        x = np.asarray(images, dtype=np.uint8)
+        single = x.ndim == 2
+        if single:
+            x = x[None]
+        probs = self._fn(x[..., None]).numpy().astype(np.float32)
+        return probs[0] if single else probs
+
+    def canonical(self, image: np.ndarray) -> np.ndarray:
+        """The canonical form of an image array at this model's input size (uint8 (H, W))."""
+        return canonical_form(image, self.input_size)
+
+    def predict_bytes(self, data: bytes) -> np.ndarray:
+        """Class probabilities for one image file's bytes: decode, canonical form, model.
+
+        Args:
+            data: image file bytes (PNG, JPEG, BMP, ...).
+
+        Returns:
+            float32 array, shape (n_classes,), in the order of :attr:`class_codes`.
+
+        Raises:
+            ImageDecodeError: if the bytes are not a usable beat image.
+        """
+        return self.predict_canonical(self.canonical(decode_image(data)))
+
+
+def iter_image_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Expand files and folders into image files (folders walked for png/jpg/jpeg/bmp).
+
+    Files given explicitly are yielded whatever their extension (a bad one then gets an error
+    row); folder contents are filtered by :data:`IMAGE_EXTENSIONS` and sorted.
+    """
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*")
+                              if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+        else:
+            yield p

@@ -1,0 +1,279 @@
+"""Reading ECG records (WFDB format) and bringing them to the model's sampling rate.
+
+Records are read with the ``wfdb`` package (Xie C, McCullum L, Johnson A, Pollard T, Gow B,
+Moody B. Waveform Database Software Package (WFDB) for Python, PhysioNet). Signals are
+resampled with :func:`wfdb.processing.resample_sig` (Fourier-domain resampling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RecordError
+
+#: Sampling rate (Hz) every signal is brought to before beats are cut and drawn. It is the
+#: rate of the MIT-BIH Arrhythmia Database.
+TARGET_FS: float = 360.0
+
+#: Sampling rates (Hz) accepted from users' records.
+MIN_FS: float = 100.0
+MAX_FS: float = 1000.0
+
+#: Preferred lead. MIT-BIH records 102 and 104 have no MLII (both channels are precordial:
+#: V5 and V2); the first channel (V5) is used instead and the lead name is recorded.
+PREFERRED_LEAD: str = "MLII"
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Reference annotations of a record, at the record's (resampled) sampling rate.
+
+    Attributes:
+        sample: int64 array, shape (n,): annotation positions in samples.
+        symbol: list of n MIT-BIH annotation symbols (``"N"``, ``"V"``, ``"["``, ...).
+        aux_note: list of n auxiliary notes (rhythm labels such as ``"(VFL"``).
+    """
+
+    sample: np.ndarray
+    symbol: list[str]
+    aux_note: list[str]
+
+
+@dataclass(frozen=True)
+class ECGRecord:
+    """One lead of an ECG record.
+
+    Attributes:
+        name: record name (e.g. ``"100"``, ``"cu01"``).
+        signal: float32 array, shape (n_samples,), in mV, at ``fs`` Hz.
+        fs: sampling rate in Hz.
+        lead: name of the lead used (``"MLII"`` where present).
+        original_fs: sampling rate of the file, in Hz, before any resampling.
+        annotations: reference annotations, resampled to ``fs``, or ``None``.
+    """
+
+    name: str
+    signal: np.ndarray
+    fs: float
+    lead: str
+    original_fs: float
+    annotations: Annotations | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the record in seconds."""
+        return len(self.signal) / self.fs
+
+
+def choose_lead(sig_names: list[str], preferred: str = PREFERRED_LEAD) -> int:
+    """Pick the channel index of ``preferred`` in a record's signal names.
+
+    MIT-BIH record 114 stores its channels swapped (V5 first, MLII second); matching by name
+    rather than by position picks MLII there too. Where the preferred lead is absent (records
+    102 and 104 have V5 and V2), the first channel is used.
+
+    Args:
+        sig_names: the record's channel names, e.g. ``["MLII", "V5"]``.
+        preferred: lead name to look for (case-insensitive).
+
+    Returns:
+        Channel index (0-based).
+
+    Raises:
+        RecordError: if the record has no channels.
+    """
+    if not sig_names:
+        raise RecordError("The record has no signal channels.")
+    lowered = [str(n).strip().lower() for n in sig_names]
+    if preferred.lower() in lowered:
+        return lowered.index(preferred.lower())
+    return 0
+
+
+def resample_to(signal: np.ndarray, fs: float, target_fs: float = TARGET_FS
+                ) -> tuple[np.ndarray, float]:
+    """Resample a signal to ``target_fs`` (Fourier method of ``wfdb.processing.resample_sig``).
+
+    Args:
+        signal: float array, shape (n,), any unit.
+        fs: its sampling rate in Hz.
+        target_fs: wanted sampling rate in Hz (default 360 Hz).
+
+    Returns:
+        ``(float32 signal of length round(n * target_fs / fs), target_fs)``.
+
+    Raises:
+        RecordError: if ``fs`` is outside 100-1000 Hz or the signal is empty.
+    """
+    if not (MIN_FS <= fs <= MAX_FS):
+        raise RecordError(
+            f"Sampling rate {fs:g} Hz is outside the supported range "
+            f"{MIN_FS:g}-{MAX_FS:g} Hz.")
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 1 or signal.size == 0:
+        raise RecordError("The signal must be a non-empty one-dimensional array.")
+    if abs(fs - target_fs) < 1e-9:
+        return signal.astype(np.float32), float(target_fs)
+    from wfdb import processing  # imported here: pulls in scipy
+
+    new_sig, _ = processing.resample_sig(signal, fs, target_fs)
+    return new_sig.astype(np.float32), float(target_fs)
+
+
+def read_record(path: str | Path, *, lead: str = PREFERRED_LEAD, annotator: str | None = "atr",
+                target_fs: float = TARGET_FS) -> ECGRecord:
+    """Read one lead of a WFDB record (and its annotations), resampled to ``target_fs``.
+
+    Args:
+        path: record path without extension, e.g. ``"../shared/mitdb/100"``.
+        lead: preferred lead name (MLII by default); see :func:`choose_lead`.
+        annotator: annotation file extension (``"atr"``), or ``None`` to skip annotations.
+            A missing annotation file is not an error: ``annotations`` is then ``None``.
+        target_fs: sampling rate of the returned signal in Hz.
+
+    Returns:
+        An :class:`ECGRecord` with the signal in mV (physical units of the header).
+
+    Raises:
+        RecordError: if the header or signal file is missing or unreadable, the sampling
+            rate is outside 100-1000 Hz, or the signal holds no finite samples.
+    """
+    import wfdb
+
+    base = _record_base(path)
+    try:
+        rec = wfdb.rdrecord(base)
+    except FileNotFoundError as exc:
+        raise RecordError(f"Record files not found for '{base}': {exc}") from exc
+    except Exception as exc:  # wfdb raises many types for malformed files
+        raise RecordError(f"Could not read WFDB record '{base}': {exc}") from exc
+    if rec.p_signal is None or rec.p_signal.size == 0:
+        raise RecordError(f"Record '{base}' holds no signal samples.")
+    names = list(rec.sig_name or [])
+    channel = choose_lead(names, lead)
+    signal = rec.p_signal[:, channel]
+    if not np.isfinite(signal).any():
+        raise RecordError(f"Record '{base}' lead {names[channel]} holds no finite samples.")
+    # Fill the odd invalid sample by linear interpolation rather than failing.
+    if not np.isfinite(signal).all():
+        idx = np.arange(len(signal))
+        ok = np.isfinite(signal)
+        signal = np.interp(idx, idx[ok], signal[ok])
+    fs = float(rec.fs)
+    annotations = None
+    if annotator:
+        annotations = _read_ann(base, annotator, fs, target_fs, rec.sig_len)
+    new_sig, _ = resample_to(signal, fs, target_fs)
+    return ECGRecord(name=Path(base).name, signal=new_sig, fs=float(target_fs),
+                     lead=str(names[channel]) if names else "unknown", original_fs=fs,
+                     annotations=annotations)
+
+
+def _record_base(path: str | Path) -> str:
+    path = Path(path)
+    return str(path.with_suffix("")) if path.suffix in {".hea", ".dat", ".atr"} else str(path)
+
+
+def _read_ann(base: str, annotator: str, fs: float, target_fs: float,
+              sig_len: int) -> Annotations | None:
+    """Annotations of a record at ``target_fs``, or None where the file is absent."""
+    import wfdb
+
+    try:
+        ann = wfdb.rdann(base, annotator)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:
+        raise RecordError(f"Could not read annotations '{base}.{annotator}': {exc}") from exc
+    sample = np.asarray(ann.sample, dtype=np.float64)
+    n_target = int(round(sig_len * target_fs / fs))
+    sample = np.clip(np.round(sample * target_fs / fs), 0, max(n_target - 1, 0)).astype(np.int64)
+    aux = [a or "" for a in (ann.aux_note or [""] * len(ann.symbol))]
+    return Annotations(sample=sample, symbol=list(ann.symbol), aux_note=aux)
+
+
+def read_annotations(path: str | Path, annotator: str = "atr",
+                     target_fs: float = TARGET_FS) -> tuple[Annotations, int]:
+    """Read a record's annotations and length without its signal (fast).
+
+    Args:
+        path: record path without extension.
+        annotator: annotation file extension.
+        target_fs: sampling rate (Hz) to express positions in.
+
+    Returns:
+        ``(annotations, n_samples)``: positions and signal length in samples at ``target_fs``
+        (the same positions :func:`read_record` gives).
+
+    Raises:
+        RecordError: if the header or annotation file is missing or unreadable.
+    """
+    import wfdb
+
+    base = _record_base(path)
+    try:
+        header = wfdb.rdheader(base)
+    except Exception as exc:
+        raise RecordError(f"Could not read WFDB header '{base}.hea': {exc}") from exc
+    fs = float(header.fs)
+    if not (MIN_FS <= fs <= MAX_FS):
+        raise RecordError(f"Sampling rate {fs:g} Hz is outside {MIN_FS:g}-{MAX_FS:g} Hz.")
+    ann = _read_ann(base, annotator, fs, target_fs, int(header.sig_len))
+    if ann is None:
+        raise RecordError(f"Annotation file '{base}.{annotator}' not found.")
+    return ann, int(round(header.sig_len * target_fs / fs))
+
+
+def list_records(folder: str | Path) -> list[str]:
+    """Names of the records in a WFDB database folder.
+
+    Reads the ``RECORDS`` file where there is one, else lists the ``.hea`` files.
+
+    Args:
+        folder: database folder.
+
+    Returns:
+        Sorted list of record names.
+
+    Raises:
+        RecordError: if the folder does not exist or holds no records.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RecordError(f"Database folder not found: {folder}")
+    listing = folder / "RECORDS"
+    if listing.is_file():
+        names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
+    else:
+        names = sorted(p.stem for p in folder.glob("*.hea"))
+    names = [n for n in names if (folder / f"{n}.hea").is_file()]
+    if not names:
+        raise RecordError(f"No WFDB records (.hea files) in {folder}")
+    return sorted(names)
+
+
+def download_database(name: str, out_dir: str | Path) -> Path:
+    """Download a PhysioNet database with ``wfdb.dl_database`` (needs internet).
+
+    Args:
+        name: PhysioNet database slug: ``"mitdb"`` or ``"cudb"``.
+        out_dir: folder to write into (``data/mitdb`` by convention; git-ignored).
+
+    Returns:
+        The folder holding the downloaded records.
+
+    Raises:
+        RecordError: if the download fails (no internet, unknown database).
+    """
+    import wfdb
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        wfdb.dl_database(name, dl_dir=str(out))
+    except Exception as exc:
+        raise RecordError(f"Download of PhysioNet database '{name}' failed: {exc}") from exc
+    return out

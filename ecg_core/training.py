@@ -1,0 +1,290 @@
+"""Training: one or more architectures on the same split of a built dataset, in one run.
+
+For each architecture the run writes, into the output folder:
+
+* ``NAME.keras``: the model at its best validation epoch (checkpointed during training);
+* ``NAME.history.json``: loss/accuracy per epoch (training and validation), learning rate
+  and the seconds each epoch's batches took;
+* ``NAME.card.json``: the model card (classes, input, canonical form, training data,
+  protocol, settings, validation and test figures, and the figures of the other
+  architectures trained in the same run).
+
+Early stopping and checkpointing monitor the validation loss; the test split is used once,
+after training, for the card. Class imbalance is handled by capping the majority class in the
+dataset build and weighting the loss by inverse class frequency here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .canonical import CANONICAL_SIZE
+from .classes import BEAT_CLASSES, CLASS_CODES
+from .dataset import load_split
+from .evaluation import classification_figures
+from .rendering import DEFAULT_STYLE
+
+PROTOCOL_DESCRIPTIONS: dict[str, str] = {
+    "beat": ("Beat-level random split, stratified by class, 70/15/15 (train/validation/test), "
+             "as in the papers that report 99%. Beats of the same patients fall on both sides, "
+             "which flatters every model: these figures do not say how the model does on a "
+             "new patient."),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Training settings, written to the model card.
+
+    Attributes:
+        arch: architecture name (``"baseline"`` or ``"ecgnet"``).
+        epochs: maximum epochs.
+        batch_size: images per batch.
+        learning_rate: Adam's initial learning rate.
+        patience: early-stopping patience in epochs (validation loss).
+        seed: seed for Keras, NumPy and TensorFlow (``keras.utils.set_random_seed``).
+        max_train: use at most this many training images (quick runs and tests).
+        max_class_weight: upper bound on a class's loss weight.
+        protocol: split protocol name.
+    """
+
+    arch: str = "ecgnet"
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 5
+    seed: int = 20180412
+    max_train: int | None = None
+    max_class_weight: float = 25.0
+    protocol: str = "beat"
+
+
+def class_weights(y: np.ndarray, n_classes: int, max_weight: float) -> dict[int, float]:
+    """Inverse-frequency loss weights, n / (k * n_c), capped at ``max_weight``.
+
+    Args:
+        y: int array (n,), class indices.
+        n_classes: k.
+        max_weight: cap.
+
+    Returns:
+        {class index: weight}; classes absent from ``y`` get weight 1.
+    """
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    n_present = max(1, int((counts > 0).sum()))
+    weights = {}
+    for i, c in enumerate(counts):
+        weights[i] = float(min(max_weight, len(y) / (n_present * c))) if c > 0 else 1.0
+    return weights
+
+
+def _timing_callback():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Seconds from an epoch's start to its last training batch (excludes validation
+        and the data-pipeline teardown that can stall ``fit`` after the last batch)."""
+
+        def __init__(self):
+            super().__init__()
+            self.batch_seconds: list[float] = []
+            self.lr: list[float] = []
+            self._t0 = 0.0
+            self._last = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = self._last = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._last = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.batch_seconds.append(self._last - self._t0)
+            self.lr.append(float(keras.ops.convert_to_numpy(
+                self.model.optimizer.learning_rate)))
+
+    return EpochTimer()
+
+
+def _subsample(x, y, n, seed):
+    if n is None or n >= len(y):
+        return x, y
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(y), size=n, replace=False))
+    return x[idx], y[idx]
+
+
+def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
+                 config: TrainConfig | None = None, progress: bool = True) -> dict[str, dict]:
+    """Train each architecture on the same split and write model, history and card.
+
+    Args:
+        data_dir: built dataset folder (with ``manifest.csv``).
+        out_dir: folder for ``NAME.keras``, ``NAME.history.json``, ``NAME.card.json``.
+        archs: architecture names, e.g. ``["baseline", "ecgnet"]``.
+        config: shared settings (``config.arch`` is ignored; each name in ``archs`` is used).
+        progress: Keras progress bar (verbose=1) and a loading progress bar.
+
+    Returns:
+        {arch: {"model_path", "card", "history"}}.
+
+    Raises:
+        DatasetError: if the dataset is missing or a split is empty.
+        ValueError: for an unknown architecture.
+    """
+    import keras
+
+    config = config or TrainConfig()
+    data_dir, out = Path(data_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    x_tr, y_tr, _ = load_split(data_dir, "train", config.protocol, progress=progress)
+    x_va, y_va, _ = load_split(data_dir, "val", config.protocol, progress=progress)
+    x_te, y_te, test_rows = load_split(data_dir, "test", config.protocol, progress=progress)
+    x_tr, y_tr = _subsample(x_tr, y_tr, config.max_train, config.seed)
+    dataset_info = _dataset_info(data_dir)
+    k = len(CLASS_CODES)
+    weights = class_weights(y_tr, k, config.max_class_weight)
+    results: dict[str, dict] = {}
+    for arch in archs:
+        keras.utils.set_random_seed(config.seed)
+        results[arch] = _train_one(arch, config, out, (x_tr, y_tr), (x_va, y_va), (x_te, y_te),
+                                   weights, dataset_info, progress)
+    # Cross-reference the figures of every architecture trained in this run.
+    summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
+    for arch, r in results.items():
+        r["card"]["same_run"] = {
+            "note": "Trained in the same run, on the same split and data, with the same seed.",
+            "test": summary}
+        (out / f"{arch}.card.json").write_text(json.dumps(r["card"], indent=2))
+    return results
+
+
+def train(data_dir: str | Path, out_dir: str | Path, config: TrainConfig | None = None) -> dict:
+    """Train one architecture (``config.arch``); see :func:`train_models`."""
+    config = config or TrainConfig()
+    return train_models(data_dir, out_dir, [config.arch], config)[config.arch]
+
+
+def _summary(fig: dict) -> dict:
+    return {"accuracy": fig["accuracy"], "macro_sensitivity": fig["macro_sensitivity"],
+            "macro_precision": fig["macro_precision"],
+            "sensitivity": {c: v["sensitivity"] for c, v in fig["per_class"].items()},
+            "precision": {c: v["precision"] for c, v in fig["per_class"].items()}}
+
+
+def _dataset_info(data_dir: Path) -> dict:
+    info_path = data_dir / "dataset.json"
+    if not info_path.is_file():
+        return {"folder": str(data_dir)}
+    info = json.loads(info_path.read_text())
+    return {"folder": str(data_dir), "settings": info.get("settings"),
+            "counts": info.get("counts"), "n_images": info.get("n_images"),
+            "records": info.get("records"), "manifest_sha256": info.get("manifest_sha256"),
+            "built_at": info.get("built_at")}
+
+
+def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress):
+    import keras
+    import tensorflow as tf
+
+    from .model import build_model
+
+    x_tr, y_tr = train_xy
+    x_va, y_va = val_xy
+    x_te, y_te = test_xy
+    k = len(CLASS_CODES)
+    model = build_model(arch, k, CANONICAL_SIZE)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    n = len(y_tr)
+    steps = max(1, math.ceil(n / config.batch_size))
+    ds = tf.data.Dataset.from_tensor_slices((x_tr[..., None], y_tr))
+    ds = (ds.shuffle(n, seed=config.seed, reshuffle_each_iteration=True).repeat()
+          .map(lambda x, y: (x, tf.one_hot(y, k)), num_parallel_calls=tf.data.AUTOTUNE)
+          .batch(config.batch_size).prefetch(tf.data.AUTOTUNE))
+    val = (x_va[..., None], keras.utils.to_categorical(y_va, k))
+    model_path = out / f"{arch}.keras"
+    timer = _timing_callback()
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(model_path, monitor="val_loss", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                      restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
+                                          patience=max(1, config.patience // 2), min_lr=1e-5),
+        timer,
+    ]
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    hist = model.fit(ds, steps_per_epoch=steps, epochs=config.epochs, validation_data=val,
+                     validation_batch_size=512, class_weight=weights, callbacks=callbacks,
+                     verbose=1 if progress else 0)
+    wall = time.perf_counter() - t0
+    if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
+        model.save(model_path)
+    best = keras.saving.load_model(model_path, compile=False)
+    val_prob = best.predict(x_va[..., None], batch_size=512, verbose=0)
+    test_prob = best.predict(x_te[..., None], batch_size=512, verbose=0)
+    history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
+    history["epoch_batch_seconds"] = timer.batch_seconds
+    history["learning_rate"] = timer.lr
+    (out / f"{arch}.history.json").write_text(json.dumps(history, indent=2))
+    val_losses = history.get("val_loss", [])
+    best_epoch = int(np.argmin(val_losses)) + 1 if val_losses else len(timer.batch_seconds)
+    batch_seconds = float(sum(timer.batch_seconds))
+    card = {
+        "name": arch,
+        "architecture": arch,
+        "file": model_path.name,
+        "created": started.isoformat(timespec="seconds"),
+        "intended_use": ("Research and teaching: how a CNN reads ECG beat images. "
+                         "Not a medical device; not for diagnosis or patient care."),
+        "classes": [{"code": c.code, "name": c.name, "symbols": list(c.symbols)}
+                    for c in BEAT_CLASSES],
+        "input": {"shape": [*CANONICAL_SIZE, 1], "dtype": "uint8",
+                  "canonical_form": {
+                      "function": "ecg_core.canonical.canonical_form",
+                      "size": list(CANONICAL_SIZE),
+                      "steps": ["grayscale", "polarity from median background",
+                                "crop to trace bounding box", "area resize",
+                                "contrast stretch (trace bright on black)"]}},
+        "rendering": {"function": "ecg_core.rendering.render_beat", "fs_hz": 360,
+                      "default_style": DEFAULT_STYLE.to_dict(),
+                      "styled_training_images": bool(
+                          (dataset_info.get("settings") or {}).get("styled", False))},
+        "parameters": {
+            "total": int(best.count_params()),
+            "trainable": int(sum(np.prod(w.shape) for w in best.trainable_weights)),
+            "non_trainable": int(sum(np.prod(w.shape) for w in best.non_trainable_weights))},
+        "training_data": dataset_info,
+        "protocol": {"name": config.protocol,
+                     "description": PROTOCOL_DESCRIPTIONS.get(config.protocol, "")},
+        "training": {**asdict(config), "arch": arch, "class_weight":
+                     {CLASS_CODES[i]: w for i, w in weights.items()},
+                     "n_train": int(n), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
+                     "epochs_run": len(timer.batch_seconds), "best_epoch": best_epoch,
+                     "batch_seconds": round(batch_seconds, 1),
+                     "wall_seconds": round(wall, 1),
+                     "images_per_second": round(n * len(timer.batch_seconds) /
+                                                max(batch_seconds, 1e-9), 1),
+                     "machine": f"{platform.machine()}, {_cpu_count()} CPU cores, no GPU",
+                     "versions": {"python": platform.python_version(),
+                                  "tensorflow": tf.__version__, "keras": keras.__version__}},
+        "validation": classification_figures(y_va, val_prob, CLASS_CODES),
+        "test": classification_figures(y_te, test_prob, CLASS_CODES),
+    }
+    (out / f"{arch}.card.json").write_text(json.dumps(card, indent=2))
+    return {"model_path": model_path, "card": card, "history": history}
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

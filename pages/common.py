@@ -1,0 +1,84 @@
+"""UI helpers shared by the pages: the cached classifier, the notice, charts, examples.
+
+Only Streamlit and Plotly code lives here; everything computed comes from ``ecg_core``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ecg_core.classes import BY_CODE
+from ecg_core.errors import ModelLoadError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = ROOT / "data" / "examples"
+DEFAULT_MODEL = ROOT / "models" / "ecgnet.keras"
+
+NOTICE = ("**Research and teaching only. Not a medical device:** do not use these outputs "
+          "to diagnose or treat anyone.")
+
+
+def model_path() -> Path:
+    """The model the app serves: ``$ECG_MODEL_PATH`` or ``models/ecgnet.keras``."""
+    return Path(os.environ.get("ECG_MODEL_PATH", str(DEFAULT_MODEL)))
+
+
+@st.cache_resource(show_spinner="Loading the model (once per server process)...")
+def _load_classifier(path: str, mtime: float):
+    from ecg_core.model import Classifier
+
+    return Classifier.load(path)
+
+
+def get_classifier():
+    """The cached classifier, or ``None`` after showing what to do on the page."""
+    path = model_path()
+    try:
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        return _load_classifier(str(path), mtime)
+    except ModelLoadError as exc:
+        st.error(f"The model could not be loaded. {exc}")
+        st.info("To fix: restore the committed model with `git checkout -- models`, or "
+                "train one with `python -m ecg_core build-dataset ...` then "
+                "`python -m ecg_core train --out models` (see the README).")
+        return None
+
+
+def notice() -> None:
+    """The not-a-medical-device notice, shown on every page."""
+    st.warning(NOTICE, icon="⚠️")
+
+
+def probability_chart(probs: np.ndarray, codes: tuple[str, ...], title: str = "") -> go.Figure:
+    """Horizontal Plotly bar chart of class probabilities, highest at the top."""
+    order = np.argsort(probs)
+    labels = [f"{codes[i]} · {BY_CODE[codes[i]].name}" if codes[i] in BY_CODE else codes[i]
+              for i in order]
+    best = int(np.argmax(probs))
+    colours = ["#d62728" if i == best else "#1f77b4" for i in order]
+    fig = go.Figure(go.Bar(x=[float(probs[i]) for i in order], y=labels, orientation="h",
+                           marker_color=colours,
+                           text=[f"{probs[i]:.1%}" for i in order], textposition="auto",
+                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    fig.update_layout(title=title or None, xaxis=dict(range=[0, 1], tickformat=".0%",
+                                                      title="probability"),
+                      height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10))
+    return fig
+
+
+def example_files() -> dict[str, Path]:
+    """Bundled example images, ``{"CODE/file.png": path}``, sorted by class then name."""
+    if not EXAMPLES_DIR.is_dir():
+        return {}
+    return {f"{p.parent.name}/{p.name}": p
+            for p in sorted(EXAMPLES_DIR.glob("*/*.png"))}
+
+
+def upscale(img: np.ndarray, factor: int = 3) -> np.ndarray:
+    """Nearest-neighbour enlargement, so that the model's 64x64 pixels stay visible."""
+    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)

@@ -1,0 +1,78 @@
+"""Home: what the tool does, the eight beat classes, how the model was trained and tested."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ecg_core.classes import BEAT_CLASSES
+from ecg_core.model import card_path
+from pages.common import EXAMPLES_DIR, model_path, notice
+
+st.title("ECG beat classification with a convolutional network")
+notice()
+st.markdown(
+    "This dashboard shows how a **convolutional neural network (CNN)** reads a heartbeat. "
+    "Each beat of an ECG is drawn as a small 2-D image, and a CNN trained on the "
+    "**MIT-BIH Arrhythmia Database** (48 half-hour records, 47 patients, every beat labelled "
+    "by cardiologists) sorts it into one of eight classes, as in Jun et al. (2018). "
+    "Open **Predict** to classify your own beat images.")
+
+st.header("The eight beat classes")
+cols = st.columns(4)
+for i, cls in enumerate(BEAT_CLASSES):
+    with cols[i % 4]:
+        st.markdown(f"**{cls.code}** · {cls.name}  \nMIT-BIH symbol `{' '.join(cls.symbols)}`")
+        sample = next(iter(sorted((EXAMPLES_DIR / cls.code).glob("*.png"))), None)
+        if sample is not None:
+            st.image(str(sample), width="stretch")
+        st.caption(cls.description)
+
+st.header("How the model was trained and tested")
+card_file = card_path(model_path())
+card = None
+if card_file.is_file():
+    try:
+        card = json.loads(card_file.read_text())
+    except ValueError:
+        card = None
+if card is None:
+    st.info("No model card found next to the model; see the README to train a model.")
+else:
+    test = card.get("test", {})
+    data = card.get("training_data", {})
+    counts = data.get("counts") or {}
+    st.markdown(
+        f"- **Data**: {data.get('n_images', '?'):,} beat images from "
+        f"{len(data.get('records') or [])} records (MIT-BIH, plus windows from the VF episodes "
+        "of the CU Ventricular Tachyarrhythmia Database for the VFW class), resampled to "
+        "360 Hz, lead MLII, 1 s windows centred on the R peak, drawn in varied styles so "
+        "that the model reads other tools' images too. Normal beats capped at 15,000.\n"
+        f"- **Model**: `{card.get('architecture')}`, {card.get('parameters', {}).get('total', 0):,} "
+        f"parameters, input {card['input']['shape']} (canonical form).\n"
+        f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")
+    if test:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Test accuracy (beat split)", f"{test['accuracy']:.2%}")
+        c2.metric("Macro sensitivity (Se)", f"{test['macro_sensitivity']:.2%}")
+        c3.metric("Macro positive predictivity (+P)", f"{test['macro_precision']:.2%}")
+        st.caption("Beat-split figures: the same patients are in training and test, which "
+                   "flatters every model. They do not tell how the model does on a new patient.")
+        if counts:
+            st.dataframe(
+                [{"class": c, **v, "test Se": test["per_class"][c]["sensitivity"],
+                  "test +P": test["per_class"][c]["precision"]} for c, v in counts.items()],
+                hide_index=True, width="stretch")
+
+st.header("Data and citations")
+st.markdown(
+    "- Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. IEEE Eng in Med and "
+    "Biol 20(3):45-50 (2001).\n"
+    "- Nolle FM et al. CREI-GARD, a new concept in computerized arrhythmia monitoring "
+    "systems. Computers in Cardiology 13:515-518 (1986).\n"
+    "- Goldberger AL et al. PhysioBank, PhysioToolkit, and PhysioNet. Circulation "
+    "101(23):e215-e220 (2000).\n"
+    "- Jun TJ et al. ECG arrhythmia classification using a 2-D convolutional neural network. "
+    "arXiv:1804.06812 (2018).\n\n"
+    "Data from PhysioNet under the Open Data Commons Attribution License v1.0.")

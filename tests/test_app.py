@@ -1,0 +1,77 @@
+"""Every page through Streamlit's AppTest: renders, charts, bad uploads, missing model."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import EXAMPLES, ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 120
+
+
+def _charts(at):
+    return at.get("plotly_chart")
+
+
+def _predict_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/predict.py")
+    at.run()
+    return at
+
+
+def test_home_page_renders_classes_and_notice():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert "Not a medical device" in at.warning[0].value
+    text = " ".join(m.value for m in at.markdown)
+    for code in ("NOR", "LBB", "RBB", "APC", "PVC", "PAB", "VFW", "VEB"):
+        assert f"**{code}**" in text
+    assert any("beat split" in m.label.lower() for m in at.metric)
+
+
+def test_predict_page_with_an_example_shows_class_and_chart():
+    at = _predict_page()
+    assert not at.exception
+    assert "Not a medical device" in at.warning[0].value
+    name = "PVC/" + sorted((EXAMPLES / "PVC").glob("*.png"))[0].name
+    at.multiselect[0].set_value([name])
+    at.run()
+    assert not at.exception and not at.error
+    assert len(_charts(at)) == 1
+    assert any("**PVC**" in s.value for s in at.subheader)
+
+
+def test_predict_page_upload_of_several_images_and_a_bad_one():
+    at = _predict_page()
+    good = [(p.name, p.read_bytes(), "image/png")
+            for p in sorted((EXAMPLES / "LBB").glob("*.png"))[:2]]
+    buf = io.BytesIO()
+    Image.fromarray(np.full((64, 64), 255, np.uint8)).save(buf, format="PNG")
+    bad = [("truncated.png", good[0][1][:300], "image/png"),
+           ("blank.png", buf.getvalue(), "image/png")]
+    at.file_uploader[0].set_value(good + bad)
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "truncated.png" in errors and "blank.png" in errors
+    assert len(_charts(at)) == 2
+    assert len(at.dataframe) == 1  # the table for several images
+    # the page keeps working: a good upload after the bad ones
+    at.file_uploader[0].set_value(good[:1])
+    at.run()
+    assert not at.exception and not at.error and len(_charts(at)) == 1
+
+
+def test_missing_model_shows_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "missing.keras"))
+    at = _predict_page()
+    assert not at.exception
+    assert "could not be loaded" in at.error[0].value
+    assert any("git checkout -- models" in i.value for i in at.info)

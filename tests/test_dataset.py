@@ -1,0 +1,96 @@
+"""Dataset build on real records: layout, manifest, split, determinism, idempotence."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from ecg_core.classes import CLASS_CODES
+from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, build_dataset, load_split,
+                              read_manifest, scan_folder)
+from ecg_core.errors import DatasetError
+from tests.conftest import CUDB, MITDB
+
+
+def _tree_hash(root):
+    h = hashlib.sha256()
+    for p in sorted(root.glob("*/*.png")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_layout_manifest_and_split(tiny_dataset):
+    rows = read_manifest(tiny_dataset)
+    assert list(rows[0]) == list(MANIFEST_COLUMNS)
+    assert {r["record"] for r in rows} == {"100", "207", "232", "cu01"}
+    for r in rows[:200]:
+        assert (tiny_dataset / r["image"]).is_file()
+        assert r["image"].startswith(r["label"] + "/")
+    info = json.loads((tiny_dataset / "dataset.json").read_text())
+    assert info["n_images"] == len(rows)
+    assert info["counts"]["VFW"]["train"] > 0 and info["counts"]["VEB"]["test"] > 0
+    # stratified 70/15/15 per class (within rounding)
+    for code in ("NOR", "VFW", "LBB"):
+        n = [r["split"] for r in rows if r["label"] == code]
+        assert abs(n.count("test") / len(n) - 0.15) < 0.02
+    # cudb windows are VFW drawn from a 250 Hz record resampled to 360 Hz
+    cu = [r for r in rows if r["database"] == "cudb"]
+    assert cu and all(r["label"] == "VFW" and r["fs"] == "360" for r in cu)
+
+
+def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
+    before = _tree_hash(tiny_dataset)
+    manifest = (tiny_dataset / "manifest.csv").read_bytes()
+    config = BuildConfig(records=["100", "207", "232", "cu01"])
+    build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB, config=config, progress=False)
+    assert _tree_hash(tiny_dataset) == before
+    assert (tiny_dataset / "manifest.csv").read_bytes() == manifest
+    # a fresh build elsewhere with the same seed gives identical images
+    other = tmp_path / "again"
+    build_dataset(other, mitdb=MITDB, cudb=None,
+                  config=BuildConfig(records=["100"]), progress=False)
+    mine = {r["image"] for r in read_manifest(other)}
+    assert all((tiny_dataset / m).read_bytes() == (other / m).read_bytes()
+               for m in list(mine)[:50] if (tiny_dataset / m).exists())
+    # other settings in the same folder are refused without --overwrite
+    with pytest.raises(DatasetError, match="other settings"):
+        build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB,
+                      config=BuildConfig(records=["100", "207", "232", "cu01"], seed=1),
+                      progress=False)
+
+
+def test_cap_limits_the_majority_class(tmp_path):
+    out = tmp_path / "capped"
+    info = build_dataset(out, mitdb=MITDB, cudb=None,
+                         config=BuildConfig(records=["100"], max_per_class=300), progress=False)
+    assert sum(info["counts"]["NOR"].values()) == 300
+
+
+def test_load_split_gives_canonical_arrays(tiny_dataset):
+    x, y, rows = load_split(tiny_dataset, "test")
+    assert x.dtype == np.uint8 and x.shape[1:] == (64, 64) and len(x) == len(y) == len(rows)
+    assert x.reshape(len(x), -1).max(axis=1).min() == 255  # every image holds a trace
+    assert set(y.tolist()) <= set(range(len(CLASS_CODES)))
+    assert (tiny_dataset / "canonical_64x64.npz").is_file()  # cache written
+    x2, y2, _ = load_split(tiny_dataset, "test")
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+
+
+def test_plain_class_folders_map_synonyms(tmp_path):
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    for folder, code in [("Premature Atrial Contraction", "PAB"),
+                         ("Left Bundle Branch Block", "LBB")]:
+        (tmp_path / folder).mkdir()
+        for p in sorted((EXAMPLES / code).glob("*.png")):
+            shutil.copy(p, tmp_path / folder / p.name)
+    rows = scan_folder(tmp_path)
+    assert {r["label"] for r in rows} == {"PAB", "LBB"}
+    x, y, _ = load_split(tmp_path, "all")
+    assert len(x) == len(rows) == 6
+    with pytest.raises(DatasetError):
+        scan_folder(tmp_path / "empty")

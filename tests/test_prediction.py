@@ -1,0 +1,54 @@
+"""The committed model on the bundled examples, and model-loading errors."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from ecg_core.canonical import canonical_from_bytes
+from ecg_core.classes import CLASS_CODES
+from ecg_core.errors import ImageDecodeError, ModelLoadError
+from ecg_core.model import Classifier, read_card
+from tests.conftest import EXAMPLES, MODEL
+
+
+def test_card_matches_the_model(classifier):
+    assert classifier.class_codes == CLASS_CODES
+    assert classifier.input_size == (64, 64)
+    card = read_card(MODEL)
+    assert card["protocol"]["name"] == "beat" and "flatters" in card["protocol"]["description"]
+    assert set(card["same_run"]["test"]) == {"baseline", "ecgnet"}
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.png")), ids=lambda p: p.name)
+def test_each_bundled_example_is_classified_as_its_class(classifier, path):
+    probs = classifier.predict_bytes(path.read_bytes())
+    assert probs.shape == (8,) and abs(float(probs.sum()) - 1) < 1e-4
+    assert CLASS_CODES[int(probs.argmax())] == path.parent.name
+
+
+def test_batch_and_single_predictions_agree(classifier):
+    paths = sorted(EXAMPLES.glob("*/*.png"))[:5]
+    x = np.stack([canonical_from_bytes(p.read_bytes()) for p in paths])
+    batch = classifier.predict_canonical(x)
+    single = np.stack([classifier.predict_canonical(i) for i in x])
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_bad_bytes_raise_the_documented_error(classifier):
+    with pytest.raises(ImageDecodeError):
+        classifier.predict_bytes(b"\x89PNG\r\n\x1a\n truncated")
+
+
+def test_missing_truncated_or_cardless_model(tmp_path):
+    with pytest.raises(ModelLoadError, match="not found"):
+        Classifier.load(tmp_path / "none.keras")
+    broken = tmp_path / "ecgnet.keras"
+    broken.write_bytes(MODEL.read_bytes()[:5000])
+    shutil.copy(MODEL.with_name("ecgnet.card.json"), tmp_path / "ecgnet.card.json")
+    with pytest.raises(ModelLoadError, match="could not be loaded"):
+        Classifier.load(broken)
+    cardless = tmp_path / "other.keras"
+    shutil.copy(MODEL, cardless)
+    with pytest.raises(ModelLoadError, match="card"):
+        Classifier.load(cardless)

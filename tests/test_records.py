@@ -1,0 +1,62 @@
+"""Reading real WFDB records, lead choice and resampling."""
+
+import numpy as np
+import pytest
+
+from ecg_core.errors import RecordError
+from ecg_core.records import TARGET_FS, choose_lead, read_annotations, read_record, resample_to
+from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
+
+
+@needs_mitdb
+def test_read_mitdb_record_mlii_at_360_hz():
+    rec = read_record(MITDB / "100")
+    assert rec.fs == 360.0 and rec.original_fs == 360.0
+    assert rec.lead == "MLII"
+    assert rec.signal.dtype == np.float32 and rec.signal.shape == (650_000,)
+    # physical units: an R peak of a normal beat is of the order of 1 mV
+    assert 0.5 < float(np.percentile(rec.signal, 99.9)) < 3.0
+    symbols = rec.annotations.symbol
+    assert symbols.count("N") == 2239 and symbols.count("A") == 33  # record 100's counts
+
+
+@needs_mitdb
+def test_record_114_picks_mlii_from_second_channel_and_102_falls_back():
+    assert read_record(MITDB / "114", annotator=None).lead == "MLII"
+    assert read_record(MITDB / "102", annotator=None).lead == "V5"
+
+
+@needs_cudb
+def test_cudb_is_resampled_from_250_to_360_hz():
+    rec = read_record(CUDB / "cu01")
+    assert rec.original_fs == 250.0 and rec.fs == TARGET_FS
+    assert len(rec.signal) == round(127_232 * 360 / 250)
+    ann, n = read_annotations(CUDB / "cu01")
+    assert n == len(rec.signal)
+    np.testing.assert_array_equal(ann.sample, rec.annotations.sample)
+    assert "[" in ann.symbol
+
+
+def test_resample_keeps_a_sine_frequency():
+    fs = 128.0
+    t = np.arange(0, 10, 1 / fs)
+    sig = np.sin(2 * np.pi * 1.5 * t)
+    out, new_fs = resample_to(sig, fs)
+    assert new_fs == 360.0 and len(out) == 3600
+    t2 = np.arange(len(out)) / 360.0
+    assert np.max(np.abs(out[100:-100] - np.sin(2 * np.pi * 1.5 * t2[100:-100]))) < 0.02
+
+
+@pytest.mark.parametrize("fs", [50.0, 2000.0])
+def test_resample_refuses_rates_outside_range(fs):
+    with pytest.raises(RecordError, match="outside"):
+        resample_to(np.zeros(1000), fs)
+
+
+def test_choose_lead_and_missing_record(tmp_path):
+    assert choose_lead(["V5", "MLII"]) == 1
+    assert choose_lead(["V1"]) == 0
+    with pytest.raises(RecordError):
+        choose_lead([])
+    with pytest.raises(RecordError, match="not found"):
+        read_record(tmp_path / "nothing")

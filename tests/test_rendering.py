@@ -1,0 +1,121 @@
+"""The renderer, the canonical form and the safe decoder."""
+
+import io
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ecg_core.canonical import (CANONICAL_SIZE, canonical_form, canonical_from_bytes,
+                                decode_image)
+from ecg_core.errors import ImageDecodeError
+from ecg_core.rendering import DEFAULT_STYLE, random_style, render_beat, render_signal
+
+
+def _beat(n=361):
+    """A synthetic beat: P wave, sharp QRS, T wave, in mV."""
+    t = np.linspace(-0.5, 0.5, n)
+    return (0.15 * np.exp(-((t + 0.2) / 0.03) ** 2) + 1.2 * np.exp(-(t / 0.01) ** 2)
+            - 0.3 * np.exp(-((t - 0.02) / 0.01) ** 2) + 0.3 * np.exp(-((t - 0.25) / 0.05) ** 2))
+
+
+def _png(arr):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _corr(a, b):
+    a, b = a.astype(float).ravel(), b.astype(float).ravel()
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def test_default_render_matches_the_shared_dataset_format():
+    img = render_signal(_beat())
+    assert img.shape == (128, 192) and img.dtype == np.uint8
+    assert img[0, 0] == 255 and img.min() < 120  # white background, grey line
+    # plot margins: nothing drawn in the outer rows/columns
+    assert (img[:10] == 255).all() and (img[:, :20] == 255).all()
+
+
+def test_render_beat_uses_the_style_window():
+    sig = np.tile(_beat(), 4).astype(np.float32)
+    img = render_beat(sig, 541, 360.0, replace(DEFAULT_STYLE, before_s=0.3, after_s=0.3))
+    assert img.shape == (128, 192)
+    with pytest.raises(ValueError):
+        render_signal(np.array([1.0]))
+
+
+def test_canonical_form_removes_style_differences():
+    ref = canonical_form(render_signal(_beat()))
+    assert ref.shape == CANONICAL_SIZE and ref.dtype == np.uint8 and ref.max() == 255
+    variants = {
+        "dark background": replace(DEFAULT_STYLE, line_level=230, background_level=10),
+        "colour line": replace(DEFAULT_STYLE, line_color=(31, 119, 180)),
+        "big, no margins": replace(DEFAULT_STYLE, width=600, height=400, margin_left=0,
+                                   margin_right=0, margin_top=0, margin_bottom=0, thickness=3),
+        "jpeg": replace(DEFAULT_STYLE, jpeg_quality=40),
+        "aliased": replace(DEFAULT_STYLE, antialias=False),
+    }
+    for name, style in variants.items():
+        other = canonical_form(render_signal(_beat(), style))
+        assert _corr(ref, other) > 0.6, name
+    # a different beat shape is further away than any style variant
+    flat = canonical_form(render_signal(np.sin(np.linspace(0, 12, 361))))
+    assert _corr(ref, flat) < 0.4
+
+
+def test_random_styles_are_seeded_and_render():
+    a = [random_style(np.random.default_rng(s)) for s in range(30)]
+    b = [random_style(np.random.default_rng(s)) for s in range(30)]
+    assert a == b and len(set(a)) > 20
+    for style in a:
+        img = render_signal(_beat(), style)
+        canonical_form(img)  # every style yields a usable image
+
+
+def test_decode_handles_modes_like_the_model_expects():
+    img = render_signal(_beat())
+    ref = canonical_from_bytes(_png(img))
+    rgb = np.stack([img] * 3, axis=2)
+    rgba = np.dstack([rgb, np.full(img.shape, 255, np.uint8)])
+    sixteen = img.astype(np.uint16) * 257
+    assert Image.open(io.BytesIO(_png(sixteen))).mode.startswith("I;16")
+    assert np.array_equal(canonical_from_bytes(_png(rgb)), ref)
+    assert np.array_equal(canonical_from_bytes(_png(rgba)), ref)
+    assert _corr(canonical_from_bytes(_png(sixteen)), ref) > 0.99
+    pal = Image.fromarray(rgb).convert("P")
+    buf = io.BytesIO()
+    pal.save(buf, format="PNG")
+    assert _corr(canonical_from_bytes(buf.getvalue()), ref) > 0.95
+    cmyk = io.BytesIO()
+    Image.fromarray(rgb).convert("CMYK").save(cmyk, format="JPEG", quality=95)
+    assert _corr(canonical_from_bytes(cmyk.getvalue()), ref) > 0.8
+
+
+@pytest.mark.parametrize("data,match", [
+    (b"", "empty"),
+    (b"hello, this is text", "not a readable image"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a readable image"),
+])
+def test_decode_refuses_non_images(data, match):
+    with pytest.raises(ImageDecodeError, match=match):
+        decode_image(data)
+
+
+def test_decode_refuses_truncated_bomb_animated_and_blank():
+    good = _png(render_signal(_beat()))
+    with pytest.raises(ImageDecodeError):
+        decode_image(good[: len(good) // 2])
+    bomb = io.BytesIO()
+    Image.new("1", (100_000, 100_000)).save(bomb, format="PNG")  # tiny file, huge canvas
+    with pytest.raises(ImageDecodeError, match="pixels"):
+        decode_image(bomb.getvalue())
+    frames = [Image.fromarray(render_signal(s)) for s in (_beat(), np.sin(np.linspace(0, 9, 361)))]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageDecodeError, match="Animated"):
+        decode_image(gif.getvalue())
+    with pytest.raises(ImageDecodeError, match="No ECG trace"):
+        canonical_from_bytes(_png(np.full((128, 192), 255, np.uint8)))

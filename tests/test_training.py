@@ -1,0 +1,48 @@
+"""A tiny training run on a real (small) dataset: files, card, history, reload."""
+
+import json
+
+import numpy as np
+
+from ecg_core.classes import CLASS_CODES
+from ecg_core.model import Classifier, build_model
+from ecg_core.training import TrainConfig, class_weights, train_models
+
+
+def test_architectures_have_the_documented_shapes():
+    base = build_model("baseline")
+    assert base.input_shape == (None, 64, 64, 1) and base.output_shape == (None, 8)
+    assert [l.name for l in base.layers][2:] == ["conv1", "pool1", "conv2", "pool2", "flatten",
+                                                 "dense", "probabilities"]
+    assert base.get_layer("conv1").output.shape[1:] == (62, 62, 32)
+    net = build_model("ecgnet")
+    assert net.get_layer("conv1").output.shape[1:] == (32, 32, 16)  # downsampled at once
+    assert any("bn" in l.name for l in net.layers)
+
+
+def test_class_weights_inverse_frequency_with_cap():
+    y = np.array([0] * 90 + [1] * 9 + [2] * 1)
+    w = class_weights(y, 4, max_weight=10.0)
+    assert w[0] < 1 < w[1] < w[2] == 10.0 and w[3] == 1.0
+    assert abs(w[1] - 100 / (3 * 9)) < 1e-9
+
+
+def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path):
+    config = TrainConfig(epochs=2, batch_size=32, max_train=256, patience=2)
+    results = train_models(tiny_dataset, tmp_path, ["baseline"], config, progress=False)
+    r = results["baseline"]
+    assert (tmp_path / "baseline.keras").is_file()
+    history = json.loads((tmp_path / "baseline.history.json").read_text())
+    assert len(history["loss"]) == 2 and len(history["epoch_batch_seconds"]) == 2
+    card = json.loads((tmp_path / "baseline.card.json").read_text())
+    assert [c["code"] for c in card["classes"]] == list(CLASS_CODES)
+    assert card["training"]["n_train"] == 256 and card["training"]["seed"] == config.seed
+    test = card["test"]
+    assert 0.0 <= test["accuracy"] <= 1.0
+    assert sum(map(sum, test["confusion"])) == test["n"] == card["training"]["n_test"]
+    assert card["same_run"]["test"]["baseline"]["accuracy"] == test["accuracy"]
+    assert card["training_data"]["records"] == ["cudb/cu01", "mitdb/100", "mitdb/207",
+                                                "mitdb/232"]
+    clf = Classifier.load(r["model_path"])
+    probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
+    assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
