@@ -4,6 +4,7 @@ Commands:
     build-dataset   render MIT-BIH (and cudb) beats into class folders with a manifest
     train           train a model (baseline or ecgnet) on a built dataset
     predict         classify beat images (files or folders) with a trained model
+    evaluate        accuracy, per-class Se and +P of models on a dataset split
     examples        draw a few test-split beats per class into data/examples
     download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ECGCoreError
 
@@ -94,6 +97,32 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .dataset import load_split
+    from .evaluation import classification_figures
+    from .model import Classifier
+
+    x, y, _ = load_split(args.data, args.split, progress=True)
+    report = {}
+    for path in args.model:
+        clf = Classifier.load(path)
+        probs = np.concatenate([clf.predict_canonical(x[i:i + 512])
+                                for i in range(0, len(x), 512)])
+        fig = classification_figures(y, probs, clf.class_codes)
+        report[Path(path).stem] = fig
+        per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
+                        for c, v in fig["per_class"].items())
+        print(f"{Path(path).stem}: n {fig['n']}  accuracy {fig['accuracy']:.4f}  macro Se "
+              f"{fig['macro_sensitivity']:.4f}  macro +P {fig['macro_precision']:.4f}\n"
+              f"  Se/+P: {per}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"data": str(args.data), "split": args.split,
+                                              "models": report}, indent=2))
+    return 0
+
+
 def _cmd_examples(args: argparse.Namespace) -> int:
     from .dataset import write_examples
 
@@ -155,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", default=str(DEFAULT_MODEL))
     pr.add_argument("--out", help="write CSV here instead of printing it")
     pr.set_defaults(func=_cmd_predict)
+
+    ev = sub.add_parser("evaluate", help="figures of one or more models on a dataset split")
+    ev.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)])
+    ev.add_argument("--data", default="data/beats")
+    ev.add_argument("--split", default="test", help="train, val, test, or all (plain folders)")
+    ev.add_argument("--out", help="write the figures as JSON here")
+    ev.set_defaults(func=_cmd_evaluate)
 
     e = sub.add_parser("examples", help="draw a few test-split beats per class (data/examples)")
     e.add_argument("--data", default="data/beats")
