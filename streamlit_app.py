@@ -7,5 +7,6 @@ st.set_page_config(page_title="ECG beat CNN", page_icon="🫀", layout="wide")
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/predict.py", title="Predict", icon="🔎"),
+    st.Page("pages/evaluation.py", title="Evaluation", icon="📊"),
 ]
 st.navigation(pages).run()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ECGCoreError
+from .protocols import PROTOCOLS
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
 
@@ -51,7 +52,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 2
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          patience=args.patience, learning_rate=args.lr,
-                         max_train=args.max_train)
+                         max_train=args.max_train, protocol=args.protocol)
     results = train_models(args.data, args.out, archs, config)
     for arch, result in results.items():
         test = result["card"]["test"]
@@ -98,29 +99,57 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import json
-
     from .dataset import load_split
-    from .evaluation import classification_figures
+    from .evaluation import comparison_table, detailed_figures, save_evaluation
     from .model import Classifier
 
-    x, y, _ = load_split(args.data, args.split, progress=True)
-    report = {}
+    docs = []
+    loaded: dict[str, tuple] = {}
     for path in args.model:
         clf = Classifier.load(path)
+        protocol = args.protocol or clf.card.get("protocol", {}).get("name", "beat")
+        if protocol not in loaded:
+            loaded[protocol] = load_split(args.data, args.split, protocol, progress=True)
+        x, y, rows = loaded[protocol]
         probs = np.concatenate([clf.predict_canonical(x[i:i + 512])
                                 for i in range(0, len(x), 512)])
-        fig = classification_figures(y, probs, clf.class_codes)
-        report[Path(path).stem] = fig
-        per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
-                        for c, v in fig["per_class"].items())
-        print(f"{Path(path).stem}: n {fig['n']}  accuracy {fig['accuracy']:.4f}  macro Se "
-              f"{fig['macro_sensitivity']:.4f}  macro +P {fig['macro_precision']:.4f}\n"
-              f"  Se/+P: {per}")
-    if args.out:
-        Path(args.out).write_text(json.dumps({"data": str(args.data), "split": args.split,
-                                              "models": report}, indent=2))
+        y_model = _labels_for(clf, y)
+        records = [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
+        figures, arrays = detailed_figures(y_model, probs, clf.class_codes, records)
+        out_model = Path(args.out) / Path(path).name if args.out else Path(path)
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        saved = save_evaluation(out_model, figures, arrays, protocol=protocol, split=args.split,
+                                data=args.data,
+                                extra={"model_protocol": clf.card.get("protocol", {}),
+                                       "classes": clf.card.get("classes", [])})
+        docs.append({"model": Path(path).stem, "protocol": protocol, "split": args.split,
+                     "figures": figures})
+        print(f"{Path(path).stem} ({protocol} split, {args.split}): n {figures['n']}  "
+              f"accuracy {figures['accuracy']:.4f}  macro Se {figures['macro_sensitivity']:.4f}"
+              f"  macro +P {figures['macro_precision']:.4f} -> {saved}", file=sys.stderr)
+    table = comparison_table(docs)
+    print(table)
+    if args.table:
+        Path(args.table).write_text(table + "\n")
     return 0
+
+
+def _labels_for(clf, y: np.ndarray) -> np.ndarray:
+    """Dataset labels (indices into the eight CLASS_CODES) as indices into a model's classes.
+
+    Raises:
+        ECGCoreError: if the data hold a class the model does not know.
+    """
+    from .classes import CLASS_CODES
+
+    if tuple(clf.class_codes) == CLASS_CODES:
+        return y
+    index = {c: i for i, c in enumerate(clf.class_codes)}
+    missing = sorted({CLASS_CODES[i] for i in np.unique(y)} - set(index))
+    if missing:
+        raise ECGCoreError(f"The data hold classes {missing} that the model does not know.")
+    return np.array([index[CLASS_CODES[i]] for i in y], dtype=np.int64)
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
@@ -175,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--patience", type=int, default=5)
     t.add_argument("--seed", type=int, default=20180412)
+    t.add_argument("--protocol", choices=PROTOCOLS, default="beat",
+                   help="split protocol: beat (random beats) or record (patients kept apart)")
     t.add_argument("--max-train", type=int, default=None,
                    help="use at most this many training images (quick runs)")
     t.set_defaults(func=_cmd_train)
@@ -185,11 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", help="write CSV here instead of printing it")
     pr.set_defaults(func=_cmd_predict)
 
-    ev = sub.add_parser("evaluate", help="figures of one or more models on a dataset split")
+    ev = sub.add_parser("evaluate", help="figures of one or more models on a dataset split, "
+                                         "saved as evaluation artifacts next to the models")
     ev.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)])
     ev.add_argument("--data", default="data/beats")
     ev.add_argument("--split", default="test", help="train, val, test, or all (plain folders)")
-    ev.add_argument("--out", help="write the figures as JSON here")
+    ev.add_argument("--protocol", choices=PROTOCOLS, default=None,
+                    help="split protocol (default: the one each model was trained under)")
+    ev.add_argument("--out", help="folder for the artifacts (default: next to each model)")
+    ev.add_argument("--table", help="also write the Markdown comparison table here")
     ev.set_defaults(func=_cmd_evaluate)
 
     e = sub.add_parser("examples", help="draw a few test-split beats per class (data/examples)")

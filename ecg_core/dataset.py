@@ -34,6 +34,7 @@ from .beats import Beat, beats_from_annotations, vf_windows
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import CLASS_CODES, folder_to_class
 from .errors import DatasetError, ECGCoreError
+from .protocols import PROTOCOLS
 from .records import TARGET_FS, list_records, read_annotations, read_record
 from .rendering import render_beat, random_style
 
@@ -156,13 +157,62 @@ def beat_split(labels: list[str], fractions: tuple[float, float, float],
     return out.tolist()
 
 
-def assign_split(rows: list[dict], protocol: str = "beat") -> list[str]:
+def record_split(labels: list[str], groups: list[str], fractions: tuple[float, float, float],
+                 seed: int) -> list[str]:
+    """Split by record (patients kept apart), stratified by class as far as records allow.
+
+    Every record (one patient in MIT-BIH, with two records from one subject there and one per
+    patient in cudb) lies wholly in one split. scikit-learn's ``StratifiedGroupKFold`` first
+    carves a test fold of about ``test`` of the beats from the records, then a validation fold
+    from the rest; it balances the class mix of the folds as far as whole records allow. A
+    class that lives in one or two records (VEB, PAB in MIT-BIH) cannot be on all sides: its
+    patient counts per split say so.
+
+    Args:
+        labels: class code of each beat.
+        groups: record key of each beat (e.g. ``"mitdb/207"``).
+        fractions: (train, validation, test) fractions; the folds approximate them.
+        seed: random seed.
+
+    Returns:
+        ``"train"``, ``"val"`` or ``"test"`` for each beat.
+
+    Raises:
+        DatasetError: if there are fewer than 3 records.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(labels)
+    g = np.asarray(groups)
+    if len(np.unique(g)) < 3:
+        raise DatasetError("A split by record needs at least 3 records.")
+    out = np.full(len(y), "train", dtype=object)
+    train_f, val_f, test_f = fractions
+
+    def carve(idx: np.ndarray, frac: float, fold_seed: int) -> np.ndarray:
+        n_splits = max(2, min(int(round(1 / frac)), len(np.unique(g[idx]))))
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=fold_seed)
+        _, held = next(iter(sgkf.split(idx, y[idx], g[idx])))
+        return idx[held]
+
+    all_idx = np.arange(len(y))
+    test_idx = carve(all_idx, test_f, seed)
+    rest = np.setdiff1d(all_idx, test_idx)
+    val_idx = carve(rest, val_f / (train_f + val_f), seed + 1)
+    out[test_idx], out[val_idx] = "test", "val"
+    return out.tolist()
+
+
+def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412) -> list[str]:
     """The split of each manifest row under a protocol.
 
     Args:
-        rows: manifest rows (dicts with at least ``split`` and ``record``).
-        protocol: ``"beat"`` returns the stored beat-level split. Other protocols are added by
-            the evaluation module using the ``record`` column.
+        rows: manifest rows (dicts with at least ``split``, ``label``, ``database`` and
+            ``record``).
+        protocol: ``"beat"``: the beat-level random split stored in the manifest (same
+            patients on both sides). ``"record"``: :func:`record_split` computed from the
+            manifest's record column (patients kept apart); no image is re-rendered.
+        seed: seed of the record split.
 
     Returns:
         One split name per row.
@@ -172,7 +222,11 @@ def assign_split(rows: list[dict], protocol: str = "beat") -> list[str]:
     """
     if protocol == "beat":
         return [r["split"] for r in rows]
-    raise DatasetError(f"Unknown split protocol '{protocol}'.")
+    if protocol == "record":
+        return record_split([r["label"] for r in rows],
+                            [f"{r.get('database', '')}/{r['record']}" for r in rows],
+                            (0.70, 0.15, 0.15), seed)
+    raise DatasetError(f"Unknown split protocol '{protocol}'; choose from {PROTOCOLS}.")
 
 
 def _render_record(job: tuple) -> list[tuple[str, str]]:

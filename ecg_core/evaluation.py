@@ -1,12 +1,24 @@
-"""Classification figures: accuracy, per-class sensitivity (Se) and positive predictivity (+P).
+"""Classification figures and evaluation artifacts.
 
 Terms as in ANSI/AAMI EC57: sensitivity Se = TP / (TP + FN) (recall), positive predictivity
-+P = TP / (TP + FP) (precision). The metrics are computed by scikit-learn.
++P = TP / (TP + FP) (precision), specificity Sp = TN / (TN + FP). ROC curves are one class
+against the rest. Every metric is computed by scikit-learn.
+
+An *evaluation artifact* is what ``python -m ecg_core evaluate`` writes next to a model and
+what the app reads, so that the page does not recompute it at every load:
+``NAME.eval.PROTOCOL.SPLIT.json`` (figures) and ``.npz`` (arrays: true labels, probabilities,
+ROC curve points).
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
 import numpy as np
+
+from .errors import DatasetError
 
 
 def classification_figures(y_true: np.ndarray, y_prob: np.ndarray,
@@ -55,3 +67,227 @@ def classification_figures(y_true: np.ndarray, y_prob: np.ndarray,
         "macro_precision": float(prec[present].mean()) if present.any() else 0.0,
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
+                     class_codes: tuple[str, ...] | list[str],
+                     records: list[str] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """All figures of the Evaluation page, and the arrays behind its curves.
+
+    Extends :func:`classification_figures` with, per class: specificity, one-vs-rest ROC AUC
+    (``sklearn.metrics.roc_auc_score``; ``None`` where a class has no positive or no negative
+    example), and the number of records (patients) it comes from; macro and support-weighted
+    averages of Se, +P, Sp, F1 and AUC (over classes present in ``y_true``).
+
+    Args:
+        y_true: int array, shape (n,), true class indices into ``class_codes``.
+        y_prob: float array, shape (n, k), predicted class probabilities.
+        class_codes: the k class codes.
+        records: optional record key of each beat (e.g. ``"mitdb/207"``), for patient counts.
+
+    Returns:
+        ``(figures, arrays)``: figures is JSON-ready (the keys of
+        :func:`classification_figures` plus ``per_class[code]["specificity"|"auc"|"records"]``,
+        ``macro``, ``weighted``, ``n_records``); arrays holds ``y_true`` (int64, (n,)),
+        ``y_prob`` (float32, (n, k)) and, per class with an AUC, ``roc_fpr_CODE``,
+        ``roc_tpr_CODE``, ``roc_thresholds_CODE`` (float64, the curve's points from
+        ``sklearn.metrics.roc_curve``).
+
+    Raises:
+        ValueError: if shapes disagree.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    figures = classification_figures(y_true, y_prob, class_codes)
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_prob = np.asarray(y_prob, dtype=np.float64)
+    if records is not None and len(records) != len(y_true):
+        raise ValueError(f"records has {len(records)} entries for {len(y_true)} beats")
+    cm = np.asarray(figures["confusion"], dtype=np.int64)
+    n = int(cm.sum())
+    arrays: dict[str, np.ndarray] = {"y_true": y_true, "y_prob": y_prob.astype(np.float32)}
+    for i, code in enumerate(class_codes):
+        tp = cm[i, i]
+        fp = cm[:, i].sum() - tp
+        fn = cm[i, :].sum() - tp
+        tn = n - tp - fp - fn
+        pc = figures["per_class"][code]
+        pc["specificity"] = float(tn / (tn + fp)) if tn + fp else 0.0
+        positives = y_true == i
+        if positives.any() and not positives.all():
+            pc["auc"] = float(roc_auc_score(positives, y_prob[:, i]))
+            fpr, tpr, thr = roc_curve(positives, y_prob[:, i])
+            arrays[f"roc_fpr_{code}"], arrays[f"roc_tpr_{code}"] = fpr, tpr
+            arrays[f"roc_thresholds_{code}"] = thr
+        else:
+            pc["auc"] = None
+        if records is not None:
+            pc["records"] = len({r for r, t in zip(records, y_true) if t == i})
+    present = [c for c in class_codes if figures["per_class"][c]["support"] > 0]
+    support = np.array([figures["per_class"][c]["support"] for c in present], dtype=np.float64)
+    for avg in ("macro", "weighted"):
+        out = {}
+        for metric in ("sensitivity", "precision", "specificity", "f1", "auc"):
+            vals = [figures["per_class"][c][metric] for c in present]
+            ok = [j for j, v in enumerate(vals) if v is not None]
+            if not ok:
+                out[metric] = None
+                continue
+            v = np.array([vals[j] for j in ok])
+            w = support[ok] if avg == "weighted" else np.ones(len(ok))
+            out[metric] = float((v * w).sum() / w.sum())
+        figures[avg] = out
+    if records is not None:
+        figures["n_records"] = len(set(records))
+    return figures, arrays
+
+
+def artifact_stem(model_path: str | Path, protocol: str, split: str) -> Path:
+    """Path stem of a model's evaluation artifact: ``models/ecgnet.eval.beat.test``."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}.eval.{protocol}.{split}")
+
+
+def save_evaluation(model_path: str | Path, figures: dict, arrays: dict[str, np.ndarray], *,
+                    protocol: str, split: str, data: str, extra: dict | None = None) -> Path:
+    """Write an evaluation artifact next to a model (JSON figures + compressed NPZ arrays).
+
+    Args:
+        model_path: the evaluated ``.keras`` file.
+        figures, arrays: from :func:`detailed_figures`.
+        protocol: split protocol name (``"beat"``, ``"record"``, ...).
+        split: evaluated split (``"test"``, ``"val"``, ``"all"``).
+        data: the dataset folder, as given.
+        extra: more JSON-ready fields (e.g. the model card's class list).
+
+    Returns:
+        Path of the JSON file.
+    """
+    stem = artifact_stem(model_path, protocol, split)
+    doc = {"model": Path(model_path).stem, "model_file": Path(model_path).name,
+           "protocol": protocol, "split": split, "data": str(data),
+           "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           **(extra or {}), "figures": figures}
+    json_path = stem.with_name(stem.name + ".json")
+    json_path.write_text(json.dumps(doc, indent=1))
+    np.savez_compressed(stem.with_name(stem.name + ".npz"), **arrays)
+    return json_path
+
+
+def load_evaluation(json_path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read an evaluation artifact written by :func:`save_evaluation`.
+
+    Returns:
+        ``(document, arrays)``; arrays is empty when the NPZ file is missing.
+
+    Raises:
+        DatasetError: if the JSON file is missing or not an evaluation artifact.
+    """
+    json_path = Path(json_path)
+    try:
+        doc = json.loads(json_path.read_text())
+        doc["figures"]["per_class"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{json_path.name} is not a readable evaluation artifact "
+                           f"({exc}).") from exc
+    npz = json_path.with_suffix(".npz")
+    arrays: dict[str, np.ndarray] = {}
+    if npz.is_file():
+        with np.load(npz, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    return doc, arrays
+
+
+def find_evaluations(models_dir: str | Path) -> list[Path]:
+    """Evaluation artifacts (JSON) in a models folder, sorted by name."""
+    return sorted(Path(models_dir).glob("*.eval.*.json"))
+
+
+def comparison_table(docs: list[dict]) -> str:
+    """A Markdown table comparing evaluation artifacts (one row per model and protocol).
+
+    Args:
+        docs: documents from :func:`load_evaluation` (or written by :func:`save_evaluation`).
+
+    Returns:
+        Markdown text: model, protocol, split, beats, records, accuracy, macro Se, macro +P,
+        macro AUC, and Se/+P per class.
+    """
+    if not docs:
+        return ""
+    codes = list(docs[0]["figures"]["per_class"])
+    head = ["model", "protocol", "split", "beats", "records", "accuracy", "macro Se",
+            "macro +P", "macro AUC"] + [f"{c} Se/+P" for c in codes]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}"
+
+    for d in docs:
+        f = d["figures"]
+        macro = f.get("macro", {})
+        cells = [d["model"], d["protocol"], d["split"], str(f["n"]),
+                 str(f.get("n_records", "")), f"{100 * f['accuracy']:.2f}",
+                 pct(f["macro_sensitivity"]), pct(f["macro_precision"]), pct(macro.get("auc"))]
+        for c in codes:
+            pc = f["per_class"].get(c, {})
+            cells.append("n/a" if not pc.get("support") else
+                         f"{pct(pc['sensitivity'])}/{pct(pc['precision'])}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def evaluate_images(classifier, items: list[tuple[str, str, bytes]], *, batch_size: int = 256,
+                    progress=None) -> tuple[dict, dict[str, np.ndarray], list[tuple[str, str]]]:
+    """Evaluate a classifier on labelled image files held in memory (an uploaded set).
+
+    Args:
+        classifier: an :class:`ecg_core.model.Classifier` (``canonical``,
+            ``predict_canonical``, ``class_codes``).
+        items: ``(name, class code, image bytes)`` triples, e.g. from
+            :meth:`ecg_core.labelled_set.LabelledSet.labelled_items`.
+        batch_size: images per model call.
+        progress: optional callable ``progress(done, total)``.
+
+    Returns:
+        ``(figures, arrays, errors)`` as in :func:`detailed_figures`, plus ``(name, message)``
+        for each image that could not be read (left out of the figures).
+
+    Raises:
+        DatasetError: if no image could be read, or a label is not one of the model's classes.
+    """
+    from .canonical import decode_image
+    from .errors import ImageDecodeError
+
+    index = {c: i for i, c in enumerate(classifier.class_codes)}
+    unknown = sorted({code for _, code, _ in items} - set(index))
+    if unknown:
+        raise DatasetError(f"Labels {unknown} are not classes of this model "
+                           f"({', '.join(classifier.class_codes)}).")
+    errors: list[tuple[str, str]] = []
+    probs: list[np.ndarray] = []
+    labels: list[int] = []
+    batch: list[np.ndarray] = []
+    total = len(items)
+
+    def flush():
+        if batch:
+            probs.append(classifier.predict_canonical(np.stack(batch)))
+            batch.clear()
+
+    for done, (name, code, data) in enumerate(items, start=1):
+        try:
+            batch.append(classifier.canonical(decode_image(data)))
+            labels.append(index[code])
+        except ImageDecodeError as exc:
+            errors.append((name, str(exc)))
+        if len(batch) >= batch_size:
+            flush()
+        if progress is not None and (done % 64 == 0 or done == total):
+            progress(done, total)
+    flush()
+    if not labels:
+        raise DatasetError("None of the images could be read.")
+    figures, arrays = detailed_figures(np.array(labels), np.concatenate(probs),
+                                       classifier.class_codes)
+    return figures, arrays, errors

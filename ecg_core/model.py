@@ -104,6 +104,32 @@ def read_card(model_path: str | Path) -> dict:
     return card
 
 
+def history_path(model_path: str | Path) -> Path:
+    """Path of the training history next to a model (``NAME.keras`` -> ``NAME.history.json``)."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".history.json")
+
+
+def read_history(model_path: str | Path) -> dict[str, list[float]] | None:
+    """The Keras training history saved next to a model, or ``None`` if there is none.
+
+    Returns:
+        ``{"accuracy": [...], "val_accuracy": [...], "loss": [...], "val_loss": [...], ...}``,
+        one float per epoch; ``None`` when the file is missing or not valid JSON.
+    """
+    path = history_path(model_path)
+    try:
+        history = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return history if isinstance(history, dict) else None
+
+
+def list_models(models_dir: str | Path) -> list[Path]:
+    """``.keras`` files with a model card in a folder, sorted by name."""
+    return sorted(p for p in Path(models_dir).glob("*.keras") if card_path(p).is_file())
+
+
 class Classifier:
     """A trained model with its card, ready to classify beat images.
 

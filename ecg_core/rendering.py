@@ -181,7 +181,8 @@ def random_style(rng: np.random.Generator) -> RenderStyle:
         width=width, height=height,
         margin_left=float(rng.uniform(0.0, 0.16)), margin_right=float(rng.uniform(0.0, 0.14)),
         margin_top=float(rng.uniform(0.0, 0.15)), margin_bottom=float(rng.uniform(0.0, 0.15)),
-        thickness=int(rng.choice([1, 1, 1, 2, 2, 3, 4])) * (1 if scale < 1.5 else int(round(scale))),
+        thickness=(int(rng.choice([1, 1, 1, 2, 2, 3, 4]))
+                   * (1 if scale < 1.5 else int(round(scale)))),
         antialias=bool(rng.random() < 0.8),
         line_level=line_level, background_level=background, line_color=colour,
         y_pad=float(rng.uniform(0.0, 0.1)),

@@ -30,14 +30,8 @@ from .canonical import CANONICAL_SIZE
 from .classes import BEAT_CLASSES, CLASS_CODES
 from .dataset import load_split
 from .evaluation import classification_figures
+from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
-
-PROTOCOL_DESCRIPTIONS: dict[str, str] = {
-    "beat": ("Beat-level random split, stratified by class, 70/15/15 (train/validation/test), "
-             "as in the papers that report 99%. Beats of the same patients fall on both sides, "
-             "which flatters every model: these figures do not say how the model does on a "
-             "new patient."),
-}
 
 
 @dataclass

@@ -17,7 +17,10 @@ from ecg_core.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "data" / "examples"
-DEFAULT_MODEL = ROOT / "models" / "ecgnet.keras"
+MODELS_DIR = ROOT / "models"
+DEFAULT_MODEL = MODELS_DIR / "ecgnet.keras"
+#: Largest labelled-set zip the Evaluation page takes (also capped by .streamlit/config.toml).
+MAX_ZIP_UPLOAD_BYTES = 50 * 1024 * 1024
 
 NOTICE = ("**Research and teaching only. Not a medical device:** do not use these outputs "
           "to diagnose or treat anyone.")

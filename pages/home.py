@@ -49,7 +49,8 @@ else:
         "of the CU Ventricular Tachyarrhythmia Database for the VFW class), resampled to "
         "360 Hz, lead MLII, 1 s windows centred on the R peak, drawn in varied styles so "
         "that the model reads other tools' images too. Normal beats capped at 15,000.\n"
-        f"- **Model**: `{card.get('architecture')}`, {card.get('parameters', {}).get('total', 0):,} "
+        f"- **Model**: `{card.get('architecture')}`, "
+        f"{card.get('parameters', {}).get('total', 0):,} "
         f"parameters, input {card['input']['shape']} (canonical form).\n"
         f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")
     if test:

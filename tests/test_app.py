@@ -3,7 +3,6 @@
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -75,3 +74,53 @@ def test_missing_model_shows_what_to_do(monkeypatch, tmp_path):
     assert not at.exception
     assert "could not be loaded" in at.error[0].value
     assert any("git checkout -- models" in i.value for i in at.info)
+
+
+def _evaluation_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/evaluation.py")
+    at.run()
+    return at
+
+
+def test_evaluation_page_shows_committed_models_side_by_side():
+    at = _evaluation_page()
+    assert not at.exception and not at.error
+    assert "Not a medical device" in at.warning[0].value
+    # two sides, each: confusion matrix, ROC curves, training history
+    assert len(_charts(at)) == 6
+    assert len(at.dataframe) == 2
+    labels = [m.label for m in at.metric]
+    assert labels.count("accuracy") == 2 and labels.count("macro AUC") == 2
+    assert any("beat split" in s.value.lower() for s in at.selectbox[:2])
+    at.toggle[0].set_value(True)
+    at.run()
+    assert not at.exception and len(_charts(at)) == 6
+
+
+def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
+    from tests.badfiles import zip_with_members
+
+    members = {f"set/{folder}/{p.name}": p.read_bytes()
+               for code, folder in (("NOR", "Normal"), ("PVC", "Premature Ventricular "
+                                                        "Contractions"), ("PAB", "Paced"))
+               for p in sorted((EXAMPLES / code).glob("*.png"))}
+    at = _evaluation_page()
+    at.file_uploader(key="zip").set_value([("set.zip", zip_with_members(members),
+                                            "application/zip")])
+    at.run()
+    assert not at.exception and not at.error
+    mapping = {s.label: s.value for s in at.selectbox if s.key and s.key.startswith("map-")}
+    assert mapping == {"Normal (3 images)": "NOR", "Paced (3 images)": "PAB",
+                       "Premature Ventricular Contractions (3 images)": "PVC"}
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    assert len(_charts(at)) == 6 + 2  # the upload's confusion matrix and ROC curves
+    # a hostile zip gets a message, and the page keeps working
+    at.file_uploader(key="zip").set_value([("evil.zip", zip_with_members(
+        {"../../etc/x.png": b"x"}), "application/zip")])
+    at.run()
+    assert not at.exception
+    assert "outside the archive" in at.error[0].value

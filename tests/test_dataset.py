@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ecg_core.classes import CLASS_CODES
-from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, build_dataset, load_split,
-                              read_manifest, scan_folder)
+from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, assign_split, build_dataset,
+                              load_split, read_manifest, record_split, scan_folder)
 from ecg_core.errors import DatasetError
 from tests.conftest import CUDB, MITDB
 
@@ -94,3 +94,33 @@ def test_plain_class_folders_map_synonyms(tmp_path):
     assert len(x) == len(rows) == 6
     with pytest.raises(DatasetError):
         scan_folder(tmp_path / "empty")
+
+
+def test_record_split_keeps_patients_apart_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    groups = [f"mitdb/{100 + i // 50}" for i in range(1000)]  # 20 records of 50 beats
+    labels = [str(rng.choice(["NOR", "PVC", "APC"])) for _ in groups]
+    split = record_split(labels, groups, (0.7, 0.15, 0.15), seed=1)
+    assert split == record_split(labels, groups, (0.7, 0.15, 0.15), seed=1)
+    by_record = {}
+    for g, s in zip(groups, split):
+        by_record.setdefault(g, set()).add(s)
+    assert all(len(s) == 1 for s in by_record.values())  # no record on two sides
+    sides = [next(iter(s)) for s in by_record.values()]
+    assert sides.count("test") >= 2 and sides.count("val") >= 2 and sides.count("train") >= 10
+    with pytest.raises(DatasetError):
+        record_split(["NOR", "NOR"], ["a", "b"], (0.7, 0.15, 0.15), seed=1)
+
+
+def test_record_protocol_on_a_built_dataset_uses_the_manifest(tiny_dataset):
+    rows = read_manifest(tiny_dataset)
+    split = assign_split(rows, "record")
+    records = {}
+    for r, s in zip(rows, split):
+        records.setdefault((r["database"], r["record"]), set()).add(s)
+    assert all(len(s) == 1 for s in records.values())
+    assert {next(iter(s)) for s in records.values()} == {"train", "val", "test"}
+    x, y, test_rows = load_split(tiny_dataset, "test", protocol="record")
+    assert len(x) == len(test_rows) == split.count("test")
+    with pytest.raises(DatasetError, match="Unknown split protocol"):
+        assign_split(rows, "nonsense")

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from ecg_core.evaluation import classification_figures
+from ecg_core.errors import DatasetError
+from ecg_core.evaluation import (classification_figures, comparison_table, detailed_figures,
+                                 find_evaluations, load_evaluation, save_evaluation)
 
 
 def test_figures_match_a_hand_computed_case():
@@ -33,3 +35,49 @@ def test_absent_classes_are_left_out_of_macro_averages():
     assert f["macro_sensitivity"] == 1.0
     with pytest.raises(ValueError):
         classification_figures(np.array([0]), np.ones((1, 2)), ["A", "B", "C"])
+
+
+def test_detailed_figures_specificity_auc_records_and_averages():
+    # 3 classes, 6 beats; scores chosen so that class A is perfectly ranked and B is not.
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    prob = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.3, 0.6, 0.1],
+                     [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.1, 0.2, 0.7]])
+    records = ["mitdb/100", "mitdb/101", "mitdb/100", "mitdb/200", "mitdb/200", "cudb/cu01"]
+    f, arrays = detailed_figures(y_true, prob, ["A", "B", "C"], records)
+    # predicted: A A B B C C -> confusion [[2,1,0],[0,1,1],[0,0,1]]
+    # specificity of A: TN = 3 (beats 3..5 not called A), FP = 0 -> 1.0
+    assert f["per_class"]["A"]["specificity"] == pytest.approx(1.0)
+    # B: negatives are beats 0,1,2,5; beat 2 called B -> Sp = 3/4
+    assert f["per_class"]["B"]["specificity"] == pytest.approx(3 / 4)
+    # C: negatives 0..4; beat 4 called C -> Sp = 4/5
+    assert f["per_class"]["C"]["specificity"] == pytest.approx(4 / 5)
+    # AUC of A vs rest: positives scores .9 .8 .3, negatives .2 .1 .1 -> all pairs ordered
+    assert f["per_class"]["A"]["auc"] == pytest.approx(1.0)
+    # AUC of B: positives .7 .3 vs negatives .05 .1 .6 .2 -> pairs won: 4 + 3 = 7 of 8
+    assert f["per_class"]["B"]["auc"] == pytest.approx(7 / 8)
+    assert f["per_class"]["A"]["records"] == 2 and f["per_class"]["B"]["records"] == 1
+    assert f["n_records"] == 4
+    assert f["macro"]["specificity"] == pytest.approx((1 + 3 / 4 + 4 / 5) / 3)
+    assert f["weighted"]["sensitivity"] == pytest.approx(f["accuracy"])  # weighted Se = acc
+    assert arrays["roc_fpr_A"][0] == 0 and arrays["roc_tpr_A"][-1] == 1
+    assert arrays["y_prob"].dtype == np.float32
+
+
+def test_auc_is_none_for_a_class_without_positives_and_artifact_round_trip(tmp_path):
+    y_true = np.array([0, 1, 0, 1])
+    prob = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.4, 0.5, 0.1]])
+    f, arrays = detailed_figures(y_true, prob, ["A", "B", "C"])
+    assert f["per_class"]["C"]["auc"] is None and "roc_fpr_C" not in arrays
+    assert f["macro"]["auc"] == pytest.approx(1.0)
+    model = tmp_path / "m.keras"
+    path = save_evaluation(model, f, arrays, protocol="beat", split="test", data="d")
+    assert path.name == "m.eval.beat.test.json"
+    doc, back = load_evaluation(path)
+    assert doc["figures"]["accuracy"] == f["accuracy"] and doc["protocol"] == "beat"
+    np.testing.assert_array_equal(back["y_true"], y_true)
+    assert find_evaluations(tmp_path) == [path]
+    table = comparison_table([doc])
+    assert "| m | beat | test | 4 |" in table and "n/a" in table
+    path.write_text("{not json")
+    with pytest.raises(DatasetError):
+        load_evaluation(path)

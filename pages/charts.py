@@ -1,0 +1,84 @@
+"""Plotly figures for the Evaluation page: confusion matrix, ROC curves, training history.
+
+Every number drawn here comes from an evaluation artifact or history written by ``ecg_core``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+CLASS_COLOURS = {
+    "NOR": "#1f77b4", "LBB": "#ff7f0e", "RBB": "#2ca02c", "APC": "#d62728",
+    "PVC": "#9467bd", "PAB": "#8c564b", "VFW": "#e377c2", "VEB": "#17becf",
+    "N": "#1f77b4", "S": "#d62728", "V": "#9467bd", "F": "#ff7f0e", "Q": "#7f7f7f",
+}
+
+
+def confusion_heatmap(confusion: list[list[int]], codes: list[str],
+                      normalise: bool = False) -> go.Figure:
+    """Heatmap of a confusion matrix (rows true class, columns predicted).
+
+    With ``normalise`` each row is divided by its true-class count, so the diagonal reads as
+    sensitivity; the hover text always gives the counts.
+    """
+    cm = np.asarray(confusion, dtype=np.float64)
+    rows = cm.sum(axis=1, keepdims=True)
+    shown = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0) if normalise else cm
+    text = [[(f"{v:.0%}" if normalise else f"{int(v)}") if cm[i, j] else ""
+             for j, v in enumerate(row)] for i, row in enumerate(shown)]
+    fig = go.Figure(go.Heatmap(
+        z=shown, x=codes, y=codes, text=text, texttemplate="%{text}", colorscale="Blues",
+        customdata=cm, zmin=0, zmax=1 if normalise else None,
+        hovertemplate="true %{y}, predicted %{x}: %{customdata:.0f} beats<extra></extra>"))
+    fig.update_layout(xaxis_title="predicted class", yaxis_title="true class",
+                      yaxis_autorange="reversed", height=420,
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def roc_figure(arrays: dict[str, np.ndarray], per_class: dict[str, dict]) -> go.Figure:
+    """One-vs-rest ROC curves, one per class with an AUC, the AUC in the legend."""
+    fig = go.Figure()
+    for code, pc in per_class.items():
+        fpr, tpr = arrays.get(f"roc_fpr_{code}"), arrays.get(f"roc_tpr_{code}")
+        if fpr is None or tpr is None or pc.get("auc") is None:
+            continue
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines",
+                                 name=f"{code} (AUC {pc['auc']:.3f})",
+                                 line=dict(color=CLASS_COLOURS.get(code))))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                             line=dict(dash="dot", color="grey")))
+    fig.update_layout(xaxis_title="false positive rate (1 - specificity)",
+                      yaxis_title="true positive rate (sensitivity)", height=420,
+                      xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.01]),
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def history_figure(history: dict[str, list[float]]) -> go.Figure:
+    """Accuracy and loss per epoch, training and validation, side by side."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
+    for col, metric in ((1, "accuracy"), (2, "loss")):
+        for key, dash, label in ((metric, "solid", "training"),
+                                 (f"val_{metric}", "dash", "validation")):
+            values = history.get(key)
+            if values:
+                fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values,
+                                         mode="lines+markers", name=f"{label} {metric}",
+                                         line=dict(dash=dash)), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def per_class_table(per_class: dict[str, dict]) -> pd.DataFrame:
+    """Per-class figures as a table: beats, records, Se, +P, Sp, F1, AUC."""
+    rows = []
+    for code, pc in per_class.items():
+        rows.append({"class": code, "beats": pc.get("support"), "records": pc.get("records"),
+                     "Se": pc.get("sensitivity"), "+P": pc.get("precision"),
+                     "Sp": pc.get("specificity"), "F1": pc.get("f1"), "AUC": pc.get("auc")})
+    return pd.DataFrame(rows)

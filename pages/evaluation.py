@@ -1,0 +1,161 @@
+"""Evaluation: how good the committed models are, under which protocol, and on your own set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ecg_core.errors import DatasetError
+from ecg_core.evaluation import evaluate_images, find_evaluations, load_evaluation
+from ecg_core.labelled_set import read_labelled_zip
+from ecg_core.model import read_history
+from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
+from pages.charts import confusion_heatmap, history_figure, per_class_table, roc_figure
+from pages.common import MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, get_classifier, notice
+
+st.title("Evaluation: how good is the model, really?")
+notice()
+st.markdown(
+    "Figures of the committed models on data they were not trained on, computed by "
+    "`python -m ecg_core evaluate` (scikit-learn metrics) and stored next to each model. "
+    "**Se** (sensitivity) = share of a class's beats found; **+P** (positive predictivity) = "
+    "share of the beats called that class that really are; **Sp** = specificity; the ROC "
+    "curve plots Se against 1 - Sp as the decision threshold of one class against the rest "
+    "moves.")
+
+
+@st.cache_data(show_spinner=False)
+def _artifact(path: str, mtime: float):
+    return load_evaluation(path)
+
+
+def _artifacts() -> dict[str, tuple[dict, dict]]:
+    found = {}
+    for p in find_evaluations(MODELS_DIR):
+        try:
+            doc, arrays = _artifact(str(p), p.stat().st_mtime)
+        except DatasetError as exc:
+            st.warning(f"Skipped {p.name}: {exc}")
+            continue
+        label = (f"{doc['model']} · {PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])}"
+                 f" · {doc['split']}")
+        found[label] = (doc, arrays)
+    return found
+
+
+def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> None:
+    f = doc["figures"]
+    codes = list(f["per_class"])
+    macro = f.get("macro", {})
+    a, b, c, d = st.columns(4)
+    a.metric("accuracy", f"{f['accuracy']:.2%}")
+    b.metric("macro Se", f"{f['macro_sensitivity']:.2%}")
+    c.metric("macro +P", f"{f['macro_precision']:.2%}")
+    d.metric("macro AUC", "n/a" if macro.get("auc") is None else f"{macro['auc']:.3f}")
+    records = f.get("n_records")
+    st.caption(f"{f['n']:,} beats" + (f" from {records} records (patients)" if records else "")
+               + (f"; protocol: {PROTOCOL_DESCRIPTIONS[doc['protocol']]}"
+                  if doc.get("protocol") in PROTOCOL_DESCRIPTIONS else ""))
+    normalise = st.toggle("normalise by true class", key=f"norm-{key}")
+    st.plotly_chart(confusion_heatmap(f["confusion"], codes, normalise), width="stretch",
+                    key=f"cm-{key}")
+    if any(k.startswith("roc_fpr_") for k in arrays):
+        st.plotly_chart(roc_figure(arrays, f["per_class"]), width="stretch", key=f"roc-{key}")
+    table = per_class_table(f["per_class"])
+    if not records:
+        table = table.drop(columns=["records"])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={m: st.column_config.NumberColumn(m, format="%.3f")
+                                for m in ("Se", "+P", "Sp", "F1", "AUC")})
+    if history:
+        st.markdown("**Training history**")
+        st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
+
+
+tab_models, tab_upload = st.tabs(["Committed models", "Evaluate on your labelled set"])
+
+with tab_models:
+    found = _artifacts()
+    if not found:
+        st.info("No evaluation artifacts in `models/` yet. Compute them with "
+                "`python -m ecg_core evaluate --model models/ecgnet.keras models/baseline.keras "
+                "--data data/beats` (see the README).")
+    else:
+        labels = list(found)
+        left_default = next((i for i, lab in enumerate(labels) if lab.startswith("ecgnet")), 0)
+        right_default = next((i for i, lab in enumerate(labels)
+                              if lab.startswith("baseline")), min(1, len(labels) - 1))
+        cols = st.columns(2)
+        chosen = []
+        for side, (col, default) in enumerate(zip(cols, (left_default, right_default))):
+            with col:
+                label = st.selectbox("model and protocol", labels, index=default,
+                                     key=f"pick-{side}")
+                chosen.append(label)
+                doc, arrays = found[label]
+                _show(doc, arrays, key=f"side-{side}",
+                      history=read_history(MODELS_DIR / doc["model_file"]))
+        protocols = {found[lab][0]["protocol"] for lab in chosen}
+        if protocols == {"beat", "record"}:
+            st.info(
+                "**Why the figures drop when patients are kept apart.** Under the beat split "
+                "the test beats come from the same people as the training beats, so the "
+                "network can recognise each person's own beat shapes. Under the record split "
+                "it meets new people, as it would in use. The record-split figure is the one "
+                "to believe; classes that live in one or two patients cannot be measured "
+                "this way at all (see their record counts).")
+        elif protocols == {"beat"}:
+            st.caption("Both sides use the beat split: the same patients are in training and "
+                       "test, which flatters both models.")
+
+with tab_upload:
+    st.markdown(
+        "Upload a **zip of class folders** of beat images, in the layout of the widely shared "
+        "ECG image dataset (`Normal/…png`, `Left Bundle Branch Block/…png`, … at any depth). "
+        "Folder names are mapped to class codes; check the mapping before evaluating. Nothing "
+        "is written to disk.")
+    up = st.file_uploader("Labelled set (.zip)", type=["zip"], key="zip")
+    if up is not None:
+        if up.size > MAX_ZIP_UPLOAD_BYTES:
+            st.error(f"{up.name}: {up.size / 1e6:.0f} MB is over the "
+                     f"{MAX_ZIP_UPLOAD_BYTES / 1e6:.0f} MB limit.")
+            st.stop()
+        try:
+            labelled = read_labelled_zip(up.getvalue())
+        except DatasetError as exc:
+            st.error(f"{up.name}: {exc}")
+            st.stop()
+        for text in labelled.warnings:
+            st.warning(text)
+        clf = get_classifier()
+        if clf is None:
+            st.stop()
+        options = [None, *clf.class_codes]
+        st.markdown("**Folder -> class** (as guessed from the folder names; change if needed)")
+        mapping = {}
+        for folder, code in labelled.folders.items():
+            mapping[folder] = st.selectbox(
+                f"{folder} ({labelled.counts[folder]} images)", options,
+                index=options.index(code) if code in options else 0,
+                format_func=lambda c: "leave out" if c is None else c,
+                key=f"map-{folder}")
+        if st.button("Evaluate", type="primary"):
+            items = labelled.labelled_items(mapping)
+            if not items:
+                st.error("No folder is mapped to a class.")
+                st.stop()
+            bar = st.progress(0.0, text="Classifying...")
+            try:
+                figures, arrays, errors = evaluate_images(
+                    clf, items, progress=lambda d, t: bar.progress(
+                        d / t, text=f"Classified {d} of {t}"))
+            except DatasetError as exc:
+                st.error(str(exc))
+                st.stop()
+            bar.empty()
+            if errors:
+                st.warning(f"{len(errors)} image(s) could not be read and were left out, e.g. "
+                           f"{errors[0][0]}: {errors[0][1]}")
+            _show({"figures": figures, "protocol": "upload", "model": Path(clf.card["file"]).stem
+                   if clf.card.get("file") else "model"}, arrays, key="upload")
