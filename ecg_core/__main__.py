@@ -31,6 +31,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     config = BuildConfig(seed=args.seed, max_per_class=None if args.max_per_class <= 0
                          else args.max_per_class, styled=not args.plain,
+                         scheme=args.scheme,
                          records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, config=config,
                          workers=args.workers, overwrite=args.overwrite)
@@ -52,7 +53,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 2
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          patience=args.patience, learning_rate=args.lr,
-                         max_train=args.max_train, protocol=args.protocol)
+                         max_train=args.max_train, protocol=args.protocol,
+                         max_train_per_class=args.max_train_per_class or None,
+                         rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
+                                            if a.strip()))
     results = train_models(args.data, args.out, archs, config)
     for arch, result in results.items():
         test = result["card"]["test"]
@@ -99,7 +103,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .dataset import load_split
+    from .dataset import dataset_codes, load_split, rhythm_from_rows
     from .evaluation import comparison_table, detailed_figures, save_evaluation
     from .model import Classifier
 
@@ -111,21 +115,25 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         if protocol not in loaded:
             loaded[protocol] = load_split(args.data, args.split, protocol, progress=True)
         x, y, rows = loaded[protocol]
-        probs = np.concatenate([clf.predict_canonical(x[i:i + 512])
-                                for i in range(0, len(x), 512)])
-        y_model = _labels_for(clf, y)
+        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
+        probs = np.concatenate([
+            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
+            for i in range(0, len(x), 512)])
+        y_model = _labels_for(clf, y, dataset_codes(args.data))
         records = [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
         figures, arrays = detailed_figures(y_model, probs, clf.class_codes, records)
         out_model = Path(args.out) / Path(path).name if args.out else Path(path)
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
+        name = _model_name(path)
         saved = save_evaluation(out_model, figures, arrays, protocol=protocol, split=args.split,
                                 data=args.data,
-                                extra={"model_protocol": clf.card.get("protocol", {}),
+                                extra={"model_name": name,
+                                       "model_protocol": clf.card.get("protocol", {}),
                                        "classes": clf.card.get("classes", [])})
-        docs.append({"model": Path(path).stem, "protocol": protocol, "split": args.split,
+        docs.append({"model": name, "protocol": protocol, "split": args.split,
                      "figures": figures})
-        print(f"{Path(path).stem} ({protocol} split, {args.split}): n {figures['n']}  "
+        print(f"{name} ({protocol} split, {args.split}): n {figures['n']}  "
               f"accuracy {figures['accuracy']:.4f}  macro Se {figures['macro_sensitivity']:.4f}"
               f"  macro +P {figures['macro_precision']:.4f} -> {saved}", file=sys.stderr)
     table = comparison_table(docs)
@@ -135,21 +143,26 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labels_for(clf, y: np.ndarray) -> np.ndarray:
-    """Dataset labels (indices into the eight CLASS_CODES) as indices into a model's classes.
+def _model_name(path: str | Path) -> str:
+    """``models/aami/ecgnet.keras`` -> ``aami/ecgnet``; ``models/ecgnet.keras`` -> ``ecgnet``."""
+    p = Path(path)
+    return p.stem if p.parent.name in ("models", "") else f"{p.parent.name}/{p.stem}"
+
+
+def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:
+    """Dataset labels (indices into ``data_codes``) as indices into a model's classes.
 
     Raises:
         ECGCoreError: if the data hold a class the model does not know.
     """
-    from .classes import CLASS_CODES
-
-    if tuple(clf.class_codes) == CLASS_CODES:
+    if tuple(clf.class_codes) == tuple(data_codes):
         return y
     index = {c: i for i, c in enumerate(clf.class_codes)}
-    missing = sorted({CLASS_CODES[i] for i in np.unique(y)} - set(index))
+    missing = sorted({data_codes[i] for i in np.unique(y)} - set(index))
     if missing:
-        raise ECGCoreError(f"The data hold classes {missing} that the model does not know.")
-    return np.array([index[CLASS_CODES[i]] for i in y], dtype=np.int64)
+        raise ECGCoreError(f"The data hold classes {missing} that the model does not know "
+                           f"(its classes: {', '.join(clf.class_codes)}).")
+    return np.array([index[data_codes[i]] for i in y], dtype=np.int64)
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
@@ -185,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-per-class", type=int, default=15000,
                    help="cap on beats per class (0: no cap); default 15000")
     b.add_argument("--records", help="comma-separated record names to use (default: all)")
+    b.add_argument("--scheme", choices=["jun8", "aami"], default="jun8",
+                   help="class scheme: jun8 (eight classes, mitdb + cudb) or aami (AAMI EC57 "
+                        "N/S/V/F/Q from the 44 non-paced mitdb records; use --max-per-class 0)")
     b.add_argument("--plain", action="store_true",
                    help="draw every beat in the default style (no style variation)")
     b.add_argument("--workers", type=int, default=None)
@@ -206,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=20180412)
     t.add_argument("--protocol", choices=PROTOCOLS, default="beat",
                    help="split protocol: beat (random beats) or record (patients kept apart)")
+    t.add_argument("--max-train-per-class", type=int, default=None,
+                   help="keep at most this many training beats per class (seeded)")
+    t.add_argument("--rhythm", default="",
+                   help="comma-separated architectures that also take RR-interval rhythm "
+                        "features as a second input (e.g. ecgnet)")
     t.add_argument("--max-train", type=int, default=None,
                    help="use at most this many training images (quick runs)")
     t.set_defaults(func=_cmd_train)

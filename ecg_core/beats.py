@@ -23,6 +23,10 @@ BEAT_SYMBOLS: frozenset[str] = frozenset("NLRBAaJSVrFejnE/fQ?!")
 WINDOW_BEFORE_S: float = 0.5
 WINDOW_AFTER_S: float = 0.5
 
+#: RR intervals each side of a beat averaged into its local RR (de Chazal et al. 2004 use a
+#: local average of the RR intervals around the beat to normalise its prematurity).
+LOCAL_RR_BEATS: int = 10
+
 #: Widest window any rendering style may ask for (s); beats closer than this to either end of
 #: a record are skipped so that every beat can be drawn in every style.
 MAX_HALF_WINDOW_S: float = 0.7
@@ -39,6 +43,8 @@ class Beat:
         label: class code (one of ``CLASS_CODES``).
         rr_prev_s: RR interval to the previous beat in s (NaN where unknown).
         rr_next_s: RR interval to the next beat in s (NaN where unknown).
+        rr_local_s: mean of the RR intervals around the beat (up to :data:`LOCAL_RR_BEATS`
+            each side) in s, the patient's local rhythm (NaN where unknown).
     """
 
     record: str
@@ -47,6 +53,7 @@ class Beat:
     label: str
     rr_prev_s: float
     rr_next_s: float
+    rr_local_s: float = float("nan")
 
 
 def labelled_beats(record: ECGRecord, margin_s: float = MAX_HALF_WINDOW_S) -> list[Beat]:
@@ -69,7 +76,8 @@ def labelled_beats(record: ECGRecord, margin_s: float = MAX_HALF_WINDOW_S) -> li
 
 
 def beats_from_annotations(name: str, ann: Annotations, n_samples: int, fs: float,
-                           margin_s: float = MAX_HALF_WINDOW_S) -> list[Beat]:
+                           margin_s: float = MAX_HALF_WINDOW_S,
+                           classes: dict[str, str] | None = None) -> list[Beat]:
     """Labelled beats from annotations alone (no signal needed).
 
     Args:
@@ -78,23 +86,30 @@ def beats_from_annotations(name: str, ann: Annotations, n_samples: int, fs: floa
         n_samples: signal length in samples at ``fs``.
         fs: sampling rate in Hz.
         margin_s: beats closer than this (s) to either end are left out.
+        classes: symbol -> class code (default: the eight classes,
+            :data:`ecg_core.classes.SYMBOL_TO_CLASS`; :func:`ecg_core.classes.symbol_map`
+            gives the AAMI ones).
 
     Returns:
-        Beats of the eight classes in time order; RR intervals (s) from all beat symbols.
+        Beats whose symbol has a class, in time order; RR intervals (s) from all beat symbols.
     """
+    classes = SYMBOL_TO_CLASS if classes is None else classes
     margin = int(round(margin_s * fs))
     beat_idx = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
     beat_pos = ann.sample[beat_idx] if beat_idx else np.array([], dtype=np.int64)
+    rr = np.diff(beat_pos) / fs  # rr[k - 1] is the interval before beat k
     out: list[Beat] = []
     for k, i in enumerate(beat_idx):
         sym = ann.symbol[i]
-        label = SYMBOL_TO_CLASS.get(sym)
+        label = classes.get(sym)
         pos = int(ann.sample[i])
         if label is None or pos < margin or pos >= n_samples - margin:
             continue
-        rr_prev = (pos - beat_pos[k - 1]) / fs if k > 0 else float("nan")
-        rr_next = (beat_pos[k + 1] - pos) / fs if k + 1 < len(beat_pos) else float("nan")
-        out.append(Beat(name, pos, sym, label, float(rr_prev), float(rr_next)))
+        rr_prev = rr[k - 1] if k > 0 else float("nan")
+        rr_next = rr[k] if k < len(rr) else float("nan")
+        around = rr[max(0, k - LOCAL_RR_BEATS):k + LOCAL_RR_BEATS]
+        rr_local = float(around.mean()) if len(around) else float("nan")
+        out.append(Beat(name, pos, sym, label, float(rr_prev), float(rr_next), rr_local))
     return out
 
 
@@ -177,3 +192,39 @@ def beat_window(signal: np.ndarray, centre: int, fs: float,
     hi = centre + int(round(after_s * fs)) + 1
     idx = np.clip(np.arange(lo, hi), 0, n - 1)
     return np.asarray(signal, dtype=np.float32)[idx]
+
+
+#: Names of the rhythm features given to models with a second (rhythm) input.
+RHYTHM_FEATURES: tuple[str, ...] = ("rr_prev / rr_local", "rr_next / rr_local", "rr_local (s)",
+                                    "available")
+
+
+def rhythm_features(rr_prev_s, rr_next_s, rr_local_s) -> np.ndarray:
+    """Rhythm context of beats, for models that take RR intervals as a second input.
+
+    A supraventricular premature beat looks almost normal; its timing gives it away. The
+    features follow de Chazal et al. (2004, IEEE Trans Biomed Eng 51(7):1196-1206): the RR
+    intervals before and after the beat, normalised by the local mean RR so that they measure
+    prematurity relative to the patient's own rhythm, and the local mean RR itself.
+
+    Args:
+        rr_prev_s, rr_next_s, rr_local_s: float arrays, shape (n,), in s (NaN where unknown).
+
+    Returns:
+        float32 array, shape (n, 4): ``rr_prev / rr_local``, ``rr_next / rr_local``,
+        ``rr_local`` in s, and 1.0 where all three are known. Rows with an unknown interval
+        are all zero (``available`` 0), which the models are trained to read as "no rhythm
+        information" (a lone beat image).
+    """
+    prev = np.asarray(rr_prev_s, dtype=np.float64)
+    nxt = np.asarray(rr_next_s, dtype=np.float64)
+    local = np.asarray(rr_local_s, dtype=np.float64)
+    ok = np.isfinite(prev) & np.isfinite(nxt) & np.isfinite(local) & (local > 0)
+    out = np.zeros((len(prev), len(RHYTHM_FEATURES)), dtype=np.float32)
+    safe = np.where(ok, local, 1.0)
+    out[:, 0] = np.where(ok, prev / safe, 0.0)
+    out[:, 1] = np.where(ok, nxt / safe, 0.0)
+    out[:, 2] = np.where(ok, local, 0.0)
+    out[:, 3] = ok
+    np.clip(out, 0.0, 5.0, out=out)
+    return out

@@ -64,8 +64,54 @@ CLASS_CODES: tuple[str, ...] = tuple(c.code for c in BEAT_CLASSES)
 #: MIT-BIH annotation symbol -> class code, for the eight classes.
 SYMBOL_TO_CLASS: dict[str, str] = {s: c.code for c in BEAT_CLASSES for s in c.symbols}
 
-#: Class code -> BeatClass.
-BY_CODE: dict[str, BeatClass] = {c.code: c for c in BEAT_CLASSES}
+#: The five beat classes of ANSI/AAMI EC57 (1998, R2008), as grouped by de Chazal et al.
+#: (2004) for the inter-patient benchmark. Codes are one letter, so they never clash with the
+#: three-letter codes above.
+AAMI_CLASSES: tuple[BeatClass, ...] = (
+    BeatClass("N", "Normal and bundle branch block beats (AAMI N)", ("N", "L", "R", "e", "j"),
+              "Beats conducted from the sinus node or a junctional/atrial escape focus through "
+              "the ventricles: normal beats, bundle branch block beats and escape beats."),
+    BeatClass("S", "Supraventricular ectopic beats (AAMI SVEB)", ("A", "a", "J", "S"),
+              "Early beats from the atria or the AV junction: the QRS looks almost normal; "
+              "what gives them away is that they come early (a short RR interval)."),
+    BeatClass("V", "Ventricular ectopic beats (AAMI VEB)", ("V", "E"),
+              "Beats started in a ventricle (premature or escape): wide, bizarre QRS with no "
+              "P wave before it."),
+    BeatClass("F", "Fusion of ventricular and normal beats (AAMI F)", ("F",),
+              "A normal and a ventricular activation meet: a QRS shaped between the two."),
+    BeatClass("Q", "Unclassifiable and paced beats (AAMI Q)", ("/", "f", "Q"),
+              "Paced beats, fusions of paced and normal beats, and beats that could not be "
+              "classified."),
+)
+
+#: Class schemes: name -> classes in model output order.
+SCHEMES: dict[str, tuple[BeatClass, ...]] = {"jun8": BEAT_CLASSES, "aami": AAMI_CLASSES}
+
+
+def scheme_classes(scheme: str) -> tuple[BeatClass, ...]:
+    """The classes of a scheme (``"jun8"``: the eight classes above; ``"aami"``: AAMI EC57).
+
+    Raises:
+        ValueError: for an unknown scheme.
+    """
+    try:
+        return SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"Unknown class scheme '{scheme}'; choose from {list(SCHEMES)}.")
+
+
+def scheme_codes(scheme: str) -> tuple[str, ...]:
+    """Class codes of a scheme, in model output order."""
+    return tuple(c.code for c in scheme_classes(scheme))
+
+
+def symbol_map(scheme: str) -> dict[str, str]:
+    """MIT-BIH annotation symbol -> class code under a scheme."""
+    return {s: c.code for c in scheme_classes(scheme) for s in c.symbols}
+
+
+#: Class code -> BeatClass, for the codes of every scheme.
+BY_CODE: dict[str, BeatClass] = {c.code: c for cs in SCHEMES.values() for c in cs}
 
 # Folder names of the widely shared 6-class ECG image dataset, and common synonyms, mapped to
 # our codes. The shared dataset's labels are not all what they say (see

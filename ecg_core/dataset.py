@@ -7,12 +7,16 @@ class, so any such folder can be used for training or evaluation)::
         NOR/mitdb_100_0001809.png ...
         LBB/ ... (one folder per class code)
         manifest.csv      one row per image: image, label, symbol, database, record, sample,
-                          fs, lead, rr_prev_s, rr_next_s, style_seed, split
+                          fs, lead, rr_prev_s, rr_next_s, rr_local_s, style_seed, split
         dataset.json      what the build used: seed, sources, window, cap, counts, versions
 
 The ``split`` column holds the beat-level random split (stratified 70/15/15). Other split
-protocols (by record, patients kept apart) are computed from the ``record`` column by
-:func:`assign_split` without re-rendering any image.
+protocols (by record, patients kept apart; AAMI DS1 -> DS2) are computed from the ``record``
+column by :func:`assign_split` without re-rendering any image.
+
+Two class schemes can be built (``BuildConfig.scheme``): ``"jun8"``, the eight classes of
+Jun et al. (2018) from mitdb and cudb, and ``"aami"``, the five AAMI EC57 classes from every
+beat of the 44 non-paced mitdb records (no cap: the AAMI benchmark tests on every DS2 beat).
 """
 
 from __future__ import annotations
@@ -30,17 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import Beat, beats_from_annotations, vf_windows
+from .beats import Beat, beats_from_annotations, rhythm_features, vf_windows
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
-from .classes import CLASS_CODES, folder_to_class
+from .classes import folder_to_class, scheme_codes, symbol_map
 from .errors import DatasetError, ECGCoreError
-from .protocols import PROTOCOLS
+from .protocols import AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, PROTOCOLS
 from .records import TARGET_FS, list_records, read_annotations, read_record
 from .rendering import render_beat, random_style
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
     "image", "label", "symbol", "database", "record", "sample", "fs", "lead",
-    "rr_prev_s", "rr_next_s", "style_seed", "split")
+    "rr_prev_s", "rr_next_s", "rr_local_s", "style_seed", "split")
 
 #: Split fractions of the beat-level protocol (train, validation, test).
 BEAT_SPLIT: tuple[float, float, float] = (0.70, 0.15, 0.15)
@@ -58,6 +62,8 @@ class BuildConfig:
         styled: draw each image in a random style (:func:`random_style`) rather than the
             default one, so that the model learns other tools' drawings.
         records: restrict to these record names (``None``: all records of each database).
+        scheme: class scheme, ``"jun8"`` (eight classes, mitdb + cudb) or ``"aami"`` (AAMI
+            EC57 N/S/V/F/Q, mitdb without the paced records; cudb is not used).
     """
 
     seed: int = 20180412
@@ -67,6 +73,7 @@ class BuildConfig:
     records: list[str] | None = None
     fs: float = TARGET_FS
     split: tuple[float, float, float] = BEAT_SPLIT
+    scheme: str = "jun8"
     extra: dict = field(default_factory=dict)
 
 
@@ -88,23 +95,33 @@ def image_name(database: str, record: str, sample: int) -> str:
 def _select(sources: dict[str, Path], config: BuildConfig, progress=None) -> list[dict]:
     """All candidate beats of all records, as manifest rows without ``image``/``split``."""
     rows: list[dict] = []
+    classes = symbol_map(config.scheme)
     for database, folder in sources.items():
-        names = list_records(folder)
-        if config.records is not None:
-            names = [n for n in names if n in set(config.records)]
+        names = _record_names(database, folder, config)
         for name in names:
             ann, n_samples = read_annotations(folder / name, "atr", config.fs)
             if database == "cudb":
                 beats: list[Beat] = vf_windows(name, ann, n_samples, config.fs, config.vf_stride_s)
             else:
-                beats = beats_from_annotations(name, ann, n_samples, config.fs)
+                beats = beats_from_annotations(name, ann, n_samples, config.fs, classes=classes)
             for b in beats:
                 rows.append({"label": b.label, "symbol": b.symbol, "database": database,
                              "record": name, "sample": b.sample, "fs": config.fs,
-                             "rr_prev_s": b.rr_prev_s, "rr_next_s": b.rr_next_s})
+                             "rr_prev_s": b.rr_prev_s, "rr_next_s": b.rr_next_s,
+                             "rr_local_s": b.rr_local_s})
             if progress is not None:
                 progress(f"{database}/{name}")
     return rows
+
+
+def _record_names(database: str, folder: Path, config: BuildConfig) -> list[str]:
+    """Records of a database that a build uses (the AAMI scheme drops the paced records)."""
+    names = list_records(folder)
+    if config.records is not None:
+        names = [n for n in names if n in set(config.records)]
+    if config.scheme == "aami":
+        names = [n for n in names if n not in AAMI_EXCLUDED]
+    return names
 
 
 def _cap(rows: list[dict], max_per_class: int | None, rng: np.random.Generator) -> list[dict]:
@@ -203,6 +220,53 @@ def record_split(labels: list[str], groups: list[str], fractions: tuple[float, f
     return out.tolist()
 
 
+def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) -> list[str]:
+    """The AAMI inter-patient split (de Chazal et al. 2004): DS1 trains, DS2 tests.
+
+    Validation records (for early stopping and learning-rate schedules) are carved from DS1
+    only, so DS2 is never used to choose anything. Among all sets of ``val_records`` DS1
+    records, the one chosen keeps the largest share of every class's DS1 beats for training
+    (the rare classes live in few records: 208 alone holds most fusion beats) while giving
+    validation at least ``min_val_beats`` S and V beats; ties go to the set whose share of
+    N beats is closest to ``val_records / 22``. The rule looks at DS1 label counts only.
+    Beats of records in neither set (the paced records, cudb) get ``"excluded"``.
+
+    Args:
+        rows: manifest rows with ``database``, ``record`` and ``label``.
+        val_records: number of DS1 records for validation.
+        min_val_beats: fewest S and V beats validation must hold.
+
+    Returns:
+        ``"train"``, ``"val"``, ``"test"`` or ``"excluded"`` for each row.
+    """
+    from itertools import combinations
+
+    ds1, ds2 = set(AAMI_DS1), set(AAMI_DS2)
+    out = []
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        rec = r["record"] if r.get("database", "mitdb") == "mitdb" else None
+        out.append("train" if rec in ds1 else "test" if rec in ds2 else "excluded")
+        if rec in ds1:
+            counts.setdefault(rec, {}).setdefault(r["label"], 0)
+            counts[rec][r["label"]] += 1
+    records = sorted(counts)
+    labels = sorted({lab for c in counts.values() for lab in c})
+    totals = {lab: sum(c.get(lab, 0) for c in counts.values()) for lab in labels}
+    best, best_key = (), None
+    for combo in combinations(records, min(val_records, max(len(records) - 1, 0))):
+        held = {lab: sum(counts[r].get(lab, 0) for r in combo) for lab in labels}
+        if any(held.get(lab, 0) < min_val_beats for lab in ("S", "V") if lab in totals):
+            continue
+        keep = min(1 - held[lab] / totals[lab] for lab in labels)
+        n_share = held.get("N", 0) / totals["N"] if totals.get("N") else 0.0
+        key = (round(keep, 6), -abs(n_share - val_records / 22))
+        if best_key is None or key > best_key:
+            best, best_key = combo, key
+    val = set(best)
+    return ["val" if s == "train" and r["record"] in val else s for r, s in zip(rows, out)]
+
+
 def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412) -> list[str]:
     """The split of each manifest row under a protocol.
 
@@ -212,6 +276,7 @@ def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412)
         protocol: ``"beat"``: the beat-level random split stored in the manifest (same
             patients on both sides). ``"record"``: :func:`record_split` computed from the
             manifest's record column (patients kept apart); no image is re-rendered.
+            ``"aami"``: :func:`aami_split` (DS1 -> DS2).
         seed: seed of the record split.
 
     Returns:
@@ -226,6 +291,8 @@ def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412)
         return record_split([r["label"] for r in rows],
                             [f"{r.get('database', '')}/{r['record']}" for r in rows],
                             (0.70, 0.15, 0.15), seed)
+    if protocol == "aami":
+        return aami_split(rows)
     raise DatasetError(f"Unknown split protocol '{protocol}'; choose from {PROTOCOLS}.")
 
 
@@ -300,16 +367,14 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
                 raise DatasetError(
                     f"{out} holds a dataset built with other settings; use --overwrite to "
                     "replace it.")
-            for code in CLASS_CODES:
+            for code in scheme_codes(config.scheme):
                 for p in (out / code).glob("*.png"):
                     p.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    for code in CLASS_CODES:
+    for code in scheme_codes(config.scheme):
         (out / code).mkdir(exist_ok=True)
 
-    wanted = set(config.records) if config.records is not None else None
-    n_records = sum(len([n for n in list_records(f) if wanted is None or n in wanted])
-                    for f in sources.values())
+    n_records = sum(len(_record_names(db, f, config)) for db, f in sources.items())
     bar = tqdm(total=n_records, desc="reading annotations", unit="record", disable=not progress)
     rows = _select(sources, config, progress=lambda _: bar.update(1))
     bar.close()
@@ -349,7 +414,9 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         counts.setdefault(r["label"], {"train": 0, "val": 0, "test": 0})[r["split"]] += 1
     info = {
         "settings": settings,
-        "counts": {c: counts.get(c, {"train": 0, "val": 0, "test": 0}) for c in CLASS_CODES},
+        "scheme": config.scheme,
+        "counts": {c: counts.get(c, {"train": 0, "val": 0, "test": 0})
+                   for c in scheme_codes(config.scheme)},
         "n_images": len(rows),
         "records": sorted({f"{r['database']}/{r['record']}" for r in rows}),
         "manifest_sha256": hashlib.sha256((out / "manifest.csv").read_bytes()).hexdigest(),
@@ -375,8 +442,8 @@ def write_manifest(path: str | Path, rows: list[dict]) -> None:
         w.writeheader()
         for r in rows:
             row = dict(r)
-            for k in ("rr_prev_s", "rr_next_s"):
-                v = float(row[k])
+            for k in ("rr_prev_s", "rr_next_s", "rr_local_s"):
+                v = float(row.get(k, "nan") or "nan")
                 row[k] = "" if np.isnan(v) else f"{v:.4f}"
             row["fs"] = f"{float(row['fs']):g}"
             w.writerow(row)
@@ -479,13 +546,14 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
         cache: read/write the canonical-array cache.
 
     Returns:
-        ``(x, y, rows)``: x uint8 (n, 64, 64); y int64 (n,) indices into ``CLASS_CODES``;
-        the manifest rows of the split.
+        ``(x, y, rows)``: x uint8 (n, 64, 64); y int64 (n,) indices into the dataset's class
+        codes (:func:`dataset_codes`); the manifest rows of the split.
 
     Raises:
         DatasetError: if the folder holds no usable data or the split is empty.
     """
     root = Path(data_dir)
+    codes = dataset_codes(root)
     if (root / "manifest.csv").is_file():
         rows = read_manifest(root)
         splits = assign_split(rows, protocol)
@@ -505,7 +573,7 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
     if x_all is None and split != "all" and not cache:
         sel = [i for i, s in enumerate(splits) if s == split]
         x = load_images([all_paths[i] for i in sel], progress=progress)
-        return x, _labels([rows[i] for i in sel]), [rows[i] for i in sel]
+        return x, _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
     if x_all is None:
         x_all = load_images(all_paths, progress=progress)
         if cache:
@@ -513,11 +581,39 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
     sel = [i for i, s in enumerate(splits) if split == "all" or s == split]
     if not sel:
         raise DatasetError(f"Split '{split}' is empty in {data_dir}.")
-    return x_all[sel], _labels([rows[i] for i in sel]), [rows[i] for i in sel]
+    return x_all[sel], _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
 
 
-def _labels(rows: list[dict]) -> np.ndarray:
-    index = {c: i for i, c in enumerate(CLASS_CODES)}
+def dataset_scheme(data_dir: str | Path) -> str:
+    """Class scheme of a dataset folder: ``dataset.json``'s ``scheme``; ``"jun8"`` for builds
+    made before schemes existed and for plain class folders."""
+    info = Path(data_dir) / "dataset.json"
+    try:
+        return str(json.loads(info.read_text()).get("scheme", "jun8"))
+    except (OSError, ValueError, AttributeError):
+        return "jun8"
+
+
+def dataset_codes(data_dir: str | Path) -> tuple[str, ...]:
+    """Class codes of a dataset folder, in label-index order."""
+    return scheme_codes(dataset_scheme(data_dir))
+
+
+def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
+    """Rhythm features (:func:`ecg_core.beats.rhythm_features`) of manifest rows.
+
+    Returns:
+        float32 array, shape (len(rows), 4); all zero (not available) for rows without RR
+        intervals (cudb windows, plain folders, manifests built before ``rr_local_s``).
+    """
+    def col(name):
+        return np.array([float(r.get(name) or "nan") for r in rows], dtype=np.float64)
+
+    return rhythm_features(col("rr_prev_s"), col("rr_next_s"), col("rr_local_s"))
+
+
+def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(codes)}
     try:
         return np.array([index[r["label"]] for r in rows], dtype=np.int64)
     except KeyError as exc:
@@ -550,7 +646,7 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
     rng = np.random.default_rng(seed)
     written: list[Path] = []
     cache: dict[tuple[str, str], np.ndarray] = {}
-    for code in CLASS_CODES:
+    for code in dataset_codes(data_dir):
         cand = [r for r in rows if r["label"] == code and r["database"] in sources]
         rng.shuffle(cand)
         picked, seen = [], set()

@@ -199,8 +199,8 @@ def load_evaluation(json_path: str | Path) -> tuple[dict, dict[str, np.ndarray]]
 
 
 def find_evaluations(models_dir: str | Path) -> list[Path]:
-    """Evaluation artifacts (JSON) in a models folder, sorted by name."""
-    return sorted(Path(models_dir).glob("*.eval.*.json"))
+    """Evaluation artifacts (JSON) in a models folder and its sub-folders, sorted by path."""
+    return sorted(Path(models_dir).rglob("*.eval.*.json"))
 
 
 def comparison_table(docs: list[dict]) -> str:
@@ -291,3 +291,26 @@ def evaluate_images(classifier, items: list[tuple[str, str, bytes]], *, batch_si
     figures, arrays = detailed_figures(np.array(labels), np.concatenate(probs),
                                        classifier.class_codes)
     return figures, arrays, errors
+
+
+def aami_comparison(figures: dict, label: str = "this model") -> list[dict]:
+    """Our AAMI DS2 figures next to the published ones, one row per source.
+
+    Args:
+        figures: figures of a model with the AAMI classes on the DS2 test set.
+        label: name of our row.
+
+    Returns:
+        Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a
+        paper does not give a figure); ours first, then
+        :data:`ecg_core.protocols.AAMI_PUBLISHED`.
+    """
+    from .protocols import AAMI_PUBLISHED
+
+    pc = figures["per_class"]
+    ours = {"source": label, "accuracy": figures["accuracy"],
+            "S_Se": pc.get("S", {}).get("sensitivity"), "S_+P": pc.get("S", {}).get("precision"),
+            "V_Se": pc.get("V", {}).get("sensitivity"), "V_+P": pc.get("V", {}).get("precision")}
+    keys = ("accuracy", "S_Se", "S_+P", "V_Se", "V_+P")
+    return [ours] + [{"source": p["source"], **{k: p.get(k) for k in keys}}
+                     for p in AAMI_PUBLISHED]

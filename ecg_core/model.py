@@ -33,17 +33,21 @@ ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet")
 
 
 def build_model(arch: str, n_classes: int = len(CLASS_CODES),
-                input_size: tuple[int, int] = CANONICAL_SIZE):
+                input_size: tuple[int, int] = CANONICAL_SIZE, rhythm: bool = False):
     """Build an uncompiled Keras model.
 
     Args:
         arch: ``"baseline"`` or ``"ecgnet"``.
         n_classes: number of output classes.
         input_size: (height, width) of the canonical input image.
+        rhythm: add a second input, the beat's rhythm features
+            (:func:`ecg_core.beats.rhythm_features`, float32 (batch, 4)), joined to the image
+            features before the dense head (RR intervals as a second input: what tells a
+            supraventricular premature beat from a normal one).
 
     Returns:
-        ``keras.Model`` taking uint8 (batch, H, W, 1) and returning float32 softmax
-        probabilities (batch, n_classes).
+        ``keras.Model`` taking uint8 (batch, H, W, 1) (and, with ``rhythm``, float32
+        (batch, 4)) and returning float32 softmax probabilities (batch, n_classes).
 
     Raises:
         ValueError: for an unknown architecture.
@@ -72,12 +76,32 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
             x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dropout(0.3, name="dropout1")(x)
+        if rhythm:
+            x = _join_rhythm(x, rhythm_in := _rhythm_input())
         x = layers.Dense(96, activation="relu", name="dense")(x)
         x = layers.Dropout(0.3, name="dropout2")(x)
     else:
         raise ValueError(f"Unknown architecture '{arch}'; choose one of {ARCHITECTURES}.")
+    if rhythm and arch == "baseline":
+        x = _join_rhythm(x, rhythm_in := _rhythm_input())
     out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inp, out, name=arch)
+    inputs = [inp, rhythm_in] if rhythm else inp
+    return keras.Model(inputs, out, name=f"{arch}_rhythm" if rhythm else arch)
+
+
+def _rhythm_input():
+    import keras
+
+    from .beats import RHYTHM_FEATURES
+
+    return keras.Input(shape=(len(RHYTHM_FEATURES),), dtype="float32", name="rhythm")
+
+
+def _join_rhythm(x, rhythm_in):
+    from keras import layers
+
+    r = layers.Dense(16, activation="relu", name="rhythm_dense")(rhythm_in)
+    return layers.Concatenate(name="image_and_rhythm")([x, r])
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -126,8 +150,8 @@ def read_history(model_path: str | Path) -> dict[str, list[float]] | None:
 
 
 def list_models(models_dir: str | Path) -> list[Path]:
-    """``.keras`` files with a model card in a folder, sorted by name."""
-    return sorted(p for p in Path(models_dir).glob("*.keras") if card_path(p).is_file())
+    """``.keras`` files with a model card in a folder and its sub-folders, sorted by path."""
+    return sorted(p for p in Path(models_dir).rglob("*.keras") if card_path(p).is_file())
 
 
 class Classifier:
@@ -150,18 +174,25 @@ class Classifier:
         self.model = model
         self.card = card
         self.class_codes: tuple[str, ...] = tuple(c["code"] for c in card["classes"])
-        shape = tuple(model.input_shape[1:3])
+        shape = tuple(model.inputs[0].shape[1:3])
         self.input_size: tuple[int, int] = (int(shape[0]), int(shape[1]))
         if int(model.output_shape[-1]) != len(self.class_codes):
             raise ModelLoadError(
                 f"The model has {model.output_shape[-1]} outputs but its card lists "
                 f"{len(self.class_codes)} classes.")
+        #: Whether the model takes rhythm features (RR intervals) as a second input.
+        self.uses_rhythm: bool = len(model.inputs) == 2
         spec = tf.TensorSpec((None, *self.input_size, 1), tf.uint8)
-        self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec],
-                               reduce_retracing=True)
+        if self.uses_rhythm:
+            rspec = tf.TensorSpec((None, int(model.inputs[1].shape[-1])), tf.float32)
+            self._fn = tf.function(lambda x, r: model([x, r], training=False),
+                                   input_signature=[spec, rspec], reduce_retracing=True)
+        else:
+            self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec],
+                                   reduce_retracing=True)
         self._lock = threading.Lock()  # guards the one-off tracing only
         with self._lock:
-            self._fn(np.zeros((1, *self.input_size, 1), dtype=np.uint8))
+            self._call(np.zeros((1, *self.input_size, 1), dtype=np.uint8), None)
 
     @classmethod
     def load(cls, model_path: str | Path) -> "Classifier":
@@ -191,11 +222,22 @@ class Classifier:
                                  f"Keras 3 model): {exc}") from exc
         return cls(model, card)
 
-    def predict_canonical(self, images: np.ndarray) -> np.ndarray:
+    def _call(self, x: np.ndarray, rhythm: np.ndarray | None):
+        if not self.uses_rhythm:
+            return self._fn(x)
+        if rhythm is None:  # no rhythm context: zeros, "available" flag 0
+            rhythm = np.zeros((len(x), int(self.model.inputs[1].shape[-1])), dtype=np.float32)
+        return self._fn(x, np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1))
+
+    def predict_canonical(self, images: np.ndarray, rhythm: np.ndarray | None = None
+                          ) -> np.ndarray:
         """Class probabilities for canonical images.
 
         Args:
             images: uint8 array, shape (n, H, W) or (H, W), canonical form.
+            rhythm: for models with a rhythm input, float32 (n, 4) or (4,) from
+                :func:`ecg_core.beats.rhythm_features`; ``None`` means "not available" (a lone
+                beat image). Ignored by image-only models.
 
         Returns:
             float32 array, shape (n, n_classes) (or (n_classes,) for one image); rows sum to 1.
@@ -204,7 +246,7 @@ class Classifier:
         single = x.ndim == 2
         if single:
             x = x[None]
-        probs = self._fn(x[..., None]).numpy().astype(np.float32)
+        probs = self._call(x[..., None], rhythm).numpy().astype(np.float32)
         return probs[0] if single else probs
 
     def canonical(self, image: np.ndarray) -> np.ndarray:

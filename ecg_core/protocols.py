@@ -9,7 +9,7 @@ does on a person it has never seen (de Chazal et al. 2004 made this point for MI
 from __future__ import annotations
 
 #: Protocol names, in the order the app lists them.
-PROTOCOLS: tuple[str, ...] = ("beat", "record")
+PROTOCOLS: tuple[str, ...] = ("beat", "record", "aami")
 
 #: One plain paragraph per protocol, for model cards, the README and the Evaluation page.
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {
@@ -23,10 +23,33 @@ PROTOCOL_DESCRIPTIONS: dict[str, str] = {
                "on patients it has never seen. Classes that live in few patients (VEB: 2 "
                "records, LBB: 4, PAB: 4) may be missing from a split; their patient counts "
                "are shown next to every figure."),
+    "aami": ("AAMI inter-patient benchmark (de Chazal et al. 2004): train on the 22 records of "
+             "DS1, test on the 22 records of DS2, paced records 102, 104, 107 and 217 left out, "
+             "AAMI EC57 classes N, S, V, F, Q. Validation data (for early stopping) are "
+             "records carved from DS1; DS2 is touched once, for the reported figures."),
 }
 
 #: Short labels for menus.
 PROTOCOL_LABELS: dict[str, str] = {
     "beat": "beat split (same patients on both sides)",
     "record": "record split (patients kept apart)",
+    "aami": "AAMI DS1 -> DS2 (inter-patient benchmark)",
 }
+
+#: de Chazal et al. (2004) DS1 (training) and DS2 (test) record sets of MIT-BIH, and the
+#: paced records that the AAMI recommended practice leaves out.
+AAMI_DS1: tuple[str, ...] = ("101", "106", "108", "109", "112", "114", "115", "116", "118",
+                             "119", "122", "124", "201", "203", "205", "207", "208", "209",
+                             "215", "220", "223", "230")
+AAMI_DS2: tuple[str, ...] = ("100", "103", "105", "111", "113", "117", "121", "123", "200",
+                             "202", "210", "212", "213", "214", "219", "221", "222", "228",
+                             "231", "232", "233", "234")
+AAMI_EXCLUDED: tuple[str, ...] = ("102", "104", "107", "217")
+
+#: Published figures on the AAMI DS1 -> DS2 protocol, for comparison (gross statistics).
+AAMI_PUBLISHED: tuple[dict, ...] = (
+    {"source": "de Chazal et al. 2004", "accuracy": 0.862, "S_Se": 0.759, "S_+P": 0.385,
+     "V_Se": 0.777, "V_+P": 0.819},
+    {"source": "Mondejar-Guerra et al. 2019", "accuracy": 0.945},
+    {"source": "Sellami & Hwang 2019", "S_Se": 0.909, "S_+P": 0.483},
+)

@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from .canonical import CANONICAL_SIZE
-from .classes import BEAT_CLASSES, CLASS_CODES
-from .dataset import load_split
+from .beats import RHYTHM_FEATURES
+from .classes import scheme_classes, scheme_codes
+from .dataset import dataset_scheme, load_split, rhythm_from_rows
 from .evaluation import classification_figures
 from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
@@ -47,7 +48,13 @@ class TrainConfig:
         seed: seed for Keras, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         max_train: use at most this many training images (quick runs and tests).
         max_class_weight: upper bound on a class's loss weight.
-        protocol: split protocol name.
+        protocol: split protocol name (:data:`ecg_core.protocols.PROTOCOLS`).
+        max_train_per_class: keep at most this many training beats per class (seeded), to
+            bound epoch time where one class dominates (AAMI N); validation and test keep all.
+        rhythm_archs: architectures that also get the rhythm input (RR intervals,
+            :func:`ecg_core.beats.rhythm_features`).
+        rhythm_dropout: share of training beats whose rhythm features are hidden (set to
+            "not available"), so that a rhythm model still reads a lone beat image.
     """
 
     arch: str = "ecgnet"
@@ -59,6 +66,9 @@ class TrainConfig:
     max_train: int | None = None
     max_class_weight: float = 25.0
     protocol: str = "beat"
+    max_train_per_class: int | None = None
+    rhythm_archs: tuple[str, ...] = ()
+    rhythm_dropout: float = 0.2
 
 
 def class_weights(y: np.ndarray, n_classes: int, max_weight: float) -> dict[int, float]:
@@ -108,12 +118,22 @@ def _timing_callback():
     return EpochTimer()
 
 
-def _subsample(x, y, n, seed):
-    if n is None or n >= len(y):
-        return x, y
+def _subsample_index(y: np.ndarray, n: int | None, per_class: int | None,
+                     seed: int) -> np.ndarray:
+    """Indices of a seeded subsample: at most ``per_class`` per class, then at most ``n``."""
     rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(y), size=n, replace=False))
-    return x[idx], y[idx]
+    idx = np.arange(len(y))
+    if per_class is not None:
+        keep = []
+        for c in np.unique(y):
+            members = idx[y == c]
+            if len(members) > per_class:
+                members = rng.choice(members, size=per_class, replace=False)
+            keep.append(members)
+        idx = np.sort(np.concatenate(keep))
+    if n is not None and n < len(idx):
+        idx = np.sort(rng.choice(idx, size=n, replace=False))
+    return idx
 
 
 def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
@@ -139,18 +159,25 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     config = config or TrainConfig()
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    x_tr, y_tr, _ = load_split(data_dir, "train", config.protocol, progress=progress)
-    x_va, y_va, _ = load_split(data_dir, "val", config.protocol, progress=progress)
-    x_te, y_te, test_rows = load_split(data_dir, "test", config.protocol, progress=progress)
-    x_tr, y_tr = _subsample(x_tr, y_tr, config.max_train, config.seed)
+    x_tr, y_tr, tr_rows = load_split(data_dir, "train", config.protocol, progress=progress)
+    x_va, y_va, va_rows = load_split(data_dir, "val", config.protocol, progress=progress)
+    x_te, y_te, te_rows = load_split(data_dir, "test", config.protocol, progress=progress)
+    keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
+    x_tr, y_tr = x_tr[keep], y_tr[keep]
+    r_tr = rhythm_from_rows([tr_rows[i] for i in keep])
+    r_va, r_te = rhythm_from_rows(va_rows), rhythm_from_rows(te_rows)
+    scheme = dataset_scheme(data_dir)
     dataset_info = _dataset_info(data_dir)
-    k = len(CLASS_CODES)
+    k = len(scheme_codes(scheme))
     weights = class_weights(y_tr, k, config.max_class_weight)
     results: dict[str, dict] = {}
     for arch in archs:
         keras.utils.set_random_seed(config.seed)
-        results[arch] = _train_one(arch, config, out, (x_tr, y_tr), (x_va, y_va), (x_te, y_te),
-                                   weights, dataset_info, progress)
+        rhythm = arch in config.rhythm_archs
+        results[arch] = _train_one(
+            arch, config, out, (x_tr, y_tr, r_tr if rhythm else None),
+            (x_va, y_va, r_va if rhythm else None), (x_te, y_te, r_te if rhythm else None),
+            weights, dataset_info, progress, scheme)
     # Cross-reference the figures of every architecture trained in this run.
     summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
     for arch, r in results.items():
@@ -185,26 +212,43 @@ def _dataset_info(data_dir: Path) -> dict:
             "built_at": info.get("built_at")}
 
 
-def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress):
+def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress,
+               scheme="jun8"):
     import keras
     import tensorflow as tf
 
     from .model import build_model
 
-    x_tr, y_tr = train_xy
-    x_va, y_va = val_xy
-    x_te, y_te = test_xy
-    k = len(CLASS_CODES)
-    model = build_model(arch, k, CANONICAL_SIZE)
+    x_tr, y_tr, r_tr = train_xy
+    x_va, y_va, r_va = val_xy
+    x_te, y_te, r_te = test_xy
+    rhythm = r_tr is not None
+    classes = scheme_classes(scheme)
+    codes = tuple(c.code for c in classes)
+    k = len(codes)
+    model = build_model(arch, k, CANONICAL_SIZE, rhythm=rhythm)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     n = len(y_tr)
     steps = max(1, math.ceil(n / config.batch_size))
-    ds = tf.data.Dataset.from_tensor_slices((x_tr[..., None], y_tr))
+    if rhythm:
+        hide = float(config.rhythm_dropout)
+        ds = tf.data.Dataset.from_tensor_slices(((x_tr[..., None], r_tr), y_tr))
+
+        def _prepare(inputs, y):
+            x, r = inputs
+            shown = tf.cast(tf.random.uniform(()) >= hide, tf.float32)
+            return (x, r * shown), tf.one_hot(y, k)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x_tr[..., None], y_tr))
+
+        def _prepare(x, y):
+            return x, tf.one_hot(y, k)
     ds = (ds.shuffle(n, seed=config.seed, reshuffle_each_iteration=True).repeat()
-          .map(lambda x, y: (x, tf.one_hot(y, k)), num_parallel_calls=tf.data.AUTOTUNE)
+          .map(_prepare, num_parallel_calls=tf.data.AUTOTUNE)
           .batch(config.batch_size).prefetch(tf.data.AUTOTUNE))
-    val = (x_va[..., None], keras.utils.to_categorical(y_va, k))
+    x_val_in = (x_va[..., None], r_va) if rhythm else x_va[..., None]
+    val = (x_val_in, keras.utils.to_categorical(y_va, k))
     model_path = out / f"{arch}.keras"
     timer = _timing_callback()
     callbacks = [
@@ -224,8 +268,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
         model.save(model_path)
     best = keras.saving.load_model(model_path, compile=False)
-    val_prob = best.predict(x_va[..., None], batch_size=512, verbose=0)
-    test_prob = best.predict(x_te[..., None], batch_size=512, verbose=0)
+    val_prob = best.predict(x_val_in, batch_size=512, verbose=0)
+    test_prob = best.predict((x_te[..., None], r_te) if rhythm else x_te[..., None],
+                             batch_size=512, verbose=0)
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     history["epoch_batch_seconds"] = timer.batch_seconds
     history["learning_rate"] = timer.lr
@@ -235,13 +280,17 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     batch_seconds = float(sum(timer.batch_seconds))
     card = {
         "name": arch,
-        "architecture": arch,
+        "architecture": f"{arch} + rhythm input" if rhythm else arch,
         "file": model_path.name,
         "created": started.isoformat(timespec="seconds"),
         "intended_use": ("Research and teaching: how a CNN reads ECG beat images. "
                          "Not a medical device; not for diagnosis or patient care."),
+        "scheme": scheme,
         "classes": [{"code": c.code, "name": c.name, "symbols": list(c.symbols)}
-                    for c in BEAT_CLASSES],
+                    for c in classes],
+        "rhythm_input": ({"features": list(RHYTHM_FEATURES),
+                          "function": "ecg_core.beats.rhythm_features",
+                          "hidden_in_training": config.rhythm_dropout} if rhythm else None),
         "input": {"shape": [*CANONICAL_SIZE, 1], "dtype": "uint8",
                   "canonical_form": {
                       "function": "ecg_core.canonical.canonical_form",
@@ -261,7 +310,7 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "protocol": {"name": config.protocol,
                      "description": PROTOCOL_DESCRIPTIONS.get(config.protocol, "")},
         "training": {**asdict(config), "arch": arch, "class_weight":
-                     {CLASS_CODES[i]: w for i, w in weights.items()},
+                     {codes[i]: w for i, w in weights.items()},
                      "n_train": int(n), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
                      "epochs_run": len(timer.batch_seconds), "best_epoch": best_epoch,
                      "batch_seconds": round(batch_seconds, 1),
@@ -271,8 +320,8 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                      "machine": f"{platform.machine()}, {_cpu_count()} CPU cores, no GPU",
                      "versions": {"python": platform.python_version(),
                                   "tensorflow": tf.__version__, "keras": keras.__version__}},
-        "validation": classification_figures(y_va, val_prob, CLASS_CODES),
-        "test": classification_figures(y_te, test_prob, CLASS_CODES),
+        "validation": classification_figures(y_va, val_prob, codes),
+        "test": classification_figures(y_te, test_prob, codes),
     }
     (out / f"{arch}.card.json").write_text(json.dumps(card, indent=2))
     return {"model_path": model_path, "card": card, "history": history}

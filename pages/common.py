@@ -38,9 +38,38 @@ def _load_classifier(path: str, mtime: float):
     return Classifier.load(path)
 
 
-def get_classifier():
+def model_label(path: Path) -> str:
+    """``models/aami/ecgnet.keras`` -> ``aami/ecgnet``, for menus."""
+    try:
+        return str(path.relative_to(MODELS_DIR).with_suffix(""))
+    except ValueError:
+        return str(path)
+
+
+def choose_model() -> Path:
+    """A sidebar menu of the committed models (with a card); returns the chosen path.
+
+    The default is ``$ECG_MODEL_PATH`` or ``models/ecgnet.keras``; the choice is kept for the
+    session, so every page uses the same model.
+    """
+    from ecg_core.model import list_models
+
+    default = model_path()
+    options = list_models(MODELS_DIR)
+    if default not in options:
+        options.insert(0, default)
+    labels = [model_label(p) for p in options]
+    chosen = st.sidebar.selectbox("Model", labels, index=options.index(default),
+                                  key="model_choice",
+                                  help="ecgnet: this project's CNN; baseline: the textbook "
+                                       "CNN; aami/...: AAMI N/S/V/F/Q models trained on DS1; "
+                                       "record/...: trained with patients kept apart.")
+    return options[labels.index(chosen)]
+
+
+def get_classifier(path: Path | None = None):
     """The cached classifier, or ``None`` after showing what to do on the page."""
-    path = model_path()
+    path = path or model_path()
     try:
         mtime = path.stat().st_mtime if path.exists() else 0.0
         return _load_classifier(str(path), mtime)

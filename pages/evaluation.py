@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from ecg_core.errors import DatasetError
-from ecg_core.evaluation import evaluate_images, find_evaluations, load_evaluation
+from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
+                                 load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from pages.charts import confusion_heatmap, history_figure, per_class_table, roc_figure
-from pages.common import MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, get_classifier, notice
+from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
+                          notice)
 
 st.title("Evaluation: how good is the model, really?")
 notice()
@@ -23,6 +26,7 @@ st.markdown(
     "share of the beats called that class that really are; **Sp** = specificity; the ROC "
     "curve plots Se against 1 - Sp as the decision threshold of one class against the rest "
     "moves.")
+model_file = choose_model()
 
 
 @st.cache_data(show_spinner=False)
@@ -38,8 +42,9 @@ def _artifacts() -> dict[str, tuple[dict, dict]]:
         except DatasetError as exc:
             st.warning(f"Skipped {p.name}: {exc}")
             continue
-        label = (f"{doc['model']} · {PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])}"
-                 f" · {doc['split']}")
+        doc["_folder"] = str(p.parent)
+        label = (f"{doc.get('model_name', doc['model'])} · "
+                 f"{PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])} · {doc['split']}")
         found[label] = (doc, arrays)
     return found
 
@@ -68,6 +73,16 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={m: st.column_config.NumberColumn(m, format="%.3f")
                                 for m in ("Se", "+P", "Sp", "F1", "AUC")})
+    if doc.get("protocol") == "aami":
+        st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics)")
+        st.dataframe(pd.DataFrame(aami_comparison(f, doc.get("model_name", "this model"))),
+                     hide_index=True, width="stretch",
+                     column_config={k: st.column_config.NumberColumn(k, format="%.3f")
+                                    for k in ("accuracy", "S_Se", "S_+P", "V_Se", "V_+P")})
+        st.caption("Project targets: accuracy >= 0.95, V Se >= 0.90 with V +P >= 0.90, "
+                   "S Se >= 0.80 with S +P >= 0.50. Published figures as quoted in the "
+                   "project's issue tracker from the papers; see the README for the "
+                   "references.")
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
@@ -95,7 +110,7 @@ with tab_models:
                 chosen.append(label)
                 doc, arrays = found[label]
                 _show(doc, arrays, key=f"side-{side}",
-                      history=read_history(MODELS_DIR / doc["model_file"]))
+                      history=read_history(Path(doc["_folder"]) / doc["model_file"]))
         protocols = {found[lab][0]["protocol"] for lab in chosen}
         if protocols == {"beat", "record"}:
             st.info(
@@ -128,7 +143,7 @@ with tab_upload:
             st.stop()
         for text in labelled.warnings:
             st.warning(text)
-        clf = get_classifier()
+        clf = get_classifier(model_file)
         if clf is None:
             st.stop()
         options = [None, *clf.class_codes]

@@ -8,7 +8,8 @@ import streamlit as st
 from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
-from pages.common import example_files, get_classifier, notice, probability_chart, upscale
+from pages.common import (choose_model, example_files, get_classifier, notice, probability_chart,
+                          upscale)
 
 st.title("Predict: classify ECG beat images")
 notice()
@@ -19,9 +20,14 @@ st.markdown(
     "trace bright on black, cropped to the trace, 64 x 64 px) before the CNN reads it. "
     "Nothing you upload is written to disk.")
 
-clf = get_classifier()
+clf = get_classifier(choose_model())
 if clf is None:
     st.stop()
+if clf.uses_rhythm:
+    st.info("This model also reads the beat's RR intervals, which a lone image does not have: "
+            "it classifies from the beat's shape alone here (it was trained with the rhythm "
+            "of 20% of beats hidden, for this case). Supraventricular beats (S) need the "
+            "rhythm; expect them to be missed.")
 
 uploads = st.file_uploader("Beat images", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
                            accept_multiple_files=True)

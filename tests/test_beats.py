@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from ecg_core.beats import beat_window, labelled_beats, vf_episodes, vf_windows
+from ecg_core.beats import (BEAT_SYMBOLS, LOCAL_RR_BEATS, beat_window, beats_from_annotations,
+                            labelled_beats, rhythm_features, vf_episodes, vf_windows)
+from ecg_core.classes import symbol_map
 from ecg_core.errors import RecordError
 from ecg_core.records import read_annotations, read_record
 from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
@@ -44,3 +46,31 @@ def test_beat_window_length_and_edges():
     assert edge[0] == 0  # padded with the edge sample
     with pytest.raises(RecordError):
         beat_window(sig, 5000, 360.0)
+
+
+def test_rhythm_features_hand_computed():
+    f = rhythm_features([0.6, 0.8, np.nan], [1.0, 0.8, 0.8], [0.8, 0.8, 0.8])
+    assert f.shape == (3, 4) and f.dtype == np.float32
+    np.testing.assert_allclose(f[0], [0.75, 1.25, 0.8, 1.0], rtol=1e-6)  # premature beat
+    np.testing.assert_allclose(f[1], [1.0, 1.0, 0.8, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(f[2], [0, 0, 0, 0])  # unknown interval: not available
+
+
+@needs_mitdb
+def test_aami_symbols_and_local_rr_on_record_232():
+    # 232 holds many atrial premature beats (A -> AAMI S) in long pauses of sinus bradycardia.
+    ann, n = read_annotations(MITDB / "232")
+    beats = beats_from_annotations("232", ann, n, 360.0, classes=symbol_map("aami"))
+    labels = {b.label for b in beats}
+    assert labels <= {"N", "S", "V", "F", "Q"} and "S" in labels
+    b = beats[50]
+    pos = ann.sample[[i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]]
+    k = int(np.searchsorted(pos, b.sample))
+    rr = np.diff(pos) / 360.0
+    assert b.rr_local_s == pytest.approx(rr[k - LOCAL_RR_BEATS:k + LOCAL_RR_BEATS].mean())
+    s_beats = [x for x in beats if x.label == "S"]
+    n_beats = [x for x in beats if x.label == "N"]
+    # what gives an S beat away is its timing: shorter RR before it than its neighbours'
+    ratio_s = np.nanmedian([x.rr_prev_s / x.rr_local_s for x in s_beats])
+    ratio_n = np.nanmedian([x.rr_prev_s / x.rr_local_s for x in n_beats])
+    assert ratio_s < ratio_n

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from ecg_core.classes import CLASS_CODES
-from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, assign_split, build_dataset,
-                              load_split, read_manifest, record_split, scan_folder)
+from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_split,
+                              build_dataset, dataset_codes, load_split, read_manifest,
+                              record_split, rhythm_from_rows, scan_folder)
 from ecg_core.errors import DatasetError
 from tests.conftest import CUDB, MITDB
 
@@ -124,3 +125,42 @@ def test_record_protocol_on_a_built_dataset_uses_the_manifest(tiny_dataset):
     assert len(x) == len(test_rows) == split.count("test")
     with pytest.raises(DatasetError, match="Unknown split protocol"):
         assign_split(rows, "nonsense")
+
+
+def test_aami_split_trains_on_ds1_tests_on_ds2_and_validates_inside_ds1():
+    from ecg_core.protocols import AAMI_DS1, AAMI_DS2
+
+    rows = []
+    for rec in (*AAMI_DS1, *AAMI_DS2, "102", "217"):
+        for label in ("N",) * 20 + ("S",) * 5 + ("V",) * 5 + ("F",) * (30 if rec == "208" else 1):
+            rows.append({"database": "mitdb", "record": rec, "label": label})
+    rows.append({"database": "cudb", "record": "cu01", "label": "V"})
+    split = aami_split(rows, val_records=4, min_val_beats=1)
+    by_record = {}
+    for r, s in zip(rows, split):
+        by_record.setdefault((r["database"], r["record"]), set()).add(s)
+    assert all(len(v) == 1 for v in by_record.values())
+    side = {k[1] if k[0] == "mitdb" else k: next(iter(v)) for k, v in by_record.items()}
+    assert all(side[r] == "test" for r in AAMI_DS2)
+    assert {side[r] for r in AAMI_DS1} == {"train", "val"}
+    assert sum(side[r] == "val" for r in AAMI_DS1) == 4
+    assert side["102"] == side["217"] == side[("cudb", "cu01")] == "excluded"
+    assert side["208"] == "train"  # the record holding most fusion beats stays in training
+    assert assign_split(rows, "aami") == aami_split(rows)
+
+
+@pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
+def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
+    info = build_dataset(tmp_path, mitdb=MITDB, cudb=CUDB,
+                         config=BuildConfig(records=["102", "209", "232"], scheme="aami",
+                                            max_per_class=None, styled=False), progress=False)
+    assert info["scheme"] == "aami" and info["records"] == ["mitdb/209", "mitdb/232"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["F", "N", "Q", "S", "V"]
+    rows = read_manifest(tmp_path)
+    assert {r["label"] for r in rows} <= {"N", "S", "V", "F", "Q"}
+    assert all(r["rr_local_s"] for r in rows)
+    assert dataset_codes(tmp_path) == ("N", "S", "V", "F", "Q")
+    x, y, got = load_split(tmp_path, "all")
+    assert len(x) == len(rows) and y.max() < 5
+    r = rhythm_from_rows(got)
+    assert r.shape == (len(rows), 4) and r[:, 3].mean() > 0.99

@@ -3,10 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 
 from ecg_core.classes import CLASS_CODES
+from ecg_core.dataset import BuildConfig, build_dataset
 from ecg_core.model import Classifier, build_model
 from ecg_core.training import TrainConfig, class_weights, train_models
+from tests.conftest import MITDB
 
 
 def test_architectures_have_the_documented_shapes():
@@ -46,3 +49,27 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     clf = Classifier.load(r["model_path"])
     probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
     assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+@pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
+def test_tiny_rhythm_model_on_the_aami_scheme(tmp_path):
+    data = tmp_path / "aami"
+    build_dataset(data, mitdb=MITDB, config=BuildConfig(records=["209", "232"], scheme="aami",
+                                                        max_per_class=300, styled=False),
+                  progress=False)
+    config = TrainConfig(epochs=1, batch_size=32, max_train=256, rhythm_archs=("ecgnet",))
+    results = train_models(data, tmp_path / "models", ["ecgnet", "baseline"], config,
+                           progress=False)
+    card = results["ecgnet"]["card"]
+    assert card["scheme"] == "aami" and [c["code"] for c in card["classes"]] == list("NSVFQ")
+    assert card["rhythm_input"]["features"][-1] == "available"
+    assert results["baseline"]["card"]["rhythm_input"] is None
+    clf = Classifier.load(results["ecgnet"]["model_path"])
+    assert clf.uses_rhythm and clf.class_codes == tuple("NSVFQ")
+    images = np.zeros((2, 64, 64), np.uint8)
+    with_rhythm = clf.predict_canonical(images, np.array([[0.6, 1.3, 0.8, 1.0]] * 2, np.float32))
+    without = clf.predict_canonical(images)  # a lone image: rhythm "not available"
+    assert with_rhythm.shape == without.shape == (2, 5)
+    assert not np.allclose(with_rhythm, without)  # the rhythm input is used
+    plain = Classifier.load(results["baseline"]["model_path"])
+    assert not plain.uses_rhythm and plain.predict_canonical(images).shape == (2, 5)
