@@ -8,5 +8,6 @@ pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/predict.py", title="Predict", icon="🔎"),
     st.Page("pages/evaluation.py", title="Evaluation", icon="📊"),
+    st.Page("pages/explainer.py", title="Explainer", icon="🧠"),
 ]
 st.navigation(pages).run()

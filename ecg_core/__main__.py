@@ -169,7 +169,16 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     from .dataset import write_examples
 
     sources = {k: v for k, v in (("mitdb", args.mitdb), ("cudb", args.cudb)) if v}
-    paths = write_examples(args.data, sources, args.out, per_class=args.per_class)
+    accept = None
+    if args.model:
+        from .model import Classifier
+
+        clf = Classifier.load(args.model)
+
+        def accept(png: bytes, code: str) -> bool:
+            return clf.class_codes[int(clf.predict_bytes(png).argmax())] == code
+    paths = write_examples(args.data, sources, args.out, per_class=args.per_class,
+                           accept=accept)
     print(f"{len(paths)} example images written to {args.out}")
     return 0
 
@@ -254,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cudb", default="../shared/cudb")
     e.add_argument("--out", default="data/examples")
     e.add_argument("--per-class", type=int, default=3)
+    e.add_argument("--model", help="keep only beats this model classifies as their class")
     e.set_defaults(func=_cmd_examples)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")

@@ -621,11 +621,15 @@ def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:
 
 
 def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir: str | Path,
-                   per_class: int = 3, seed: int = 7) -> list[Path]:
+                   per_class: int = 3, seed: int = 7, accept=None) -> list[Path]:
     """Draw a few test-split beats per class in the default style, for the app and the docs.
 
-    Beats are picked at random (seeded) from the *test* split of the beat protocol, from as
-    many different records as possible, and drawn with :data:`DEFAULT_STYLE`.
+    Beats are picked at random (seeded) from the *test* split of the beat protocol, one per
+    record first (as many different patients as possible), and drawn with
+    :data:`DEFAULT_STYLE`. With ``accept``, a candidate is kept only if ``accept(png_bytes,
+    code)`` is true; ``python -m ecg_core examples --model`` uses this to keep beats the
+    committed model classifies correctly, so that the bundled examples illustrate each class
+    as the model knows it. Such examples say nothing about accuracy (the Evaluation page does).
 
     Args:
         data_dir: built dataset (its manifest chooses the beats).
@@ -633,6 +637,7 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
         out_dir: output folder (``data/examples``); one sub-folder per class code.
         per_class: images per class.
         seed: selection seed.
+        accept: optional filter ``accept(png: bytes, code: str) -> bool``.
 
     Returns:
         Paths of the written PNGs.
@@ -646,30 +651,36 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
     rng = np.random.default_rng(seed)
     written: list[Path] = []
     cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def draw(r: dict) -> bytes:
+        key = (r["database"], r["record"])
+        if key not in cache:
+            cache[key] = read_record(Path(sources[r["database"]]) / r["record"],
+                                     annotator=None).signal
+        img = render_beat(cache[key], int(r["sample"]), float(r["fs"]))
+        ok, buf = cv2.imencode(".png", img)
+        return buf.tobytes()
+
     for code in dataset_codes(data_dir):
         cand = [r for r in rows if r["label"] == code and r["database"] in sources]
         rng.shuffle(cand)
-        picked, seen = [], set()
-        for r in cand:  # one beat per record first, then fill up
-            if r["record"] not in seen:
-                picked.append(r)
-                seen.add(r["record"])
-            if len(picked) == per_class:
-                break
+        # one beat per record first, then fill up from records already used
+        first, rest, seen = [], [], set()
         for r in cand:
-            if len(picked) >= per_class:
-                break
-            if r not in picked:
-                picked.append(r)
+            (rest if r["record"] in seen else first).append(r)
+            seen.add(r["record"])
+        order = first + rest
         folder = Path(out_dir) / code
         folder.mkdir(parents=True, exist_ok=True)
-        for r in picked:
-            key = (r["database"], r["record"])
-            if key not in cache:
-                cache[key] = read_record(Path(sources[r["database"]]) / r["record"],
-                                         annotator=None).signal
-            img = render_beat(cache[key], int(r["sample"]), float(r["fs"]))
+        kept = 0
+        for r in order:
+            if kept == per_class:
+                break
+            png = draw(r)
+            if accept is not None and not accept(png, code):
+                continue
             path = folder / image_name(r["database"], r["record"], int(r["sample"]))
-            cv2.imwrite(str(path), img)
+            path.write_bytes(png)
             written.append(path)
+            kept += 1
     return written

@@ -8,7 +8,8 @@ import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
 from ecg_core.model import card_path
-from pages.common import EXAMPLES_DIR, model_path, notice
+from ecg_core.protocols import PROTOCOL_LABELS
+from pages.common import EXAMPLES_DIR, choose_model, model_label, notice
 
 st.title("ECG beat classification with a convolutional network")
 notice()
@@ -17,7 +18,8 @@ st.markdown(
     "Each beat of an ECG is drawn as a small 2-D image, and a CNN trained on the "
     "**MIT-BIH Arrhythmia Database** (48 half-hour records, 47 patients, every beat labelled "
     "by cardiologists) sorts it into one of eight classes, as in Jun et al. (2018). "
-    "Open **Predict** to classify your own beat images.")
+    "Open **Predict** to classify your own beat images, and **Evaluation** to see how good "
+    "the model really is, under protocols that keep patients apart.")
 
 st.header("The eight beat classes")
 cols = st.columns(4)
@@ -30,7 +32,8 @@ for i, cls in enumerate(BEAT_CLASSES):
         st.caption(cls.description)
 
 st.header("How the model was trained and tested")
-card_file = card_path(model_path())
+model_file = choose_model()
+card_file = card_path(model_file)
 card = None
 if card_file.is_file():
     try:
@@ -42,28 +45,44 @@ if card is None:
 else:
     test = card.get("test", {})
     data = card.get("training_data", {})
+    settings = data.get("settings") or {}
     counts = data.get("counts") or {}
+    protocol = card.get("protocol", {}).get("name", "beat")
+    if card.get("scheme", "jun8") == "aami":
+        source = ("every beat of the 44 non-paced MIT-BIH records, in the five AAMI EC57 "
+                  "classes N, S, V, F, Q")
+    else:
+        source = ("MIT-BIH, plus windows from the VF episodes of the CU Ventricular "
+                  "Tachyarrhythmia Database for the VFW class; normal beats capped at "
+                  f"{settings.get('max_per_class') or 'no cap'}")
+    style = ("drawn in varied styles so that the model reads other tools' images too"
+             if settings.get("styled") else "drawn in the default style")
+    rhythm = (" The model also reads each beat's RR intervals (rhythm input)."
+              if card.get("rhythm_input") else "")
     st.markdown(
+        f"- **Model** `{model_label(model_file)}`: {card.get('architecture')}, "
+        f"{card.get('parameters', {}).get('total', 0):,} parameters, input "
+        f"{card['input']['shape']} (canonical form).{rhythm}\n"
         f"- **Data**: {data.get('n_images', '?'):,} beat images from "
-        f"{len(data.get('records') or [])} records (MIT-BIH, plus windows from the VF episodes "
-        "of the CU Ventricular Tachyarrhythmia Database for the VFW class), resampled to "
-        "360 Hz, lead MLII, 1 s windows centred on the R peak, drawn in varied styles so "
-        "that the model reads other tools' images too. Normal beats capped at 15,000.\n"
-        f"- **Model**: `{card.get('architecture')}`, "
-        f"{card.get('parameters', {}).get('total', 0):,} "
-        f"parameters, input {card['input']['shape']} (canonical form).\n"
+        f"{len(data.get('records') or [])} records ({source}), resampled to 360 Hz, lead "
+        f"MLII, 1 s windows centred on the R peak, {style}.\n"
         f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")
     if test:
+        label = PROTOCOL_LABELS.get(protocol, protocol)
         c1, c2, c3 = st.columns(3)
-        c1.metric("Test accuracy (beat split)", f"{test['accuracy']:.2%}")
+        c1.metric(f"Test accuracy ({label})", f"{test['accuracy']:.2%}")
         c2.metric("Macro sensitivity (Se)", f"{test['macro_sensitivity']:.2%}")
         c3.metric("Macro positive predictivity (+P)", f"{test['macro_precision']:.2%}")
-        st.caption("Beat-split figures: the same patients are in training and test, which "
-                   "flatters every model. They do not tell how the model does on a new patient.")
+        if protocol == "beat":
+            st.caption("Beat-split figures: the same patients are in training and test, which "
+                       "flatters every model. They do not tell how the model does on a new "
+                       "patient: see the record split and the AAMI benchmark on the "
+                       "**Evaluation** page.")
         if counts:
             st.dataframe(
-                [{"class": c, **v, "test Se": test["per_class"][c]["sensitivity"],
-                  "test +P": test["per_class"][c]["precision"]} for c, v in counts.items()],
+                [{"class": c, **v, "test Se": test["per_class"].get(c, {}).get("sensitivity"),
+                  "test +P": test["per_class"].get(c, {}).get("precision")}
+                 for c, v in counts.items()],
                 hide_index=True, width="stretch")
 
 st.header("Data and citations")

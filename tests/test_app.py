@@ -124,3 +124,44 @@ def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
     at.run()
     assert not at.exception
     assert "outside the archive" in at.error[0].value
+
+
+def _explainer_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/explainer.py")
+    at.run()
+    return at
+
+
+def test_explainer_page_with_the_default_example():
+    at = _explainer_page()
+    assert not at.exception and not at.error
+    assert "Not a medical device" in at.warning[0].value
+    # pixels, convolution, window diagram, pooling, feature maps, Grad-CAM
+    assert len(_charts(at)) == 6
+    text = " ".join(m.value for m in at.markdown)
+    assert "Sum of products" in text and "Grad-CAM" in text
+    # a stride that does not tile the input is flagged
+    inputs = {n.label: n for n in at.number_input}
+    inputs["W (input)"].set_value(8)
+    at.run()
+    assert any("do not tile" in w.value for w in at.warning)
+    # another kernel and layer still render
+    kernel = next(s for s in at.selectbox if s.label == "Kernel")
+    kernel.set_value("Laplacian")
+    at.run()
+    assert not at.exception
+
+
+def test_explainer_page_with_an_upload_and_a_bad_upload():
+    at = _explainer_page()
+    png = sorted((EXAMPLES / "LBB").glob("*.png"))[0].read_bytes()
+    at.file_uploader(key="explain_up").set_value([("mine.png", png, "image/png")])
+    at.run()
+    assert not at.exception and not at.error
+    assert any("mine.png" in m.value for m in at.markdown)
+    at.file_uploader(key="explain_up").set_value([("bad.png", b"not an image", "image/png")])
+    at.run()
+    assert not at.exception
+    assert "bad.png" in at.error[0].value
