@@ -7,6 +7,7 @@ st.set_page_config(page_title="ECG beat CNN", page_icon="🫀", layout="wide")
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/predict.py", title="Predict", icon="🔎"),
+    st.Page("pages/record.py", title="Record", icon="📈"),
     st.Page("pages/evaluation.py", title="Evaluation", icon="📊"),
     st.Page("pages/explainer.py", title="Explainer", icon="🧠"),
 ]

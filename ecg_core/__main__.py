@@ -5,6 +5,7 @@ Commands:
     train           train a model (baseline or ecgnet) on a built dataset
     predict         classify beat images (files or folders) with a trained model
     evaluate        accuracy, per-class Se and +P of models on a dataset split
+    classify-record find and classify every beat of a WFDB record (per-beat CSV)
     examples        draw a few test-split beats per class into data/examples
     download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
 
@@ -165,6 +166,55 @@ def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:
     return np.array([index[data_codes[i]] for i in y], dtype=np.int64)
 
 
+def _cmd_classify_record(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .analysis import agreement, classify_record, summarise
+    from .model import Classifier
+    from .records import read_record
+
+    clf = Classifier.load(args.model)
+    record = read_record(args.record, lead=args.lead, annotator=args.annotations)
+    if args.annotations and record.annotations is None:
+        print(f"error: annotation file '{args.record}.{args.annotations}' not found",
+              file=sys.stderr)
+        return 2
+    bar = tqdm(desc="classifying beats", unit="beat", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    result = classify_record(record, clf, use_annotations=bool(args.annotations),
+                             progress=progress)
+    bar.close()
+    frame = result.to_frame()
+    if args.out:
+        frame.to_csv(args.out, index=False)
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    summary = summarise(result)
+    hr = summary["mean_hr_bpm"]
+    print(f"{record.name}: {summary['beats']} beats ({result.source}), lead {record.lead}, "
+          f"{record.original_fs:g} Hz -> {record.fs:g} Hz; mean HR "
+          f"{'n/a' if hr is None else f'{hr:.0f} bpm'}; "
+          + ", ".join(f"{c} {n}" for c, n in summary["per_class"].items() if n),
+          file=sys.stderr)
+    agree = agreement(result)
+    if agree and agree["figures"]:
+        f = agree["figures"]
+        per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
+                        for c, v in f["per_class"].items() if v["support"])
+        print(f"agreement with {args.annotations}: accuracy {f['accuracy']:.4f} on "
+              f"{f['n']} beats; Se/+P: {per}", file=sys.stderr)
+        if agree["outside"]:
+            print("  symbols outside the model's classes: " + ", ".join(
+                f"{s} {n}" for s, n in sorted(agree["outside"].items())), file=sys.stderr)
+    if args.out:
+        print(f"{len(frame)} rows written to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _cmd_examples(args: argparse.Namespace) -> int:
     from .dataset import write_examples
 
@@ -256,6 +306,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="folder for the artifacts (default: next to each model)")
     ev.add_argument("--table", help="also write the Markdown comparison table here")
     ev.set_defaults(func=_cmd_evaluate)
+
+    c = sub.add_parser("classify-record",
+                       help="find and classify every beat of a WFDB record (any sampling rate)")
+    c.add_argument("record", help="record path without extension, e.g. ../shared/mitdb/208")
+    c.add_argument("--annotations", default=None, metavar="EXT",
+                   help="take beats and reference symbols from this annotation file (atr); "
+                        "without it, beats are detected with XQRS")
+    c.add_argument("--lead", default="MLII")
+    c.add_argument("--model", default=str(DEFAULT_MODEL))
+    c.add_argument("--out", help="per-beat CSV (default: print it)")
+    c.set_defaults(func=_cmd_classify_record)
 
     e = sub.add_parser("examples", help="draw a few test-split beats per class (data/examples)")
     e.add_argument("--data", default="data/beats")

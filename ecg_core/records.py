@@ -277,3 +277,243 @@ def download_database(name: str, out_dir: str | Path) -> Path:
     except Exception as exc:
         raise RecordError(f"Download of PhysioNet database '{name}' failed: {exc}") from exc
     return out
+
+
+def download_record(database: str, record: str, out_dir: str | Path) -> Path:
+    """Download one record (header, signal, reference annotations) from PhysioNet with
+    ``wfdb.dl_database`` (needs internet).
+
+    Args:
+        database: PhysioNet slug, e.g. ``"mitdb"``.
+        record: record name, e.g. ``"208"``.
+        out_dir: folder to write into (git-ignored ``data/mitdb`` by convention).
+
+    Returns:
+        Path of the record without extension.
+
+    Raises:
+        RecordError: if the download fails.
+    """
+    import wfdb
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        wfdb.dl_database(database, dl_dir=str(out), records=[record], annotators=["atr"])
+    except Exception as exc:
+        raise RecordError(f"Download of {database}/{record} from PhysioNet failed (is there "
+                          f"an internet connection?): {exc}") from exc
+    return out / record
+
+
+#: Shortest signal (s) worth classifying: a few beats with their RR intervals.
+MIN_DURATION_S: float = 5.0
+
+#: Largest uploaded record (all files together, bytes).
+MAX_RECORD_BYTES: int = 50 * 1024 * 1024
+
+#: File extensions accepted in an uploaded WFDB record.
+WFDB_EXTENSIONS: tuple[str, ...] = (".hea", ".dat", ".atr", ".qrs", ".ecg", ".ari")
+
+
+def record_from_signal(signal, fs: float, *, name: str = "upload", lead: str = "unknown",
+                       target_fs: float = TARGET_FS,
+                       annotations: Annotations | None = None) -> ECGRecord:
+    """Check a signal given as numbers and bring it to ``target_fs``.
+
+    Args:
+        signal: array-like, shape (n,), in mV.
+        fs: its sampling rate in Hz (100-1000).
+        name, lead: labels for the result.
+        target_fs: sampling rate of the result in Hz.
+        annotations: reference annotations at ``fs`` (resampled with the signal), or None.
+
+    Returns:
+        An :class:`ECGRecord` at ``target_fs``.
+
+    Raises:
+        RecordError: if the signal is not 1-D numbers, holds NaN or infinite values, is
+            shorter than :data:`MIN_DURATION_S`, is a flat line (peak-to-peak under 0.05 mV),
+            or ``fs`` is outside 100-1000 Hz.
+    """
+    try:
+        x = np.asarray(signal, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"The signal is not a sequence of numbers ({exc}).") from exc
+    if x.ndim != 1:
+        raise RecordError(f"Need one signal column; got an array of shape {x.shape}.")
+    if not np.isfinite(fs) or not (MIN_FS <= fs <= MAX_FS):
+        raise RecordError(f"Sampling rate {fs:g} Hz is outside {MIN_FS:g}-{MAX_FS:g} Hz.")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise RecordError(f"The signal holds {int(bad.sum())} missing (NaN) or infinite "
+                          f"value(s), the first at sample {first}.")
+    if len(x) < MIN_DURATION_S * fs:
+        raise RecordError(f"The signal is {len(x) / fs:.1f} s long; at least "
+                          f"{MIN_DURATION_S:g} s is needed.")
+    if np.ptp(x) < 0.05:
+        raise RecordError("The signal is a flat line (under 0.05 mV peak to peak): check the "
+                          "units (mV, or ADC units with the right gain) and the lead.")
+    new_sig, _ = resample_to(x, fs, target_fs)
+    ann = None
+    if annotations is not None:
+        n = len(new_sig)
+        sample = np.clip(np.round(annotations.sample * target_fs / fs), 0, n - 1)
+        ann = Annotations(sample.astype(np.int64), list(annotations.symbol),
+                          list(annotations.aux_note))
+    return ECGRecord(name=name, signal=np.asarray(new_sig, dtype=np.float32),
+                     fs=float(target_fs), lead=lead, original_fs=float(fs), annotations=ann)
+
+
+def read_signal_csv(data: bytes, fs: float | None = None, *, units: str = "mV",
+                    gain: float = 200.0, baseline: float = 0.0, name: str = "upload",
+                    target_fs: float = TARGET_FS) -> ECGRecord:
+    """Read an ECG signal from CSV/TXT text: one column of samples, or a time column (s)
+    followed by a signal column. A header line is allowed; the delimiter (comma, semicolon,
+    tab or spaces) is detected.
+
+    Args:
+        data: the file's bytes (UTF-8 or ASCII).
+        fs: sampling rate in Hz; may be left out only when a time column gives it.
+        units: ``"mV"``, or ``"adc"`` for raw converter units, converted as
+            (value - baseline) / gain (WFDB's convention; MIT-BIH: gain 200 per mV,
+            baseline 1024).
+        gain, baseline: the ADC conversion (ignored for mV).
+        name: record name for the result.
+        target_fs: sampling rate of the result in Hz.
+
+    Returns:
+        An :class:`ECGRecord` at ``target_fs`` (no annotations).
+
+    Raises:
+        RecordError: for undecodable or empty text, text or missing values among the numbers,
+            no sampling rate, or any reason of :func:`record_from_signal`.
+    """
+    import csv
+
+    if not data:
+        raise RecordError("The file is empty (0 bytes).")
+    if len(data) > MAX_RECORD_BYTES:
+        raise RecordError(f"The file is {len(data) / 1e6:.0f} MB; the limit is "
+                          f"{MAX_RECORD_BYTES / 1e6:.0f} MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordError("The file is not text (CSV or TXT expected).") from exc
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise RecordError("The file holds no data lines.")
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t ")
+        delim = dialect.delimiter
+    except csv.Error:
+        delim = ","
+
+    def split(line: str) -> list[str]:
+        return line.split() if delim == " " else [c.strip() for c in line.split(delim)]
+
+    def numeric(cells: list[str]) -> bool:
+        try:
+            [float(c) for c in cells]
+            return True
+        except ValueError:
+            return False
+
+    start = 0 if numeric(split(lines[0])) else 1
+    rows = [split(ln) for ln in lines[start:]]
+    if not rows:
+        raise RecordError("The file has a header but no data lines.")
+    width = len(rows[0])
+    values = np.empty((len(rows), width), dtype=np.float64)
+    for i, cells in enumerate(rows):
+        if len(cells) != width:
+            raise RecordError(f"Line {i + start + 1} has {len(cells)} column(s); the first "
+                              f"data line has {width}.")
+        try:
+            values[i] = [float(c) for c in cells]
+        except ValueError:
+            raise RecordError(f"Line {i + start + 1} holds text where a number is expected: "
+                              f"{', '.join(cells)[:60]!r}.") from None
+    if width == 1:
+        signal = values[:, 0]
+        if fs is None:
+            raise RecordError("Give the sampling rate in Hz: the file has no time column.")
+    else:
+        t, signal = values[:, 0], values[:, 1]
+        steps = np.diff(t)
+        if fs is None:
+            if len(steps) == 0 or not np.all(steps > 0):
+                raise RecordError("The time column does not increase; give the sampling rate.")
+            fs = float(1.0 / np.median(steps))
+    if units == "adc":
+        if gain == 0:
+            raise RecordError("The ADC gain must not be zero.")
+        signal = (signal - baseline) / gain
+    elif units != "mV":
+        raise RecordError(f"Units must be 'mV' or 'adc', not {units!r}.")
+    return record_from_signal(signal, float(fs), name=name, lead="CSV", target_fs=target_fs)
+
+
+def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
+                         annotator: str = "atr", target_fs: float = TARGET_FS) -> ECGRecord:
+    """Read a WFDB record uploaded as files (``.hea`` + ``.dat`` [+ ``.atr``]) or one zip.
+
+    The files are written into a private temporary folder under their base names only (any
+    folder part of a name is dropped), read with :func:`read_record`, and deleted.
+
+    Args:
+        files: {file name: bytes}; a single ``.zip`` is opened in memory first.
+        lead: preferred lead (MLII); see :func:`choose_lead`.
+        annotator: annotation extension to use when such a file is present.
+        target_fs: sampling rate of the result in Hz.
+
+    Returns:
+        An :class:`ECGRecord`; ``annotations`` is None when no annotation file was given.
+
+    Raises:
+        RecordError: for a bad zip, too many bytes, not exactly one header, unexpected file
+            types, or a header that does not match its data.
+    """
+    import io
+    import re
+    import tempfile
+    import zipfile
+
+    total = sum(len(b) for b in files.values())
+    if total > MAX_RECORD_BYTES:
+        raise RecordError(f"The upload is {total / 1e6:.0f} MB; the limit is "
+                          f"{MAX_RECORD_BYTES / 1e6:.0f} MB.")
+    if len(files) == 1 and next(iter(files)).lower().endswith(".zip"):
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(next(iter(files.values()))))
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if sum(i.file_size for i in infos) > MAX_RECORD_BYTES or len(infos) > 50:
+                raise RecordError("The zip unpacks to too many bytes or files for one record.")
+            files = {i.filename: zf.read(i) for i in infos
+                     if not Path(i.filename).name.startswith(".")}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise RecordError(f"Not a readable zip file ({exc}).") from exc
+    clean: dict[str, bytes] = {}
+    for raw_name, payload in files.items():
+        base = Path(str(raw_name).replace("\\", "/")).name
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9]+", base):
+            raise RecordError(f"Unexpected file name '{raw_name}'.")
+        if Path(base).suffix.lower() not in WFDB_EXTENSIONS:
+            raise RecordError(f"'{base}' is not part of a WFDB record (expected "
+                              f"{', '.join(WFDB_EXTENSIONS)}).")
+        clean[base] = payload
+    headers = [n for n in clean if n.lower().endswith(".hea")]
+    if len(headers) != 1:
+        raise RecordError(f"Upload exactly one record header (.hea); got {len(headers)}.")
+    record = Path(headers[0]).stem
+    with tempfile.TemporaryDirectory(prefix="ecg-record-") as tmp:
+        for n, payload in clean.items():
+            (Path(tmp) / n).write_bytes(payload)
+        has_ann = (Path(tmp) / f"{record}.{annotator}").is_file()
+        rec = read_record(Path(tmp) / record, lead=lead,
+                          annotator=annotator if has_ann else None, target_fs=target_fs)
+    if rec.duration_s < MIN_DURATION_S:
+        raise RecordError(f"The record is {rec.duration_s:.1f} s long; at least "
+                          f"{MIN_DURATION_S:g} s is needed.")
+    return rec

@@ -1,0 +1,254 @@
+"""Whole-record analysis: find every beat, classify it with the CNN, summarise the rhythm.
+
+Beat positions come from the record's reference annotations when there are some, otherwise
+from the XQRS detector of ``wfdb.processing`` (peaks moved to the nearest R peak with
+``wfdb.processing.correct_peaks``). Each beat is drawn by the same renderer as the training
+images (:func:`ecg_core.rendering.render_beat`), brought to the same canonical form and
+classified by the same model code as a single uploaded image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .beats import BEAT_SYMBOLS, LOCAL_RR_BEATS, MAX_HALF_WINDOW_S, rhythm_features
+from .canonical import canonical_form
+from .classes import SCHEMES, symbol_map
+from .errors import RecordError
+from .records import ECGRecord
+from .rendering import render_beat
+
+#: Classes counted as ectopic (not conducted from the sinus node) and as ventricular, per
+#: class code of either scheme.
+ECTOPIC_CLASSES: frozenset[str] = frozenset({"APC", "PVC", "VEB", "S", "V", "F"})
+VENTRICULAR_CLASSES: frozenset[str] = frozenset({"PVC", "VEB", "V"})
+
+
+@dataclass
+class RecordResult:
+    """Every beat of a record with its predicted class.
+
+    Attributes:
+        record: record name.
+        fs: sampling rate of ``samples`` in Hz.
+        duration_s: record length in s.
+        source: ``"annotations"`` or ``"XQRS"`` (where the beat positions came from).
+        samples: int64 (n,) R-peak positions in samples at ``fs``.
+        reference: reference annotation symbol of each beat (``""`` without annotations).
+        predicted: predicted class code of each beat.
+        probabilities: float32 (n, k) class probabilities.
+        class_codes: the k class codes of the model.
+        rr_prev_s: float64 (n,) RR interval before each beat in s (NaN for the first).
+    """
+
+    record: str
+    fs: float
+    duration_s: float
+    source: str
+    samples: np.ndarray
+    reference: list[str]
+    predicted: list[str]
+    probabilities: np.ndarray
+    class_codes: tuple[str, ...]
+    rr_prev_s: np.ndarray
+
+    def to_frame(self):
+        """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
+        rr_prev_s, then one probability column per class code."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"sample": self.samples,
+                              "time_s": np.round(self.samples / self.fs, 4),
+                              "reference": self.reference, "predicted": self.predicted,
+                              "rr_prev_s": np.round(self.rr_prev_s, 4)})
+        for i, code in enumerate(self.class_codes):
+            frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
+        return frame
+
+
+def detect_beats(signal: np.ndarray, fs: float) -> np.ndarray:
+    """R-peak positions found by XQRS (``wfdb.processing.XQRS``), moved to the local
+    extremum within 50 ms (``wfdb.processing.correct_peaks``).
+
+    Args:
+        signal: float array, shape (n,), in mV.
+        fs: sampling rate in Hz.
+
+    Returns:
+        int64 array of sample positions, increasing, without duplicates.
+
+    Raises:
+        RecordError: if no beat is found.
+    """
+    from wfdb import processing
+
+    xqrs = processing.XQRS(sig=np.asarray(signal, dtype=np.float64), fs=fs)
+    xqrs.detect(verbose=False)
+    peaks = np.asarray(xqrs.qrs_inds, dtype=np.int64)
+    if len(peaks) == 0:
+        raise RecordError("No heartbeat was found in the signal (XQRS detected no QRS).")
+    radius = int(round(0.05 * fs))
+    peaks = processing.correct_peaks(np.asarray(signal, dtype=np.float64), peaks,
+                                     search_radius=radius, smooth_window_size=radius,
+                                     peak_dir="compare")
+    return np.unique(np.asarray(peaks, dtype=np.int64))
+
+
+def _rr_context(positions: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rr = np.diff(positions) / fs
+    n = len(positions)
+    prev = np.full(n, np.nan)
+    nxt = np.full(n, np.nan)
+    prev[1:], nxt[:-1] = rr, rr
+    local = np.full(n, np.nan)
+    for k in range(n):
+        around = rr[max(0, k - LOCAL_RR_BEATS):k + LOCAL_RR_BEATS]
+        if len(around):
+            local[k] = around.mean()
+    return prev, nxt, local
+
+
+def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
+                    batch_size: int = 256, progress=None) -> RecordResult:
+    """Find and classify every beat of a record.
+
+    Args:
+        record: an :class:`ECGRecord` (any lead; at the model's 360 Hz).
+        classifier: an :class:`ecg_core.model.Classifier`.
+        use_annotations: take beat positions from the record's annotations when present
+            (every beat symbol); otherwise, or without annotations, detect them with XQRS.
+        batch_size: beats per model call.
+        progress: optional callable ``progress(done, total)``.
+
+    Returns:
+        A :class:`RecordResult`. Beats closer than 0.7 s to either end are left out (the
+        widest drawing window). With annotations, ``reference`` holds each beat's symbol.
+
+    Raises:
+        RecordError: if no beat is found.
+    """
+    fs = record.fs
+    ann = record.annotations if use_annotations else None
+    if ann is not None:
+        keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
+        positions = np.asarray(ann.sample[keep], dtype=np.int64)
+        symbols = [ann.symbol[i] for i in keep]
+        source = "annotations"
+    else:
+        positions = detect_beats(record.signal, fs)
+        symbols = [""] * len(positions)
+        source = "XQRS"
+    prev, nxt, local = _rr_context(positions, fs)  # from all beats, before trimming the ends
+    margin = int(round(MAX_HALF_WINDOW_S * fs))
+    inside = (positions >= margin) & (positions < len(record.signal) - margin)
+    if not inside.any():
+        raise RecordError("No beat lies far enough from the ends of the record to be drawn.")
+    positions, prev, nxt, local = positions[inside], prev[inside], nxt[inside], local[inside]
+    symbols = [s for s, ok in zip(symbols, inside) if ok]
+    rhythm = rhythm_features(prev, nxt, local) if classifier.uses_rhythm else None
+    n = len(positions)
+    probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)
+    for start in range(0, n, batch_size):
+        stop = min(n, start + batch_size)
+        images = np.stack([canonical_form(render_beat(record.signal, int(p), fs),
+                                          classifier.input_size)
+                           for p in positions[start:stop]])
+        probs[start:stop] = classifier.predict_canonical(
+            images, None if rhythm is None else rhythm[start:stop])
+        if progress is not None:
+            progress(stop, n)
+    codes = tuple(classifier.class_codes)
+    predicted = [codes[i] for i in probs.argmax(axis=1)]
+    return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
+                        samples=positions, reference=symbols, predicted=predicted,
+                        probabilities=probs, class_codes=codes, rr_prev_s=prev)
+
+
+def _runs(flags: np.ndarray) -> list[int]:
+    """Lengths of the runs of consecutive True values."""
+    runs, count = [], 0
+    for f in flags:
+        if f:
+            count += 1
+        elif count:
+            runs.append(count)
+            count = 0
+    if count:
+        runs.append(count)
+    return runs
+
+
+def summarise(result: RecordResult) -> dict:
+    """Rhythm summary of a classified record.
+
+    Returns:
+        dict with ``beats`` (total), ``per_class`` (code -> count), ``mean_hr_bpm`` (60 / mean
+        RR), RR statistics in s (``rr_mean_s``, ``rr_sd_s``, ``rr_min_s``, ``rr_max_s``),
+        ``ectopic_per_hour`` (beats of :data:`ECTOPIC_CLASSES` per hour of record),
+        ``ventricular_runs`` (runs of 2 or more consecutive ventricular beats:
+        ``couplets`` = runs of 2, ``runs_3_or_more``, ``longest``), ``duration_s`` and
+        ``source``.
+    """
+    pred = np.array(result.predicted)
+    rr = result.rr_prev_s[np.isfinite(result.rr_prev_s)]
+    hours = result.duration_s / 3600.0
+    ventricular = np.isin(pred, list(VENTRICULAR_CLASSES))
+    runs = [r for r in _runs(ventricular) if r >= 2]
+    return {
+        "beats": int(len(pred)),
+        "per_class": {c: int((pred == c).sum()) for c in result.class_codes},
+        "mean_hr_bpm": float(60.0 / rr.mean()) if len(rr) else None,
+        "rr_mean_s": float(rr.mean()) if len(rr) else None,
+        "rr_sd_s": float(rr.std(ddof=1)) if len(rr) > 1 else None,
+        "rr_min_s": float(rr.min()) if len(rr) else None,
+        "rr_max_s": float(rr.max()) if len(rr) else None,
+        "ectopic_per_hour": float(np.isin(pred, list(ECTOPIC_CLASSES)).sum() / hours)
+        if hours > 0 else None,
+        "ventricular_runs": {"couplets": sum(r == 2 for r in runs),
+                             "runs_3_or_more": sum(r >= 3 for r in runs),
+                             "longest": max(runs, default=0)},
+        "duration_s": float(result.duration_s),
+        "source": result.source,
+    }
+
+
+def scheme_of(class_codes: tuple[str, ...]) -> str:
+    """The class scheme (``"jun8"`` or ``"aami"``) whose codes a model predicts.
+
+    Raises:
+        ValueError: if the codes match no scheme.
+    """
+    for name, classes in SCHEMES.items():
+        if tuple(c.code for c in classes) == tuple(class_codes):
+            return name
+    raise ValueError(f"Class codes {class_codes} match no known scheme.")
+
+
+def agreement(result: RecordResult) -> dict | None:
+    """Agreement of the predictions with the reference annotations.
+
+    Reference symbols are mapped to the model's classes (MIT-BIH symbols to the eight codes
+    or to AAMI N/S/V/F/Q); beats whose symbol has no class are counted apart by symbol.
+
+    Returns:
+        ``None`` without reference annotations; else ``{"figures": classification_figures of
+        the mapped beats (accuracy, per-class Se/+P, confusion), "outside": {symbol: count}}``.
+    """
+    from .evaluation import classification_figures
+
+    if not any(result.reference):
+        return None
+    mapping = symbol_map(scheme_of(result.class_codes))
+    index = {c: i for i, c in enumerate(result.class_codes)}
+    mapped = [i for i, s in enumerate(result.reference) if s in mapping]
+    outside: dict[str, int] = {}
+    for s in result.reference:
+        if s not in mapping:
+            outside[s] = outside.get(s, 0) + 1
+    if not mapped:
+        return {"figures": None, "outside": outside}
+    y_true = np.array([index[mapping[result.reference[i]]] for i in mapped])
+    figures = classification_figures(y_true, result.probabilities[mapped], result.class_codes)
+    return {"figures": figures, "outside": outside}

@@ -1,0 +1,202 @@
+"""Record: upload a whole ECG signal, find and classify every beat, see the strip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ecg_core.analysis import agreement, classify_record, summarise
+from ecg_core.canonical import canonical_form
+from ecg_core.classes import BY_CODE
+from ecg_core.errors import ECGCoreError
+from ecg_core.explanation import conv_layers, grad_cam
+from ecg_core.records import (MAX_RECORD_BYTES, WFDB_EXTENSIONS, list_records,
+                              read_record, read_signal_csv, read_uploaded_record)
+from ecg_core.rendering import render_beat
+from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_table
+from pages.common import ROOT, choose_model, get_classifier, notice, probability_chart, upscale
+
+st.title("Record: classify every beat of an ECG")
+notice()
+st.markdown(
+    "Upload a whole recording. Its beats are taken from the annotation file when you give "
+    "one, or found with the XQRS QRS detector (`wfdb.processing`); each beat is drawn and "
+    "classified exactly like a single uploaded image. Any sampling rate from 100 to 1000 Hz "
+    "is resampled to 360 Hz. Nothing you upload is kept: files live in a temporary folder "
+    "only while they are read.")
+
+clf = get_classifier(choose_model())
+if clf is None:
+    st.stop()
+
+
+def _local_mitdb() -> Path | None:
+    for folder in (os.environ.get("ECG_MITDB"), ROOT / "data" / "mitdb",
+                   ROOT.parent / "shared" / "mitdb"):
+        if folder and (Path(folder) / "100.hea").is_file():
+            return Path(folder)
+    return None
+
+
+source = st.radio("Input", ["WFDB record (.hea + .dat [+ .atr], or a zip)",
+                            "CSV/TXT signal", "MIT-BIH example record"], horizontal=True)
+lead = st.text_input("Lead", "MLII", help="Used where the record has several; MLII by default.")
+record = None
+key = None
+try:
+    if source.startswith("WFDB"):
+        ups = st.file_uploader("Record files", accept_multiple_files=True, key="wfdb_up",
+                               type=[e.lstrip(".") for e in WFDB_EXTENSIONS] + ["zip"])
+        if ups:
+            files = {u.name: u.getvalue() for u in ups}
+            key = hashlib.sha256(b"".join(files[n] for n in sorted(files))).hexdigest()
+            record = read_uploaded_record(files, lead=lead)
+    elif source.startswith("CSV"):
+        up = st.file_uploader("Signal file", type=["csv", "txt"], key="csv_up")
+        c1, c2, c3, c4 = st.columns(4)
+        fs = c1.number_input("Sampling rate (Hz)", 100.0, 1000.0, 360.0,
+                             help="Ignored where a time column gives it.")
+        units = c2.selectbox("Units", ["mV", "adc"],
+                             format_func=lambda u: "mV" if u == "mV" else "ADC units")
+        gain = c3.number_input("ADC gain (units per mV)", 1.0, 100000.0, 200.0)
+        baseline = c4.number_input("ADC baseline", -100000.0, 100000.0, 0.0)
+        if up is not None:
+            data = up.getvalue()
+            key = hashlib.sha256(data + f"{fs}{units}{gain}{baseline}".encode()).hexdigest()
+            record = read_signal_csv(data, fs, units=units, gain=gain, baseline=baseline,
+                                     name=Path(up.name).stem)
+    else:
+        folder = _local_mitdb()
+        if folder is not None:
+            name = st.selectbox("MIT-BIH record", list_records(folder), index=0)
+            key = f"local-{folder}-{name}"
+            record = read_record(folder / name, lead=lead)
+        else:
+            name = st.selectbox("MIT-BIH record", ["100", "106", "119", "208", "232"])
+            if st.button("Download from PhysioNet"):
+                from ecg_core.records import download_record
+
+                with st.spinner(f"Downloading record {name} from PhysioNet..."):
+                    download_record("mitdb", name, ROOT / "data" / "mitdb")
+                st.rerun()
+except ECGCoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if record is None:
+    st.info(f"Upload a record (up to {MAX_RECORD_BYTES / 1e6:.0f} MB) or pick an example.")
+    st.stop()
+
+has_ann = record.annotations is not None
+use_ann = st.checkbox("Use the annotation file's beat positions (else: XQRS detection)",
+                      value=has_ann, disabled=not has_ann)
+st.caption(f"Record **{record.name}**: {record.duration_s / 60:.1f} min, lead {record.lead}, "
+           f"{record.original_fs:g} Hz -> {record.fs:g} Hz, "
+           + ("with reference annotations." if has_ann else "no annotations."))
+
+state_key = f"result-{key}-{use_ann}-{id(clf)}"
+if state_key not in st.session_state:
+    bar = st.progress(0.0, text="Finding beats...")
+    try:
+        with st.spinner("Classifying beats..."):
+            result = classify_record(record, clf, use_annotations=use_ann,
+                                     progress=lambda d, t: bar.progress(
+                                         d / t, text=f"Classified {d} of {t} beats"))
+    except ECGCoreError as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    for k in [k for k in st.session_state if str(k).startswith("result-")]:
+        del st.session_state[k]  # keep one result per session
+    st.session_state[state_key] = result
+result = st.session_state[state_key]
+summary = summarise(result)
+
+st.header("Summary")
+m = st.columns(5)
+m[0].metric("beats", f"{summary['beats']:,}", help=f"positions from {result.source}")
+m[1].metric("mean heart rate", "n/a" if summary["mean_hr_bpm"] is None
+            else f"{summary['mean_hr_bpm']:.0f} bpm")
+m[2].metric("RR mean ± SD", "n/a" if summary["rr_sd_s"] is None
+            else f"{summary['rr_mean_s']:.2f} ± {summary['rr_sd_s']:.2f} s")
+m[3].metric("ectopic beats per hour", f"{summary['ectopic_per_hour']:.0f}")
+runs = summary["ventricular_runs"]
+m[4].metric("ventricular runs (>= 3)", runs["runs_3_or_more"],
+            help=f"couplets: {runs['couplets']}; longest run: {runs['longest']} beats")
+st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
+              for c, n in summary["per_class"].items()], hide_index=True)
+
+st.header("Strip")
+t = np.arange(len(record.signal)) / record.fs
+step = max(1, len(t) // 200_000)  # keep the page light: at most ~200k points drawn
+fig = go.Figure(go.Scattergl(x=t[::step], y=record.signal[::step], mode="lines",
+                             line=dict(color="#444", width=1), name="ECG (mV)",
+                             hoverinfo="skip"))
+pred = np.array(result.predicted)
+for code in result.class_codes:
+    idx = np.flatnonzero(pred == code)
+    if len(idx) == 0:
+        continue
+    s = result.samples[idx]
+    fig.add_trace(go.Scattergl(
+        x=s / record.fs, y=record.signal[s], mode="markers", name=code,
+        marker=dict(color=CLASS_COLOURS.get(code), size=8), customdata=idx,
+        hovertemplate=f"beat %{{customdata}}: {code}, t=%{{x:.2f}} s<extra></extra>"))
+fig.update_layout(height=380, xaxis=dict(title="time (s)", range=[0, min(10, t[-1])],
+                                         rangeslider=dict(visible=True)),
+                  yaxis_title="mV", margin=dict(l=10, r=10, t=10, b=10), dragmode="zoom")
+event = st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun",
+                        selection_mode="points")
+picked = None
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+if points and points[0].get("customdata") is not None:
+    cd = points[0]["customdata"]
+    picked = int(cd[0] if isinstance(cd, (list, tuple)) else cd)
+c1, c2 = st.columns(2)
+c1.download_button("Per-beat CSV", result.to_frame().to_csv(index=False).encode(),
+                   file_name=f"{result.record}_beats.csv", mime="text/csv")
+c2.download_button("Strip (interactive HTML)",
+                   fig.to_html(include_plotlyjs="cdn", full_html=True).encode(),
+                   file_name=f"{result.record}_strip.html", mime="text/html")
+
+st.header("One beat")
+beat = st.number_input("Beat number (or click a beat on the strip)", 0, len(pred) - 1,
+                       picked if picked is not None else 0)
+sample = int(result.samples[int(beat)])
+img = render_beat(record.signal, sample, record.fs)
+canon = canonical_form(img, clf.input_size)
+probs = result.probabilities[int(beat)]
+ref = result.reference[int(beat)]
+st.markdown(f"Beat {beat} at {sample / record.fs:.2f} s: predicted **{pred[int(beat)]}**"
+            + (f", reference symbol `{ref}`" if ref else ""))
+b1, b2, b3 = st.columns([1, 1, 2])
+b1.image(img, caption="drawn beat", width="stretch")
+cam, _ = grad_cam(clf.model, canon, int(np.argmax(probs)), conv_layers(clf.model)[-1])
+overlay = np.dstack([canon] * 3).astype(np.float32)
+overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
+b2.image(upscale(overlay.astype(np.uint8)), caption="as the model sees it, with Grad-CAM (red)",
+         width="stretch")
+b3.plotly_chart(probability_chart(probs, result.class_codes), width="stretch", key="beatprob")
+
+agree = agreement(result)
+if agree is not None:
+    st.header("Agreement with the reference annotations")
+    f = agree["figures"]
+    if f is not None:
+        st.metric("accuracy", f"{f['accuracy']:.2%}", help=f"{f['n']} beats with a class")
+        codes = list(f["per_class"])
+        st.plotly_chart(confusion_heatmap(f["confusion"], codes), width="stretch",
+                        key="agree_cm")
+        table = per_class_table(f["per_class"]).drop(columns=["records", "Sp", "AUC"])
+        st.dataframe(table, hide_index=True)
+    if agree["outside"]:
+        st.caption("Reference symbols outside the model's classes (not scored): " + ", ".join(
+            f"`{s}` {n}" for s, n in sorted(agree["outside"].items())))
+    st.caption("Agreement on one record is not a test of the model: the record may have been "
+               "in its training data (check the model card's protocol).")
