@@ -173,8 +173,8 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     from .model import Classifier
     from .records import read_record
 
-    clf = Classifier.load(args.model)
     record = read_record(args.record, lead=args.lead, annotator=args.annotations)
+    clf = Classifier.load(args.model)
     if args.annotations and record.annotations is None:
         print(f"error: annotation file '{args.record}.{args.annotations}' not found",
               file=sys.stderr)
@@ -336,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI. Returns the process exit status."""
+    import os
+
+    # TensorFlow's C++ start-up notices would bury the one-line messages of this tool.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -445,7 +445,8 @@ def read_signal_csv(data: bytes, fs: float | None = None, *, units: str = "mV",
         if fs is None:
             if len(steps) == 0 or not np.all(steps > 0):
                 raise RecordError("The time column does not increase; give the sampling rate.")
-            fs = float(1.0 / np.median(steps))
+            # mean rate over the whole column, to 0.01 Hz (times are usually rounded)
+            fs = round(float((len(t) - 1) / (t[-1] - t[0])), 2)
     if units == "adc":
         if gain == 0:
             raise RecordError("The ADC gain must not be zero.")

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, MITDB, ROOT, needs_mitdb
 
 APP = str(ROOT / "streamlit_app.py")
 TIMEOUT = 120
@@ -165,3 +165,68 @@ def test_explainer_page_with_an_upload_and_a_bad_upload():
     at.run()
     assert not at.exception
     assert "bad.png" in at.error[0].value
+
+
+def _record_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/record.py")
+    at.run()
+    return at
+
+
+@needs_mitdb
+def test_record_page_with_a_wfdb_upload_and_annotations():
+    at = _record_page()
+    assert not at.exception and not at.error
+    files = [(f"119{e}", (MITDB / f"119{e}").read_bytes(), "application/octet-stream")
+             for e in (".hea", ".dat", ".atr")]
+    at.file_uploader(key="wfdb_up").set_value(files)
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["beats"].replace(",", "")) > 1900 and "bpm" in metrics["mean heart rate"]
+    assert "accuracy" in metrics  # agreement with the reference annotations
+    # strip, one beat's probabilities, agreement confusion matrix
+    assert len(_charts(at)) == 3
+    assert {b.label for b in at.get("download_button")} == {"Per-beat CSV",
+                                                            "Strip (interactive HTML)"}
+    at.number_input[0].set_value(5)
+    at.run()
+    assert not at.exception
+
+
+@needs_mitdb
+def test_record_page_csv_upload_of_a_real_signal():
+    at = _record_page()
+    at.radio[0].set_value("CSV/TXT signal")
+    at.run()
+    from ecg_core.records import read_record
+
+    signal = read_record(MITDB / "100", annotator=None).signal[:360 * 30]
+    csv_text = "mv\n" + "\n".join(f"{v:.4f}" for v in signal)  # one column, fs stated
+    at.file_uploader(key="csv_up").set_value([("rec100.csv", csv_text.encode(), "text/csv")])
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert 65 <= int(metrics["mean heart rate"].split()[0]) <= 85  # record 100: about 75 bpm
+    assert len(_charts(at)) == 2  # strip and one beat; no reference, so no agreement
+
+
+def test_record_page_bad_inputs_get_messages():
+    at = _record_page()
+    at.radio[0].set_value("CSV/TXT signal")
+    at.run()
+    for bad, message in ((b"1\n2\nthree\n", "text where a number"),
+                         (b"0.5\n" * 5000, "flat line"),
+                         (b"0.1\n0.2\n", "long"),
+                         (b"\x89PNG\r\n\x1a\n\x00\x00", "not text")):
+        at.file_uploader(key="csv_up").set_value([("bad.csv", bad, "text/csv")])
+        at.run()
+        assert not at.exception
+        assert message in at.error[0].value
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
+    at.file_uploader(key="wfdb_up").set_value([("x.dat", b"\x00" * 100, "application/x")])
+    at.run()
+    assert not at.exception and "header" in at.error[0].value

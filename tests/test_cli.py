@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from ecg_core.classes import CLASS_CODES
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, MITDB, ROOT, needs_mitdb
 
 
 def _run(*args, cwd=ROOT):
@@ -48,3 +48,42 @@ def test_missing_model_exits_non_zero_with_one_line(tmp_path):
 def test_build_dataset_refuses_missing_source(tmp_path):
     res = _run("build-dataset", "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "database folder" in res.stderr
+
+
+@needs_mitdb
+def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
+    out = tmp_path / "beats.csv"
+    res = _run("classify-record", str(MITDB / "119"), "--annotations", "atr", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0])[:5] == ["sample", "time_s", "reference", "predicted", "rr_prev_s"]
+    assert len(rows) > 1900 and {r["reference"] for r in rows} >= {"N", "V"}
+    assert "agreement with atr: accuracy" in res.stderr
+    assert "classifying beats" in res.stderr  # the progress bar
+
+
+def test_classify_record_and_evaluate_refuse_bad_input(tmp_path):
+    res = _run("classify-record", str(tmp_path / "nothing"))
+    assert res.returncode == 2 and res.stderr.startswith("error:")
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = _run("evaluate", "--model", str(tmp_path / "missing.keras"), "--data", str(tmp_path))
+    assert res.returncode == 2 and "not found" in res.stderr
+
+
+def test_evaluate_writes_artifacts_and_comparison_table(tmp_path):
+    # a plain folder of class folders (the layout of the shared image dataset)
+    import shutil
+
+    data = tmp_path / "set"
+    for code, folder in (("PVC", "Premature Ventricular Contractions"), ("NOR", "Normal")):
+        shutil.copytree(EXAMPLES / code, data / folder)
+    models = tmp_path / "artifacts"
+    table = tmp_path / "table.md"
+    res = _run("evaluate", "--model", str(ROOT / "models" / "ecgnet.keras"),
+               str(ROOT / "models" / "baseline.keras"), "--data", str(data), "--split", "all",
+               "--protocol", "beat", "--out", str(models), "--table", str(table))
+    assert res.returncode == 0, res.stderr
+    assert (models / "ecgnet.eval.beat.all.json").is_file()
+    assert (models / "baseline.eval.beat.all.npz").is_file()
+    text = table.read_text()
+    assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |" in text

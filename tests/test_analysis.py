@@ -1,0 +1,128 @@
+"""Whole records: uploads (WFDB files, zip, CSV), bad input, beat finding and classification."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from ecg_core.analysis import agreement, classify_record, detect_beats, summarise
+from ecg_core.errors import RecordError
+from ecg_core.records import (read_record, read_signal_csv, read_uploaded_record,
+                              record_from_signal)
+from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
+
+
+def _files(base, exts=(".hea", ".dat", ".atr")):
+    return {base.name + e: (base.parent / (base.name + e)).read_bytes() for e in exts}
+
+
+@needs_mitdb
+def test_record_with_annotations_gives_reference_and_agreement(classifier):
+    rec = read_uploaded_record(_files(MITDB / "119"))
+    assert rec.annotations is not None and rec.lead == "MLII"
+    result = classify_record(rec, classifier)
+    assert result.source == "annotations"
+    frame = result.to_frame()
+    assert list(frame.columns[:5]) == ["sample", "time_s", "reference", "predicted",
+                                       "rr_prev_s"]
+    assert list(frame.columns[5:]) == list(classifier.class_codes)
+    np.testing.assert_allclose(frame[list(classifier.class_codes)].sum(axis=1), 1, atol=1e-3)
+    # 119 holds bigeminy: many PVCs, and runs of them are reported
+    s = summarise(result)
+    assert s["per_class"]["PVC"] > 300 and 50 < s["mean_hr_bpm"] < 90
+    a = agreement(result)
+    assert a["figures"]["per_class"]["PVC"]["sensitivity"] > 0.9
+    assert a["figures"]["n"] == len(result.samples) - sum(a["outside"].values())
+
+
+@needs_mitdb
+def test_record_without_annotations_uses_xqrs(classifier):
+    files = _files(MITDB / "100", (".hea", ".dat"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(f"some/folder/{name}", data)
+    rec = read_uploaded_record({"100.zip": buf.getvalue()})
+    assert rec.annotations is None
+    result = classify_record(rec, classifier)
+    assert result.source == "XQRS" and not any(result.reference)
+    reference = read_record(MITDB / "100")
+    # XQRS finds nearly every annotated beat, within 50 ms of the reference R peak
+    ref = reference.annotations.sample
+    matched = np.abs(ref[:, None] - result.samples[None, :]).min(axis=1) <= 0.05 * 360
+    assert matched.mean() > 0.99
+    assert summarise(result)["per_class"]["NOR"] / len(result.samples) > 0.95
+    assert agreement(result) is None
+
+
+@needs_cudb
+def test_cudb_record_at_250_hz_is_resampled(classifier):
+    rec = read_uploaded_record(_files(CUDB / "cu01"))
+    assert rec.original_fs == 250 and rec.fs == 360
+    result = classify_record(rec, classifier)
+    assert len(result.samples) > 100
+
+
+@needs_mitdb
+def test_csv_export_of_a_record_matches_the_record(classifier):
+    rec = read_record(MITDB / "100", annotator=None)
+    seconds = 60
+    n = int(seconds * 360)
+    t = np.arange(n) / 360
+    csv_bytes = ("time,MLII\n" + "\n".join(f"{a:.6f},{b:.4f}" for a, b in
+                                            zip(t, rec.signal[:n]))).encode()
+    from_csv = read_signal_csv(csv_bytes)  # fs from the time column
+    assert from_csv.original_fs == pytest.approx(360, rel=1e-3)
+    np.testing.assert_allclose(from_csv.signal, rec.signal[:n], atol=1e-3)
+    # one column in ADC units at 180 Hz, with a header
+    adc = np.round(rec.signal[:n:2] * 200 + 1024).astype(int)
+    one = read_signal_csv(("ADC\n" + "\n".join(map(str, adc))).encode(), fs=180,
+                          units="adc", gain=200, baseline=1024)
+    assert one.fs == 360 and len(one.signal) == n
+    beats = detect_beats(one.signal, one.fs)
+    assert 60 <= len(beats) <= 90  # about 75 bpm for a minute
+
+
+def test_bad_signals_get_clear_errors():
+    fs = 360
+    good = np.sin(np.linspace(0, 60, 10 * fs))
+    with pytest.raises(RecordError, match="NaN"):
+        record_from_signal(np.where(np.arange(len(good)) == 50, np.nan, good), fs)
+    with pytest.raises(RecordError, match="flat line"):
+        record_from_signal(np.zeros(10 * fs), fs)
+    with pytest.raises(RecordError, match="long"):
+        record_from_signal(good[:fs], fs)
+    with pytest.raises(RecordError, match="outside"):
+        record_from_signal(good, 50)
+    with pytest.raises(RecordError, match="outside"):
+        record_from_signal(good, 2000)
+    with pytest.raises(RecordError, match="text where a number"):
+        read_signal_csv(b"1.0\n2.0\nhello\n3.0\n", fs=360)
+    with pytest.raises(RecordError, match="NaN"):
+        read_signal_csv(("\n".join(["0.1"] * 2000 + ["nan"] + ["0.2"] * 2000)).encode(),
+                        fs=360)
+    with pytest.raises(RecordError, match="sampling rate"):
+        read_signal_csv(b"0.1\n0.2\n")
+    with pytest.raises(RecordError, match="not text"):
+        read_signal_csv(b"\xff\xfe\x00\x01\x02")
+    with pytest.raises(RecordError, match="empty"):
+        read_signal_csv(b"")
+
+
+@needs_mitdb
+def test_bad_wfdb_uploads_get_clear_errors():
+    files = _files(MITDB / "100", (".hea", ".dat"))
+    lying = files["100.hea"].decode().replace("650000", "950000", 1).encode()
+    with pytest.raises(RecordError):
+        read_uploaded_record({"100.hea": lying, "100.dat": files["100.dat"]})
+    with pytest.raises(RecordError, match="exactly one record header"):
+        read_uploaded_record({"100.dat": files["100.dat"]})
+    with pytest.raises(RecordError, match="not part of a WFDB record"):
+        read_uploaded_record({**files, "notes.txt": b"hi"})
+    with pytest.raises(RecordError, match="zip"):
+        read_uploaded_record({"rec.zip": b"PK\x03\x04 broken"})
+    with pytest.raises(RecordError):
+        read_uploaded_record({"100.hea": b"this is not a header", "100.dat": b"\x00" * 10})
+    with pytest.raises(RecordError, match="Unexpected file name"):
+        read_uploaded_record({"../100.hea;rm": files["100.hea"]})
