@@ -6,13 +6,14 @@ against the rest. Every metric is computed by scikit-learn.
 
 An *evaluation artifact* is what ``python -m ecg_core evaluate`` writes next to a model and
 what the app reads, so that the page does not recompute it at every load:
-``NAME.eval.PROTOCOL.SPLIT.json`` (figures) and ``.npz`` (arrays: true labels, probabilities,
+``NAME.eval.PROTOCOL.SPLIT.DATA.json`` (figures) and ``.npz`` (arrays: true labels, probabilities,
 ROC curve points).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -142,10 +143,13 @@ def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
     return figures, arrays
 
 
-def artifact_stem(model_path: str | Path, protocol: str, split: str) -> Path:
-    """Path stem of a model's evaluation artifact: ``models/ecgnet.eval.beat.test``."""
+def artifact_stem(model_path: str | Path, protocol: str, split: str, data: str = "") -> Path:
+    """Path stem of a model's evaluation artifact, e.g. ``models/ecgnet.eval.beat.test.beats``
+    (model, protocol, split, and the evaluated dataset folder's name)."""
     model_path = Path(model_path)
-    return model_path.with_name(f"{model_path.stem}.eval.{protocol}.{split}")
+    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(str(data)).name).strip("-") if data else ""
+    return model_path.with_name(f"{model_path.stem}.eval.{protocol}.{split}"
+                                + (f".{tag}" if tag else ""))
 
 
 def save_evaluation(model_path: str | Path, figures: dict, arrays: dict[str, np.ndarray], *,
@@ -163,7 +167,7 @@ def save_evaluation(model_path: str | Path, figures: dict, arrays: dict[str, np.
     Returns:
         Path of the JSON file.
     """
-    stem = artifact_stem(model_path, protocol, split)
+    stem = artifact_stem(model_path, protocol, split, data)
     doc = {"model": Path(model_path).stem, "model_file": Path(model_path).name,
            "protocol": protocol, "split": split, "data": str(data),
            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

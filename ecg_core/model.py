@@ -77,13 +77,22 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dropout(0.3, name="dropout1")(x)
         if rhythm:
-            x = _join_rhythm(x, rhythm_in := _rhythm_input())
+            # A narrow image code, so that the shape of one patient's beats cannot drown
+            # the timing; the rhythm features also reach the output layer directly.
+            rhythm_in = _rhythm_input()
+            r = _rhythm_branch(rhythm_in)
+            x = layers.Dense(32, activation="relu", name="image_code")(x)
+            x = layers.Dropout(0.5, name="image_code_dropout")(x)
+            x = layers.Concatenate(name="image_and_rhythm")([x, r])
         x = layers.Dense(96, activation="relu", name="dense")(x)
         x = layers.Dropout(0.3, name="dropout2")(x)
+        if rhythm:
+            x = layers.Concatenate(name="head_and_rhythm")([x, r])
     else:
         raise ValueError(f"Unknown architecture '{arch}'; choose one of {ARCHITECTURES}.")
     if rhythm and arch == "baseline":
-        x = _join_rhythm(x, rhythm_in := _rhythm_input())
+        rhythm_in = _rhythm_input()
+        x = layers.Concatenate(name="image_and_rhythm")([x, _rhythm_branch(rhythm_in)])
     out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     inputs = [inp, rhythm_in] if rhythm else inp
     return keras.Model(inputs, out, name=f"{arch}_rhythm" if rhythm else arch)
@@ -97,11 +106,11 @@ def _rhythm_input():
     return keras.Input(shape=(len(RHYTHM_FEATURES),), dtype="float32", name="rhythm")
 
 
-def _join_rhythm(x, rhythm_in):
+def _rhythm_branch(rhythm_in):
     from keras import layers
 
-    r = layers.Dense(16, activation="relu", name="rhythm_dense")(rhythm_in)
-    return layers.Concatenate(name="image_and_rhythm")([x, r])
+    r = layers.Dense(32, activation="relu", name="rhythm_dense1")(rhythm_in)
+    return layers.Dense(32, activation="relu", name="rhythm_dense2")(r)
 
 
 def card_path(model_path: str | Path) -> Path:

@@ -82,8 +82,27 @@ def get_classifier(path: Path | None = None):
 
 
 def notice() -> None:
-    """The not-a-medical-device notice, shown on every page."""
+    """The not-a-medical-device notice, shown on every page (which first makes sure the app
+    runs under its own navigation, see :func:`_ensure_navigation`)."""
+    _ensure_navigation()
     st.warning(NOTICE, icon="⚠️")
+
+
+def _ensure_navigation() -> None:
+    """Leave Streamlit's legacy ``pages/`` mode if a deep link started the server in it.
+
+    Streamlit treats a ``pages/`` folder next to the entry script as a version-1 multipage
+    app until ``st.navigation`` is first called. A first visit to ``/predict`` on a fresh
+    server therefore runs ``pages/predict.py`` alone, with every file of ``pages/`` (helpers
+    included) listed as a page. ``streamlit_app.py`` calls ``st.navigation`` on every run;
+    this switches the flag it would have switched and reruns, so the page comes back under
+    the app's own navigation.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def probability_chart(probs: np.ndarray, codes: tuple[str, ...], title: str = "") -> go.Figure:

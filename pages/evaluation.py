@@ -44,7 +44,8 @@ def _artifacts() -> dict[str, tuple[dict, dict]]:
             continue
         doc["_folder"] = str(p.parent)
         label = (f"{doc.get('model_name', doc['model'])} · "
-                 f"{PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])} · {doc['split']}")
+                 f"{PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])} · {doc['split']}"
+                 f" · {Path(doc.get('data', '')).name}")
         found[label] = (doc, arrays)
     return found
 

@@ -83,7 +83,7 @@ def test_evaluate_writes_artifacts_and_comparison_table(tmp_path):
                str(ROOT / "models" / "baseline.keras"), "--data", str(data), "--split", "all",
                "--protocol", "beat", "--out", str(models), "--table", str(table))
     assert res.returncode == 0, res.stderr
-    assert (models / "ecgnet.eval.beat.all.json").is_file()
-    assert (models / "baseline.eval.beat.all.npz").is_file()
+    assert (models / "ecgnet.eval.beat.all.set.json").is_file()
+    assert (models / "baseline.eval.beat.all.set.npz").is_file()
     text = table.read_text()
     assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |" in text

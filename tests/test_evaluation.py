@@ -71,7 +71,7 @@ def test_auc_is_none_for_a_class_without_positives_and_artifact_round_trip(tmp_p
     assert f["macro"]["auc"] == pytest.approx(1.0)
     model = tmp_path / "m.keras"
     path = save_evaluation(model, f, arrays, protocol="beat", split="test", data="d")
-    assert path.name == "m.eval.beat.test.json"
+    assert path.name == "m.eval.beat.test.d.json"
     doc, back = load_evaluation(path)
     assert doc["figures"]["accuracy"] == f["accuracy"] and doc["protocol"] == "beat"
     np.testing.assert_array_equal(back["y_true"], y_true)
