@@ -50,3 +50,41 @@ def zip_with_members(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(zipfile.ZipInfo(name), data)
     return buf.getvalue()
+
+
+def corpus(good_png: bytes) -> dict[str, bytes]:
+    """Broken and hostile image files, by name, made from one good beat PNG.
+
+    Images that are valid but unusual (16-bit, palette, CMYK) are drawn from the good beat, so
+    they must be *classified*; the rest must be *refused* with a message.
+    """
+    import io
+
+    from PIL import Image
+
+    beat = Image.open(io.BytesIO(good_png)).convert("L")
+
+    def save(im, fmt, **kw):
+        buf = io.BytesIO()
+        im.save(buf, format=fmt, **kw)
+        return buf.getvalue()
+
+    jpeg = save(beat, "JPEG", quality=90)
+    frames = [beat, beat.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    return {
+        "refuse/empty.png": b"",
+        "refuse/truncated.png": good_png[: len(good_png) // 3],
+        "refuse/truncated.jpg": jpeg[: len(jpeg) // 3],
+        "refuse/bomb.png": png_declaring(100_000, 100_000),
+        "refuse/animated.png": gif.getvalue(),
+        "refuse/drawing.png": b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/></svg>',
+        "refuse/page.png": b"<!doctype html><html><body>not an image</body></html>",
+        "refuse/notes.png": b"just some text\n" * 20,
+        "classify/sixteen_bit.png": save(beat.convert("I").point(lambda v: v * 257)
+                                         .convert("I;16"), "PNG"),
+        "classify/palette.png": save(beat.convert("P"), "PNG"),
+        "classify/cmyk.jpg": save(beat.convert("CMYK"), "JPEG"),
+        "classify/rgba.png": save(beat.convert("RGBA"), "PNG"),
+    }

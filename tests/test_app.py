@@ -230,3 +230,20 @@ def test_record_page_bad_inputs_get_messages():
     at.file_uploader(key="wfdb_up").set_value([("x.dat", b"\x00" * 100, "application/x")])
     at.run()
     assert not at.exception and "header" in at.error[0].value
+
+
+def test_predict_page_with_the_hostile_corpus_keeps_serving():
+    from tests.badfiles import corpus
+
+    files = corpus(sorted((EXAMPLES / "PVC").glob("*.png"))[0].read_bytes())
+    at = _predict_page()
+    at.file_uploader[0].set_value([(n.split("/")[1], d, "image/png") for n, d in files.items()])
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    for name in files:
+        if name.startswith("refuse/"):
+            assert name.split("/")[1] in errors, name
+    assert len(_charts(at)) == 4  # the four valid images in unusual modes are classified
+    results = [s.value for s in at.subheader if s.value != "All images"]
+    assert len(results) == 4 and all("**PVC**" in v for v in results)

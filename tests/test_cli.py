@@ -87,3 +87,25 @@ def test_evaluate_writes_artifacts_and_comparison_table(tmp_path):
     assert (models / "baseline.eval.beat.all.set.npz").is_file()
     text = table.read_text()
     assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |" in text
+
+
+def test_predict_on_a_corpus_of_hostile_files_writes_nothing_else(tmp_path):
+    from tests.badfiles import corpus
+
+    good = sorted((EXAMPLES / "PVC").glob("*.png"))[0]
+    folder = tmp_path / "corpus"
+    for name, data in corpus(good.read_bytes()).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    before = sorted(p for p in tmp_path.rglob("*"))
+    out = tmp_path / "out.csv"
+    res = _run("predict", str(folder), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = {r["path"].split("corpus/")[1]: r for r in csv.DictReader(out.open())}
+    assert len(rows) == 12
+    for name, r in rows.items():
+        if name.startswith("refuse/"):
+            assert r["error"] and not r["predicted"], name
+        else:
+            assert not r["error"] and r["predicted"] == "PVC", (name, r["error"])
+    assert sorted(p for p in tmp_path.rglob("*") if p != out) == before
