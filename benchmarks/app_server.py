@@ -1,0 +1,137 @@
+"""The app under a real browser: cold start, first render, memory, latency under load.
+
+Run: python benchmarks/app_server.py [--rounds 5] [--chromium /usr/bin/chromium]
+
+Starts `streamlit run streamlit_app.py` on a free loopback port and drives Debian's chromium
+(headless, via Playwright) against it. Measures:
+
+* cold start: seconds from launching the server process to `/_stcore/health` answering, and
+  to the Home page's first render in the browser (its title visible);
+* resident memory (RSS) of the server process after the first prediction;
+* latency from upload to result (predicted class and chart shown) on the Predict page with
+  1, 4 and 8 browser sessions uploading at the same moment, `--rounds` times each:
+  median (p50) and 95th percentile (p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CODES = ("NOR", "LBB", "RBB", "APC", "PVC", "PAB", "VFW", "VEB")
+RESULT = ".js-plotly-plot .main-svg"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _idle(page) -> None:
+    page.wait_for_timeout(200)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    args = ap.parse_args()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        healthy = time.perf_counter() - t0
+        examples = [sorted((ROOT / "data" / "examples" / c).glob("*.png"))[0] for c in CODES]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=args.chromium, headless=True,
+                                        args=["--no-sandbox", "--disable-background-networking"])
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.get_by_text("The eight beat classes").first.wait_for()
+            first_render = time.perf_counter() - t0
+            page.goto(f"{url}/predict")
+            _idle(page)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+                str(examples[0]))
+            page.locator(RESULT).first.wait_for()
+            rss_first = _rss_mb(proc.pid)
+            page.close()
+            rows = []
+            for sessions in (1, 4, 8):
+                latencies = []
+                for r in range(args.rounds):
+                    pages = [browser.new_page() for _ in range(sessions)]
+                    for pg in pages:
+                        pg.set_default_timeout(120_000)
+                        pg.goto(f"{url}/predict")
+                        _idle(pg)
+                    start = {}
+                    for i, pg in enumerate(pages):
+                        start[i] = time.perf_counter()
+                        pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
+                            .set_input_files(str(examples[(i + r) % len(examples)]))
+                    done: dict[int, float] = {}
+                    while len(done) < sessions:
+                        for i, pg in enumerate(pages):
+                            if i not in done and pg.locator(RESULT).count() > 0:
+                                done[i] = time.perf_counter() - start[i]
+                        time.sleep(0.02)
+                    latencies += list(done.values())
+                    for pg in pages:
+                        pg.close()
+                q = np.percentile(latencies, [50, 95])
+                rows.append((sessions, len(latencies), q[0], q[1]))
+            rss_after = _rss_mb(proc.pid)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(f"Machine: {platform.processor() or platform.machine()}, "
+          f"{len(os.sched_getaffinity(0))} CPU cores, Python {platform.python_version()}")
+    print(f"cold start to /_stcore/health: {healthy:.1f} s; to the Home page's first render "
+          f"in chromium: {first_render:.1f} s")
+    print(f"server RSS after the first prediction: {rss_first:.0f} MB; after the load test: "
+          f"{rss_after:.0f} MB")
+    print("| sessions at once | uploads | p50 s (upload to result) | p95 s |")
+    print("|---:|---:|---:|---:|")
+    for sessions, n, p50, p95 in rows:
+        print(f"| {sessions} | {n} | {p50:.2f} | {p95:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
