@@ -99,9 +99,19 @@ with tab_models:
                 "--data data/beats` (see the README).")
     else:
         labels = list(found)
-        left_default = next((i for i, lab in enumerate(labels) if lab.startswith("ecgnet")), 0)
-        right_default = next((i for i, lab in enumerate(labels)
-                              if lab.startswith("baseline")), min(1, len(labels) - 1))
+
+        def _find(model: str, protocol: str, data: str, fallback: int) -> int:
+            for i, lab in enumerate(labels):
+                doc = found[lab][0]
+                if (doc.get("model_name", doc["model"]) == model and doc["protocol"] == protocol
+                        and Path(doc.get("data", "")).name == data):
+                    return i
+            return fallback
+
+        # By default: our model under the flattering beat split next to the same
+        # architecture with patients kept apart, which is the comparison that matters.
+        left_default = _find("ecgnet", "beat", "beats", 0)
+        right_default = _find("record/ecgnet", "record", "beats", min(1, len(labels) - 1))
         cols = st.columns(2)
         chosen = []
         for side, (col, default) in enumerate(zip(cols, (left_default, right_default))):
@@ -156,7 +166,10 @@ with tab_upload:
                 index=options.index(code) if code in options else 0,
                 format_func=lambda c: "leave out" if c is None else c,
                 key=f"map-{folder}")
-        if st.button("Evaluate", type="primary"):
+        # The click is kept in session state by a callback, so that it survives a rerun.
+        st.button("Evaluate", type="primary", on_click=st.session_state.update,
+                  kwargs={"evaluate_zip": True})
+        if st.session_state.pop("evaluate_zip", False):
             items = labelled.labelled_items(mapping)
             if not items:
                 st.error("No folder is mapped to a class.")

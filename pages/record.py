@@ -78,7 +78,9 @@ try:
             record = read_record(folder / name, lead=lead)
         else:
             name = st.selectbox("MIT-BIH record", ["100", "106", "119", "208", "232"])
-            if st.button("Download from PhysioNet"):
+            st.button("Download from PhysioNet", on_click=st.session_state.update,
+                      kwargs={"download_record": True})
+            if st.session_state.pop("download_record", False):
                 from ecg_core.records import download_record
 
                 with st.spinner(f"Downloading record {name} from PhysioNet..."):
