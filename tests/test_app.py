@@ -247,3 +247,19 @@ def test_predict_page_with_the_hostile_corpus_keeps_serving():
     assert len(_charts(at)) == 4  # the four valid images in unusual modes are classified
     results = [s.value for s in at.subheader if s.value != "All images"]
     assert len(results) == 4 and all("**PVC**" in v for v in results)
+
+
+def test_truncated_model_file_shows_what_to_do_on_every_page(monkeypatch, tmp_path):
+    import shutil
+
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes((ROOT / "models" / "ecgnet.keras").read_bytes()[:4000])
+    shutil.copy(ROOT / "models" / "ecgnet.card.json", tmp_path / "broken.card.json")
+    monkeypatch.setenv("ECG_MODEL_PATH", str(bad))
+    for page in ("pages/predict.py", "pages/record.py", "pages/explainer.py"):
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, page
+        assert "could not be loaded" in at.error[0].value, page

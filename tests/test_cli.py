@@ -109,3 +109,42 @@ def test_predict_on_a_corpus_of_hostile_files_writes_nothing_else(tmp_path):
         else:
             assert not r["error"] and r["predicted"] == "PVC", (name, r["error"])
     assert sorted(p for p in tmp_path.rglob("*") if p != out) == before
+
+
+def test_every_command_takes_the_aami_model_and_its_class_list(tmp_path):
+    model = ROOT / "models" / "aami" / "ecgnet.keras"
+    out = tmp_path / "pred.csv"
+    res = _run("predict", str(EXAMPLES / "PVC"), "--model", str(model), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["path", "predicted", "N", "S", "V", "F", "Q", "error"]
+    assert all(r["predicted"] in "NSVFQ" for r in rows)
+    if (MITDB / "119.hea").is_file():
+        beats = tmp_path / "beats.csv"
+        res = _run("classify-record", str(MITDB / "119"), "--annotations", "atr", "--model",
+                   str(model), "--out", str(beats))
+        assert res.returncode == 0, res.stderr
+        rows = list(csv.DictReader(beats.open()))
+        assert list(rows[0])[5:] == ["N", "S", "V", "F", "Q"]
+        assert "agreement with atr" in res.stderr
+
+
+def test_truncated_or_wrong_model_file_gives_one_line_and_status_2(tmp_path):
+    import shutil
+
+    good = ROOT / "models" / "ecgnet.keras"
+    for name, data in (("truncated.keras", good.read_bytes()[:5000]),
+                       ("wrong.keras", b"this is not a keras archive")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        shutil.copy(ROOT / "models" / "ecgnet.card.json", path.with_name(
+            path.stem + ".card.json"))
+        res = _run("predict", str(EXAMPLES / "NOR"), "--model", str(path))
+        assert res.returncode == 2, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and "could not be loaded" in \
+            lines[0]
+    no_card = tmp_path / "nocard.keras"
+    no_card.write_bytes(good.read_bytes())
+    res = _run("predict", str(EXAMPLES / "NOR"), "--model", str(no_card))
+    assert res.returncode == 2 and "card" in res.stderr
