@@ -105,7 +105,12 @@ def _upload(page, files):
 def test_predict_page_upload_bad_then_good(server, browser, tmp_path):
     # The first visit of a fresh server is a deep link: it must come up under the app's own
     # navigation, not Streamlit's legacy pages/ listing (which would list the helpers).
+    # The legacy listing may show for a moment (the run that switches it reruns), so wait for
+    # the app's own navigation rather than read the sidebar at one instant.
     page = _open(browser, f"{server['url']}/predict")
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"stSidebarNav\"]') || {}).innerText"
+        "?.includes('Explainer')", timeout=TIMEOUT_MS)
     _wait_idle(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Explainer" in nav and "common" not in nav and "charts" not in nav
