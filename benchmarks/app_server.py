@@ -77,8 +77,13 @@ def main() -> int:
         healthy = time.perf_counter() - t0
         examples = [sorted((ROOT / "data" / "examples" / c).glob("*.png"))[0] for c in CODES]
         with sync_playwright() as p:
+            # Every session is a tab of one browser; keep chromium from throttling the tabs
+            # that are not in front, or the figures would time the browser, not the app.
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
-                                        args=["--no-sandbox", "--disable-background-networking"])
+                                        args=["--no-sandbox", "--disable-background-networking",
+                                              "--disable-background-timer-throttling",
+                                              "--disable-renderer-backgrounding",
+                                              "--disable-backgrounding-occluded-windows"])
             page = browser.new_page()
             page.set_default_timeout(120_000)
             page.goto(url)

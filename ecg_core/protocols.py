@@ -26,7 +26,7 @@ PROTOCOL_DESCRIPTIONS: dict[str, str] = {
     "aami": ("AAMI inter-patient benchmark (de Chazal et al. 2004): train on the 22 records of "
              "DS1, test on the 22 records of DS2, paced records 102, 104, 107 and 217 left out, "
              "AAMI EC57 classes N, S, V, F, Q. Validation data (for early stopping) are "
-             "records carved from DS1; DS2 is touched once, for the reported figures."),
+             "records carved from DS1; DS2 is used only for testing."),
 }
 
 #: Short labels for menus.

@@ -263,7 +263,8 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     t0 = time.perf_counter()
     hist = model.fit(ds, steps_per_epoch=steps, epochs=config.epochs, validation_data=val,
                      validation_batch_size=512, class_weight=weights, callbacks=callbacks,
-                     verbose=1 if progress else 0)
+                     verbose=1 if progress else 0,
+                     shuffle=False)  # ds is shuffled above; Keras cannot shuffle a tf.data set
     wall = time.perf_counter() - t0
     if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
         model.save(model_path)

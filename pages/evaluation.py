@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ecg_core.errors import DatasetError
+from ecg_core.errors import DatasetError, ModelLoadError
 from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
                                  load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
-from ecg_core.model import read_history
+from ecg_core.model import read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from pages.charts import confusion_heatmap, history_figure, per_class_table, roc_figure
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
@@ -50,7 +50,17 @@ def _artifacts() -> dict[str, tuple[dict, dict]]:
     return found
 
 
-def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> None:
+def _selection_note(model_path: Path) -> str | None:
+    """The card's note on how the model was chosen, if it has one (and the card is readable)."""
+    try:
+        note = read_card(model_path).get("selection_note")
+    except ModelLoadError:
+        return None
+    return note if isinstance(note, str) else None
+
+
+def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
+          note: str | None = None) -> None:
     f = doc["figures"]
     codes = list(f["per_class"])
     macro = f.get("macro", {})
@@ -84,6 +94,8 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
                    "S Se >= 0.80 with S +P >= 0.50. Published figures as quoted in the "
                    "project's issue tracker from the papers; see the README for the "
                    "references.")
+    if note:
+        st.info(f"**How this model was chosen.** {note}")
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
@@ -120,8 +132,9 @@ with tab_models:
                                      key=f"pick-{side}")
                 chosen.append(label)
                 doc, arrays = found[label]
-                _show(doc, arrays, key=f"side-{side}",
-                      history=read_history(Path(doc["_folder"]) / doc["model_file"]))
+                model_path = Path(doc["_folder"]) / doc["model_file"]
+                _show(doc, arrays, key=f"side-{side}", history=read_history(model_path),
+                      note=_selection_note(model_path))
         protocols = {found[lab][0]["protocol"] for lab in chosen}
         if protocols == {"beat", "record"}:
             st.info(

@@ -99,6 +99,20 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     assert not at.exception and len(_charts(at)) == 6
 
 
+def test_evaluation_page_aami_side_shows_published_figures_and_selection_note():
+    at = _evaluation_page()
+    side = at.selectbox(key="pick-1")
+    aami = [o for o in side.options if "aami/ecgnet" in o and "AAMI" in o]
+    assert aami, side.options
+    side.set_value(aami[0])
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Against the published figures" in m.value for m in at.markdown)
+    note = [i.value for i in at.info if "How this model was chosen" in i.value]
+    assert note and "DS1 validation loss" in note[0]
+    assert len(at.dataframe) == 3  # two per-class tables and the published comparison
+
+
 def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
     from tests.badfiles import zip_with_members
 

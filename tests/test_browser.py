@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, MITDB, ROOT, needs_mitdb
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -142,6 +142,38 @@ def test_every_page_loads_without_error(server, browser, path, marker):
     if path in ("evaluation", "explainer"):
         page.locator(".js-plotly-plot .main-svg").first.wait_for()
     _shot(page, path or "home")
+    page.close()
+
+
+def test_explainer_upload_explains_its_class(server, browser):
+    page = _open(browser, f"{server['url']}/explainer")
+    _wait_idle(page)
+    good = sorted((EXAMPLES / "LBB").glob("*.png"))[0]
+    _upload(page, [str(good)])
+    # the Grad-CAM text names the predicted class (the default example is a PVC beat)
+    page.get_by_text("Grad-CAM (Selvaraju et al. 2017) for LBB").first.wait_for()
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 3  # maps, feature maps, CAM
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _shot(page, "explainer-upload")
+    page.close()
+
+
+@needs_mitdb
+def test_record_page_classifies_an_uploaded_wfdb_record(server, browser):
+    """Upload record 100 (.hea, .dat, .atr): summary, strip and agreement with the reference."""
+    page = _open(browser, f"{server['url']}/record")
+    _wait_idle(page)
+    _upload(page, [str(MITDB / f"100{ext}") for ext in (".hea", ".dat", ".atr")])
+    page.get_by_text("Agreement with the reference annotations").first.wait_for()
+    page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    beat0 = page.get_by_text("Beat 0 at").first.inner_text()
+    assert "predicted NOR" in beat0 and "reference symbol N" in beat0, beat0
+    metric = page.locator('[data-testid="stMetric"]', has_text="accuracy").first.inner_text()
+    accuracy = float(metric.split("accuracy")[-1].strip().rstrip("%"))
+    assert accuracy > 90, metric  # record 100 is nearly all normal beats
+    _shot(page, "record-upload")
     page.close()
 
 
