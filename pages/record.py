@@ -121,16 +121,19 @@ result = st.session_state[state_key]
 summary = summarise(result)
 
 st.header("Summary")
-m = st.columns(5)
+m = st.columns(6)
 m[0].metric("beats", f"{summary['beats']:,}", help=f"positions from {result.source}")
 m[1].metric("mean heart rate", "n/a" if summary["mean_hr_bpm"] is None
             else f"{summary['mean_hr_bpm']:.0f} bpm")
-m[2].metric("RR mean ± SD", "n/a" if summary["rr_sd_s"] is None
-            else f"{summary['rr_mean_s']:.2f} ± {summary['rr_sd_s']:.2f} s")
-m[3].metric("ectopic beats per hour", f"{summary['ectopic_per_hour']:.0f}")
+m[2].metric("RR mean", "n/a" if summary["rr_mean_s"] is None
+            else f"{summary['rr_mean_s']:.2f} s")
+m[3].metric("RR SD", "n/a" if summary["rr_sd_s"] is None else f"{summary['rr_sd_s']:.3f} s",
+            help="standard deviation of the RR intervals")
+m[4].metric("ectopic beats per hour", f"{summary['ectopic_per_hour']:.0f}")
 runs = summary["ventricular_runs"]
-m[4].metric("ventricular runs (>= 3)", runs["runs_3_or_more"],
-            help=f"couplets: {runs['couplets']}; longest run: {runs['longest']} beats")
+m[5].metric("ventricular runs", runs["runs_3_or_more"],
+            help=f"runs of 3 or more consecutive ventricular beats; couplets: "
+                 f"{runs['couplets']}; longest run: {runs['longest']} beats")
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
 
