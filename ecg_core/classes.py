@@ -147,6 +147,14 @@ KNOWN_MISLABELLED_FOLDERS: dict[str, str] = {
 }
 
 
+#: How the six labels of the widely shared image dataset cover our eight classes, as groups:
+#: its PVC folder also holds the escape beats (VEB), and it has no atrial premature beats (APC
+#: is absent; its "Premature Atrial Contraction" folder holds paced beats, PAB).
+SHARED_DATASET_GROUPS: dict[str, str] = {
+    "NOR": "NOR", "LBB": "LBB", "RBB": "RBB", "PVC": "PVC", "VEB": "PVC", "PAB": "PAB",
+    "VFW": "VFW"}
+
+
 def folder_to_class(folder_name: str) -> str | None:
     """Map a class-folder name to a class code.
 

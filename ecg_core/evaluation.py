@@ -297,6 +297,40 @@ def evaluate_images(classifier, items: list[tuple[str, str, bytes]], *, batch_si
     return figures, arrays, errors
 
 
+def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | None, int]:
+    """Accuracy of a confusion matrix read with coarser labels (classes merged into groups).
+
+    A beat counts when its true class is in ``groups``; it is right when its predicted class
+    belongs to the same group. Predicted classes outside ``groups`` count as wrong. Used to
+    read our eight-class test results with the six labels of the widely shared image dataset
+    (:data:`ecg_core.classes.SHARED_DATASET_GROUPS`).
+
+    Args:
+        confusion: (k, k) counts, rows = true class, columns = predicted class (the
+            ``confusion`` of :func:`classification_figures`), any integer array-like.
+        codes: the k class codes in the matrix's order.
+        groups: ``{code: group}`` for the classes to keep.
+
+    Returns:
+        ``(accuracy, n)``: the share of kept beats predicted within their group (``None`` when
+        no beat is kept) and the number of kept beats.
+
+    Raises:
+        ValueError: if ``confusion`` is not a k x k matrix for the k codes.
+    """
+    c = np.asarray(confusion, dtype=np.int64)
+    if c.shape != (len(codes), len(codes)):
+        raise ValueError(f"confusion has shape {c.shape}, expected {(len(codes),) * 2}.")
+    group = [groups.get(code) for code in codes]
+    n = right = 0
+    for i, g_true in enumerate(group):
+        if g_true is None:
+            continue
+        n += int(c[i].sum())
+        right += int(sum(c[i, j] for j, g in enumerate(group) if g == g_true))
+    return (right / n if n else None), n
+
+
 def aami_comparison(figures: dict, label: str = "this model") -> list[dict]:
     """Our AAMI DS2 figures next to the published ones, one row per source.
 

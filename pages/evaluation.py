@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from ecg_core.errors import DatasetError, ModelLoadError
+from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
-                                 load_evaluation)
+                                 grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
@@ -73,6 +74,11 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
     st.caption(f"{f['n']:,} beats" + (f" from {records} records (patients)" if records else "")
                + (f"; protocol: {PROTOCOL_DESCRIPTIONS[doc['protocol']]}"
                   if doc.get("protocol") in PROTOCOL_DESCRIPTIONS else ""))
+    if "APC" in codes and set(SHARED_DATASET_GROUPS) <= set(codes):
+        acc6, n6 = grouped_accuracy(f["confusion"], codes, SHARED_DATASET_GROUPS)
+        if acc6 is not None:
+            st.caption(f"Read with the six labels of the widely shared image dataset (APC left "
+                       f"out, VEB counted as PVC): accuracy {acc6:.2%} on {n6:,} beats.")
     normalise = st.toggle("normalise by true class", key=f"norm-{key}")
     st.plotly_chart(confusion_heatmap(f["confusion"], codes, normalise), width="stretch",
                     key=f"cm-{key}")

@@ -94,6 +94,8 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     labels = [m.label for m in at.metric]
     assert labels.count("accuracy") == 2 and labels.count("macro AUC") == 2
     assert any("beat split" in s.value.lower() for s in at.selectbox[:2])
+    six = [c.value for c in at.caption if "six labels" in c.value]
+    assert len(six) == 2 and all("accuracy" in c for c in six)
     at.toggle[0].set_value(True)
     at.run()
     assert not at.exception and len(_charts(at)) == 6

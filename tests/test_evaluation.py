@@ -6,6 +6,7 @@ import pytest
 from ecg_core.errors import DatasetError
 from ecg_core.evaluation import (classification_figures, comparison_table, detailed_figures,
                                  find_evaluations, load_evaluation, save_evaluation)
+from tests.conftest import ROOT
 
 
 def test_figures_match_a_hand_computed_case():
@@ -81,3 +82,36 @@ def test_auc_is_none_for_a_class_without_positives_and_artifact_round_trip(tmp_p
     path.write_text("{not json")
     with pytest.raises(DatasetError):
         load_evaluation(path)
+
+
+def test_grouped_accuracy_merges_classes_and_drops_the_rest():
+    from ecg_core.classes import SHARED_DATASET_GROUPS
+    from ecg_core.evaluation import grouped_accuracy
+
+    codes = ["NOR", "APC", "PVC", "VEB"]
+    confusion = [[8, 2, 0, 0],   # NOR: 8 right, 2 called APC (wrong: APC is in no group)
+                 [5, 5, 0, 0],   # APC: not in the shared dataset, left out
+                 [0, 0, 6, 4],   # PVC: 6 + 4 called VEB, same group -> 10 right
+                 [1, 0, 3, 0]]   # VEB: 3 called PVC right, 1 called NOR wrong
+    acc, n = grouped_accuracy(confusion, codes, SHARED_DATASET_GROUPS)
+    assert n == 10 + 10 + 4
+    assert acc == pytest.approx((8 + 10 + 3) / 24)
+    assert grouped_accuracy(confusion, codes, {"APC": "APC"}) == (0.5, 10)
+    assert grouped_accuracy(confusion, codes, {}) == (None, 0)
+    with pytest.raises(ValueError):
+        grouped_accuracy([[1, 2], [3, 4]], codes, SHARED_DATASET_GROUPS)
+
+
+def test_committed_beat_model_read_with_the_shared_dataset_labels():
+    """The committed eight-class test results, read with the shared dataset's six labels."""
+    from ecg_core.classes import SHARED_DATASET_GROUPS
+    from ecg_core.evaluation import grouped_accuracy, load_evaluation
+
+    doc, _ = load_evaluation(ROOT / "models" / "ecgnet.eval.beat.test.beats-plain.json")
+    f = doc["figures"]
+    acc, n = grouped_accuracy(f["confusion"], list(f["per_class"]), SHARED_DATASET_GROUPS)
+    assert n == f["n"] - f["per_class"]["APC"]["support"] and 0 < acc <= 1
+    # with every class its own group, the reading is the plain accuracy
+    codes = list(f["per_class"])
+    same, n_all = grouped_accuracy(f["confusion"], codes, {c: c for c in codes})
+    assert n_all == f["n"] and same == pytest.approx(f["accuracy"])
