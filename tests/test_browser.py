@@ -78,10 +78,19 @@ def browser():
 
 
 def _open(browser, url):
+    """A new tab on ``url``, once the app's own navigation is up.
+
+    On a fresh server the first deep link runs once in Streamlit's legacy pages/ mode and
+    reruns under the app's navigation (see ``pages.common._ensure_navigation``); waiting for
+    the app's last page in the sidebar keeps every test clear of that first run.
+    """
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
     page.wait_for_selector('[data-testid="stAppViewContainer"]')
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"stSidebarNav\"]') || {}).innerText"
+        "?.includes('Explainer')", timeout=TIMEOUT_MS)
     return page
 
 
@@ -105,12 +114,7 @@ def _upload(page, files):
 def test_predict_page_upload_bad_then_good(server, browser, tmp_path):
     # The first visit of a fresh server is a deep link: it must come up under the app's own
     # navigation, not Streamlit's legacy pages/ listing (which would list the helpers).
-    # The legacy listing may show for a moment (the run that switches it reruns), so wait for
-    # the app's own navigation rather than read the sidebar at one instant.
     page = _open(browser, f"{server['url']}/predict")
-    page.wait_for_function(
-        "() => (document.querySelector('[data-testid=\"stSidebarNav\"]') || {}).innerText"
-        "?.includes('Explainer')", timeout=TIMEOUT_MS)
     _wait_idle(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Explainer" in nav and "common" not in nav and "charts" not in nav
