@@ -46,6 +46,17 @@ def _local_mitdb() -> Path | None:
 source = st.radio("Input", ["WFDB record (.hea + .dat [+ .atr], or a zip)",
                             "CSV/TXT signal", "MIT-BIH example record"], horizontal=True)
 lead = st.text_input("Lead", "MLII", help="Used where the record has several; MLII by default.")
+
+
+def _session_record(key: str, load):
+    """The record read for ``key``, kept for the session: reruns (clicking a beat on the strip,
+    ticking a box) reuse it instead of reading and resampling the signal again."""
+    held = st.session_state.get("record")
+    if held is None or held[0] != key:
+        st.session_state["record"] = (key, load())
+    return st.session_state["record"][1]
+
+
 record = None
 key = None
 try:
@@ -54,8 +65,9 @@ try:
                                type=[e.lstrip(".") for e in WFDB_EXTENSIONS] + ["zip"])
         if ups:
             files = {u.name: u.getvalue() for u in ups}
-            key = hashlib.sha256(b"".join(files[n] for n in sorted(files))).hexdigest()
-            record = read_uploaded_record(files, lead=lead)
+            key = hashlib.sha256(b"".join(files[n] for n in sorted(files))
+                                 + lead.encode()).hexdigest()
+            record = _session_record(key, lambda: read_uploaded_record(files, lead=lead))
     elif source.startswith("CSV"):
         up = st.file_uploader("Signal file", type=["csv", "txt"], key="csv_up")
         c1, c2, c3, c4 = st.columns(4)
@@ -68,14 +80,14 @@ try:
         if up is not None:
             data = up.getvalue()
             key = hashlib.sha256(data + f"{fs}{units}{gain}{baseline}".encode()).hexdigest()
-            record = read_signal_csv(data, fs, units=units, gain=gain, baseline=baseline,
-                                     name=Path(up.name).stem)
+            record = _session_record(key, lambda: read_signal_csv(
+                data, fs, units=units, gain=gain, baseline=baseline, name=Path(up.name).stem))
     else:
         folder = _local_mitdb()
         if folder is not None:
             name = st.selectbox("MIT-BIH record", list_records(folder), index=0)
-            key = f"local-{folder}-{name}"
-            record = read_record(folder / name, lead=lead)
+            key = f"local-{folder}-{name}-{lead}"
+            record = _session_record(key, lambda: read_record(folder / name, lead=lead))
         else:
             name = st.selectbox("MIT-BIH record", ["100", "106", "119", "208", "232"])
             st.button("Download from PhysioNet", on_click=st.session_state.update,

@@ -16,12 +16,17 @@ def _charts(at):
     return at.get("plotly_chart")
 
 
-def _predict_page():
+def _page(page: str):
+    """An AppTest of the app, run once, then switched to ``page`` and run."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/predict.py")
+    at.switch_page(page)
     at.run()
     return at
+
+
+def _predict_page():
+    return _page("pages/predict.py")
 
 
 def test_home_page_renders_classes_and_notice():
@@ -77,11 +82,7 @@ def test_missing_model_shows_what_to_do(monkeypatch, tmp_path):
 
 
 def _evaluation_page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/evaluation.py")
-    at.run()
-    return at
+    return _page("pages/evaluation.py")
 
 
 def test_evaluation_page_shows_committed_models_side_by_side():
@@ -143,11 +144,7 @@ def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
 
 
 def _explainer_page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/explainer.py")
-    at.run()
-    return at
+    return _page("pages/explainer.py")
 
 
 def test_explainer_page_with_the_default_example():
@@ -184,11 +181,7 @@ def test_explainer_page_with_an_upload_and_a_bad_upload():
 
 
 def _record_page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/record.py")
-    at.run()
-    return at
+    return _page("pages/record.py")
 
 
 @needs_mitdb
@@ -210,6 +203,18 @@ def test_record_page_with_a_wfdb_upload_and_annotations():
     at.number_input[0].set_value(5)
     at.run()
     assert not at.exception
+    assert any("lead MLII" in c.value for c in at.caption)
+    mlii = at.session_state["record"][1]
+    before = [k for k in at.session_state if str(k).startswith("result-")]
+    # another lead is another record: read again, classified again
+    at.text_input[0].set_value("V1")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("lead V1" in c.value for c in at.caption)
+    v1 = at.session_state["record"][1]
+    assert v1.lead == "V1" and not (v1.signal == mlii.signal).all()
+    after = [k for k in at.session_state if str(k).startswith("result-")]
+    assert len(before) == len(after) == 1 and before != after  # a new result, the old dropped
 
 
 @needs_mitdb
@@ -273,9 +278,6 @@ def test_truncated_model_file_shows_what_to_do_on_every_page(monkeypatch, tmp_pa
     shutil.copy(ROOT / "models" / "ecgnet.card.json", tmp_path / "broken.card.json")
     monkeypatch.setenv("ECG_MODEL_PATH", str(bad))
     for page in ("pages/predict.py", "pages/record.py", "pages/explainer.py"):
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        at.run()
-        at.switch_page(page)
-        at.run()
+        at = _page(page)
         assert not at.exception, page
         assert "could not be loaded" in at.error[0].value, page
