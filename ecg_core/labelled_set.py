@@ -3,19 +3,17 @@
 The widely shared ECG image dataset comes as folders named by class ("Normal",
 "Left Bundle Branch Block", ...). A user zips such folders (at any depth: ``test/Normal/1.png``
 is fine) and the app evaluates the model on them. Nothing is extracted to disk: members are
-read into memory after their names and sizes are checked, so a zip bomb (huge uncompressed
-size or compression ratio), path traversal (``../``, absolute names), links and too many
-members are refused before any byte is inflated.
+read into memory after their names and sizes are checked (:mod:`ecg_core.archives`), so a
+zip bomb (huge uncompressed size or compression ratio), path traversal (``../``, absolute
+names), links and too many members are refused before any byte is inflated.
 """
 
 from __future__ import annotations
 
-import io
 import posixpath
-import stat
-import zipfile
 from dataclasses import dataclass, field
 
+from .archives import open_zip, read_member
 from .canonical import IMAGE_EXTENSIONS
 from .classes import KNOWN_MISLABELLED_FOLDERS, folder_to_class
 from .errors import DatasetError
@@ -24,7 +22,6 @@ from .errors import DatasetError
 MAX_ZIP_MEMBERS = 20_000
 MAX_ZIP_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200.0
 
 _IGNORED_PARTS = ("__MACOSX",)
 _IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
@@ -57,13 +54,6 @@ class LabelledSet:
                 if mapping.get(folder)]
 
 
-def _is_unsafe_name(name: str) -> bool:
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return True
-    parts = name.replace("\\", "/").split("/")
-    return any(p == ".." for p in parts)
-
-
 def read_labelled_zip(data: bytes) -> LabelledSet:
     """Read a zip of class folders of beat images, refusing hostile archives.
 
@@ -78,49 +68,17 @@ def read_labelled_zip(data: bytes) -> LabelledSet:
     Raises:
         DatasetError: if the bytes are not a zip, the archive has a member with an absolute or
             ``..`` path or a link, too many members, a member larger than
-            :data:`MAX_MEMBER_BYTES`, a compression ratio over :data:`MAX_COMPRESSION_RATIO`
+            :data:`MAX_MEMBER_BYTES`, a compression ratio over
+            :data:`ecg_core.archives.MAX_COMPRESSION_RATIO`
             (zip bomb), more than :data:`MAX_ZIP_UNCOMPRESSED_BYTES` in all, or no image in a
             class folder.
     """
-    if not data:
-        raise DatasetError("The zip file is empty (0 bytes).")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise DatasetError(f"Not a readable zip file ({exc}).") from exc
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise DatasetError(f"The zip has {len(infos):,} members; the limit is "
-                           f"{MAX_ZIP_MEMBERS:,}.")
-    total = 0
-    for info in infos:
-        if _is_unsafe_name(info.filename):
-            raise DatasetError(f"Refused: the zip member '{info.filename}' points outside the "
-                               "archive (absolute or '..' path).")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise DatasetError(f"Refused: the zip member '{info.filename}' is a link.")
-        if info.is_dir():
-            continue
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise DatasetError(f"Refused: '{info.filename}' would unpack to "
-                               f"{info.file_size / 1e6:.0f} MB (limit "
-                               f"{MAX_MEMBER_BYTES / 1e6:.0f} MB per file).")
-        if info.file_size > 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(
-                info.compress_size, 1):
-            raise DatasetError(f"Refused: '{info.filename}' is compressed "
-                               f"{info.file_size / max(info.compress_size, 1):.0f}:1, the mark "
-                               "of a zip bomb.")
-        total += info.file_size
-        if total > MAX_ZIP_UNCOMPRESSED_BYTES:
-            raise DatasetError(f"Refused: the zip would unpack to more than "
-                               f"{MAX_ZIP_UNCOMPRESSED_BYTES / 1e6:.0f} MB.")
-
+    zf, infos = open_zip(data, max_members=MAX_ZIP_MEMBERS, max_member_bytes=MAX_MEMBER_BYTES,
+                         max_total_bytes=MAX_ZIP_UNCOMPRESSED_BYTES, error=DatasetError)
     out = LabelledSet()
     skipped_other: list[str] = []
     skipped_loose: list[str] = []
     for info in infos:
-        if info.is_dir():
-            continue
         name = info.filename.replace("\\", "/")
         parts = name.split("/")
         if any(p in _IGNORED_PARTS for p in parts) or parts[-1] in _IGNORED_NAMES \
@@ -133,12 +91,7 @@ def read_labelled_zip(data: bytes) -> LabelledSet:
             skipped_loose.append(name)
             continue
         folder = parts[-2]
-        try:
-            payload = zf.read(info)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise DatasetError(f"The zip member '{name}' is damaged ({exc}).") from exc
-        if len(payload) > MAX_MEMBER_BYTES:  # a header that lied about its size
-            raise DatasetError(f"Refused: '{name}' unpacks beyond its declared size.")
+        payload = read_member(zf, info, max_member_bytes=MAX_MEMBER_BYTES, error=DatasetError)
         out.items.append((name, folder, payload))
         out.counts[folder] = out.counts.get(folder, 0) + 1
     if not out.items:

@@ -312,6 +312,9 @@ MIN_DURATION_S: float = 5.0
 #: Largest uploaded record (all files together, bytes).
 MAX_RECORD_BYTES: int = 50 * 1024 * 1024
 
+#: Most members of a zip holding one uploaded record.
+MAX_RECORD_ZIP_MEMBERS: int = 50
+
 #: File extensions accepted in an uploaded WFDB record.
 WFDB_EXTENSIONS: tuple[str, ...] = (".hea", ".dat", ".atr", ".qrs", ".ecg", ".ari")
 
@@ -473,28 +476,26 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
         An :class:`ECGRecord`; ``annotations`` is None when no annotation file was given.
 
     Raises:
-        RecordError: for a bad zip, too many bytes, not exactly one header, unexpected file
+        RecordError: for a bad or hostile zip (:func:`ecg_core.archives.open_zip`: ``..``
+            paths, links, zip bombs), too many bytes, not exactly one header, unexpected file
             types, or a header that does not match its data.
     """
-    import io
     import re
     import tempfile
-    import zipfile
 
     total = sum(len(b) for b in files.values())
     if total > MAX_RECORD_BYTES:
         raise RecordError(f"The upload is {total / 1e6:.0f} MB; the limit is "
                           f"{MAX_RECORD_BYTES / 1e6:.0f} MB.")
     if len(files) == 1 and next(iter(files)).lower().endswith(".zip"):
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(next(iter(files.values()))))
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            if sum(i.file_size for i in infos) > MAX_RECORD_BYTES or len(infos) > 50:
-                raise RecordError("The zip unpacks to too many bytes or files for one record.")
-            files = {i.filename: zf.read(i) for i in infos
-                     if not Path(i.filename).name.startswith(".")}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise RecordError(f"Not a readable zip file ({exc}).") from exc
+        from .archives import open_zip, read_member
+
+        zf, infos = open_zip(next(iter(files.values())), max_members=MAX_RECORD_ZIP_MEMBERS,
+                             max_member_bytes=MAX_RECORD_BYTES,
+                             max_total_bytes=MAX_RECORD_BYTES, error=RecordError)
+        files = {i.filename: read_member(zf, i, max_member_bytes=MAX_RECORD_BYTES,
+                                         error=RecordError)
+                 for i in infos if not Path(i.filename).name.startswith(".")}
     clean: dict[str, bytes] = {}
     for raw_name, payload in files.items():
         base = Path(str(raw_name).replace("\\", "/")).name

@@ -126,3 +126,11 @@ def test_bad_wfdb_uploads_get_clear_errors():
         read_uploaded_record({"100.hea": b"this is not a header", "100.dat": b"\x00" * 10})
     with pytest.raises(RecordError, match="Unexpected file name"):
         read_uploaded_record({"../100.hea;rm": files["100.hea"]})
+    # hostile zips are refused by the same checks as a labelled-set upload
+    from tests.badfiles import zip_bomb, zip_with_members
+
+    with pytest.raises(RecordError, match="outside the archive"):
+        read_uploaded_record({"rec.zip": zip_with_members({"../100.hea": files["100.hea"],
+                                                           "100.dat": files["100.dat"]})})
+    with pytest.raises(RecordError, match="zip bomb|MB"):
+        read_uploaded_record({"rec.zip": zip_bomb(8 * 1024 * 1024)})
