@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .beats import BEAT_SYMBOLS, LOCAL_RR_BEATS, MAX_HALF_WINDOW_S, rhythm_features
+from .beats import BEAT_SYMBOLS, MAX_HALF_WINDOW_S, rhythm_features, rr_intervals
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -96,20 +96,6 @@ def detect_beats(signal: np.ndarray, fs: float) -> np.ndarray:
     return np.unique(np.asarray(peaks, dtype=np.int64))
 
 
-def _rr_context(positions: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rr = np.diff(positions) / fs
-    n = len(positions)
-    prev = np.full(n, np.nan)
-    nxt = np.full(n, np.nan)
-    prev[1:], nxt[:-1] = rr, rr
-    local = np.full(n, np.nan)
-    for k in range(n):
-        around = rr[max(0, k - LOCAL_RR_BEATS):k + LOCAL_RR_BEATS]
-        if len(around):
-            local[k] = around.mean()
-    return prev, nxt, local
-
-
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
                     batch_size: int = 256, progress=None) -> RecordResult:
     """Find and classify every beat of a record.
@@ -140,7 +126,7 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         positions = detect_beats(record.signal, fs)
         symbols = [""] * len(positions)
         source = "XQRS"
-    prev, nxt, local = _rr_context(positions, fs)  # from all beats, before trimming the ends
+    prev, nxt, local = rr_intervals(positions, fs)  # all beats, before trimming the ends
     margin = int(round(MAX_HALF_WINDOW_S * fs))
     inside = (positions >= margin) & (positions < len(record.signal) - margin)
     if not inside.any():

@@ -97,7 +97,7 @@ def beats_from_annotations(name: str, ann: Annotations, n_samples: int, fs: floa
     margin = int(round(margin_s * fs))
     beat_idx = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
     beat_pos = ann.sample[beat_idx] if beat_idx else np.array([], dtype=np.int64)
-    rr = np.diff(beat_pos) / fs  # rr[k - 1] is the interval before beat k
+    rr_prev, rr_next, rr_local = rr_intervals(beat_pos, fs)
     out: list[Beat] = []
     for k, i in enumerate(beat_idx):
         sym = ann.symbol[i]
@@ -105,12 +105,37 @@ def beats_from_annotations(name: str, ann: Annotations, n_samples: int, fs: floa
         pos = int(ann.sample[i])
         if label is None or pos < margin or pos >= n_samples - margin:
             continue
-        rr_prev = rr[k - 1] if k > 0 else float("nan")
-        rr_next = rr[k] if k < len(rr) else float("nan")
-        around = rr[max(0, k - LOCAL_RR_BEATS):k + LOCAL_RR_BEATS]
-        rr_local = float(around.mean()) if len(around) else float("nan")
-        out.append(Beat(name, pos, sym, label, float(rr_prev), float(rr_next), rr_local))
+        out.append(Beat(name, pos, sym, label, float(rr_prev[k]), float(rr_next[k]),
+                        float(rr_local[k])))
     return out
+
+
+def rr_intervals(positions: np.ndarray, fs: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RR intervals around each beat: the rhythm context of training and of whole records.
+
+    Args:
+        positions: int array, shape (n,), R-peak positions of *all* beats in samples, in time
+            order (reference beat annotations or detected QRS).
+        fs: sampling rate in Hz.
+
+    Returns:
+        Three float64 arrays, shape (n,), in s: the RR interval before each beat (NaN for the
+        first), after it (NaN for the last), and the local mean RR, the mean of up to
+        :data:`LOCAL_RR_BEATS` intervals on each side (NaN for a single beat).
+    """
+    rr = np.diff(np.asarray(positions, dtype=np.float64)) / fs  # rr[k-1]: the one before k
+    n = len(positions)
+    prev = np.full(n, np.nan)
+    nxt = np.full(n, np.nan)
+    if n > 1:
+        prev[1:], nxt[:-1] = rr, rr
+    local = np.full(n, np.nan)
+    for k in range(n):
+        around = rr[max(0, k - LOCAL_RR_BEATS):k + LOCAL_RR_BEATS]
+        if len(around):
+            local[k] = around.mean()
+    return prev, nxt, local
 
 
 def vf_episodes(ann: Annotations | None, n_samples: int) -> list[tuple[int, int]]:

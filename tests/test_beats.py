@@ -74,3 +74,14 @@ def test_aami_symbols_and_local_rr_on_record_232():
     ratio_s = np.nanmedian([x.rr_prev_s / x.rr_local_s for x in s_beats])
     ratio_n = np.nanmedian([x.rr_prev_s / x.rr_local_s for x in n_beats])
     assert ratio_s < ratio_n
+
+
+def test_rr_intervals_hand_computed():
+    from ecg_core.beats import rr_intervals
+
+    prev, nxt, local = rr_intervals(np.array([0, 360, 540, 900]), 360.0)  # RR 1.0, 0.5, 1.0 s
+    np.testing.assert_allclose(prev, [np.nan, 1.0, 0.5, 1.0])
+    np.testing.assert_allclose(nxt, [1.0, 0.5, 1.0, np.nan])
+    np.testing.assert_allclose(local, [2.5 / 3] * 4)  # fewer than 10 intervals each side
+    one = rr_intervals(np.array([100]), 360.0)
+    assert all(np.isnan(a).all() and a.shape == (1,) for a in one)
