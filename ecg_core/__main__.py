@@ -106,7 +106,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split, rhythm_from_rows
     from .evaluation import comparison_table, detailed_figures, save_evaluation
-    from .model import Classifier
+    from .model import Classifier, model_name
 
     docs = []
     loaded: dict[str, tuple] = {}
@@ -126,7 +126,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         out_model = Path(args.out) / Path(path).name if args.out else Path(path)
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
-        name = _model_name(path)
+        name = model_name(path)
         saved = save_evaluation(out_model, figures, arrays, protocol=protocol, split=args.split,
                                 data=args.data,
                                 extra={"model_name": name,
@@ -142,12 +142,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.table:
         Path(args.table).write_text(table + "\n")
     return 0
-
-
-def _model_name(path: str | Path) -> str:
-    """``models/aami/ecgnet.keras`` -> ``aami/ecgnet``; ``models/ecgnet.keras`` -> ``ecgnet``."""
-    p = Path(path)
-    return p.stem if p.parent.name in ("models", "") else f"{p.parent.name}/{p.stem}"
 
 
 def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:

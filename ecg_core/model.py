@@ -158,6 +158,20 @@ def read_history(model_path: str | Path) -> dict[str, list[float]] | None:
     return history if isinstance(history, dict) else None
 
 
+def model_name(model_path: str | Path) -> str:
+    """A model's short name, as menus, tables and evaluation artifacts show it.
+
+    ``models/aami/ecgnet.keras`` -> ``aami/ecgnet``; ``models/ecgnet.keras`` -> ``ecgnet``: the
+    path below the last folder named ``models``, without the suffix. A model elsewhere keeps
+    its whole path (without the suffix), so that it is never taken for a committed one.
+    """
+    parts = Path(model_path).with_suffix("").parts
+    if "models" in parts[:-1]:
+        last = len(parts) - 1 - parts[::-1].index("models")
+        return "/".join(parts[last + 1:])
+    return str(Path(*parts)) if parts else ""
+
+
 def list_models(models_dir: str | Path) -> list[Path]:
     """``.keras`` files with a model card in a folder and its sub-folders, sorted by path."""
     return sorted(p for p in Path(models_dir).rglob("*.keras") if card_path(p).is_file())

@@ -38,27 +38,19 @@ def _load_classifier(path: str, mtime: float):
     return Classifier.load(path)
 
 
-def model_label(path: Path) -> str:
-    """``models/aami/ecgnet.keras`` -> ``aami/ecgnet``, for menus."""
-    try:
-        return str(path.relative_to(MODELS_DIR).with_suffix(""))
-    except ValueError:
-        return str(path)
-
-
 def choose_model() -> Path:
     """A sidebar menu of the committed models (with a card); returns the chosen path.
 
     The default is ``$ECG_MODEL_PATH`` or ``models/ecgnet.keras``; the choice is kept for the
     session, so every page uses the same model.
     """
-    from ecg_core.model import list_models
+    from ecg_core.model import list_models, model_name
 
     default = model_path()
     options = list_models(MODELS_DIR)
     if default not in options:
         options.insert(0, default)
-    labels = [model_label(p) for p in options]
+    labels = [model_name(p) for p in options]
     chosen = st.sidebar.selectbox("Model", labels, index=options.index(default),
                                   key="model_choice",
                                   help="ecgnet: this project's CNN; baseline: the textbook "

@@ -7,9 +7,9 @@ import json
 import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
-from ecg_core.model import card_path
+from ecg_core.model import card_path, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
-from pages.common import EXAMPLES_DIR, choose_model, model_label, notice
+from pages.common import EXAMPLES_DIR, choose_model, notice
 
 st.title("ECG beat classification with a convolutional network")
 notice()
@@ -60,7 +60,7 @@ else:
     rhythm = (" The model also reads each beat's RR intervals (rhythm input)."
               if card.get("rhythm_input") else "")
     st.markdown(
-        f"- **Model** `{model_label(model_file)}`: {card.get('architecture')}, "
+        f"- **Model** `{model_name(model_file)}`: {card.get('architecture')}, "
         f"{card.get('parameters', {}).get('total', 0):,} parameters, input "
         f"{card['input']['shape']} (canonical form).{rhythm}\n"
         f"- **Data**: {data.get('n_images', '?'):,} beat images from "

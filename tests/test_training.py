@@ -73,3 +73,12 @@ def test_tiny_rhythm_model_on_the_aami_scheme(tmp_path):
     assert not np.allclose(with_rhythm, without)  # the rhythm input is used
     plain = Classifier.load(results["baseline"]["model_path"])
     assert not plain.uses_rhythm and plain.predict_canonical(images).shape == (2, 5)
+
+
+def test_model_name_is_the_path_below_models():
+    from ecg_core.model import model_name
+
+    assert model_name("models/ecgnet.keras") == "ecgnet"
+    assert model_name("/repo/models/aami/ecgnet.keras") == "aami/ecgnet"
+    assert model_name("/tmp/run/baseline.keras") == "/tmp/run/baseline"
+    assert model_name("baseline.keras") == "baseline"
