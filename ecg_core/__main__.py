@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
+from .training import SCHEDULES
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
 
@@ -54,6 +55,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 2
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          patience=args.patience, learning_rate=args.lr,
+                         schedule=args.schedule,
                          max_train=args.max_train, protocol=args.protocol,
                          max_train_per_class=args.max_train_per_class or None,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
@@ -220,10 +222,16 @@ def _cmd_examples(args: argparse.Namespace) -> int:
         clf = Classifier.load(args.model)
 
         def accept(png: bytes, code: str) -> bool:
-            return clf.class_codes[int(clf.predict_bytes(png).argmax())] == code
+            predicted = clf.class_codes[int(clf.predict_bytes(png).argmax())]
+            if predicted != code:
+                passed_over.append(f"{code} beat called {predicted}")
+            return predicted == code
+    passed_over: list[str] = []
     paths = write_examples(args.data, sources, args.out, per_class=args.per_class,
                            accept=accept)
     print(f"{len(paths)} example images written to {args.out}")
+    if passed_over:
+        print(f"passed over {len(passed_over)}: " + "; ".join(passed_over))
     return 0
 
 
@@ -271,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--schedule", choices=SCHEDULES, default="plateau",
+                   help="learning-rate schedule: plateau (x0.3 when the validation loss "
+                        "stalls) or cosine (decay over all epochs)")
     t.add_argument("--patience", type=int, default=5)
     t.add_argument("--seed", type=int, default=20180412)
     t.add_argument("--protocol", choices=PROTOCOLS, default="beat",

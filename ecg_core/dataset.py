@@ -634,7 +634,8 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
     Args:
         data_dir: built dataset (its manifest chooses the beats).
         sources: {database name: folder}, e.g. {"mitdb": "../shared/mitdb", "cudb": ...}.
-        out_dir: output folder (``data/examples``); one sub-folder per class code.
+        out_dir: output folder (``data/examples``); one sub-folder per class code, whose
+            PNGs from an earlier selection are replaced.
         per_class: images per class.
         seed: selection seed.
         accept: optional filter ``accept(png: bytes, code: str) -> bool``.
@@ -672,6 +673,8 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
         order = first + rest
         folder = Path(out_dir) / code
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.png"):  # a previous selection's images
+            stale.unlink()
         kept = 0
         for r in order:
             if kept == per_class:

@@ -35,6 +35,9 @@ from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
 
 
+SCHEDULES = ("plateau", "cosine")
+
+
 @dataclass
 class TrainConfig:
     """Training settings, written to the model card.
@@ -44,6 +47,10 @@ class TrainConfig:
         epochs: maximum epochs.
         batch_size: images per batch.
         learning_rate: Adam's initial learning rate.
+        schedule: ``"plateau"`` (multiply the rate by 0.3 when the validation loss has not
+            improved for ``patience // 2`` epochs) or ``"cosine"`` (cosine decay over all
+            ``epochs`` to 1% of the initial rate, without restarts; Loshchilov & Hutter 2017,
+            "SGDR", arXiv 1608.03983).
         patience: early-stopping patience in epochs (validation loss).
         seed: seed for Keras, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         max_train: use at most this many training images (quick runs and tests).
@@ -61,6 +68,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
+    schedule: str = "plateau"
     patience: int = 5
     seed: int = 20180412
     max_train: int | None = None
@@ -152,11 +160,13 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
 
     Raises:
         DatasetError: if the dataset is missing or a split is empty.
-        ValueError: for an unknown architecture.
+        ValueError: for an unknown architecture or learning-rate schedule.
     """
     import keras
 
     config = config or TrainConfig()
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"Unknown schedule '{config.schedule}'; choose one of {SCHEDULES}.")
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     x_tr, y_tr, tr_rows = load_split(data_dir, "train", config.protocol, progress=progress)
@@ -178,14 +188,40 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
             arch, config, out, (x_tr, y_tr, r_tr if rhythm else None),
             (x_va, y_va, r_va if rhythm else None), (x_te, y_te, r_te if rhythm else None),
             weights, dataset_info, progress, scheme)
-    # Cross-reference the figures of every architecture trained in this run.
+    # Cross-reference the figures of every architecture trained in this run, and of models
+    # trained earlier in the same folder on the same data and split.
     summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
+    earlier = _earlier_cards(out, set(results), dataset_info, config.protocol)
     for arch, r in results.items():
         r["card"]["same_run"] = {
             "note": "Trained in the same run, on the same split and data, with the same seed.",
             "test": summary}
+        if earlier:
+            r["card"]["compared_with"] = earlier
         (out / f"{arch}.card.json").write_text(json.dumps(r["card"], indent=2))
     return results
+
+
+def _earlier_cards(out: Path, trained: set[str], dataset_info: dict, protocol: str) -> dict:
+    """Test figures of the other models in ``out`` trained on the same manifest and protocol
+    (the same images and split) in an earlier run; {} if none."""
+    sha = dataset_info.get("manifest_sha256")
+    found = {}
+    for path in sorted(out.glob("*.card.json")):
+        name = path.name[:-len(".card.json")]
+        if name in trained or not sha:
+            continue
+        try:
+            card = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        same_data = (card.get("training_data") or {}).get("manifest_sha256") == sha
+        if same_data and (card.get("protocol") or {}).get("name") == protocol and "test" in card:
+            found[name] = {"note": "Trained in an earlier run on the same images and split.",
+                           "created": card.get("created"),
+                           "epochs_run": (card.get("training") or {}).get("epochs_run"),
+                           "test": _summary(card["test"])}
+    return found
 
 
 def train(data_dir: str | Path, out_dir: str | Path, config: TrainConfig | None = None) -> dict:
@@ -227,10 +263,15 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     codes = tuple(c.code for c in classes)
     k = len(codes)
     model = build_model(arch, k, CANONICAL_SIZE, rhythm=rhythm)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
     n = len(y_tr)
     steps = max(1, math.ceil(n / config.batch_size))
+    if config.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=steps * config.epochs, alpha=0.01)
+    else:
+        rate = config.learning_rate
+    model.compile(optimizer=keras.optimizers.Adam(rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
     if rhythm:
         hide = float(config.rhythm_dropout)
         ds = tf.data.Dataset.from_tensor_slices(((x_tr[..., None], r_tr), y_tr))
@@ -255,10 +296,11 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         keras.callbacks.ModelCheckpoint(model_path, monitor="val_loss", save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                       restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3,
-                                          patience=max(1, config.patience // 2), min_lr=1e-5),
         timer,
     ]
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.3, patience=max(1, config.patience // 2), min_lr=1e-5))
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     hist = model.fit(ds, steps_per_epoch=steps, epochs=config.epochs, validation_data=val,

@@ -67,6 +67,16 @@ else:
         f"{len(data.get('records') or [])} records ({source}), resampled to 360 Hz, lead "
         f"MLII, 1 s windows centred on the R peak, {style}.\n"
         f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")
+    tr = card.get("training") or {}
+    if tr:
+        schedule = ("cosine-decayed" if tr.get("schedule") == "cosine"
+                    else "reduced on plateau")
+        st.markdown(
+            f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
+            f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "
+            f"learning rate from {tr.get('learning_rate')}, loss weighted by inverse class "
+            f"frequency, {tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
+            f"{tr.get('machine', 'an unnamed machine')}.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         c1, c2, c3 = st.columns(3)

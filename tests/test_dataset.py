@@ -164,3 +164,18 @@ def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
     assert len(x) == len(rows) and y.max() < 5
     r = rhythm_from_rows(got)
     assert r.shape == (len(rows), 4) and r[:, 3].mean() > 0.99
+
+
+def test_examples_replace_an_earlier_selection_and_respect_the_filter(tiny_dataset, tmp_path):
+    from ecg_core.dataset import write_examples
+
+    sources = {"mitdb": MITDB, "cudb": CUDB}
+    (tmp_path / "NOR").mkdir()
+    (tmp_path / "NOR" / "stale.png").write_bytes(b"an earlier selection")
+    paths = write_examples(tiny_dataset, sources, tmp_path, per_class=1)
+    assert not (tmp_path / "NOR" / "stale.png").exists()
+    assert all(len(list(p.parent.glob("*.png"))) == 1 for p in paths)
+    assert {p.parent.name for p in paths} <= set(CLASS_CODES) and "NOR" in {
+        p.parent.name for p in paths}
+    assert write_examples(tiny_dataset, sources, tmp_path / "none", per_class=1,
+                          accept=lambda png, code: False) == []

@@ -51,6 +51,23 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
 
 
+def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_path):
+    first = train_models(tiny_dataset, tmp_path, ["baseline"],
+                         TrainConfig(epochs=1, batch_size=32, max_train=128), progress=False)
+    config = TrainConfig(epochs=3, batch_size=32, max_train=128, patience=5, schedule="cosine")
+    card = train_models(tiny_dataset, tmp_path, ["ecgnet"], config,
+                        progress=False)["ecgnet"]["card"]
+    rates = json.loads((tmp_path / "ecgnet.history.json").read_text())["learning_rate"]
+    assert len(rates) == 3 and config.learning_rate > rates[0] > rates[1] > rates[2]
+    assert card["training"]["schedule"] == "cosine"
+    assert set(card["same_run"]["test"]) == {"ecgnet"}
+    earlier = card["compared_with"]["baseline"]
+    assert earlier["test"]["accuracy"] == first["baseline"]["card"]["test"]["accuracy"]
+    with pytest.raises(ValueError, match="schedule"):
+        train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
+                     TrainConfig(epochs=1, max_train=64, schedule="step"), progress=False)
+
+
 @pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
 def test_tiny_rhythm_model_on_the_aami_scheme(tmp_path):
     data = tmp_path / "aami"
