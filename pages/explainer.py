@@ -222,10 +222,13 @@ fig.add_trace(go.Heatmap(z=cam, colorscale="Jet", opacity=0.45, zmin=0, zmax=1,
 fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10),
                   yaxis=dict(autorange="reversed", scaleanchor="x"))
 st.plotly_chart(fig, width="stretch", key="gradcam")
+cam_rows, cam_cols = clf.model.get_layer(layers[-1]).output.shape[1:3]
 st.markdown(
     f"Grad-CAM (Selvaraju et al. 2017) for **{codes[idx]}**, from layer `{layers[-1]}`: the "
     "gradient of the class score with respect to each channel, averaged over the map, "
     "weighs the channels; their weighted sum through ReLU shows where the image raised the "
-    "score. **Caveat**: on a line drawing nearly all information lies on the stroke, so the "
-    "map falls on the trace. It illustrates what the network used; it is not clinical "
-    "evidence.")
+    f"score. **Caveats**: the map is coarse ({cam_rows} x {cam_cols} cells for the "
+    f"{image.shape[0]} x {image.shape[1]} input, smoothed when enlarged), and on a line "
+    "drawing the blank areas carry information too (where the trace is not), so the map can "
+    "light up background next to the stroke. It illustrates what the network used; it is "
+    "not clinical evidence.")
