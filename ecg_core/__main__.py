@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
 from .training import SCHEDULES
@@ -53,10 +54,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"error: unknown architecture {unknown}; choose from {ARCHITECTURES}",
               file=sys.stderr)
         return 2
+    if args.input_size < 16:
+        print(f"error: --input-size {args.input_size} px is too small (at least 16)",
+              file=sys.stderr)
+        return 2
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          patience=args.patience, learning_rate=args.lr,
                          schedule=args.schedule,
                          max_train=args.max_train, protocol=args.protocol,
+                         input_size=(args.input_size, args.input_size),
                          max_train_per_class=args.max_train_per_class or None,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
                                             if a.strip()))
@@ -111,13 +117,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .model import Classifier, model_name
 
     docs = []
-    loaded: dict[str, tuple] = {}
+    loaded: dict[tuple, tuple] = {}
     for path in args.model:
         clf = Classifier.load(path)
         protocol = args.protocol or clf.card.get("protocol", {}).get("name", "beat")
-        if protocol not in loaded:
-            loaded[protocol] = load_split(args.data, args.split, protocol, progress=True)
-        x, y, rows = loaded[protocol]
+        key = (protocol, clf.input_size)
+        if key not in loaded:
+            loaded[key] = load_split(args.data, args.split, protocol, progress=True,
+                                     size=clf.input_size)
+        x, y, rows = loaded[key]
         rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
         probs = np.concatenate([
             clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
@@ -291,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rhythm", default="",
                    help="comma-separated architectures that also take RR-interval rhythm "
                         "features as a second input (e.g. ecgnet)")
+    t.add_argument("--input-size", type=int, default=CANONICAL_SIZE[0], metavar="PX",
+                   help=f"square canonical input size in pixels (default {CANONICAL_SIZE[0]})")
     t.add_argument("--max-train", type=int, default=None,
                    help="use at most this many training images (quick runs)")
     t.set_defaults(func=_cmd_train)

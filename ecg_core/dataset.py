@@ -490,11 +490,11 @@ def scan_folder(data_dir: str | Path) -> list[dict]:
     return rows
 
 
-def _canonical_file(path: str) -> np.ndarray:
+def _canonical_file(path: str, size: tuple[int, int] = CANONICAL_SIZE) -> np.ndarray:
     try:
-        return canonical_form(decode_image(Path(path).read_bytes()))
+        return canonical_form(decode_image(Path(path).read_bytes()), size)
     except (ECGCoreError, OSError):
-        return np.zeros(CANONICAL_SIZE, dtype=np.uint8)
+        return np.zeros(size, dtype=np.uint8)
 
 
 def load_images(paths: list[str], workers: int | None = None, progress: bool = False,
@@ -505,25 +505,30 @@ def load_images(paths: list[str], workers: int | None = None, progress: bool = F
         paths: image file paths.
         workers: processes (default: CPU count).
         progress: show a tqdm progress bar.
-        size: canonical (height, width).
+        size: canonical (height, width) in pixels.
 
     Returns:
         uint8 array, shape (len(paths), height, width). Unreadable files give all-zero images.
+
+    Raises:
+        ValueError: if ``size`` is not two positive integers.
     """
+    from functools import partial
+
     from tqdm.auto import tqdm
 
-    if size != CANONICAL_SIZE:
-        raise DatasetError(f"Only the canonical size {CANONICAL_SIZE} is supported here.")
+    size = _check_size(size)
     workers = workers or os.cpu_count() or 1
     out = np.zeros((len(paths), *size), dtype=np.uint8)
     bar = tqdm(total=len(paths), desc="loading images", unit="img", disable=not progress)
     if workers == 1 or len(paths) < 256:
         for i, p in enumerate(paths):
-            out[i] = _canonical_file(p)
+            out[i] = _canonical_file(p, size)
             bar.update(1)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, arr in enumerate(pool.map(_canonical_file, paths, chunksize=256)):
+            for i, arr in enumerate(pool.map(partial(_canonical_file, size=size), paths,
+                                             chunksize=256)):
                 out[i] = arr
                 bar.update(1)
     bar.close()
@@ -531,12 +536,15 @@ def load_images(paths: list[str], workers: int | None = None, progress: bool = F
 
 
 def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progress: bool = False,
-               cache: bool = True) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+               cache: bool = True, size: tuple[int, int] = CANONICAL_SIZE,
+               ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Load one split of a dataset as canonical images and integer labels.
 
     A folder without ``manifest.csv`` is read as plain class folders (split ``"all"``).
-    Canonical arrays are cached next to the manifest (``canonical_64x64.npz``), keyed by the
-    manifest's hash, so that training and evaluation decode each PNG once.
+    Canonical arrays are cached next to the manifest, one file per size
+    (``canonical_64x64.npz``), keyed by the manifest's hash, so that training and evaluation
+    decode each PNG once. The cache may be written compressed (``np.savez_compressed``) to
+    move it between machines; it is read the same way.
 
     Args:
         data_dir: dataset folder.
@@ -544,14 +552,17 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
         protocol: split protocol (see :func:`assign_split`).
         progress: show a progress bar while decoding.
         cache: read/write the canonical-array cache.
+        size: canonical (height, width) in pixels, the model's input size.
 
     Returns:
-        ``(x, y, rows)``: x uint8 (n, 64, 64); y int64 (n,) indices into the dataset's class
+        ``(x, y, rows)``: x uint8 (n, height, width); y int64 (n,) indices into the dataset's class
         codes (:func:`dataset_codes`); the manifest rows of the split.
 
     Raises:
         DatasetError: if the folder holds no usable data or the split is empty.
+        ValueError: if ``size`` is not two positive integers.
     """
+    size = _check_size(size)
     root = Path(data_dir)
     codes = dataset_codes(root)
     if (root / "manifest.csv").is_file():
@@ -563,7 +574,7 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
         cache = False
     all_paths = [str(root / r["image"]) for r in rows]
     x_all = None
-    cache_path = root / f"canonical_{CANONICAL_SIZE[0]}x{CANONICAL_SIZE[1]}.npz"
+    cache_path = root / f"canonical_{size[0]}x{size[1]}.npz"
     if cache:
         key = hashlib.sha256((root / "manifest.csv").read_bytes()).hexdigest()
         if cache_path.is_file():
@@ -572,16 +583,26 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
                     x_all = z["x"]
     if x_all is None and split != "all" and not cache:
         sel = [i for i, s in enumerate(splits) if s == split]
-        x = load_images([all_paths[i] for i in sel], progress=progress)
+        x = load_images([all_paths[i] for i in sel], progress=progress, size=size)
         return x, _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
     if x_all is None:
-        x_all = load_images(all_paths, progress=progress)
+        x_all = load_images(all_paths, progress=progress, size=size)
         if cache:
             np.savez(cache_path, x=x_all, key=key)
     sel = [i for i, s in enumerate(splits) if split == "all" or s == split]
     if not sel:
         raise DatasetError(f"Split '{split}' is empty in {data_dir}.")
     return x_all[sel], _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
+
+
+def _check_size(size) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"An image size is (height, width) in pixels, not {size!r}.") from None
+    if h < 8 or w < 8:
+        raise ValueError(f"An image size must be at least 8 x 8 pixels, not {h} x {w}.")
+    return h, w
 
 
 def dataset_scheme(data_dir: str | Path) -> str:

@@ -12,6 +12,11 @@ For each architecture the run writes, into the output folder:
 Early stopping and checkpointing monitor the validation loss; the test split is used once,
 after training, for the card. Class imbalance is handled by capping the majority class in the
 dataset build and weighting the loss by inverse class frequency here.
+
+Training runs on any Keras 3 backend: TensorFlow on a CPU (the project's requirements; batches
+from ``tf.data``, the fastest here), or JAX or PyTorch on a GPU machine where they are installed
+(``KERAS_BACKEND=jax``; batches from a ``keras.utils.PyDataset`` over the same uint8 arrays). The
+card records the backend and the machine.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class TrainConfig:
             :func:`ecg_core.beats.rhythm_features`).
         rhythm_dropout: share of training beats whose rhythm features are hidden (set to
             "not available"), so that a rhythm model still reads a lone beat image.
+        input_size: the model's input (height, width) in pixels; images are brought to this
+            canonical size (:func:`ecg_core.canonical.canonical_form`).
     """
 
     arch: str = "ecgnet"
@@ -77,6 +84,7 @@ class TrainConfig:
     max_train_per_class: int | None = None
     rhythm_archs: tuple[str, ...] = ()
     rhythm_dropout: float = 0.2
+    input_size: tuple[int, int] = CANONICAL_SIZE
 
 
 def class_weights(y: np.ndarray, n_classes: int, max_weight: float) -> dict[int, float]:
@@ -126,6 +134,71 @@ def _timing_callback():
     return EpochTimer()
 
 
+def _tf_batches(x: np.ndarray, y: np.ndarray, rhythm: np.ndarray | None, n_classes: int,
+                batch_size: int, seed: int, rhythm_dropout: float):
+    """The training batches as an endless ``tf.data`` pipeline, for the TensorFlow backend.
+
+    The same batches as :func:`_batches` (seeded shuffle each epoch, one-hot labels, rhythm
+    hidden for a ``rhythm_dropout`` share), without the sample weights (``fit`` applies
+    ``class_weight``). Measured on 2 CPU cores, this trains ecgnet at about 450 images/s where
+    the backend-neutral ``PyDataset`` reaches about 320, hence a TensorFlow path of its own.
+    """
+    import tensorflow as tf
+
+    if rhythm is not None:
+        ds = tf.data.Dataset.from_tensor_slices(((x[..., None], rhythm), y))
+
+        def _prepare(inputs, label):
+            image, r = inputs
+            shown = tf.cast(tf.random.uniform(()) >= rhythm_dropout, tf.float32)
+            return (image, r * shown), tf.one_hot(label, n_classes)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+
+        def _prepare(image, label):
+            return image, tf.one_hot(label, n_classes)
+    return (ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).repeat()
+            .map(_prepare, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def _batches(x: np.ndarray, y: np.ndarray, rhythm: np.ndarray | None, n_classes: int,
+             weights: dict[int, float], batch_size: int, seed: int, rhythm_dropout: float):
+    """The training batches as a ``keras.utils.PyDataset``, for the JAX and PyTorch backends.
+
+    Each epoch visits every training image once in a seeded random order. A batch is
+    ``(x, y_onehot, sample_weight)``: x uint8 (b, h, w, 1) (or ``(x, rhythm)`` with rhythm
+    float32 (b, 4), hidden, i.e. zeroed, for a ``rhythm_dropout`` share of the beats), y float32
+    (b, k), sample weight float32 (b,) = the class weight of each beat's class.
+    """
+    import keras
+
+    class BeatBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)  # in order: reproducible
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(y))
+            self.onehot = np.eye(n_classes, dtype=np.float32)
+            self.weight = np.array([weights.get(i, 1.0) for i in range(n_classes)],
+                                   dtype=np.float32)
+
+        def __len__(self):
+            return max(1, math.ceil(len(y) / batch_size))
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            xb, yb = x[idx][..., None], y[idx]
+            if rhythm is not None:
+                shown = (self.rng.random(len(idx)) >= rhythm_dropout).astype(np.float32)
+                xb = (xb, rhythm[idx] * shown[:, None])
+            return xb, self.onehot[yb], self.weight[yb]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(y))
+
+    return BeatBatches()
+
+
 def _subsample_index(y: np.ndarray, n: int | None, per_class: int | None,
                      seed: int) -> np.ndarray:
     """Indices of a seeded subsample: at most ``per_class`` per class, then at most ``n``."""
@@ -169,9 +242,13 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
         raise ValueError(f"Unknown schedule '{config.schedule}'; choose one of {SCHEDULES}.")
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    x_tr, y_tr, tr_rows = load_split(data_dir, "train", config.protocol, progress=progress)
-    x_va, y_va, va_rows = load_split(data_dir, "val", config.protocol, progress=progress)
-    x_te, y_te, te_rows = load_split(data_dir, "test", config.protocol, progress=progress)
+    size = tuple(config.input_size)
+    x_tr, y_tr, tr_rows = load_split(data_dir, "train", config.protocol, progress=progress,
+                                     size=size)
+    x_va, y_va, va_rows = load_split(data_dir, "val", config.protocol, progress=progress,
+                                     size=size)
+    x_te, y_te, te_rows = load_split(data_dir, "test", config.protocol, progress=progress,
+                                     size=size)
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     r_tr = rhythm_from_rows([tr_rows[i] for i in keep])
@@ -251,7 +328,6 @@ def _dataset_info(data_dir: Path) -> dict:
 def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress,
                scheme="jun8"):
     import keras
-    import tensorflow as tf
 
     from .model import build_model
 
@@ -262,7 +338,8 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     classes = scheme_classes(scheme)
     codes = tuple(c.code for c in classes)
     k = len(codes)
-    model = build_model(arch, k, CANONICAL_SIZE, rhythm=rhythm)
+    size = tuple(int(v) for v in config.input_size)
+    model = build_model(arch, k, size, rhythm=rhythm)
     n = len(y_tr)
     steps = max(1, math.ceil(n / config.batch_size))
     if config.schedule == "cosine":
@@ -272,22 +349,14 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         rate = config.learning_rate
     model.compile(optimizer=keras.optimizers.Adam(rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
-    if rhythm:
-        hide = float(config.rhythm_dropout)
-        ds = tf.data.Dataset.from_tensor_slices(((x_tr[..., None], r_tr), y_tr))
-
-        def _prepare(inputs, y):
-            x, r = inputs
-            shown = tf.cast(tf.random.uniform(()) >= hide, tf.float32)
-            return (x, r * shown), tf.one_hot(y, k)
+    if keras.backend.backend() == "tensorflow":
+        batches = _tf_batches(x_tr, y_tr, r_tr, k, config.batch_size, config.seed,
+                              float(config.rhythm_dropout))
+        feed = {"steps_per_epoch": steps, "class_weight": weights}
     else:
-        ds = tf.data.Dataset.from_tensor_slices((x_tr[..., None], y_tr))
-
-        def _prepare(x, y):
-            return x, tf.one_hot(y, k)
-    ds = (ds.shuffle(n, seed=config.seed, reshuffle_each_iteration=True).repeat()
-          .map(_prepare, num_parallel_calls=tf.data.AUTOTUNE)
-          .batch(config.batch_size).prefetch(tf.data.AUTOTUNE))
+        batches = _batches(x_tr, y_tr, r_tr, k, weights, config.batch_size, config.seed,
+                           float(config.rhythm_dropout))
+        feed = {}
     x_val_in = (x_va[..., None], r_va) if rhythm else x_va[..., None]
     val = (x_val_in, keras.utils.to_categorical(y_va, k))
     model_path = out / f"{arch}.keras"
@@ -303,10 +372,10 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
             monitor="val_loss", factor=0.3, patience=max(1, config.patience // 2), min_lr=1e-5))
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    hist = model.fit(ds, steps_per_epoch=steps, epochs=config.epochs, validation_data=val,
-                     validation_batch_size=512, class_weight=weights, callbacks=callbacks,
-                     verbose=1 if progress else 0,
-                     shuffle=False)  # ds is shuffled above; Keras cannot shuffle a tf.data set
+    hist = model.fit(batches, epochs=config.epochs, validation_data=val,
+                     validation_batch_size=512, callbacks=callbacks,
+                     verbose=1 if progress else 0, **feed,
+                     shuffle=False)  # the batches shuffle themselves, seeded
     wall = time.perf_counter() - t0
     if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
         model.save(model_path)
@@ -334,10 +403,10 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "rhythm_input": ({"features": list(RHYTHM_FEATURES),
                           "function": "ecg_core.beats.rhythm_features",
                           "hidden_in_training": config.rhythm_dropout} if rhythm else None),
-        "input": {"shape": [*CANONICAL_SIZE, 1], "dtype": "uint8",
+        "input": {"shape": [*size, 1], "dtype": "uint8",
                   "canonical_form": {
                       "function": "ecg_core.canonical.canonical_form",
-                      "size": list(CANONICAL_SIZE),
+                      "size": list(size),
                       "steps": ["grayscale", "polarity from median background",
                                 "crop to trace bounding box", "area resize",
                                 "contrast stretch (trace bright on black)"]}},
@@ -360,14 +429,61 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                      "wall_seconds": round(wall, 1),
                      "images_per_second": round(n * len(timer.batch_seconds) /
                                                 max(batch_seconds, 1e-9), 1),
-                     "machine": f"{platform.machine()}, {_cpu_count()} CPU cores, no GPU",
-                     "versions": {"python": platform.python_version(),
-                                  "tensorflow": tf.__version__, "keras": keras.__version__}},
+                     "machine": _machine(),
+                     "versions": _versions()},
         "validation": classification_figures(y_va, val_prob, codes),
         "test": classification_figures(y_te, test_prob, codes),
     }
     (out / f"{arch}.card.json").write_text(json.dumps(card, indent=2))
     return {"model_path": model_path, "card": card, "history": history}
+
+
+def _versions() -> dict[str, str]:
+    """Python, Keras, the Keras backend's name and that backend's version."""
+    import importlib
+
+    import keras
+
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    try:
+        backend_version = importlib.import_module(module).__version__ if module else "?"
+    except ImportError:
+        backend_version = "?"
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            "backend": backend, backend: backend_version}
+
+
+def _machine() -> str:
+    """What trained the model: "x86_64, 2 CPU cores, no GPU" or "..., GPU: NVIDIA H100 ..."."""
+    gpus = _gpu_names()
+    where = f"GPU: {', '.join(gpus)}" if gpus else "no GPU"
+    return f"{platform.machine()}, {_cpu_count()} CPU cores, {where}"
+
+
+def _gpu_names() -> list[str]:
+    """Names of the GPUs the Keras backend computes on ([] on a CPU)."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+        if backend == "torch":
+            import torch
+
+            return ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+                    if torch.cuda.is_available() else [])
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                    for g in tf.config.list_physical_devices("GPU")]
+    except Exception:  # a backend that cannot list devices trained on what it found
+        return []
+    return []
 
 
 def _cpu_count() -> int:

@@ -122,6 +122,8 @@ def example_files() -> dict[str, Path]:
             for p in sorted(EXAMPLES_DIR.glob("*/*.png"))}
 
 
-def upscale(img: np.ndarray, factor: int = 3) -> np.ndarray:
-    """Nearest-neighbour enlargement, so that the model's 64x64 pixels stay visible."""
+def upscale(img: np.ndarray, target: int = 192) -> np.ndarray:
+    """Nearest-neighbour enlargement by a whole factor to about ``target`` px high, so that the
+    model's pixels stay visible (64 x 64 -> 192 x 192; 128 x 128 -> 256 x 256)."""
+    factor = max(1, round(target / max(1, img.shape[0])))
     return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)

@@ -17,12 +17,13 @@ st.markdown(
     "Upload one or more images of **single heartbeats** (PNG, JPEG or BMP; for example from "
     "the widely shared 6-class ECG image dataset, or a screenshot of one beat), or pick "
     "bundled examples. Each image is brought to the model's canonical form (grayscale, "
-    "trace bright on black, cropped to the trace, 64 x 64 px) before the CNN reads it. "
-    "Nothing you upload is written to disk.")
+    "trace bright on black, cropped to the trace, resized to the model's input) before the "
+    "CNN reads it. Nothing you upload is written to disk.")
 
 clf = get_classifier(choose_model())
 if clf is None:
     st.stop()
+size_text = f"{clf.input_size[0]} x {clf.input_size[1]}"
 if clf.uses_rhythm:
     st.info("This model also reads the beat's RR intervals, which a lone image does not have: "
             "it classifies from the beat's shape alone here (it was trained with the rhythm "
@@ -68,7 +69,7 @@ for n, (name, data) in enumerate(items, start=1):
         left, mid, right = st.columns([1.2, 1, 2.2])
         left.image((gray * 255).astype("uint8"), caption="as uploaded (grayscale)",
                    width="stretch")
-        mid.image(upscale(canonical), caption="as the model sees it (64 x 64)",
+        mid.image(upscale(canonical), caption=f"as the model sees it ({size_text})",
                   width="stretch")
         right.plotly_chart(probability_chart(probs, codes), width="stretch",
                            key=f"chart-{n}-{name}")

@@ -77,6 +77,12 @@ def test_load_split_gives_canonical_arrays(tiny_dataset):
     assert (tiny_dataset / "canonical_64x64.npz").is_file()  # cache written
     x2, y2, _ = load_split(tiny_dataset, "test")
     assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    # another input size has its own cache, and the same beats
+    x3, y3, _ = load_split(tiny_dataset, "test", size=(32, 48))
+    assert x3.shape == (len(x), 32, 48) and np.array_equal(y3, y)
+    assert (tiny_dataset / "canonical_32x48.npz").is_file()
+    with pytest.raises(ValueError, match="at least 8"):
+        load_split(tiny_dataset, "test", size=(4, 4))
 
 
 def test_plain_class_folders_map_synonyms(tmp_path):

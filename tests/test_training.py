@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from ecg_core.canonical import decode_image
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import BuildConfig, build_dataset
 from ecg_core.model import Classifier, build_model
@@ -21,6 +22,37 @@ def test_architectures_have_the_documented_shapes():
     net = build_model("ecgnet")
     assert net.get_layer("conv1").output.shape[1:] == (32, 32, 16)  # downsampled at once
     assert any("bn" in l.name for l in net.layers)
+
+
+def test_training_batches_visit_every_beat_once_per_epoch_with_its_class_weight():
+    from ecg_core.training import _batches
+
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 0, 0, 1])
+    x = np.arange(10, dtype=np.uint8)[:, None, None] * np.ones((1, 4, 4), np.uint8)
+    weights = {0: 0.5, 1: 2.0, 2: 3.0}
+    batches = _batches(x, y, None, 3, weights, batch_size=4, seed=1, rhythm_dropout=0.0)
+    assert len(batches) == 3
+
+    def epoch():
+        seen = []
+        for i in range(len(batches)):
+            xb, yb, wb = batches[i]
+            ids = xb[:, 0, 0, 0].astype(int)
+            assert xb.shape[1:] == (4, 4, 1) and xb.dtype == np.uint8
+            assert (yb.argmax(axis=1) == y[ids]).all()
+            assert np.allclose(wb, [weights[c] for c in y[ids]])
+            seen.extend(ids.tolist())
+        return seen
+
+    first = epoch()
+    assert sorted(first) == list(range(10))
+    batches.on_epoch_end()
+    second = epoch()
+    assert sorted(second) == list(range(10)) and second != first  # reshuffled
+    rhythm = np.ones((10, 4), np.float32)
+    hidden = _batches(x, y, rhythm, 3, weights, batch_size=10, seed=1, rhythm_dropout=1.0)
+    (xb, rb), _, _ = hidden[0]
+    assert xb.shape == (10, 4, 4, 1) and not rb.any()  # every rhythm input hidden
 
 
 def test_class_weights_inverse_frequency_with_cap():
@@ -40,6 +72,9 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     card = json.loads((tmp_path / "baseline.card.json").read_text())
     assert [c["code"] for c in card["classes"]] == list(CLASS_CODES)
     assert card["training"]["n_train"] == 256 and card["training"]["seed"] == config.seed
+    assert card["training"]["versions"]["backend"] == "tensorflow"
+    assert "tensorflow" in card["training"]["versions"]
+    assert "CPU cores" in card["training"]["machine"]
     test = card["test"]
     assert 0.0 <= test["accuracy"] <= 1.0
     assert sum(map(sum, test["confusion"])) == test["n"] == card["training"]["n_test"]
@@ -54,9 +89,18 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
 def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_path):
     first = train_models(tiny_dataset, tmp_path, ["baseline"],
                          TrainConfig(epochs=1, batch_size=32, max_train=128), progress=False)
-    config = TrainConfig(epochs=3, batch_size=32, max_train=128, patience=5, schedule="cosine")
-    card = train_models(tiny_dataset, tmp_path, ["ecgnet"], config,
-                        progress=False)["ecgnet"]["card"]
+    config = TrainConfig(epochs=3, batch_size=32, max_train=128, patience=5, schedule="cosine",
+                         input_size=(48, 48))
+    result = train_models(tiny_dataset, tmp_path, ["ecgnet"], config, progress=False)["ecgnet"]
+    card = result["card"]
+    # another input size: the card, the cache and the classifier follow it
+    assert card["input"]["shape"] == [48, 48, 1]
+    assert (tiny_dataset / "canonical_48x48.npz").is_file()
+    clf = Classifier.load(result["model_path"])
+    assert clf.input_size == (48, 48)
+    png = next(tiny_dataset.rglob("*.png")).read_bytes()
+    assert clf.canonical(decode_image(png)).shape == (48, 48)
+    assert clf.predict_bytes(png).shape == (8,)
     rates = json.loads((tmp_path / "ecgnet.history.json").read_text())["learning_rate"]
     assert len(rates) == 3 and config.learning_rate > rates[0] > rates[1] > rates[2]
     assert card["training"]["schedule"] == "cosine"
