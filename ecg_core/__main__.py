@@ -24,7 +24,7 @@ import numpy as np
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
-from .training import SCHEDULES
+from .training import CLASS_WEIGHTINGS, SCHEDULES
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
 
@@ -63,6 +63,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          schedule=args.schedule,
                          max_train=args.max_train, protocol=args.protocol,
                          input_size=(args.input_size, args.input_size),
+                         class_weighting=args.class_weight,
                          max_train_per_class=args.max_train_per_class or None,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
                                             if a.strip()))
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rhythm", default="",
                    help="comma-separated architectures that also take RR-interval rhythm "
                         "features as a second input (e.g. ecgnet)")
+    t.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
+                   help="loss weights against imbalance: inverse class frequency (default), "
+                        "its square root, or none")
     t.add_argument("--input-size", type=int, default=CANONICAL_SIZE[0], metavar="PX",
                    help=f"square canonical input size in pixels (default {CANONICAL_SIZE[0]})")
     t.add_argument("--max-train", type=int, default=None,

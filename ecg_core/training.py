@@ -60,6 +60,7 @@ class TrainConfig:
         seed: seed for Keras, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         max_train: use at most this many training images (quick runs and tests).
         max_class_weight: upper bound on a class's loss weight.
+        class_weighting: ``"inverse"``, ``"sqrt"`` or ``"none"`` (:func:`class_weights`).
         protocol: split protocol name (:data:`ecg_core.protocols.PROTOCOLS`).
         max_train_per_class: keep at most this many training beats per class (seeded), to
             bound epoch time where one class dominates (AAMI N); validation and test keep all.
@@ -80,6 +81,7 @@ class TrainConfig:
     seed: int = 20180412
     max_train: int | None = None
     max_class_weight: float = 25.0
+    class_weighting: str = "inverse"
     protocol: str = "beat"
     max_train_per_class: int | None = None
     rhythm_archs: tuple[str, ...] = ()
@@ -87,22 +89,40 @@ class TrainConfig:
     input_size: tuple[int, int] = CANONICAL_SIZE
 
 
-def class_weights(y: np.ndarray, n_classes: int, max_weight: float) -> dict[int, float]:
-    """Inverse-frequency loss weights, n / (k * n_c), capped at ``max_weight``.
+CLASS_WEIGHTINGS = ("inverse", "sqrt", "none")
+
+
+def class_weights(y: np.ndarray, n_classes: int, max_weight: float,
+                  weighting: str = "inverse") -> dict[int, float]:
+    """Loss weights per class against imbalance.
+
+    ``"inverse"``: n / (k * n_c), the inverse class frequency (every class weighs the same in
+    the loss as a whole); ``"sqrt"``: its square root, a milder correction that costs the
+    majority class less sensitivity; ``"none"``: 1 for every class (the loss follows the
+    training prevalence). Weights are capped at ``max_weight``.
 
     Args:
         y: int array (n,), class indices.
         n_classes: k.
         max_weight: cap.
+        weighting: one of :data:`CLASS_WEIGHTINGS`.
 
     Returns:
         {class index: weight}; classes absent from ``y`` get weight 1.
+
+    Raises:
+        ValueError: for an unknown ``weighting``.
     """
+    if weighting not in CLASS_WEIGHTINGS:
+        raise ValueError(f"Unknown class weighting '{weighting}'; choose one of "
+                         f"{CLASS_WEIGHTINGS}.")
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     n_present = max(1, int((counts > 0).sum()))
+    power = {"inverse": 1.0, "sqrt": 0.5, "none": 0.0}[weighting]
     weights = {}
     for i, c in enumerate(counts):
-        weights[i] = float(min(max_weight, len(y) / (n_present * c))) if c > 0 else 1.0
+        weights[i] = (float(min(max_weight, (len(y) / (n_present * c)) ** power)) if c > 0
+                      else 1.0)
     return weights
 
 
@@ -233,13 +253,16 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
 
     Raises:
         DatasetError: if the dataset is missing or a split is empty.
-        ValueError: for an unknown architecture or learning-rate schedule.
+        ValueError: for an unknown architecture, learning-rate schedule or class weighting.
     """
     import keras
 
     config = config or TrainConfig()
     if config.schedule not in SCHEDULES:
         raise ValueError(f"Unknown schedule '{config.schedule}'; choose one of {SCHEDULES}.")
+    if config.class_weighting not in CLASS_WEIGHTINGS:
+        raise ValueError(f"Unknown class weighting '{config.class_weighting}'; choose one of "
+                         f"{CLASS_WEIGHTINGS}.")
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     size = tuple(config.input_size)
@@ -256,7 +279,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     scheme = dataset_scheme(data_dir)
     dataset_info = _dataset_info(data_dir)
     k = len(scheme_codes(scheme))
-    weights = class_weights(y_tr, k, config.max_class_weight)
+    weights = class_weights(y_tr, k, config.max_class_weight, config.class_weighting)
     results: dict[str, dict] = {}
     for arch in archs:
         keras.utils.set_random_seed(config.seed)

@@ -60,6 +60,11 @@ def test_class_weights_inverse_frequency_with_cap():
     w = class_weights(y, 4, max_weight=10.0)
     assert w[0] < 1 < w[1] < w[2] == 10.0 and w[3] == 1.0
     assert abs(w[1] - 100 / (3 * 9)) < 1e-9
+    root = class_weights(y, 4, max_weight=10.0, weighting="sqrt")
+    assert abs(root[1] - (100 / (3 * 9)) ** 0.5) < 1e-9 and root[0] < 1 < root[1] < root[2]
+    assert set(class_weights(y, 4, 10.0, "none").values()) == {1.0}
+    with pytest.raises(ValueError, match="weighting"):
+        class_weights(y, 4, 10.0, "balanced")
 
 
 def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path):
