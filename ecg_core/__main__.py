@@ -24,7 +24,7 @@ import numpy as np
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
-from .training import CLASS_WEIGHTINGS, SCHEDULES
+from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, SCHEDULES
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
 
@@ -54,9 +54,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"error: unknown architecture {unknown}; choose from {ARCHITECTURES}",
               file=sys.stderr)
         return 2
-    if args.input_size < 16:
-        print(f"error: --input-size {args.input_size} px is too small (at least 16)",
-              file=sys.stderr)
+    if args.input_size < MIN_INPUT_SIZE:
+        print(f"error: --input-size {args.input_size} px is too small (at least "
+              f"{MIN_INPUT_SIZE})", file=sys.stderr)
         return 2
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                          patience=args.patience, learning_rate=args.lr,
@@ -225,6 +225,7 @@ def _cmd_examples(args: argparse.Namespace) -> int:
 
     sources = {k: v for k, v in (("mitdb", args.mitdb), ("cudb", args.cudb)) if v}
     accept = None
+    passed_over: list[str] = []
     if args.model:
         from .model import Classifier
 
@@ -235,7 +236,6 @@ def _cmd_examples(args: argparse.Namespace) -> int:
             if predicted != code:
                 passed_over.append(f"{code} beat called {predicted}")
             return predicted == code
-    passed_over: list[str] = []
     paths = write_examples(args.data, sources, args.out, per_class=args.per_class,
                            accept=accept)
     print(f"{len(paths)} example images written to {args.out}")

@@ -511,7 +511,7 @@ def load_images(paths: list[str], workers: int | None = None, progress: bool = F
         uint8 array, shape (len(paths), height, width). Unreadable files give all-zero images.
 
     Raises:
-        ValueError: if ``size`` is not two positive integers.
+        ValueError: if ``size`` is not two integers of at least 8.
     """
     from functools import partial
 
@@ -560,7 +560,7 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
 
     Raises:
         DatasetError: if the folder holds no usable data or the split is empty.
-        ValueError: if ``size`` is not two positive integers.
+        ValueError: if ``size`` is not two integers of at least 8.
     """
     size = _check_size(size)
     root = Path(data_dir)

@@ -41,6 +41,7 @@ from .rendering import DEFAULT_STYLE
 
 
 SCHEDULES = ("plateau", "cosine")
+MIN_INPUT_SIZE = 16  # px: ecgnet halves its input four times (stride 2, three poolings)
 
 
 @dataclass
@@ -158,10 +159,11 @@ def _tf_batches(x: np.ndarray, y: np.ndarray, rhythm: np.ndarray | None, n_class
                 batch_size: int, seed: int, rhythm_dropout: float):
     """The training batches as an endless ``tf.data`` pipeline, for the TensorFlow backend.
 
-    The same batches as :func:`_batches` (seeded shuffle each epoch, one-hot labels, rhythm
-    hidden for a ``rhythm_dropout`` share), without the sample weights (``fit`` applies
-    ``class_weight``). Measured on 2 CPU cores, this trains ecgnet at about 450 images/s where
-    the backend-neutral ``PyDataset`` reaches about 320, hence a TensorFlow path of its own.
+    Batches of the same form as :func:`_batches` (a seeded shuffle each epoch, in TensorFlow's
+    own order; one-hot labels; rhythm hidden for a ``rhythm_dropout`` share), without the
+    sample weights (``fit`` applies ``class_weight``). Measured on 2 CPU cores, this trains
+    ecgnet at about 450 images/s where the backend-neutral ``PyDataset`` reaches about 320,
+    hence a TensorFlow path of its own.
     """
     import tensorflow as tf
 
@@ -253,7 +255,8 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
 
     Raises:
         DatasetError: if the dataset is missing or a split is empty.
-        ValueError: for an unknown architecture, learning-rate schedule or class weighting.
+        ValueError: for an unknown architecture, learning-rate schedule or class weighting,
+            or an input size under :data:`MIN_INPUT_SIZE`.
     """
     import keras
 
@@ -263,6 +266,9 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     if config.class_weighting not in CLASS_WEIGHTINGS:
         raise ValueError(f"Unknown class weighting '{config.class_weighting}'; choose one of "
                          f"{CLASS_WEIGHTINGS}.")
+    if min(config.input_size) < MIN_INPUT_SIZE:
+        raise ValueError(f"Input size {tuple(config.input_size)} is too small; at least "
+                         f"{MIN_INPUT_SIZE} px a side.")
     data_dir, out = Path(data_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     size = tuple(config.input_size)
@@ -467,11 +473,10 @@ def _versions() -> dict[str, str]:
 
     import keras
 
-    backend = keras.backend.backend()
-    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    backend = keras.backend.backend()  # "tensorflow", "jax", "torch": also the module's name
     try:
-        backend_version = importlib.import_module(module).__version__ if module else "?"
-    except ImportError:
+        backend_version = importlib.import_module(backend).__version__
+    except (ImportError, AttributeError):
         backend_version = "?"
     return {"python": platform.python_version(), "keras": keras.__version__,
             "backend": backend, backend: backend_version}

@@ -71,11 +71,14 @@ else:
     if tr:
         schedule = ("cosine-decayed" if tr.get("schedule") == "cosine"
                     else "reduced on plateau")
+        weighting = {"sqrt": "loss weighted by the square root of inverse class frequency",
+                     "none": "loss unweighted"}.get(
+            tr.get("class_weighting"), "loss weighted by inverse class frequency")
         st.markdown(
             f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
             f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "
-            f"learning rate from {tr.get('learning_rate')}, loss weighted by inverse class "
-            f"frequency, {tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
+            f"learning rate from {tr.get('learning_rate')}, {weighting}, "
+            f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
             f"{tr.get('machine', 'an unnamed machine')}.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)

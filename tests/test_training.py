@@ -115,6 +115,9 @@ def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_pa
     with pytest.raises(ValueError, match="schedule"):
         train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
                      TrainConfig(epochs=1, max_train=64, schedule="step"), progress=False)
+    with pytest.raises(ValueError, match="too small"):
+        train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
+                     TrainConfig(epochs=1, max_train=64, input_size=(12, 12)), progress=False)
 
 
 @pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
