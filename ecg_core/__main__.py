@@ -34,11 +34,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     config = BuildConfig(seed=args.seed, max_per_class=None if args.max_per_class <= 0
                          else args.max_per_class, styled=not args.plain,
-                         scheme=args.scheme,
+                         scheme=args.scheme, drawings=args.drawings,
                          records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, config=config,
                          workers=args.workers, overwrite=args.overwrite)
-    print(f"{info['n_images']} images from {len(info['records'])} records in {args.out}")
+    print(f"{info['n_images']} images of {info['n_beats']} beats from "
+          f"{len(info['records'])} records in {args.out}; beats per class and split:")
     for code, c in info["counts"].items():
         print(f"  {code}: train {c['train']:6d}  val {c['val']:5d}  test {c['test']:5d}")
     return 0
@@ -273,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "N/S/V/F/Q from the 44 non-paced mitdb records; use --max-per-class 0)")
     b.add_argument("--plain", action="store_true",
                    help="draw every beat in the default style (no style variation)")
+    b.add_argument("--drawings", type=int, default=1, metavar="N",
+                   help="draw each beat N times, each in its own random style (default 1); "
+                        "the extra drawings are used in training only")
     b.add_argument("--workers", type=int, default=None)
     b.add_argument("--overwrite", action="store_true",
                    help="replace a dataset built with other settings")

@@ -7,12 +7,18 @@ class, so any such folder can be used for training or evaluation)::
         NOR/mitdb_100_0001809.png ...
         LBB/ ... (one folder per class code)
         manifest.csv      one row per image: image, label, symbol, database, record, sample,
-                          fs, lead, rr_prev_s, rr_next_s, rr_local_s, style_seed, split
+                          fs, lead, rr_prev_s, rr_next_s, rr_local_s, style_seed, drawing,
+                          split
         dataset.json      what the build used: seed, sources, window, cap, counts, versions
 
 The ``split`` column holds the beat-level random split (stratified 70/15/15). Other split
 protocols (by record, patients kept apart; AAMI DS1 -> DS2) are computed from the ``record``
 column by :func:`assign_split` without re-rendering any image.
+
+A build may draw every beat several times, each drawing in its own random style
+(``BuildConfig.drawings``; ``drawing`` 0 is the beat's one image of a single-drawing build).
+The extra drawings are training material only: under every protocol, the extra drawings of
+validation and test beats are left out (split ``"excluded"``), so each beat is scored once.
 
 Two class schemes can be built (``BuildConfig.scheme``): ``"jun8"``, the eight classes of
 Jun et al. (2018) from mitdb and cudb, and ``"aami"``, the five AAMI EC57 classes from every
@@ -44,7 +50,7 @@ from .rendering import render_beat, random_style
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
     "image", "label", "symbol", "database", "record", "sample", "fs", "lead",
-    "rr_prev_s", "rr_next_s", "rr_local_s", "style_seed", "split")
+    "rr_prev_s", "rr_next_s", "rr_local_s", "style_seed", "drawing", "split")
 
 #: Split fractions of the beat-level protocol (train, validation, test).
 BEAT_SPLIT: tuple[float, float, float] = (0.70, 0.15, 0.15)
@@ -64,6 +70,10 @@ class BuildConfig:
         records: restrict to these record names (``None``: all records of each database).
         scheme: class scheme, ``"jun8"`` (eight classes, mitdb + cudb) or ``"aami"`` (AAMI
             EC57 N/S/V/F/Q, mitdb without the paced records; cudb is not used).
+        drawings: images drawn of each beat, each in its own random style (needs
+            ``styled``). Drawing 0 is the image a one-drawing build makes (same style seed,
+            same file name); drawings 1.. are named ``..._d1.png`` and so on. Only training
+            beats' extra drawings are used (see :func:`assign_split`).
     """
 
     seed: int = 20180412
@@ -74,6 +84,7 @@ class BuildConfig:
     fs: float = TARGET_FS
     split: tuple[float, float, float] = BEAT_SPLIT
     scheme: str = "jun8"
+    drawings: int = 1
     extra: dict = field(default_factory=dict)
 
 
@@ -81,15 +92,25 @@ def _stable_id(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def style_seed(seed: int, database: str, record: str, sample: int) -> int:
-    """Deterministic per-beat seed for its drawing style (independent of build order)."""
-    return int(np.random.SeedSequence([seed, _stable_id(database), _stable_id(record),
-                                       int(sample)]).generate_state(1)[0])
+def style_seed(seed: int, database: str, record: str, sample: int, drawing: int = 0) -> int:
+    """Deterministic seed of the drawing style of one drawing of a beat (independent of build
+    order); drawing 0 keeps the seed that single-drawing builds have always used."""
+    entropy = [seed, _stable_id(database), _stable_id(record), int(sample)]
+    if drawing:
+        entropy.append(int(drawing))
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-def image_name(database: str, record: str, sample: int) -> str:
-    """File name of a beat image, e.g. ``mitdb_100_0001809.png``."""
-    return f"{database}_{record}_{int(sample):07d}.png"
+def image_name(database: str, record: str, sample: int, drawing: int = 0) -> str:
+    """File name of a beat image, e.g. ``mitdb_100_0001809.png``; a beat's extra drawings
+    add ``_d1``, ``_d2``, ... (``mitdb_100_0001809_d1.png``)."""
+    suffix = f"_d{int(drawing)}" if drawing else ""
+    return f"{database}_{record}_{int(sample):07d}{suffix}.png"
+
+
+def drawing_of(row: dict) -> int:
+    """A manifest row's drawing number (0 for manifests built before drawings existed)."""
+    return int(row.get("drawing") or 0)
 
 
 def _select(sources: dict[str, Path], config: BuildConfig, progress=None) -> list[dict]:
@@ -270,9 +291,13 @@ def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) 
 def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412) -> list[str]:
     """The split of each manifest row under a protocol.
 
+    The split is decided on the beats (the rows of drawing 0); every extra drawing of a beat
+    follows its beat into training, and is ``"excluded"`` when its beat is in validation or
+    test (or excluded), so that a held-out beat is scored once, on its first drawing.
+
     Args:
         rows: manifest rows (dicts with at least ``split``, ``label``, ``database`` and
-            ``record``).
+            ``record``; ``drawing`` and ``sample`` where a build drew beats more than once).
         protocol: ``"beat"``: the beat-level random split stored in the manifest (same
             patients on both sides). ``"record"``: :func:`record_split` computed from the
             manifest's record column (patients kept apart); no image is re-rendered.
@@ -280,11 +305,32 @@ def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412)
         seed: seed of the record split.
 
     Returns:
-        One split name per row.
+        One split name per row: ``"train"``, ``"val"``, ``"test"`` or ``"excluded"``.
 
     Raises:
-        DatasetError: for an unknown protocol.
+        DatasetError: for an unknown protocol, or an extra drawing whose beat has no drawing 0.
     """
+    first = [i for i, r in enumerate(rows) if drawing_of(r) == 0]
+    if len(first) == len(rows):
+        return _beat_splits(rows, protocol, seed)
+    base = _beat_splits([rows[i] for i in first], protocol, seed)
+    by_beat = {_beat_key(rows[i]): s for i, s in zip(first, base)}
+    out = []
+    for r in rows:
+        try:
+            s = by_beat[_beat_key(r)]
+        except KeyError:
+            raise DatasetError(f"Image {r.get('image')} is an extra drawing of a beat that "
+                               "has no drawing 0 in the manifest.") from None
+        out.append(s if drawing_of(r) == 0 or s == "train" else "excluded")
+    return out
+
+
+def _beat_key(row: dict) -> tuple[str, str, str]:
+    return row.get("database", ""), row["record"], str(row.get("sample", row.get("image")))
+
+
+def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
     if protocol == "beat":
         return [r["split"] for r in rows]
     if protocol == "record":
@@ -348,6 +394,11 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     from tqdm.auto import tqdm
 
     config = config or BuildConfig()
+    if config.drawings < 1:
+        raise DatasetError(f"A build draws each beat at least once, not {config.drawings} times.")
+    if config.drawings > 1 and not config.styled:
+        raise DatasetError("Several drawings of a beat need random styles; a plain build would "
+                           "draw the same image each time.")
     sources: dict[str, Path] = {}
     if mitdb:
         sources["mitdb"] = Path(mitdb)
@@ -362,7 +413,8 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     info_path = out / "dataset.json"
     if info_path.exists():
         old = json.loads(info_path.read_text())
-        if old.get("settings") != json.loads(json.dumps(settings)):
+        old_settings = {"drawings": 1, **(old.get("settings") or {})}  # builds before drawings
+        if old_settings != json.loads(json.dumps(settings)):
             if not overwrite:
                 raise DatasetError(
                     f"{out} holds a dataset built with other settings; use --overwrite to "
@@ -383,11 +435,15 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     rng = np.random.default_rng(config.seed)
     rows = _cap(rows, config.max_per_class, rng)
     splits = beat_split([r["label"] for r in rows], config.split, config.seed)
-    jobs: dict[tuple[str, str], list] = {}
     for r, split in zip(rows, splits):
         r["split"] = split
-        r["image"] = f"{r['label']}/{image_name(r['database'], r['record'], r['sample'])}"
-        r["style_seed"] = style_seed(config.seed, r["database"], r["record"], r["sample"])
+    beats = rows
+    rows = [{**r, "drawing": d} for r in beats for d in range(config.drawings)]
+    jobs: dict[tuple[str, str], list] = {}
+    for r in rows:
+        key = (r["database"], r["record"], r["sample"], r["drawing"])
+        r["image"] = f"{r['label']}/{image_name(key[0], key[1], key[2], key[3])}"
+        r["style_seed"] = style_seed(config.seed, *key)
         jobs.setdefault((r["database"], r["record"]), []).append(
             (r["image"], r["sample"], r["style_seed"]))
     leads: dict[str, str] = {}
@@ -410,13 +466,14 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         r["lead"] = leads[r["image"]]
     write_manifest(out / "manifest.csv", rows)
     counts: dict[str, dict[str, int]] = {}
-    for r in rows:
+    for r in beats:
         counts.setdefault(r["label"], {"train": 0, "val": 0, "test": 0})[r["split"]] += 1
     info = {
         "settings": settings,
         "scheme": config.scheme,
         "counts": {c: counts.get(c, {"train": 0, "val": 0, "test": 0})
                    for c in scheme_codes(config.scheme)},
+        "n_beats": len(beats),
         "n_images": len(rows),
         "records": sorted({f"{r['database']}/{r['record']}" for r in rows}),
         "manifest_sha256": hashlib.sha256((out / "manifest.csv").read_bytes()).hexdigest(),
@@ -548,7 +605,8 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
 
     Args:
         data_dir: dataset folder.
-        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"`` (every row the protocol
+            uses: all but the ``"excluded"`` ones).
         protocol: split protocol (see :func:`assign_split`).
         progress: show a progress bar while decoding.
         cache: read/write the canonical-array cache.
@@ -583,13 +641,16 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
                     x_all = z["x"]
     if x_all is None and split != "all" and not cache:
         sel = [i for i, s in enumerate(splits) if s == split]
+        if not sel:
+            raise DatasetError(f"Split '{split}' is empty in {data_dir}.")
         x = load_images([all_paths[i] for i in sel], progress=progress, size=size)
         return x, _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
     if x_all is None:
         x_all = load_images(all_paths, progress=progress, size=size)
         if cache:
             np.savez(cache_path, x=x_all, key=key)
-    sel = [i for i, s in enumerate(splits) if split == "all" or s == split]
+    sel = [i for i, s in enumerate(splits)
+           if s == split or (split == "all" and s != "excluded")]
     if not sel:
         raise DatasetError(f"Split '{split}' is empty in {data_dir}.")
     return x_all[sel], _labels([rows[i] for i in sel], codes), [rows[i] for i in sel]
@@ -669,7 +730,7 @@ def write_examples(data_dir: str | Path, sources: dict[str, str | Path], out_dir
     """
     import cv2
 
-    rows = [r for r in read_manifest(data_dir) if r["split"] == "test"]
+    rows = [r for r in read_manifest(data_dir) if r["split"] == "test" and drawing_of(r) == 0]
     rng = np.random.default_rng(seed)
     written: list[Path] = []
     cache: dict[tuple[str, str], np.ndarray] = {}

@@ -34,7 +34,7 @@ import numpy as np
 from .canonical import CANONICAL_SIZE
 from .beats import RHYTHM_FEATURES
 from .classes import scheme_classes, scheme_codes
-from .dataset import dataset_scheme, load_split, rhythm_from_rows
+from .dataset import dataset_scheme, drawing_of, load_split, rhythm_from_rows
 from .evaluation import classification_figures
 from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
@@ -278,12 +278,13 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
                                      size=size)
     x_te, y_te, te_rows = load_split(data_dir, "test", config.protocol, progress=progress,
                                      size=size)
+    dataset_info = _dataset_info(data_dir)
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     r_tr = rhythm_from_rows([tr_rows[i] for i in keep])
+    n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
     r_va, r_te = rhythm_from_rows(va_rows), rhythm_from_rows(te_rows)
     scheme = dataset_scheme(data_dir)
-    dataset_info = _dataset_info(data_dir)
     k = len(scheme_codes(scheme))
     weights = class_weights(y_tr, k, config.max_class_weight, config.class_weighting)
     results: dict[str, dict] = {}
@@ -293,7 +294,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
         results[arch] = _train_one(
             arch, config, out, (x_tr, y_tr, r_tr if rhythm else None),
             (x_va, y_va, r_va if rhythm else None), (x_te, y_te, r_te if rhythm else None),
-            weights, dataset_info, progress, scheme)
+            weights, dataset_info, progress, scheme, n_train_beats)
     # Cross-reference the figures of every architecture trained in this run, and of models
     # trained earlier in the same folder on the same data and split.
     summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
@@ -355,7 +356,7 @@ def _dataset_info(data_dir: Path) -> dict:
 
 
 def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress,
-               scheme="jun8"):
+               scheme="jun8", n_train_beats=None):
     import keras
 
     from .model import build_model
@@ -442,7 +443,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "rendering": {"function": "ecg_core.rendering.render_beat", "fs_hz": 360,
                       "default_style": DEFAULT_STYLE.to_dict(),
                       "styled_training_images": bool(
-                          (dataset_info.get("settings") or {}).get("styled", False))},
+                          (dataset_info.get("settings") or {}).get("styled", False)),
+                      "drawings_per_beat": int(
+                          (dataset_info.get("settings") or {}).get("drawings", 1))},
         "parameters": {
             "total": int(best.count_params()),
             "trainable": int(sum(np.prod(w.shape) for w in best.trainable_weights)),
@@ -452,7 +455,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                      "description": PROTOCOL_DESCRIPTIONS.get(config.protocol, "")},
         "training": {**asdict(config), "arch": arch, "class_weight":
                      {codes[i]: w for i, w in weights.items()},
-                     "n_train": int(n), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
+                     "n_train": int(n),
+                     "n_train_beats": int(n if n_train_beats is None else n_train_beats),
+                     "n_val": int(len(y_va)), "n_test": int(len(y_te)),
                      "epochs_run": len(timer.batch_seconds), "best_epoch": best_epoch,
                      "batch_seconds": round(batch_seconds, 1),
                      "wall_seconds": round(wall, 1),

@@ -51,6 +51,20 @@ def test_build_dataset_refuses_missing_source(tmp_path):
 
 
 @needs_mitdb
+def test_build_dataset_with_several_drawings(tmp_path):
+    res = _run("build-dataset", "--mitdb", str(MITDB), "--records", "100", "--plain",
+               "--drawings", "2", "--out", str(tmp_path / "plain"))
+    assert res.returncode == 2 and "random styles" in res.stderr
+    res = _run("build-dataset", "--mitdb", str(MITDB), "--records", "100,232",
+               "--max-per-class", "100", "--drawings", "2", "--out", str(tmp_path / "x2"))
+    assert res.returncode == 0, res.stderr
+    words = res.stdout.split()  # "602 images of 301 beats from 2 records in ..."
+    n_images, n_beats = int(words[0]), int(words[3])
+    assert n_images == 2 * n_beats and words[4:7] == ["beats", "from", "2"], res.stdout
+    assert len(list((tmp_path / "x2").glob("*/*_d1.png"))) == n_beats
+
+
+@needs_mitdb
 def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
     out = tmp_path / "beats.csv"
     res = _run("classify-record", str(MITDB / "119"), "--annotations", "atr", "--out", str(out))

@@ -55,6 +55,13 @@ def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
     mine = {r["image"] for r in read_manifest(other)}
     assert all((tiny_dataset / m).read_bytes() == (other / m).read_bytes()
                for m in list(mine)[:50] if (tiny_dataset / m).exists())
+    # a build made before drawings existed (no "drawings" setting) is the same build
+    info_path = tiny_dataset / "dataset.json"
+    info = json.loads(info_path.read_text())
+    del info["settings"]["drawings"]
+    info_path.write_text(json.dumps(info))
+    build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB, config=config, progress=False)
+    assert (tiny_dataset / "manifest.csv").read_bytes() == manifest
     # other settings in the same folder are refused without --overwrite
     with pytest.raises(DatasetError, match="other settings"):
         build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB,
@@ -131,6 +138,61 @@ def test_record_protocol_on_a_built_dataset_uses_the_manifest(tiny_dataset):
     assert len(x) == len(test_rows) == split.count("test")
     with pytest.raises(DatasetError, match="Unknown split protocol"):
         assign_split(rows, "nonsense")
+
+
+@pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
+def test_several_drawings_per_beat_train_only(tmp_path):
+    one = build_dataset(tmp_path / "one", mitdb=MITDB, cudb=None,
+                        config=BuildConfig(records=["100"], max_per_class=600), progress=False)
+    info = build_dataset(tmp_path / "three", mitdb=MITDB, cudb=None,
+                         config=BuildConfig(records=["100"], max_per_class=600, drawings=3),
+                         progress=False)
+    assert info["counts"] == one["counts"]  # counts are beats, not images
+    assert info["n_images"] == 3 * info["n_beats"] == 3 * one["n_images"]
+    rows, beats = read_manifest(tmp_path / "three"), read_manifest(tmp_path / "one")
+    first = [r for r in rows if r["drawing"] == "0"]
+    # drawing 0 is the one-drawing build: same rows (but the drawing column), same PNG bytes
+    assert [{**r, "drawing": "0"} for r in beats] == first
+    assert all((tmp_path / "one" / r["image"]).read_bytes()
+               == (tmp_path / "three" / r["image"]).read_bytes() for r in beats[:100])
+    extra = [r for r in rows if r["drawing"] == "2"]
+    assert extra[0]["image"].endswith("_d2.png") and len({r["style_seed"] for r in rows}) > (
+        2.9 * len(beats))
+    differ = sum((tmp_path / "three" / a["image"]).read_bytes()
+                 != (tmp_path / "three" / b["image"]).read_bytes()
+                 for a, b in zip(first[:200], extra[:200]))
+    assert differ > 120  # two random styles; a quarter of the styles are the default one
+    # validation and test score each beat once; training takes every drawing
+    split = assign_split(rows, "beat")
+    for r, s in zip(rows, split):
+        assert s == (r["split"] if r["drawing"] == "0" or r["split"] == "train" else "excluded")
+    x_tr, _, tr = load_split(tmp_path / "three", "train")
+    x_te, y_te, te = load_split(tmp_path / "three", "test")
+    x_te1, y_te1, _ = load_split(tmp_path / "one", "test")
+    assert len(tr) == 3 * sum(r["split"] == "train" for r in beats)
+    assert np.array_equal(x_te, x_te1) and np.array_equal(y_te, y_te1)
+    x_all, _, _ = load_split(tmp_path / "three", "all")
+    assert len(x_all) == len(x_tr) + len(beats) - len(tr) // 3
+    with pytest.raises(DatasetError, match="random styles"):
+        build_dataset(tmp_path / "plain", mitdb=MITDB,
+                      config=BuildConfig(records=["100"], drawings=2, styled=False),
+                      progress=False)
+    with pytest.raises(DatasetError, match="at least once"):
+        build_dataset(tmp_path / "none", mitdb=MITDB,
+                      config=BuildConfig(records=["100"], drawings=0), progress=False)
+
+
+def test_extra_drawings_follow_their_beat_under_every_protocol(tiny_dataset):
+    rows = read_manifest(tiny_dataset)
+    extra = [{**r, "drawing": str(d), "image": r["image"][:-4] + f"_d{d}.png"}
+             for d in (1, 2) for r in rows]
+    for protocol in ("beat", "record"):
+        base = assign_split(rows, protocol)
+        got = assign_split(rows + extra, protocol)
+        assert got[:len(rows)] == base  # the beats' split does not change
+        assert got[len(rows):] == [s if s == "train" else "excluded" for s in base] * 2
+    with pytest.raises(DatasetError, match="no drawing 0"):
+        assign_split(rows[1:] + extra[:1], "beat")
 
 
 def test_aami_split_trains_on_ds1_tests_on_ds2_and_validates_inside_ds1():

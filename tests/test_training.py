@@ -77,6 +77,8 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     card = json.loads((tmp_path / "baseline.card.json").read_text())
     assert [c["code"] for c in card["classes"]] == list(CLASS_CODES)
     assert card["training"]["n_train"] == 256 and card["training"]["seed"] == config.seed
+    assert card["training"]["n_train_beats"] == 256  # one drawing per beat
+    assert card["rendering"]["drawings_per_beat"] == 1
     assert card["training"]["versions"]["backend"] == "tensorflow"
     assert "tensorflow" in card["training"]["versions"]
     assert "CPU cores" in card["training"]["machine"]
