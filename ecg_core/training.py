@@ -351,6 +351,7 @@ def _dataset_info(data_dir: Path) -> dict:
     info = json.loads(info_path.read_text())
     return {"folder": str(data_dir), "settings": info.get("settings"),
             "counts": info.get("counts"), "n_images": info.get("n_images"),
+            "n_beats": info.get("n_beats", info.get("n_images")),
             "records": info.get("records"), "manifest_sha256": info.get("manifest_sha256"),
             "built_at": info.get("built_at")}
 

@@ -57,13 +57,18 @@ else:
                   f"{settings.get('max_per_class') or 'no cap'}")
     style = ("drawn in varied styles so that the model reads other tools' images too"
              if settings.get("styled") else "drawn in the default style")
+    drawings = int(settings.get("drawings") or 1)
+    n_beats = sum(sum(v.values()) for v in counts.values()) or data.get("n_images") or 0
+    if drawings > 1:
+        style += (f"; every training beat drawn {drawings} times, each time in its own style "
+                  "(validation and test read one drawing per beat)")
     rhythm = (" The model also reads each beat's RR intervals (rhythm input)."
               if card.get("rhythm_input") else "")
     st.markdown(
         f"- **Model** `{model_name(model_file)}`: {card.get('architecture')}, "
         f"{card.get('parameters', {}).get('total', 0):,} parameters, input "
         f"{card['input']['shape']} (canonical form).{rhythm}\n"
-        f"- **Data**: {data.get('n_images', '?'):,} beat images from "
+        f"- **Data**: {n_beats:,} beats from "
         f"{len(data.get('records') or [])} records ({source}), resampled to 360 Hz, lead "
         f"MLII, 1 s windows centred on the R peak, {style}.\n"
         f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")

@@ -1,6 +1,7 @@
 """Every page through Streamlit's AppTest: renders, charts, bad uploads, missing model."""
 
 import io
+import json
 
 import numpy as np
 from PIL import Image
@@ -38,6 +39,11 @@ def test_home_page_renders_classes_and_notice():
     for code in ("NOR", "LBB", "RBB", "APC", "PVC", "PAB", "VFW", "VEB"):
         assert f"**{code}**" in text
     assert any("beat split" in m.label.lower() for m in at.metric)
+    # the data line counts beats (not images, of which a build may draw several per beat)
+    card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
+    data = card["training_data"]
+    beats = sum(sum(v.values()) for v in data["counts"].values())
+    assert f"{beats:,} beats from {len(data['records'])} records" in text
 
 
 def test_predict_page_with_an_example_shows_class_and_chart():
