@@ -103,7 +103,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     assert any("beat split" in s.value.lower() for s in at.selectbox[:2])
     six = [c.value for c in at.caption if "six labels" in c.value]
     assert len(six) == 2 and all("accuracy" in c for c in six)
-    # the beat-split ecgnet is a second run, chosen on validation figures: the card says so
+    # the beat-split ecgnet is a later run, chosen on validation figures: the card says so
     note = [i.value for i in at.info if "How this model was chosen" in i.value]
     assert len(note) == 1 and "validation" in note[0]
     at.toggle[0].set_value(True)
