@@ -24,7 +24,7 @@ import numpy as np
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
-from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, SCHEDULES
+from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, PRIOR_ADJUSTMENTS, SCHEDULES
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
 
@@ -65,6 +65,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          max_train=args.max_train, protocol=args.protocol,
                          input_size=(args.input_size, args.input_size),
                          class_weighting=args.class_weight,
+                         prior_adjustment=args.prior_adjustment,
                          max_train_per_class=args.max_train_per_class or None,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
                                             if a.strip()))
@@ -72,9 +73,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for arch, result in results.items():
         test = result["card"]["test"]
         tr = result["card"]["training"]
+        prior = result["card"].get("prior_adjustment")
+        shift = f", prior shift {prior['strength']:g}" if prior else ""
         print(f"{arch}: test accuracy {test['accuracy']:.4f}  macro Se "
               f"{test['macro_sensitivity']:.4f}  macro +P {test['macro_precision']:.4f}  "
-              f"({tr['epochs_run']} epochs, {tr['batch_seconds']:.0f} s of batches) "
+              f"({tr['epochs_run']} epochs, {tr['batch_seconds']:.0f} s of batches{shift}) "
               f"-> {result['model_path']}")
     return 0
 
@@ -300,13 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--protocol", choices=PROTOCOLS, default="beat",
                    help="split protocol: beat (random beats) or record (patients kept apart)")
     t.add_argument("--max-train-per-class", type=int, default=None,
-                   help="keep at most this many training beats per class (seeded)")
+                   help="keep at most this many training images per class (seeded): the cap "
+                        "on the majority class; validation and test keep every beat")
     t.add_argument("--rhythm", default="",
                    help="comma-separated architectures that also take RR-interval rhythm "
                         "features as a second input (e.g. ecgnet)")
     t.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
                    help="loss weights against imbalance: inverse class frequency (default), "
                         "its square root, or none")
+    t.add_argument("--prior-adjustment", choices=PRIOR_ADJUSTMENTS, default="validation",
+                   help="after training, shift the outputs from the capped, weighted training "
+                        "mix toward the data's class mix, as far as the validation split "
+                        "says (default), or keep them as trained (none)")
     t.add_argument("--input-size", type=int, default=CANONICAL_SIZE[0], metavar="PX",
                    help=f"square canonical input size in pixels (default {CANONICAL_SIZE[0]})")
     t.add_argument("--max-train", type=int, default=None,

@@ -113,6 +113,31 @@ def _rhythm_branch(rhythm_in):
     return layers.Dense(32, activation="relu", name="rhythm_dense2")(r)
 
 
+def shift_output_logits(model, shift: np.ndarray) -> None:
+    """Add a constant to each class's logit in the output layer, in place.
+
+    The softmax output then becomes ``p_c * exp(shift_c) / sum_j p_j * exp(shift_j)``: with
+    ``shift = log(prior_new / prior_old)`` this is the correction of a classifier's outputs to
+    new class priors (Saerens, Latinne & Decaestecker, Neural Computation 14(1):21-41, 2002),
+    folded into the bias of the Dense layer ``probabilities`` so that every user of the model
+    (prediction, Grad-CAM, the app) sees the same outputs and the ``.keras`` file needs no
+    custom layer.
+
+    Args:
+        model: a model built by :func:`build_model` (last layer named ``probabilities``).
+        shift: float array, shape (n_classes,), added to the logits (natural log units).
+
+    Raises:
+        ValueError: if ``shift`` does not have one finite value per class.
+    """
+    head = model.get_layer("probabilities")
+    kernel, bias = head.get_weights()
+    shift = np.asarray(shift, dtype=np.float64)
+    if shift.shape != bias.shape or not np.isfinite(shift).all():
+        raise ValueError(f"shift must hold {bias.shape[0]} finite values, got {shift!r}")
+    head.set_weights([kernel, (bias + shift).astype(bias.dtype)])
+
+
 def card_path(model_path: str | Path) -> Path:
     """Path of the model card next to a model file (``NAME.keras`` -> ``NAME.card.json``)."""
     p = Path(model_path)

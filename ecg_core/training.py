@@ -71,6 +71,10 @@ class TrainConfig:
             "not available"), so that a rhythm model still reads a lone beat image.
         input_size: the model's input (height, width) in pixels; images are brought to this
             canonical size (:func:`ecg_core.canonical.canonical_form`).
+        prior_adjustment: ``"validation"``: after training, shift the model's outputs from
+            the class mix it was trained under (capped, weighted) toward the class mix of the
+            data, as far as the validation split says (:func:`choose_prior_shift`), and fold
+            the shift into the output layer; ``"none"``: keep the outputs as trained.
     """
 
     arch: str = "ecgnet"
@@ -88,9 +92,14 @@ class TrainConfig:
     rhythm_archs: tuple[str, ...] = ()
     rhythm_dropout: float = 0.2
     input_size: tuple[int, int] = CANONICAL_SIZE
+    prior_adjustment: str = "validation"
 
 
 CLASS_WEIGHTINGS = ("inverse", "sqrt", "none")
+PRIOR_ADJUSTMENTS = ("validation", "none")
+#: Strengths of the prior shift tried on the validation split (0 keeps the trained outputs,
+#: 1 is the full Bayes correction to the data's class mix).
+PRIOR_SHIFT_STRENGTHS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def class_weights(y: np.ndarray, n_classes: int, max_weight: float,
@@ -125,6 +134,84 @@ def class_weights(y: np.ndarray, n_classes: int, max_weight: float,
         weights[i] = (float(min(max_weight, (len(y) / (n_present * c)) ** power)) if c > 0
                       else 1.0)
     return weights
+
+
+def prior_log_ratio(train_counts: np.ndarray, weights: dict[int, float],
+                    target_counts: np.ndarray) -> np.ndarray:
+    """The logit shift that moves a class-weighted model's outputs to another class mix.
+
+    A model trained on ``n_c`` images of class c with loss weight ``w_c`` behaves as if class c
+    had the prior ``pi_train(c) = n_c w_c / sum_j n_j w_j``. On data whose class mix is
+    ``pi_target``, Bayes' rule asks for ``p(c|x) ~ p_model(c|x) pi_target(c) / pi_train(c)``
+    (Saerens, Latinne & Decaestecker, "Adjusting the outputs of a classifier to new a priori
+    probabilities", Neural Computation 14(1):21-41, 2002). This returns that ratio's logarithm.
+
+    Args:
+        train_counts: int array, shape (k,), training images per class.
+        weights: {class index: loss weight}, as from :func:`class_weights`.
+        target_counts: int array, shape (k,), beats per class in the target mix (the
+            training and validation beats, one drawing each, before any cap: the data's own
+            class mix).
+
+    Returns:
+        float64 array, shape (k,): ``log(pi_target(c) / pi_train(c))``; 0 for a class absent
+        from the training images or from the target mix.
+
+    Raises:
+        ValueError: if the two count arrays differ in length.
+    """
+    n = np.asarray(train_counts, dtype=np.float64)
+    t = np.asarray(target_counts, dtype=np.float64)
+    if n.shape != t.shape:
+        raise ValueError(f"count arrays differ in shape: {n.shape} and {t.shape}")
+    effective = n * np.array([weights.get(i, 1.0) for i in range(len(n))])
+    out = np.zeros(len(n))
+    ok = (effective > 0) & (t > 0)
+    if ok.any():
+        out[ok] = (np.log(t[ok] / t[ok].sum())
+                   - np.log(effective[ok] / effective[ok].sum()))
+    return out
+
+
+def shift_probabilities(probs: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Class probabilities with ``shift`` added to their logits: ``p * exp(shift)``,
+    renormalised per row (float64 (n, k) in, float64 (n, k) out)."""
+    q = np.asarray(probs, dtype=np.float64) * np.exp(np.asarray(shift, dtype=np.float64))
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def choose_prior_shift(y: np.ndarray, probs: np.ndarray, log_ratio: np.ndarray,
+                       strengths: tuple[float, ...] = PRIOR_SHIFT_STRENGTHS,
+                       ) -> tuple[float, list[dict]]:
+    """How far to move a model's outputs toward the data's class mix, chosen on validation.
+
+    For each strength ``a``, the outputs are shifted by ``a * log_ratio``
+    (:func:`shift_probabilities`) and scored by the mean of accuracy and macro sensitivity
+    on ``y``: accuracy follows the data's class mix (dominated by normal beats), macro Se
+    weighs every class alike, and the project's targets ask for both. The best score wins;
+    a tie goes to the smaller strength. Use it on a validation split, never on a test split.
+
+    Args:
+        y: int array, shape (n,), true class indices.
+        probs: float array, shape (n, k), the model's outputs on those beats.
+        log_ratio: float array, shape (k,), from :func:`prior_log_ratio`.
+        strengths: the strengths to try.
+
+    Returns:
+        ``(strength, table)``: the chosen strength and one dict per strength tried
+        (``strength``, ``accuracy``, ``macro_sensitivity``, ``score``).
+    """
+    y = np.asarray(y, dtype=np.int64)
+    present = np.unique(y)
+    table = []
+    for a in strengths:
+        pred = shift_probabilities(probs, a * np.asarray(log_ratio)).argmax(axis=1)
+        accuracy = float((pred == y).mean())
+        macro_se = float(np.mean([(pred[y == c] == c).mean() for c in present]))
+        table.append({"strength": float(a), "accuracy": accuracy,
+                      "macro_sensitivity": macro_se, "score": (accuracy + macro_se) / 2})
+    best = max(table, key=lambda row: (round(row["score"], 12), -row["strength"]))
+    return best["strength"], table
 
 
 def _timing_callback():
@@ -266,6 +353,9 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     if config.class_weighting not in CLASS_WEIGHTINGS:
         raise ValueError(f"Unknown class weighting '{config.class_weighting}'; choose one of "
                          f"{CLASS_WEIGHTINGS}.")
+    if config.prior_adjustment not in PRIOR_ADJUSTMENTS:
+        raise ValueError(f"Unknown prior adjustment '{config.prior_adjustment}'; choose one "
+                         f"of {PRIOR_ADJUSTMENTS}.")
     if min(config.input_size) < MIN_INPUT_SIZE:
         raise ValueError(f"Input size {tuple(config.input_size)} is too small; at least "
                          f"{MIN_INPUT_SIZE} px a side.")
@@ -279,13 +369,17 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     x_te, y_te, te_rows = load_split(data_dir, "test", config.protocol, progress=progress,
                                      size=size)
     dataset_info = _dataset_info(data_dir)
+    scheme = dataset_scheme(data_dir)
+    k = len(scheme_codes(scheme))
+    # The data's class mix, for the prior adjustment: training beats (one drawing each, before
+    # any cap) and validation beats; never the test split.
+    first_drawing = np.array([drawing_of(r) == 0 for r in tr_rows], dtype=bool)
+    mix = (np.bincount(y_tr[first_drawing], minlength=k) + np.bincount(y_va, minlength=k))
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     r_tr = rhythm_from_rows([tr_rows[i] for i in keep])
     n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
     r_va, r_te = rhythm_from_rows(va_rows), rhythm_from_rows(te_rows)
-    scheme = dataset_scheme(data_dir)
-    k = len(scheme_codes(scheme))
     weights = class_weights(y_tr, k, config.max_class_weight, config.class_weighting)
     results: dict[str, dict] = {}
     for arch in archs:
@@ -294,7 +388,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
         results[arch] = _train_one(
             arch, config, out, (x_tr, y_tr, r_tr if rhythm else None),
             (x_va, y_va, r_va if rhythm else None), (x_te, y_te, r_te if rhythm else None),
-            weights, dataset_info, progress, scheme, n_train_beats)
+            weights, dataset_info, progress, scheme, n_train_beats, mix)
     # Cross-reference the figures of every architecture trained in this run, and of models
     # trained earlier in the same folder on the same data and split.
     summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
@@ -357,10 +451,10 @@ def _dataset_info(data_dir: Path) -> dict:
 
 
 def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_info, progress,
-               scheme="jun8", n_train_beats=None):
+               scheme="jun8", n_train_beats=None, mix=None):
     import keras
 
-    from .model import build_model
+    from .model import build_model, shift_output_logits
 
     x_tr, y_tr, r_tr = train_xy
     x_va, y_va, r_va = val_xy
@@ -411,9 +505,30 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
         model.save(model_path)
     best = keras.saving.load_model(model_path, compile=False)
+    x_test_in = (x_te[..., None], r_te) if rhythm else x_te[..., None]
     val_prob = best.predict(x_val_in, batch_size=512, verbose=0)
-    test_prob = best.predict((x_te[..., None], r_te) if rhythm else x_te[..., None],
-                             batch_size=512, verbose=0)
+    test_prob = best.predict(x_test_in, batch_size=512, verbose=0)
+    prior = None
+    if config.prior_adjustment == "validation":
+        ratio = prior_log_ratio(np.bincount(y_tr, minlength=k), weights,
+                                np.bincount(y_va, minlength=k) if mix is None else mix)
+        strength, table = choose_prior_shift(y_va, val_prob, ratio)
+        prior = {
+            "method": "outputs shifted toward the data's class mix (Saerens et al. 2002), "
+                      "strength chosen on the validation split by the mean of accuracy and "
+                      "macro Se; folded into the bias of the output layer",
+            "strength": strength,
+            "data_mix": ({codes[i]: int(v) for i, v in enumerate(mix)}
+                         if mix is not None else None),
+            "log_ratio": {codes[i]: float(v) for i, v in enumerate(ratio)},
+            "validation": table,
+            "test_before": _summary(classification_figures(y_te, test_prob, codes)),
+        }
+        if strength > 0:
+            shift_output_logits(best, strength * ratio)
+            best.save(model_path)
+            val_prob = best.predict(x_val_in, batch_size=512, verbose=0)
+            test_prob = best.predict(x_test_in, batch_size=512, verbose=0)
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     history["epoch_batch_seconds"] = timer.batch_seconds
     history["learning_rate"] = timer.lr
@@ -466,6 +581,7 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                                                 max(batch_seconds, 1e-9), 1),
                      "machine": _machine(),
                      "versions": _versions()},
+        "prior_adjustment": prior,
         "validation": classification_figures(y_va, val_prob, codes),
         "test": classification_figures(y_te, test_prob, codes),
     }

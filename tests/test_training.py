@@ -9,7 +9,8 @@ from ecg_core.canonical import decode_image
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import BuildConfig, build_dataset
 from ecg_core.model import Classifier, build_model
-from ecg_core.training import TrainConfig, class_weights, train_models
+from ecg_core.training import (TrainConfig, choose_prior_shift, class_weights,
+                               prior_log_ratio, shift_probabilities, train_models)
 from tests.conftest import MITDB
 
 
@@ -67,6 +68,48 @@ def test_class_weights_inverse_frequency_with_cap():
         class_weights(y, 4, 10.0, "balanced")
 
 
+def test_prior_log_ratio_undoes_the_weighting_and_moves_to_the_target_mix():
+    # 900 images of class 0 and 100 of class 1, inverse weights: the model saw a 50/50 mix
+    weights = {0: 1000 / (2 * 900), 1: 1000 / (2 * 100)}
+    ratio = prior_log_ratio(np.array([900, 100]), weights, np.array([9000, 1000]))
+    assert np.allclose(ratio, [np.log(0.9 / 0.5), np.log(0.1 / 0.5)])
+    # unweighted training on the target mix itself needs no shift
+    assert np.allclose(prior_log_ratio(np.array([90, 10, 0]), {}, np.array([9, 1, 0])), 0)
+    # a class absent from training or from the target is left alone
+    assert prior_log_ratio(np.array([5, 0, 5]), {}, np.array([1, 1, 0]))[1:].tolist() == [0, 0]
+    with pytest.raises(ValueError, match="shape"):
+        prior_log_ratio(np.array([1, 2]), {}, np.array([1, 2, 3]))
+
+
+def test_prior_shift_is_bayes_rule_and_the_strength_is_chosen_by_accuracy_and_macro_se():
+    p = np.array([[0.6, 0.4], [0.3, 0.7]])
+    shifted = shift_probabilities(p, np.log([3.0, 1.0]))
+    assert np.allclose(shifted[0], [1.8 / 2.2, 0.4 / 2.2]) and np.allclose(shifted.sum(1), 1)
+    # 90 beats of class 0 scored 0.45 for class 0 (called class 1 unshifted), 10 of class 1
+    y = np.array([0] * 90 + [1] * 10)
+    probs = np.array([[0.45, 0.55]] * 90 + [[0.1, 0.9]] * 10)
+    ratio = np.log([0.9 / 0.5, 0.1 / 0.5])
+    strength, table = choose_prior_shift(y, probs, ratio, strengths=(0.0, 0.5, 1.0))
+    assert [row["strength"] for row in table] == [0.0, 0.5, 1.0]
+    assert table[0]["accuracy"] == 0.1 and table[0]["macro_sensitivity"] == 0.5
+    assert table[1]["accuracy"] == 1.0 and table[1]["macro_sensitivity"] == 1.0
+    assert strength == 0.5  # ties (1.0 scores the same) go to the smaller shift
+
+
+def test_shift_output_logits_changes_the_model_outputs_as_bayes_rule_says():
+    from ecg_core.model import shift_output_logits
+
+    model = build_model("baseline")
+    x = np.random.default_rng(0).integers(0, 255, (4, 64, 64, 1)).astype(np.uint8)
+    before = np.asarray(model(x))
+    shift = np.linspace(-1.0, 1.0, 8)
+    shift_output_logits(model, shift)
+    after = np.asarray(model(x))
+    assert np.allclose(after, shift_probabilities(before, shift), atol=1e-5)
+    with pytest.raises(ValueError, match="finite"):
+        shift_output_logits(model, np.zeros(3))
+
+
 def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path):
     config = TrainConfig(epochs=2, batch_size=32, max_train=256, patience=2)
     results = train_models(tiny_dataset, tmp_path, ["baseline"], config, progress=False)
@@ -88,6 +131,11 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert card["same_run"]["test"]["baseline"]["accuracy"] == test["accuracy"]
     assert card["training_data"]["records"] == ["cudb/cu01", "mitdb/100", "mitdb/207",
                                                 "mitdb/232"]
+    prior = card["prior_adjustment"]  # chosen on validation; the card's figures follow it
+    assert prior["strength"] in [row["strength"] for row in prior["validation"]]
+    chosen = next(r for r in prior["validation"] if r["strength"] == prior["strength"])
+    assert abs(chosen["accuracy"] - card["validation"]["accuracy"]) < 1e-3
+    assert sum(prior["data_mix"].values()) > card["training"]["n_val"]
     clf = Classifier.load(r["model_path"])
     probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
     assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
