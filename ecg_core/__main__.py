@@ -311,10 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
                    help="loss weights against imbalance: inverse class frequency (default), "
                         "its square root, or none")
-    t.add_argument("--prior-adjustment", choices=PRIOR_ADJUSTMENTS, default="validation",
-                   help="after training, shift the outputs from the capped, weighted training "
-                        "mix toward the data's class mix, as far as the validation split "
-                        "says (default), or keep them as trained (none)")
+    t.add_argument("--prior-adjustment", choices=PRIOR_ADJUSTMENTS, default="none",
+                   help="keep the outputs as trained (none, the default), or shift them from "
+                        "the capped, weighted training mix toward the data's class mix as far "
+                        "as the validation split says (validation)")
     t.add_argument("--input-size", type=int, default=CANONICAL_SIZE[0], metavar="PX",
                    help=f"square canonical input size in pixels (default {CANONICAL_SIZE[0]})")
     t.add_argument("--max-train", type=int, default=None,

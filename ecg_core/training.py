@@ -71,10 +71,11 @@ class TrainConfig:
             "not available"), so that a rhythm model still reads a lone beat image.
         input_size: the model's input (height, width) in pixels; images are brought to this
             canonical size (:func:`ecg_core.canonical.canonical_form`).
-        prior_adjustment: ``"validation"``: after training, shift the model's outputs from
-            the class mix it was trained under (capped, weighted) toward the class mix of the
-            data, as far as the validation split says (:func:`choose_prior_shift`), and fold
-            the shift into the output layer; ``"none"``: keep the outputs as trained.
+        prior_adjustment: ``"none"``: keep the outputs as trained (every committed model);
+            ``"validation"``: after training, shift the model's outputs from the class mix it
+            was trained under (capped, weighted) toward the class mix of the data, as far as
+            the validation split says (:func:`choose_prior_shift`), and fold the shift into
+            the output layer.
     """
 
     arch: str = "ecgnet"
@@ -92,7 +93,7 @@ class TrainConfig:
     rhythm_archs: tuple[str, ...] = ()
     rhythm_dropout: float = 0.2
     input_size: tuple[int, int] = CANONICAL_SIZE
-    prior_adjustment: str = "validation"
+    prior_adjustment: str = "none"
 
 
 CLASS_WEIGHTINGS = ("inverse", "sqrt", "none")

@@ -52,9 +52,12 @@ else:
         source = ("every beat of the 44 non-paced MIT-BIH records, in the five AAMI EC57 "
                   "classes N, S, V, F, Q")
     else:
+        build_cap = settings.get("max_per_class")
         source = ("MIT-BIH, plus windows from the VF episodes of the CU Ventricular "
-                  "Tachyarrhythmia Database for the VFW class; normal beats capped at "
-                  f"{settings.get('max_per_class') or 'no cap'}")
+                  "Tachyarrhythmia Database for the VFW class; "
+                  + (f"normal beats capped at {build_cap:,} before the split" if build_cap
+                     else "every beat kept, so validation and test hold the data's own "
+                          "class mix"))
     style = ("drawn in varied styles so that the model reads other tools' images too"
              if settings.get("styled") else "drawn in the default style")
     drawings = int(settings.get("drawings") or 1)
@@ -79,12 +82,18 @@ else:
         weighting = {"sqrt": "loss weighted by the square root of inverse class frequency",
                      "none": "loss unweighted"}.get(
             tr.get("class_weighting"), "loss weighted by inverse class frequency")
+        cap = tr.get("max_train_per_class")
+        capped = f", at most {cap:,} training images per class" if cap else ""
+        prior = card.get("prior_adjustment") or {}
+        shifted = ("; then its outputs were moved toward the data's class mix (prior "
+                   f"adjustment of strength {prior['strength']:g}, chosen on validation)"
+                   if prior.get("strength") else "")
         st.markdown(
             f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
             f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "
-            f"learning rate from {tr.get('learning_rate')}, {weighting}, "
+            f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}, "
             f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
-            f"{tr.get('machine', 'an unnamed machine')}.")
+            f"{tr.get('machine', 'an unnamed machine')}{shifted}.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         c1, c2, c3 = st.columns(3)

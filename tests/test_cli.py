@@ -162,3 +162,21 @@ def test_truncated_or_wrong_model_file_gives_one_line_and_status_2(tmp_path):
     no_card.write_bytes(good.read_bytes())
     res = _run("predict", str(EXAMPLES / "NOR"), "--model", str(no_card))
     assert res.returncode == 2 and "card" in res.stderr
+
+
+def test_train_command_with_a_training_cap_and_the_prior_adjustment(tiny_dataset, tmp_path):
+    import json
+
+    out = tmp_path / "models"
+    res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
+               "--epochs", "1", "--max-train-per-class", "40", "--prior-adjustment",
+               "validation")
+    assert res.returncode == 0, res.stderr
+    assert "baseline: test accuracy" in res.stdout and "prior shift" in res.stdout
+    card = json.loads((out / "baseline.card.json").read_text())
+    assert card["training"]["max_train_per_class"] == 40
+    assert card["training"]["n_train"] <= 40 * 8
+    assert card["prior_adjustment"]["strength"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
+               "--prior-adjustment", "test")
+    assert res.returncode == 2 and "invalid choice" in res.stderr

@@ -131,11 +131,7 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert card["same_run"]["test"]["baseline"]["accuracy"] == test["accuracy"]
     assert card["training_data"]["records"] == ["cudb/cu01", "mitdb/100", "mitdb/207",
                                                 "mitdb/232"]
-    prior = card["prior_adjustment"]  # chosen on validation; the card's figures follow it
-    assert prior["strength"] in [row["strength"] for row in prior["validation"]]
-    chosen = next(r for r in prior["validation"] if r["strength"] == prior["strength"])
-    assert abs(chosen["accuracy"] - card["validation"]["accuracy"]) < 1e-3
-    assert sum(prior["data_mix"].values()) > card["training"]["n_val"]
+    assert card["prior_adjustment"] is None  # the default keeps the outputs as trained
     clf = Classifier.load(r["model_path"])
     probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
     assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
@@ -145,9 +141,15 @@ def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_pa
     first = train_models(tiny_dataset, tmp_path, ["baseline"],
                          TrainConfig(epochs=1, batch_size=32, max_train=128), progress=False)
     config = TrainConfig(epochs=3, batch_size=32, max_train=128, patience=5, schedule="cosine",
-                         input_size=(48, 48))
+                         input_size=(48, 48), prior_adjustment="validation")
     result = train_models(tiny_dataset, tmp_path, ["ecgnet"], config, progress=False)["ecgnet"]
     card = result["card"]
+    # the prior shift is chosen on validation, and the saved model and its figures carry it
+    prior = card["prior_adjustment"]
+    assert prior["strength"] in [row["strength"] for row in prior["validation"]]
+    chosen = next(r for r in prior["validation"] if r["strength"] == prior["strength"])
+    assert abs(chosen["accuracy"] - card["validation"]["accuracy"]) < 1e-3
+    assert sum(prior["data_mix"].values()) > card["training"]["n_val"]
     # another input size: the card, the cache and the classifier follow it
     assert card["input"]["shape"] == [48, 48, 1]
     assert (tiny_dataset / "canonical_48x48.npz").is_file()
@@ -165,6 +167,10 @@ def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_pa
     with pytest.raises(ValueError, match="schedule"):
         train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
                      TrainConfig(epochs=1, max_train=64, schedule="step"), progress=False)
+    with pytest.raises(ValueError, match="prior adjustment"):
+        train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
+                     TrainConfig(epochs=1, max_train=64, prior_adjustment="test"),
+                     progress=False)
     with pytest.raises(ValueError, match="too small"):
         train_models(tiny_dataset, tmp_path / "x", ["ecgnet"],
                      TrainConfig(epochs=1, max_train=64, input_size=(12, 12)), progress=False)
