@@ -136,7 +136,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
             for i in range(0, len(x), 512)])
         y_model = _labels_for(clf, y, dataset_codes(args.data))
-        records = [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
+        records = ([f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
+                   if any(r.get("record") for r in rows) else None)  # None: plain folders
         figures, arrays = detailed_figures(y_model, probs, clf.class_codes, records)
         out_model = Path(args.out) / Path(path).name if args.out else Path(path)
         if args.out:

@@ -60,6 +60,16 @@ def _selection_note(model_path: Path) -> str | None:
     return note if isinstance(note, str) else None
 
 
+#: What the test images of each committed evaluation are (by the dataset folder's name).
+DATA_DESCRIPTIONS = {
+    "beats": "Test images drawn by this project in random styles, as the models were trained.",
+    "beats-plain": "The same test beats drawn in the default style (like the shared dataset).",
+    "beats-matplotlib": "The same test beats drawn by another tool, matplotlib, in the manner "
+                        "of the shared dataset (tools/matplotlib_beats.py): no model was "
+                        "trained on its drawings.",
+}
+
+
 def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
           note: str | None = None) -> None:
     f = doc["figures"]
@@ -71,6 +81,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
     c.metric("macro +P", f"{f['macro_precision']:.2%}")
     d.metric("macro AUC", "n/a" if macro.get("auc") is None else f"{macro['auc']:.3f}")
     records = f.get("n_records")
+    data_note = DATA_DESCRIPTIONS.get(Path(doc.get("data", "")).name)
+    if data_note:
+        st.caption(data_note)
     st.caption(f"{f['n']:,} beats" + (f" from {records} records (patients)" if records else "")
                + (f"; protocol: {PROTOCOL_DESCRIPTIONS[doc['protocol']]}"
                   if doc.get("protocol") in PROTOCOL_DESCRIPTIONS else ""))

@@ -111,6 +111,19 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     assert not at.exception and len(_charts(at)) == 6
 
 
+def test_evaluation_page_names_the_test_images_of_each_artifact():
+    at = _evaluation_page()
+    captions = " ".join(c.value for c in at.caption)
+    assert "random styles, as the models were trained" in captions  # the default left side
+    side = at.selectbox(key="pick-0")
+    other = [o for o in side.options if o.startswith("ecgnet ·") and "beats-matplotlib" in o]
+    assert other, side.options
+    side.set_value(other[0])
+    at.run()
+    assert not at.exception and not at.error
+    assert any("drawn by another tool, matplotlib" in c.value for c in at.caption)
+
+
 def test_evaluation_page_aami_side_shows_published_figures_and_selection_note():
     at = _evaluation_page()
     side = at.selectbox(key="pick-1")

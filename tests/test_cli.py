@@ -1,6 +1,7 @@
 """The command-line interface, run as a user would: python -m ecg_core ..."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -99,8 +100,11 @@ def test_evaluate_writes_artifacts_and_comparison_table(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (models / "ecgnet.eval.beat.all.set.json").is_file()
     assert (models / "baseline.eval.beat.all.set.npz").is_file()
+    # plain folders say nothing of records (patients): no count rather than a wrong one
+    doc = json.loads((models / "ecgnet.eval.beat.all.set.json").read_text())
+    assert "n_records" not in doc["figures"]
     text = table.read_text()
-    assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |" in text
+    assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |  |" in text
 
 
 def test_predict_on_a_corpus_of_hostile_files_writes_nothing_else(tmp_path):
@@ -165,8 +169,6 @@ def test_truncated_or_wrong_model_file_gives_one_line_and_status_2(tmp_path):
 
 
 def test_train_command_with_a_training_cap_and_the_prior_adjustment(tiny_dataset, tmp_path):
-    import json
-
     out = tmp_path / "models"
     res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
                "--epochs", "1", "--max-train-per-class", "40", "--prior-adjustment",

@@ -1,0 +1,101 @@
+"""Draw the test beats of a built dataset with another tool: matplotlib.
+
+The project's renderer (``ecg_core.rendering``, OpenCV) draws every image the models are
+trained on. Users upload images drawn by other tools, above all the widely shared 6-class ECG
+image dataset (192 x 128 px, 8-bit grey, a thin anti-aliased line on white with the margins of
+a default plotting-library figure, no axes, tall complexes sometimes clipped at the image edge,
+windows of about 0.7-1 s). That dataset is not ours to use, so this script draws the same kind
+of image with the plotting library such figures usually come from, for an evaluation that no
+model has trained on: another rasteriser, another line width (matplotlib's default 1.5 pt, about
+2 px), another grey (its default blue ``C0`` in grey), its own autoscaling.
+
+Each beat of the dataset's test split (drawing 0) is drawn once, in a style drawn at random
+with a fixed seed per beat: window 0.7-1.0 s, the R peak at 45-55% of it; for a quarter of the
+beats, the top (two thirds of those) or bottom 10-35% of the amplitude range falls outside the
+axes and runs into the margin, cut at the image edge. The images go into one folder per class,
+with a manifest of the beats they show (all in the split ``test``), which
+``python -m ecg_core evaluate`` reads like any built dataset's::
+
+    pip install -r requirements-dev.txt   # matplotlib: for this script and its test only
+    python tools/matplotlib_beats.py --data data/beats --out data/beats-matplotlib
+    python -m ecg_core evaluate --model models/ecgnet.keras models/baseline.keras \\
+        --data data/beats-matplotlib
+
+It is our imitation of another tool's images, not the held-out images of the issue tracker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default="data/beats", help="built dataset (its test split)")
+    ap.add_argument("--mitdb", default="../shared/mitdb")
+    ap.add_argument("--cudb", default="../shared/cudb")
+    ap.add_argument("--out", default="data/beats-matplotlib")
+    ap.add_argument("--seed", type=int, default=1804)
+    args = ap.parse_args(argv)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    from ecg_core.beats import beat_window
+    from ecg_core.dataset import drawing_of, image_name, read_manifest, write_manifest
+    from ecg_core.records import read_record
+
+    sources = {"mitdb": Path(args.mitdb), "cudb": Path(args.cudb)}
+    rows = [r for r in read_manifest(args.data)
+            if r["split"] == "test" and drawing_of(r) == 0 and r["database"] in sources]
+    out = Path(args.out)
+    fig = plt.figure(figsize=(1.92, 1.28), dpi=100)  # 192 x 128 px
+    ax = fig.add_subplot(111)  # matplotlib's default axes box: the plot margins
+    (line,) = ax.plot([0, 1], [0, 1], clip_on=False)  # default colour C0, 1.5 pt
+    ax.axis("off")
+    signals: dict[tuple[str, str], np.ndarray] = {}
+    for r in tqdm(rows, desc="drawing with matplotlib", unit="beat"):
+        key = (r["database"], r["record"])
+        if key not in signals:
+            signals[key] = read_record(sources[key[0]] / key[1], annotator=None).signal
+        rng = np.random.default_rng(
+            [args.seed, zlib.crc32(key[0].encode()), zlib.crc32(key[1].encode()),
+             int(r["sample"])])
+        total = rng.uniform(0.7, 1.0)
+        before = total * rng.uniform(0.45, 0.55)
+        seg = beat_window(signals[key], int(r["sample"]), float(r["fs"]), before,
+                          total - before)
+        line.set_data(np.arange(len(seg)), seg)
+        ax.set_autoscale_on(True)  # a clipped beat before set the limits by hand
+        ax.relim()
+        ax.autoscale_view()
+        if rng.random() < 0.25:
+            lo, hi = ax.get_ylim()
+            cut = rng.uniform(0.10, 0.35) * (hi - lo)
+            ax.set_ylim(lo, hi - cut) if rng.random() < 2 / 3 else ax.set_ylim(lo + cut, hi)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        r["image"] = f"{r['label']}/{image_name(r['database'], r['record'], int(r['sample']))}"
+        r["style_seed"] = ""  # drawn by matplotlib, not in an ecg_core.rendering style
+        (out / r["label"]).mkdir(parents=True, exist_ok=True)
+        Image.open(buf).convert("L").save(out / r["image"])
+    plt.close(fig)
+    write_manifest(out / "manifest.csv", rows)
+    print(f"{len(rows)} beats drawn with matplotlib {matplotlib.__version__} into {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
