@@ -8,9 +8,14 @@ information about the beat:
 1. grayscale (ITU-R BT.601 luma, alpha composited on white);
 2. polarity: the background is the median grey level; "ink" is the distance from it, so dark
    lines on light backgrounds and light lines on dark ones give the same result;
-3. crop to the trace's bounding box (plot margins and amplitude scale go away; specks smaller
+3. plot furniture: a screenshot of a plot may hold a frame (axes spines), grid lines, ticks and
+   tick labels. Where the image holds a frame or a grid (:func:`plot_lines`), its straight
+   lines are erased and whatever lies outside the trace (ticks, labels) is dropped
+   (:func:`remove_plot_furniture`). Images without one, like every image this project draws,
+   pass unchanged;
+4. crop to the trace's bounding box (plot margins and amplitude scale go away; specks smaller
    than a few pixels are ignored);
-4. resize to a fixed size (area interpolation) and stretch contrast so that thin and thick
+5. resize to a fixed size (area interpolation) and stretch contrast so that thin and thick
    lines both reach full intensity.
 
 The result is a uint8 image with the trace bright (255) on black (0).
@@ -43,6 +48,10 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp")
 _INK_THRESHOLD = 0.25   # fraction of the strongest ink that counts as trace
 _MIN_CONTRAST = 0.04    # weakest ink (0-1 grey levels) that counts as a trace at all
 _CONTRAST_KNEE = 0.6    # resized ink at this fraction of its maximum maps to 255
+_LINE_INK = 0.12        # fraction of the strongest ink that can belong to a grid line
+_LINE_LENGTH = 0.6      # a straight run over this share of the image's width (height) is a line
+_LINE_GAP = 3           # px from a line at which a thin line has (almost) no ink
+_KEEP_PIECE = 0.25      # trace pieces at least this share of the largest one are kept
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -155,6 +164,102 @@ def to_gray_array(image: np.ndarray) -> np.ndarray:
     return np.clip(arr, 0.0, 1.0)
 
 
+def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """The pixels of ``mask`` (bool (H, W)) in horizontal runs of at least ``min_len``."""
+    out = np.zeros(mask.shape, dtype=bool)
+    rows = np.flatnonzero(mask.sum(axis=1) >= min_len)
+    if rows.size == 0:
+        return out
+    steps = np.diff(np.pad(mask[rows].astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    for i, r in enumerate(rows):
+        for start, end in zip(np.flatnonzero(steps[i] == 1), np.flatnonzero(steps[i] == -1)):
+            if end - start >= min_len:
+                out[r, start:end] = True
+    return out
+
+
+def _thin(runs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The rows of ``runs`` that are thin lines: the rows ``_LINE_GAP`` px above and below hold
+    ink along at most half of the run (a band of ink, e.g. a shaded background, is no line)."""
+    out = runs.copy()
+    h = mask.shape[0]
+    for r in np.flatnonzero(runs.any(axis=1)):
+        cols = runs[r]
+        above = mask[r - _LINE_GAP, cols].mean() if r >= _LINE_GAP else 0.0
+        below = mask[r + _LINE_GAP, cols].mean() if r + _LINE_GAP < h else 0.0
+        if above > 0.5 or below > 0.5:
+            out[r] = False
+    return out
+
+
+def plot_lines(ink: np.ndarray) -> np.ndarray:
+    """The straight lines of a plot's frame or grid in an ink image, if it has one.
+
+    A frame or grid shows itself by two thin horizontal lines, each a straight run of ink over
+    at least 60% of the width, at least a tenth of the height apart: a trace never draws that
+    (a graph has one height per column, and two such runs share columns). Then the vertical
+    lines are those that span the rows between the outermost horizontal ones (spines, grid).
+    Checked on every image of the project's builds (none has such lines) and on matplotlib
+    screenshots with axes, grids and tick labels (the README gives the figures).
+
+    Args:
+        ink: float array (H, W), ink strength normalised to max 1.
+
+    Returns:
+        bool array (H, W): the pixels of the frame's or grid's lines; all False when the image
+        holds no frame or grid.
+    """
+    mask = ink >= _LINE_INK
+    h, w = mask.shape
+    horizontal = _thin(_long_runs(mask, int(np.ceil(_LINE_LENGTH * w))), mask)
+    rows = np.flatnonzero(horizontal.any(axis=1))
+    if rows.size < 2 or rows.max() - rows.min() < max(3, 0.1 * h):
+        return np.zeros_like(mask)
+    top, bottom = int(rows.min()), int(rows.max())
+    vertical = _thin(_long_runs(mask.T, int(np.ceil(_LINE_LENGTH * h))), mask.T).T
+    for c in np.flatnonzero(vertical.any(axis=0)):
+        ys = np.flatnonzero(vertical[:, c])
+        spans = (ys.min() <= top + 2 and ys.max() >= bottom - 2
+                 and ys.size >= 0.9 * (bottom - top))
+        if not spans:
+            vertical[:, c] = False
+    return horizontal | vertical
+
+
+def remove_plot_furniture(ink: np.ndarray) -> np.ndarray:
+    """Erase a plot's frame, grid, ticks and tick labels from an ink image.
+
+    Where :func:`plot_lines` finds a frame or grid, its lines are erased; the trace is then the
+    largest piece of what is left (pieces a few pixels apart, where a grid line crossed the
+    trace, count as one), with any other piece at least a quarter of its size (a trace cut by
+    a clipped peak); everything outside the box of those pieces (ticks, tick labels, titles)
+    is erased too. An image without a frame or grid is returned unchanged.
+
+    Args:
+        ink: float32 array (H, W), ink strength normalised to max 1.
+
+    Returns:
+        float32 array (H, W), normalised to max 1 again where anything was erased.
+    """
+    lines = plot_lines(ink)
+    if not lines.any():
+        return ink
+    trace = (ink >= _INK_THRESHOLD) & ~lines
+    if not trace.any():
+        return ink
+    near = cv2.dilate(trace.astype(np.uint8), np.ones((5, 5), np.uint8))
+    n, labels = cv2.connectedComponents(near, connectivity=8)
+    sizes = np.bincount(labels[trace], minlength=n)
+    sizes[0] = 0
+    pieces = np.isin(labels, np.flatnonzero(sizes >= _KEEP_PIECE * sizes.max())) & trace
+    ys, xs = np.nonzero(pieces)
+    out = np.zeros_like(ink)
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    out[box] = np.where(lines[box], 0.0, ink[box])
+    peak = float(out.max())
+    return out / peak if peak > 0 else ink
+
+
 def trace_box(ink: np.ndarray) -> tuple[int, int, int, int]:
     """Bounding box of the trace in an ink image.
 
@@ -186,8 +291,9 @@ def trace_box(ink: np.ndarray) -> tuple[int, int, int, int]:
 def canonical_form(image: np.ndarray, size: tuple[int, int] = CANONICAL_SIZE) -> np.ndarray:
     """Bring a beat image to the canonical form the model reads.
 
-    Steps: grayscale, polarity from the background (median grey level), crop to the trace,
-    resize to ``size`` with area interpolation, contrast stretch. See the module docstring.
+    Steps: grayscale, polarity from the background (median grey level), a plot's frame and
+    grid erased where there is one, crop to the trace, resize to ``size`` with area
+    interpolation, contrast stretch. See the module docstring.
 
     Args:
         image: the image as an array in any layout accepted by :func:`to_gray_array`
@@ -208,7 +314,7 @@ def canonical_form(image: np.ndarray, size: tuple[int, int] = CANONICAL_SIZE) ->
     peak = float(ink.max())
     if peak < _MIN_CONTRAST:
         raise ImageDecodeError("No ECG trace found in the image (too little contrast).")
-    ink /= peak
+    ink = remove_plot_furniture(ink / peak)
     top, bottom, left, right = trace_box(ink)
     crop = ink[top:bottom + 1, left:right + 1]
     out_h, out_w = int(size[0]), int(size[1])

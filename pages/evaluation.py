@@ -67,6 +67,9 @@ DATA_DESCRIPTIONS = {
     "beats-matplotlib": "The same test beats drawn by another tool, matplotlib, in the manner "
                         "of the shared dataset (tools/matplotlib_beats.py): no model was "
                         "trained on its drawings.",
+    "beats-screenshots": "The same test beats as screenshots of a matplotlib plot: axes "
+                         "frame, ticks, tick labels, grids, a dark theme, JPEG "
+                         "(tools/matplotlib_beats.py --look screenshot).",
 }
 
 

@@ -64,7 +64,8 @@ def heatmap(z, title="", colorscale="gray", zmin=None, zmax=None, height=360, te
 st.header("1. Pixels")
 st.markdown(
     f"To the network an image is a matrix of numbers. This beat, **{name}**, was brought to "
-    f"the model's *canonical form*: grayscale, trace bright on black, cropped to the trace, "
+    f"the model's *canonical form*: grayscale, trace bright on black, a plot's frame and grid "
+    f"erased if it has them, cropped to the trace, "
     f"resized to {image.shape[0]} x {image.shape[1]} px, then divided by 255 (values 0-1). "
     "The canonical form lets images drawn by other tools (margins, colours, line widths, "
     "white or dark backgrounds) look alike to the model. Zoom in and hover to read values.")

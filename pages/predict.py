@@ -17,8 +17,10 @@ st.markdown(
     "Upload one or more images of **single heartbeats** (PNG, JPEG or BMP; for example from "
     "the widely shared 6-class ECG image dataset, or a screenshot of one beat), or pick "
     "bundled examples. Each image is brought to the model's canonical form (grayscale, "
-    "trace bright on black, cropped to the trace, resized to the model's input) before the "
-    "CNN reads it. Nothing you upload is written to disk.")
+    "trace bright on black, a plot's frame, grid, ticks and labels erased, cropped to the "
+    "trace, resized to the model's input) before the CNN reads it. One beat per image: a "
+    "strip of several beats is a record (see **Record**). Nothing you upload is written to "
+    "disk.")
 
 clf = get_classifier(choose_model())
 if clf is None:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ecg_core.canonical import (CANONICAL_SIZE, canonical_form, canonical_from_bytes,
-                                decode_image)
+                                decode_image, plot_lines, remove_plot_furniture)
 from ecg_core.errors import ImageDecodeError
 from ecg_core.rendering import DEFAULT_STYLE, random_style, render_beat, render_signal
 from tests.badfiles import png_declaring
@@ -65,6 +65,77 @@ def test_canonical_form_removes_style_differences():
     # a different beat shape is further away than any style variant
     flat = canonical_form(render_signal(np.sin(np.linspace(0, 12, 361))))
     assert _corr(ref, flat) < 0.4
+
+
+def _framed(img, grid=True):
+    """The default render with what a plot screenshot adds: a frame at the axes box, grid
+    lines, ticks and tick labels outside the frame."""
+    import cv2
+
+    out = img.copy()
+    h, w = out.shape
+    x0, x1 = int(DEFAULT_STYLE.margin_left * w), int((1 - DEFAULT_STYLE.margin_right) * w)
+    y0, y1 = int(DEFAULT_STYLE.margin_top * h), int((1 - DEFAULT_STYLE.margin_bottom) * h)
+    if grid:
+        for x in np.linspace(x0, x1, 6)[1:-1].astype(int):
+            cv2.line(out, (x, y0), (x, y1), 190, 1)
+        for y in np.linspace(y0, y1, 5)[1:-1].astype(int):
+            cv2.line(out, (x0, y), (x1, y), 190, 1)
+    cv2.rectangle(out, (x0, y0), (x1, y1), 0, 1)
+    for x in np.linspace(x0, x1, 6).astype(int):
+        cv2.line(out, (x, y1), (x, y1 + 3), 0, 1)
+        cv2.putText(out, "0.5", (x - 6, h - 2), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 1)
+    cv2.putText(out, "1.0", (0, y0 + 5), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 1)
+    return out
+
+
+def test_a_plots_frame_grid_ticks_and_labels_are_removed():
+    bare = render_signal(_beat())
+    ref = canonical_form(bare)
+    for grid in (False, True):
+        framed = _framed(bare, grid)
+        gray = framed.astype(np.float32) / 255
+        lines = plot_lines(1 - gray)
+        assert lines.any() and lines[int(0.12 * 128)].sum() > 100  # the frame's top edge
+        cleaned = remove_plot_furniture(1 - gray)
+        assert cleaned[:, :10].max() == 0 and cleaned[-6:].max() == 0  # labels and ticks gone
+        other = canonical_form(framed)
+        assert _corr(ref, other) > 0.9, grid
+        assert np.abs(ref.astype(int) - other).mean() < 12, grid
+    # without the removal the frame takes over the crop
+    framed = 1 - _framed(bare).astype(np.float32) / 255
+    assert _corr(ref, canonical_form(1 - framed)) > _corr(ref, _crop_without_removal(framed))
+
+
+def _crop_without_removal(ink):
+    """The canonical form as it was before plot furniture was removed (for comparison)."""
+    import cv2
+
+    from ecg_core.canonical import trace_box
+
+    top, bottom, left, right = trace_box(ink / ink.max())
+    small = cv2.resize(ink[top:bottom + 1, left:right + 1], CANONICAL_SIZE[::-1],
+                       interpolation=cv2.INTER_AREA)
+    return np.round(np.clip(small / (0.6 * small.max()), 0, 1) * 255).astype(np.uint8)
+
+
+def test_images_without_a_frame_pass_unchanged():
+    rng = np.random.default_rng(7)
+    sig = np.tile(_beat(), 3).astype(np.float32)
+    for _ in range(200):
+        style = random_style(rng)
+        img = render_beat(sig, 541, 360.0, style)
+        gray = img.astype(np.float32) / 255 if img.ndim == 2 else \
+            img.mean(axis=2).astype(np.float32) / 255
+        ink = np.abs(gray - np.median(gray))
+        ink /= ink.max()
+        assert not plot_lines(ink).any(), style
+        assert remove_plot_furniture(ink) is ink
+    # a flat line over most of the width is still one line, not a frame
+    flat = np.full(361, 0.0)
+    flat[330:350] = np.hanning(20)  # a run of ink along 85% of the width
+    ink = 1 - render_signal(flat).astype(np.float32) / 255
+    assert not plot_lines(ink / ink.max()).any()
 
 
 def test_random_styles_are_seeded_and_render():

@@ -12,7 +12,10 @@ model has trained on: another rasteriser, another line width (matplotlib's defau
 Each beat of the dataset's test split (drawing 0) is drawn once, in a style drawn at random
 with a fixed seed per beat: window 0.7-1.0 s, the R peak at 45-55% of it; for a quarter of the
 beats, the top (two thirds of those) or bottom 10-35% of the amplitude range falls outside the
-axes and runs into the margin, cut at the image edge. The images go into one folder per class,
+axes and runs into the margin, cut at the image edge. With ``--look screenshot`` the beats are
+drawn as a screenshot of a plot would show them instead: 400 x 250 px in colour with the axes,
+ticks and tick labels, a grid for half of them, matplotlib's dark theme for a fifth, line
+widths of 1-2.5 pt, a quarter saved as JPEG (quality 75). The images go into one folder per class,
 with a manifest of the beats they show (all in the split ``test``), which
 ``python -m ecg_core evaluate`` reads like any built dataset's::
 
@@ -44,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cudb", default="../shared/cudb")
     ap.add_argument("--out", default="data/beats-matplotlib")
     ap.add_argument("--seed", type=int, default=1804)
+    ap.add_argument("--look", choices=["shared", "screenshot"], default="shared",
+                    help="shared: like the shared image dataset (default); screenshot: a "
+                         "400 x 250 px plot with axes, tick labels, a grid for half the beats, "
+                         "a dark theme for a fifth, line widths of 1-2.5 pt, a quarter as JPEG")
     args = ap.parse_args(argv)
 
     import matplotlib
@@ -61,10 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in read_manifest(args.data)
             if r["split"] == "test" and drawing_of(r) == 0 and r["database"] in sources]
     out = Path(args.out)
-    fig = plt.figure(figsize=(1.92, 1.28), dpi=100)  # 192 x 128 px
-    ax = fig.add_subplot(111)  # matplotlib's default axes box: the plot margins
-    (line,) = ax.plot([0, 1], [0, 1], clip_on=False)  # default colour C0, 1.5 pt
-    ax.axis("off")
+    screenshot = args.look == "screenshot"
+    figures = []
+    for style in (("default", "dark_background") if screenshot else ("default",)):
+        with plt.style.context(style):
+            # 400 x 250 px with axes, or 192 x 128 px in the default axes box, axes hidden
+            fig = plt.figure(figsize=(4.0, 2.5) if screenshot else (1.92, 1.28), dpi=100)
+            ax = fig.add_subplot(111)
+            (line,) = ax.plot([0, 1], [0, 1], clip_on=screenshot)  # default colour C0
+            if not screenshot:
+                ax.axis("off")
+            figures.append((fig, ax, line))
     signals: dict[tuple[str, str], np.ndarray] = {}
     for r in tqdm(rows, desc="drawing with matplotlib", unit="beat"):
         key = (r["database"], r["record"])
@@ -77,21 +91,33 @@ def main(argv: list[str] | None = None) -> int:
         before = total * rng.uniform(0.45, 0.55)
         seg = beat_window(signals[key], int(r["sample"]), float(r["fs"]), before,
                           total - before)
+        fig, ax, line = figures[int(screenshot and rng.random() < 0.2)]
         line.set_data(np.arange(len(seg)), seg)
         ax.set_autoscale_on(True)  # a clipped beat before set the limits by hand
         ax.relim()
         ax.autoscale_view()
-        if rng.random() < 0.25:
+        jpeg = False
+        if screenshot:
+            line.set_linewidth(rng.uniform(1.0, 2.5))
+            ax.grid(rng.random() < 0.5)
+            jpeg = rng.random() < 0.25
+        elif rng.random() < 0.25:
             lo, hi = ax.get_ylim()
             cut = rng.uniform(0.10, 0.35) * (hi - lo)
             ax.set_ylim(lo, hi - cut) if rng.random() < 2 / 3 else ax.set_ylim(lo + cut, hi)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
-        r["image"] = f"{r['label']}/{image_name(r['database'], r['record'], int(r['sample']))}"
+        fig.savefig(buf, format="png", dpi=100, facecolor=fig.get_facecolor())
+        name = image_name(r["database"], r["record"], int(r["sample"]))
+        r["image"] = f"{r['label']}/{name[:-4] + '.jpg' if jpeg else name}"
         r["style_seed"] = ""  # drawn by matplotlib, not in an ecg_core.rendering style
         (out / r["label"]).mkdir(parents=True, exist_ok=True)
-        Image.open(buf).convert("L").save(out / r["image"])
-    plt.close(fig)
+        image = Image.open(buf)
+        if screenshot:  # a screenshot keeps its colours
+            image.convert("RGB").save(out / r["image"], quality=75) if jpeg \
+                else image.save(out / r["image"])
+        else:
+            image.convert("L").save(out / r["image"])
+    plt.close("all")
     write_manifest(out / "manifest.csv", rows)
     print(f"{len(rows)} beats drawn with matplotlib {matplotlib.__version__} into {out}")
     return 0
