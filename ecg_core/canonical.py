@@ -8,8 +8,8 @@ information about the beat:
 1. grayscale (ITU-R BT.601 luma, alpha composited on white);
 2. polarity: the background is the median grey level; "ink" is the distance from it, so dark
    lines on light backgrounds and light lines on dark ones give the same result;
-3. plot furniture: a screenshot of a plot may hold a frame (axes spines), grid lines, ticks and
-   tick labels. Where the image holds a frame or a grid (:func:`plot_lines`), its straight
+3. plot furniture: a screenshot of a plot may hold a frame (axes spines, closed or open), grid
+   lines, ticks and tick labels. Where the image holds one (:func:`plot_lines`), its straight
    lines are erased and whatever lies outside the trace (ticks, labels) is dropped
    (:func:`remove_plot_furniture`). Images without one, like every image this project draws,
    pass unchanged;
@@ -199,8 +199,11 @@ def plot_lines(ink: np.ndarray) -> np.ndarray:
     at least 60% of the width, at least a tenth of the height apart: a trace never draws that
     (a graph has one height per column, and two such runs share columns). Then the vertical
     lines are those that span the rows between the outermost horizontal ones (spines, grid).
-    Checked on every image of the project's builds (none has such lines) and on matplotlib
-    screenshots with axes, grids and tick labels (the README gives the figures).
+    An open frame (bottom and left axes lines only) shows itself by one such horizontal line
+    whose left end meets the foot of a vertical line as long (over 60% of the height) rising
+    from it. Checked on 227,754 images of the project's builds (none has such lines) and on
+    matplotlib screenshots with axes, grids, tick labels and ECG paper (the README gives the
+    figures).
 
     Args:
         ink: float array (H, W), ink strength normalised to max 1.
@@ -213,10 +216,12 @@ def plot_lines(ink: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     horizontal = _thin(_long_runs(mask, int(np.ceil(_LINE_LENGTH * w))), mask)
     rows = np.flatnonzero(horizontal.any(axis=1))
-    if rows.size < 2 or rows.max() - rows.min() < max(3, 0.1 * h):
+    if rows.size == 0:
         return np.zeros_like(mask)
-    top, bottom = int(rows.min()), int(rows.max())
     vertical = _thin(_long_runs(mask.T, int(np.ceil(_LINE_LENGTH * h))), mask.T).T
+    if rows.max() - rows.min() < max(3, 0.1 * h):
+        return _corner(horizontal, vertical)
+    top, bottom = int(rows.min()), int(rows.max())
     for c in np.flatnonzero(vertical.any(axis=0)):
         ys = np.flatnonzero(vertical[:, c])
         spans = (ys.min() <= top + 2 and ys.max() >= bottom - 2
@@ -224,6 +229,22 @@ def plot_lines(ink: np.ndarray) -> np.ndarray:
         if not spans:
             vertical[:, c] = False
     return horizontal | vertical
+
+
+def _corner(horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """An open frame (the bottom and left axes lines only): one horizontal line whose left end
+    meets the foot of a vertical line rising from it. Returns those two lines, or no pixels."""
+    h, w = horizontal.shape
+    ys, xs = np.nonzero(horizontal)
+    left, row = int(xs.min()), int(ys.max())
+    tick_x, tick_y = max(6, 0.05 * w), max(6, 0.05 * h)  # tick marks may run past the corner
+    for c in np.flatnonzero(vertical.any(axis=0)):
+        foot = int(np.flatnonzero(vertical[:, c]).max())
+        if left - 2 <= c <= left + tick_x and row - 2 <= foot <= row + tick_y:
+            out = horizontal.copy()
+            out[:, c] = vertical[:, c]
+            return out
+    return np.zeros_like(horizontal)
 
 
 def remove_plot_furniture(ink: np.ndarray) -> np.ndarray:

@@ -70,6 +70,8 @@ DATA_DESCRIPTIONS = {
     "beats-screenshots": "The same test beats as screenshots of a matplotlib plot: axes "
                          "frame, ticks, tick labels, grids, a dark theme, JPEG "
                          "(tools/matplotlib_beats.py --look screenshot).",
+    "beats-paper": "The same test beats as a black trace on pink ECG paper, drawn by "
+                   "matplotlib (tools/matplotlib_beats.py --look paper).",
 }
 
 

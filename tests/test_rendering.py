@@ -67,9 +67,9 @@ def test_canonical_form_removes_style_differences():
     assert _corr(ref, flat) < 0.4
 
 
-def _framed(img, grid=True):
-    """The default render with what a plot screenshot adds: a frame at the axes box, grid
-    lines, ticks and tick labels outside the frame."""
+def _framed(img, grid=True, closed=True):
+    """The default render with what a plot screenshot adds: a frame at the axes box (closed,
+    or open: bottom and left lines only), grid lines, ticks and tick labels outside it."""
     import cv2
 
     out = img.copy()
@@ -81,7 +81,11 @@ def _framed(img, grid=True):
             cv2.line(out, (x, y0), (x, y1), 190, 1)
         for y in np.linspace(y0, y1, 5)[1:-1].astype(int):
             cv2.line(out, (x0, y), (x1, y), 190, 1)
-    cv2.rectangle(out, (x0, y0), (x1, y1), 0, 1)
+    if closed:
+        cv2.rectangle(out, (x0, y0), (x1, y1), 0, 1)
+    else:
+        cv2.line(out, (x0, y1), (x1, y1), 0, 1)
+        cv2.line(out, (x0, y0), (x0, y1), 0, 1)
     for x in np.linspace(x0, x1, 6).astype(int):
         cv2.line(out, (x, y1), (x, y1 + 3), 0, 1)
         cv2.putText(out, "0.5", (x - 6, h - 2), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 1)
@@ -92,16 +96,17 @@ def _framed(img, grid=True):
 def test_a_plots_frame_grid_ticks_and_labels_are_removed():
     bare = render_signal(_beat())
     ref = canonical_form(bare)
-    for grid in (False, True):
-        framed = _framed(bare, grid)
+    for grid, closed in ((False, True), (True, True), (False, False)):
+        framed = _framed(bare, grid, closed)
         gray = framed.astype(np.float32) / 255
         lines = plot_lines(1 - gray)
-        assert lines.any() and lines[int(0.12 * 128)].sum() > 100  # the frame's top edge
+        edge = int(0.89 * 128) if not closed else int(0.12 * 128)  # bottom or top line
+        assert lines.any() and lines[edge].sum() > 100, (grid, closed)
         cleaned = remove_plot_furniture(1 - gray)
         assert cleaned[:, :10].max() == 0 and cleaned[-6:].max() == 0  # labels and ticks gone
         other = canonical_form(framed)
-        assert _corr(ref, other) > 0.9, grid
-        assert np.abs(ref.astype(int) - other).mean() < 12, grid
+        assert _corr(ref, other) > 0.9, (grid, closed)
+        assert np.abs(ref.astype(int) - other).mean() < 12, (grid, closed)
     # without the removal the frame takes over the crop
     framed = 1 - _framed(bare).astype(np.float32) / 255
     assert _corr(ref, canonical_form(1 - framed)) > _corr(ref, _crop_without_removal(framed))

@@ -45,9 +45,11 @@ def test_matplotlib_beats_draws_the_test_split_as_the_shared_dataset_looks(tiny_
     assert accuracy >= 0.9
 
 
+@pytest.mark.parametrize("look, size", [("screenshot", (400, 250)), ("paper", (400, 300))])
 def test_matplotlib_screenshots_keep_axes_and_colour_and_are_read_through_them(tiny_dataset,
                                                                                tmp_path,
-                                                                               classifier):
+                                                                               classifier,
+                                                                               look, size):
     pytest.importorskip("matplotlib")
     from ecg_core.dataset import write_manifest
 
@@ -58,14 +60,19 @@ def test_matplotlib_screenshots_keep_axes_and_colour_and_are_read_through_them(t
     out = tmp_path / "shots"
     res = subprocess.run([sys.executable, str(ROOT / "tools" / "matplotlib_beats.py"),
                           "--data", str(few), "--mitdb", str(MITDB), "--cudb", str(CUDB),
-                          "--look", "screenshot", "--out", str(out)],
+                          "--look", look, "--out", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     rows = read_manifest(out)
     assert len(rows) == 60
     shot = Image.open(out / rows[0]["image"])
-    assert shot.size == (400, 250) and shot.mode in ("RGB", "RGBA")
-    assert any(r["image"].endswith(".jpg") for r in rows)  # a quarter saved as JPEG
+    assert shot.size == size and shot.mode in ("RGB", "RGBA")
+    if look == "screenshot":
+        assert any(r["image"].endswith(".jpg") for r in rows)  # a quarter saved as JPEG
+    else:  # black on pink paper
+        rgb = np.asarray(shot.convert("RGB")).reshape(-1, 3).astype(int)
+        assert ((rgb[:, 0] > 240) & (rgb[:, 1] < 230) & (rgb[:, 2] < 230)).any()
+        assert (rgb.max(axis=1) < 60).any()
     x, y, _ = load_split(out, "test", cache=False)
     accuracy = float((classifier.predict_canonical(x).argmax(axis=1) == y).mean())
     assert accuracy >= 0.9  # through the frame, grid and labels (smoke test, as above)
