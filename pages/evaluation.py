@@ -80,7 +80,8 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
     f = doc["figures"]
     codes = list(f["per_class"])
     macro = f.get("macro", {})
-    a, b, c, d = st.columns(4)
+    # two rows of two: four metrics side by side do not fit half a page (values get cut)
+    (a, b), (c, d) = st.columns(2), st.columns(2)
     a.metric("accuracy", f"{f['accuracy']:.2%}")
     b.metric("macro Se", f"{f['macro_sensitivity']:.2%}")
     c.metric("macro +P", f"{f['macro_precision']:.2%}")
