@@ -11,20 +11,21 @@ from ecg_core.dataset import load_split, read_manifest
 from tests.conftest import CUDB, MITDB, ROOT
 
 
+def _draw(data, out, *extra):
+    """Run the tool as a user would, on a dataset's test split; returns its manifest rows."""
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "matplotlib_beats.py"),
+                          "--data", str(data), "--mitdb", str(MITDB), "--cudb", str(CUDB),
+                          "--out", str(out), *extra],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return read_manifest(out)
+
+
 def test_matplotlib_beats_draws_the_test_split_as_the_shared_dataset_looks(tiny_dataset,
                                                                            tmp_path, classifier):
     pytest.importorskip("matplotlib")
     out = tmp_path / "mpl"
-
-    def draw(folder):
-        res = subprocess.run([sys.executable, str(ROOT / "tools" / "matplotlib_beats.py"),
-                              "--data", str(tiny_dataset), "--mitdb", str(MITDB), "--cudb",
-                              str(CUDB), "--out", str(folder)],
-                             capture_output=True, text=True, timeout=300)
-        assert res.returncode == 0, res.stderr
-        return read_manifest(folder)
-
-    rows = draw(out)
+    rows = _draw(tiny_dataset, out)
     test = [r for r in read_manifest(tiny_dataset) if r["split"] == "test"]
     assert [(r["record"], r["sample"], r["label"]) for r in rows] == \
         [(r["record"], r["sample"], r["label"]) for r in test]
@@ -34,7 +35,7 @@ def test_matplotlib_beats_draws_the_test_split_as_the_shared_dataset_looks(tiny_
     pixels = np.asarray(first)
     assert pixels.max() == 255 and 60 < pixels.min() < 160  # a grey line on white
     # seeded per beat: a second drawing gives the same images
-    again = draw(tmp_path / "again")
+    again = _draw(tiny_dataset, tmp_path / "again")
     assert (tmp_path / "again" / again[3]["image"]).read_bytes() == \
         (out / rows[3]["image"]).read_bytes()
     # The committed model reads another tool's drawings. The tiny build has its own split,
@@ -58,12 +59,7 @@ def test_matplotlib_screenshots_keep_axes_and_colour_and_are_read_through_them(t
     write_manifest(few / "manifest.csv",
                    [r for r in read_manifest(tiny_dataset) if r["split"] == "test"][:60])
     out = tmp_path / "shots"
-    res = subprocess.run([sys.executable, str(ROOT / "tools" / "matplotlib_beats.py"),
-                          "--data", str(few), "--mitdb", str(MITDB), "--cudb", str(CUDB),
-                          "--look", look, "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    rows = read_manifest(out)
+    rows = _draw(few, out, "--look", look)
     assert len(rows) == 60
     shot = Image.open(out / rows[0]["image"])
     assert shot.size == size and shot.mode in ("RGB", "RGBA")

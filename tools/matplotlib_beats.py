@@ -12,15 +12,17 @@ model has trained on: another rasteriser, another line width (matplotlib's defau
 Each beat of the dataset's test split (drawing 0) is drawn once, in a style drawn at random
 with a fixed seed per beat: window 0.7-1.0 s, the R peak at 45-55% of it; for a quarter of the
 beats, the top (two thirds of those) or bottom 10-35% of the amplitude range falls outside the
-axes and runs into the margin, cut at the image edge. With ``--look screenshot`` the beats are
-drawn as a screenshot of a plot would show them instead: 400 x 250 px in colour with the axes
-(a closed frame, or for 40% of them an open one: bottom and left lines only), ticks and tick
-labels, a grid for half of them, matplotlib's dark theme for a fifth, line
-widths of 1-2.5 pt, a quarter saved as JPEG (quality 75); with ``--look paper``, as a black
-trace on ECG paper (400 x 300 px, a pink grid of 0.04 s x 0.1 mV, darker every 0.2 s and
-0.5 mV, no labels). The images go into one folder per class,
-with a manifest of the beats they show (all in the split ``test``), which
-``python -m ecg_core evaluate`` reads like any built dataset's::
+axes and runs into the margin, cut at the image edge.
+
+With ``--look screenshot`` the beats are drawn as a screenshot of a plot would show them:
+400 x 250 px in colour with the axes (a closed frame, or for 40% of them an open one: bottom
+and left lines only), ticks and tick labels, a grid for half of them, matplotlib's dark theme
+for a fifth, line widths of 1-2.5 pt, a quarter saved as JPEG (quality 75). With ``--look
+paper``: a black trace on ECG paper (400 x 300 px, a pink grid of 0.04 s x 0.1 mV, darker
+every 0.2 s and 0.5 mV, no labels).
+
+The images go into one folder per class, with a manifest of the beats they show (all in the
+split ``test``), which ``python -m ecg_core evaluate`` reads like any built dataset's::
 
     pip install -r requirements-dev.txt   # matplotlib: for this script and its test only
     python tools/matplotlib_beats.py --data data/beats --out data/beats-matplotlib
@@ -73,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             if r["split"] == "test" and drawing_of(r) == 0 and r["database"] in sources]
     out = Path(args.out)
     look = args.look
+    # 192 x 128 px in the default axes box (axes hidden), a 400 x 250 px screenshot with axes,
+    # or 400 x 300 px of ECG paper (inches at 100 dpi)
+    size = {"shared": (1.92, 1.28), "screenshot": (4.0, 2.5), "paper": (4.0, 3.0)}[look]
     figures = []
     for style in (("default", "dark_background") if look == "screenshot" else ("default",)):
         with plt.style.context(style):
-            # 192 x 128 px in the default axes box (axes hidden), or a 400 x 250 px screenshot
-            # with axes, or 400 x 300 px of ECG paper
-            size = {"shared": (1.92, 1.28), "screenshot": (4.0, 2.5), "paper": (4.0, 3.0)}
-            fig = plt.figure(figsize=size[look], dpi=100)
+            fig = plt.figure(figsize=size, dpi=100)
             ax = fig.add_subplot(111)
             (line,) = ax.plot([0, 1], [0, 1], clip_on=look != "shared")  # default colour C0
             if look == "shared":
