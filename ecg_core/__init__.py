@@ -1,10 +1,68 @@
 """ecg_core: CNN-based ECG beat classification and its teaching.
 
-The library behind the Streamlit dashboard and the ``python -m ecg_core`` CLI. It never imports
-Streamlit; heavy modules (TensorFlow) are imported only by the functions that need them.
+The library behind the Streamlit dashboard and the ``ecg-core`` CLI. It never imports
+Streamlit, and ``import ecg_core`` imports neither TensorFlow nor OpenCV: the public names
+below are loaded on first use.
+
+    >>> import ecg_core
+    >>> clf = ecg_core.Classifier.load(ecg_core.resolve_model("ecgnet"))
+    >>> record = ecg_core.read_record("tests/data/mitdb/208")
+    >>> result = ecg_core.classify_record(record, clf)
+    >>> result.to_frame().predicted.value_counts()
+
+Research and teaching only; not a medical device.
 """
 
-from .classes import BEAT_CLASSES, CLASS_CODES
+from __future__ import annotations
 
-__version__ = "0.1.0"
-__all__ = ["BEAT_CLASSES", "CLASS_CODES", "__version__"]
+import importlib
+from typing import TYPE_CHECKING
+
+from .classes import BEAT_CLASSES, CLASS_CODES
+from .errors import DatasetError, ECGCoreError, ImageDecodeError, ModelLoadError, RecordError
+
+__version__ = "0.2.0"
+
+#: Public names loaded on first use: name -> module (inside this package) that defines it.
+_LAZY: dict[str, str] = {
+    "Classifier": "model",
+    "resolve_model": "model",
+    "models_dir": "model",
+    "read_record": "records",
+    "read_uploaded_record": "records",
+    "read_signal_csv": "records",
+    "ECGRecord": "records",
+    "classify_record": "analysis",
+    "summarise": "analysis",
+    "agreement": "analysis",
+    "RecordResult": "analysis",
+    "render_beat": "rendering",
+    "RenderStyle": "rendering",
+    "canonical_form": "canonical",
+    "decode_image": "canonical",
+    "grad_cam": "explanation",
+}
+
+__all__ = ["BEAT_CLASSES", "CLASS_CODES", "DatasetError", "ECGCoreError", "ImageDecodeError",
+           "ModelLoadError", "RecordError", "__version__", *_LAZY]
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
+    from .analysis import RecordResult, agreement, classify_record, summarise
+    from .canonical import canonical_form, decode_image
+    from .explanation import grad_cam
+    from .model import Classifier, models_dir, resolve_model
+    from .records import ECGRecord, read_record, read_signal_csv, read_uploaded_record
+    from .rendering import RenderStyle, render_beat
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ecg_core' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m ecg_core <command> ...``.
+"""Command-line interface: ``ecg-core <command> ...`` (the same as ``python -m ecg_core``).
 
 Commands:
     build-dataset   render MIT-BIH (and cudb) beats into class folders with a manifest
@@ -9,8 +9,12 @@ Commands:
     examples        draw a few test-split beats per class into data/examples
     download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
 
-Errors caused by input (missing files, unreadable model) end the run with a one-line message
-on stderr and exit status 2; per-image errors in ``predict`` go into the ``error`` column.
+Errors caused by input (missing files, unknown lead, unreadable model) end the run with a
+one-line message on stderr and exit status 2, before TensorFlow is imported where the input
+can be checked without it; per-image errors in ``predict`` (an image that cannot be decoded)
+go into the ``error`` column. Models are named by path or by name under the models folder
+(``--models``, ``$ECG_MODELS_DIR``, or the checkout's ``models/``): ``ecgnet``,
+``aami/ecgnet``.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
 from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, PRIOR_ADJUSTMENTS, SCHEDULES
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "ecgnet.keras"
+#: What ``--model`` defaults to: a name under the models folder.
+DEFAULT_MODEL = "ecgnet"
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -85,17 +91,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
 
-    from .model import Classifier, iter_image_paths
+    from .model import Classifier, iter_image_paths, resolve_model
 
-    clf = Classifier.load(args.model)
-    codes = list(clf.class_codes)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"error: no such file or folder: {missing[0]}", file=sys.stderr)
+        return 2
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("error: no image files (png/jpg/jpeg/bmp) found in the given paths",
               file=sys.stderr)
         return 2
+    clf = Classifier.load(resolve_model(args.model))
+    codes = list(clf.class_codes)
     fields = ["path", "predicted", *codes, "error"]
     out = open(args.out, "w", newline="") if args.out else sys.stdout
+    failed = 0
     try:
         writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
@@ -106,24 +117,34 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 row["predicted"] = codes[int(probs.argmax())]
                 row.update({c: f"{p:.6f}" for c, p in zip(codes, probs)})
             except (ECGCoreError, OSError) as exc:
-                row["error"] = str(exc)
+                row["error"] = str(exc) if isinstance(exc, ECGCoreError) else (
+                    f"cannot read the file ({exc.strerror or type(exc).__name__})")
+                failed += 1
             writer.writerow(row)
     finally:
         if args.out:
             out.close()
     if args.out:
-        print(f"{len(paths)} rows written to {args.out}", file=sys.stderr)
+        print(f"{len(paths)} rows written to {args.out}"
+              + (f" ({failed} image(s) could not be read: see the error column)"
+                 if failed else ""))
+    elif failed:
+        print(f"{failed} of {len(paths)} image(s) could not be read: see the error column",
+              file=sys.stderr)
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split, rhythm_from_rows
     from .evaluation import comparison_table, detailed_figures, save_evaluation
-    from .model import Classifier, model_name
+    from .model import Classifier, model_name, resolve_model
 
+    if not Path(args.data).is_dir():
+        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+        return 2
     docs = []
     loaded: dict[tuple, tuple] = {}
-    for path in args.model:
+    for path in map(resolve_model, args.model):
         clf = Classifier.load(path)
         protocol = args.protocol or clf.card.get("protocol", {}).get("name", "beat")
         key = (protocol, clf.input_size)
@@ -180,25 +201,32 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .analysis import agreement, classify_record, summarise
-    from .model import Classifier
+    from .model import Classifier, resolve_model
     from .records import read_record
 
     record = read_record(args.record, lead=args.lead, annotator=args.annotations)
-    clf = Classifier.load(args.model)
     if args.annotations and record.annotations is None:
         print(f"error: annotation file '{args.record}.{args.annotations}' not found",
               file=sys.stderr)
         return 2
-    bar = tqdm(desc="classifying beats", unit="beat", file=sys.stderr)
+    clf = Classifier.load(resolve_model(args.model))
+    bar = None
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
+        nonlocal bar
+        if bar is None:  # created once the number of beats is known
+            bar = tqdm(total=total, desc="classifying beats", unit="beat", file=sys.stderr)
         bar.update(done - bar.n)
 
-    result = classify_record(record, clf, use_annotations=bool(args.annotations),
-                             progress=progress)
-    bar.close()
+    try:
+        result = classify_record(record, clf, use_annotations=bool(args.annotations),
+                                 progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     frame = result.to_frame()
+    # the summary goes where the person reads: stdout, unless the CSV itself goes there
+    report = sys.stdout if args.out else sys.stderr
     if args.out:
         frame.to_csv(args.out, index=False)
     else:
@@ -209,19 +237,19 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
           f"{record.original_fs:g} Hz -> {record.fs:g} Hz; mean HR "
           f"{'n/a' if hr is None else f'{hr:.0f} bpm'}; "
           + ", ".join(f"{c} {n}" for c, n in summary["per_class"].items() if n),
-          file=sys.stderr)
+          file=report)
     agree = agreement(result)
     if agree and agree["figures"]:
         f = agree["figures"]
         per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
                         for c, v in f["per_class"].items() if v["support"])
         print(f"agreement with {args.annotations}: accuracy {f['accuracy']:.4f} on "
-              f"{f['n']} beats; Se/+P: {per}", file=sys.stderr)
+              f"{f['n']} beats; Se/+P: {per}", file=report)
         if agree["outside"]:
             print("  symbols outside the model's classes: " + ", ".join(
-                f"{s} {n}" for s, n in sorted(agree["outside"].items())), file=sys.stderr)
+                f"{s} {n}" for s, n in sorted(agree["outside"].items())), file=report)
     if args.out:
-        print(f"{len(frame)} rows written to {args.out}", file=sys.stderr)
+        print(f"{len(frame)} rows written to {args.out}", file=report)
     return 0
 
 
@@ -232,9 +260,9 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     accept = None
     passed_over: list[str] = []
     if args.model:
-        from .model import Classifier
+        from .model import Classifier, resolve_model
 
-        clf = Classifier.load(args.model)
+        clf = Classifier.load(resolve_model(args.model))
 
         def accept(png: bytes, code: str) -> bool:
             predicted = clf.class_codes[int(clf.predict_bytes(png).argmax())]
@@ -260,9 +288,15 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m ecg_core``."""
-    p = argparse.ArgumentParser(prog="python -m ecg_core",
+    p = argparse.ArgumentParser(prog="ecg-core",
                                 description="CNN-based ECG beat classification (research and "
-                                            "teaching; not a medical device).")
+                                            "teaching; not a medical device). The same as "
+                                            "`python -m ecg_core`.")
+    p.add_argument("--models", metavar="DIR",
+                   help="folder of trained models, in which --model names are looked up "
+                        "(default: $ECG_MODELS_DIR, else the checkout's models/, else the "
+                        "models installed with the package)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build-dataset", help="render beats from WFDB records into class folders")
@@ -324,13 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="classify beat images")
     pr.add_argument("paths", nargs="+", help="image files or folders (walked for images)")
-    pr.add_argument("--model", default=str(DEFAULT_MODEL))
+    pr.add_argument("--model", default=DEFAULT_MODEL,
+                    help="model: a .keras path, or a name under the models folder such as ecgnet, "
+                         "baseline, aami/ecgnet, record/ecgnet (default ecgnet)")
     pr.add_argument("--out", help="write CSV here instead of printing it")
     pr.set_defaults(func=_cmd_predict)
 
     ev = sub.add_parser("evaluate", help="figures of one or more models on a dataset split, "
                                          "saved as evaluation artifacts next to the models")
-    ev.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)])
+    ev.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
+                    help="one or more models: .keras paths or names (default ecgnet)")
     ev.add_argument("--data", default="data/beats")
     ev.add_argument("--split", default="test", help="train, val, test, or all (plain folders)")
     ev.add_argument("--protocol", choices=PROTOCOLS, default=None,
@@ -345,8 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--annotations", default=None, metavar="EXT",
                    help="take beats and reference symbols from this annotation file (atr); "
                         "without it, beats are detected with XQRS")
-    c.add_argument("--lead", default="MLII")
-    c.add_argument("--model", default=str(DEFAULT_MODEL))
+    c.add_argument("--lead", default=None,
+                   help="lead (channel name) to classify; default MLII where the record has "
+                        "it, else its first channel. The models were trained on MLII.")
+    c.add_argument("--model", default=DEFAULT_MODEL,
+                   help="model: a .keras path, or a name under the models folder such as ecgnet, "
+                        "baseline, aami/ecgnet, record/ecgnet (default ecgnet)")
     c.add_argument("--out", help="per-beat CSV (default: print it)")
     c.set_defaults(func=_cmd_classify_record)
 
@@ -356,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cudb", default="../shared/cudb")
     e.add_argument("--out", default="data/examples")
     e.add_argument("--per-class", type=int, default=3)
-    e.add_argument("--model", help="keep only beats this model classifies as their class")
+    e.add_argument("--model", help="keep only beats this model (path or name) classifies as "
+                                   "their class")
     e.set_defaults(func=_cmd_examples)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")
@@ -367,12 +409,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI. Returns the process exit status."""
+    """Run the CLI. Returns the process exit status (0 done, 2 bad input, 130 interrupted).
+
+    TensorFlow is imported only by the commands that need a model, after their arguments are
+    checked, and quietly (:func:`ecg_core.backend.load_backend`).
+    """
     import os
 
-    # TensorFlow's C++ start-up notices would bury the one-line messages of this tool.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .model import MODELS_DIR_ENV
+
     args = build_parser().parse_args(argv)
+    if args.models:
+        if not Path(args.models).is_dir():
+            print(f"error: models folder not found: {args.models}", file=sys.stderr)
+            return 2
+        os.environ[MODELS_DIR_ENV] = str(Path(args.models).resolve())
     try:
         return int(args.func(args))
     except ECGCoreError as exc:
@@ -383,5 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Entry point of the ``ecg-core`` console script."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

@@ -41,6 +41,8 @@ class RecordResult:
         probabilities: float32 (n, k) class probabilities.
         class_codes: the k class codes of the model.
         rr_prev_s: float64 (n,) RR interval before each beat in s (NaN for the first).
+        detection: for detected beats of a record that has reference annotations, how the
+            detector did against them (:func:`match_detections`); else ``None``.
     """
 
     record: str
@@ -53,6 +55,7 @@ class RecordResult:
     probabilities: np.ndarray
     class_codes: tuple[str, ...]
     rr_prev_s: np.ndarray
+    detection: dict | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -96,6 +99,47 @@ def detect_beats(signal: np.ndarray, fs: float) -> np.ndarray:
     return np.unique(np.asarray(peaks, dtype=np.int64))
 
 
+#: Largest distance (s) between a detected and a reference R peak for them to be the same beat
+#: (ANSI/AAMI EC57: 150 ms).
+MATCH_TOLERANCE_S: float = 0.15
+
+
+def match_detections(reference: np.ndarray, detected: np.ndarray, fs: float,
+                     tolerance_s: float = MATCH_TOLERANCE_S) -> tuple[np.ndarray, dict]:
+    """Match detected beats to reference beats (``wfdb.processing.compare_annotations``).
+
+    Args:
+        reference: int array (m,), reference beat positions in samples, increasing.
+        detected: int array (n,), detected beat positions in samples, increasing.
+        fs: sampling rate in Hz.
+        tolerance_s: largest distance in s for a match (150 ms, as in ANSI/AAMI EC57).
+
+    Returns:
+        ``(ref_of_detected, figures)``: int64 (n,) index of each detected beat's reference
+        beat (-1 where none), and ``{"tolerance_s", "reference_beats", "detected_beats",
+        "matched", "sensitivity", "positive_predictivity"}`` (Se = matched / reference
+        beats, +P = matched / detected beats; ``None`` where the denominator is 0).
+    """
+    from wfdb import processing
+
+    reference = np.asarray(reference, dtype=np.int64)
+    detected = np.asarray(detected, dtype=np.int64)
+    ref_of_detected = np.full(len(detected), -1, dtype=np.int64)
+    matched = 0
+    if len(reference) and len(detected):
+        comp = processing.compare_annotations(reference, detected,
+                                              int(round(tolerance_s * fs)))
+        for r, d in enumerate(np.asarray(comp.matching_sample_nums)):
+            if d >= 0:
+                ref_of_detected[int(d)] = r
+        matched = int((ref_of_detected >= 0).sum())
+    figures = {"tolerance_s": float(tolerance_s), "reference_beats": int(len(reference)),
+               "detected_beats": int(len(detected)), "matched": matched,
+               "sensitivity": matched / len(reference) if len(reference) else None,
+               "positive_predictivity": matched / len(detected) if len(detected) else None}
+    return ref_of_detected, figures
+
+
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
                     batch_size: int = 256, progress=None) -> RecordResult:
     """Find and classify every beat of a record.
@@ -110,7 +154,10 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
 
     Returns:
         A :class:`RecordResult`. Beats closer than 0.7 s to either end are left out (the
-        widest drawing window). With annotations, ``reference`` holds each beat's symbol.
+        widest drawing window). With annotations, ``reference`` holds each beat's symbol;
+        where beats were detected in a record that has annotations, each detected beat gets
+        the symbol of the reference beat it matches within 150 ms (``""`` if none), and
+        ``detection`` says how many were found (:func:`match_detections`).
 
     Raises:
         RecordError: if no beat is found.
@@ -133,6 +180,14 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         raise RecordError("No beat lies far enough from the ends of the record to be drawn.")
     positions, prev, nxt, local = positions[inside], prev[inside], nxt[inside], local[inside]
     symbols = [s for s, ok in zip(symbols, inside) if ok]
+    detection = None
+    if ann is None and record.annotations is not None:
+        ref = record.annotations
+        keep = [i for i, s in enumerate(ref.symbol) if s in BEAT_SYMBOLS
+                and margin <= ref.sample[i] < len(record.signal) - margin]
+        ref_pos = np.asarray(ref.sample[keep], dtype=np.int64)
+        ref_of, detection = match_detections(ref_pos, positions, fs)
+        symbols = [ref.symbol[keep[r]] if r >= 0 else "" for r in ref_of]
     rhythm = rhythm_features(prev, nxt, local) if classifier.uses_rhythm else None
     n = len(positions)
     probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)
@@ -149,7 +204,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
                         samples=positions, reference=symbols, predicted=predicted,
-                        probabilities=probs, class_codes=codes, rr_prev_s=prev)
+                        probabilities=probs, class_codes=codes, rr_prev_s=prev,
+                        detection=detection)
 
 
 def _runs(flags: np.ndarray) -> list[int]:
@@ -217,10 +273,13 @@ def agreement(result: RecordResult) -> dict | None:
 
     Reference symbols are mapped to the model's classes (MIT-BIH symbols to the eight codes
     or to AAMI N/S/V/F/Q); beats whose symbol has no class are counted apart by symbol.
+    Detected beats that match no reference beat (empty symbol) are left out; how many there
+    were is in ``result.detection``.
 
     Returns:
         ``None`` without reference annotations; else ``{"figures": classification_figures of
-        the mapped beats (accuracy, per-class Se/+P, confusion), "outside": {symbol: count}}``.
+        the mapped beats (accuracy, per-class Se/+P, confusion), "outside": {symbol: count},
+        "detection": result.detection}``.
     """
     from .evaluation import classification_figures
 
@@ -231,10 +290,10 @@ def agreement(result: RecordResult) -> dict | None:
     mapped = [i for i, s in enumerate(result.reference) if s in mapping]
     outside: dict[str, int] = {}
     for s in result.reference:
-        if s not in mapping:
+        if s and s not in mapping:
             outside[s] = outside.get(s, 0) + 1
     if not mapped:
-        return {"figures": None, "outside": outside}
+        return {"figures": None, "outside": outside, "detection": result.detection}
     y_true = np.array([index[mapping[result.reference[i]]] for i in mapped])
     figures = classification_figures(y_true, result.probabilities[mapped], result.class_codes)
-    return {"figures": figures, "outside": outside}
+    return {"figures": figures, "outside": outside, "detection": result.detection}

@@ -104,12 +104,27 @@ def decode_image(data: bytes) -> np.ndarray:
             gray = _to_gray(im)
     except ImageDecodeError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError(f"The file is not a readable image ({exc}).") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError("The file is not an image this tool can read (PNG, JPEG or BMP "
+                               "expected).") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError("The image declares too many pixels to decode safely (a "
+                               "decompression bomb?).") from exc
     except (OSError, ValueError, SyntaxError, EOFError, TypeError, MemoryError) as exc:
-        raise ImageDecodeError(f"The image is damaged or truncated ({exc}).") from exc
+        detail = _plain_reason(exc)
+        raise ImageDecodeError("The image is damaged or truncated"
+                               + (f" ({detail})." if detail else ".")) from exc
     return gray
+
+
+def _plain_reason(exc: BaseException) -> str:
+    """The text of a decoder's exception with any Python object repr (``<... at 0x...>``) and
+    file path removed, so that a message shown to a person never holds one."""
+    import re
+
+    text = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc))
+    text = re.sub(r"(/[^\s'\"]+)+", "", text)
+    return " ".join(text.split()).strip(" :;,.'\"")
 
 
 def _to_gray(im) -> np.ndarray:

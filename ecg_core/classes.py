@@ -111,6 +111,41 @@ def symbol_map(scheme: str) -> dict[str, str]:
 
 
 #: Class code -> BeatClass, for the codes of every scheme.
+#: What each MIT-BIH beat annotation symbol means (the database's own list of beat labels).
+MITBIH_SYMBOLS: dict[str, str] = {
+    "N": "normal beat", "L": "left bundle branch block beat",
+    "R": "right bundle branch block beat", "B": "bundle branch block beat (unspecified)",
+    "A": "atrial premature beat", "a": "aberrated atrial premature beat",
+    "J": "nodal (junctional) premature beat", "S": "supraventricular premature beat",
+    "V": "premature ventricular contraction", "r": "R-on-T premature ventricular contraction",
+    "F": "fusion of ventricular and normal beat", "e": "atrial escape beat",
+    "j": "nodal (junctional) escape beat", "n": "supraventricular escape beat",
+    "E": "ventricular escape beat", "/": "paced beat", "f": "fusion of paced and normal beat",
+    "Q": "unclassifiable beat", "?": "beat not classified during learning",
+    "!": "ventricular flutter wave",
+}
+
+
+def describe_symbol(symbol: str, class_codes: tuple[str, ...] | list[str]) -> str:
+    """A reference symbol in words, and the model class it counts as (or that it has none).
+
+    Args:
+        symbol: a MIT-BIH annotation symbol, e.g. ``"F"``.
+        class_codes: the model's class codes (they say which scheme it uses).
+
+    Returns:
+        e.g. ``"F (fusion of ventricular and normal beat; not a class of this model)"`` or
+        ``"A (atrial premature beat; class APC)"``.
+    """
+    codes = tuple(class_codes)
+    scheme = next((name for name, classes in SCHEMES.items()
+                   if tuple(c.code for c in classes) == codes), "jun8")
+    code = symbol_map(scheme).get(symbol)
+    meaning = MITBIH_SYMBOLS.get(symbol, "annotation")
+    tail = f"class {code}" if code else "not a class of this model"
+    return f"{symbol} ({meaning}; {tail})"
+
+
 BY_CODE: dict[str, BeatClass] = {c.code: c for cs in SCHEMES.values() for c in cs}
 
 # Folder names of the widely shared 6-class ECG image dataset, and common synonyms, mapped to

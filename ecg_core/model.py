@@ -19,6 +19,7 @@ protocol and test-set figures.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import CLASS_CODES
+from .backend import load_backend
 from .errors import ModelLoadError
 
 ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet")
@@ -52,6 +54,7 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
     Raises:
         ValueError: for an unknown architecture.
     """
+    load_backend()
     import keras
     from keras import layers
 
@@ -187,14 +190,66 @@ def model_name(model_path: str | Path) -> str:
     """A model's short name, as menus, tables and evaluation artifacts show it.
 
     ``models/aami/ecgnet.keras`` -> ``aami/ecgnet``; ``models/ecgnet.keras`` -> ``ecgnet``: the
-    path below the last folder named ``models``, without the suffix. A model elsewhere keeps
-    its whole path (without the suffix), so that it is never taken for a committed one.
+    path below :func:`models_dir` (or else below the last folder named ``models``), without
+    the suffix. A model elsewhere keeps its whole path (without the suffix), so that it is
+    never taken for a committed one.
     """
-    parts = Path(model_path).with_suffix("").parts
+    path = Path(model_path).with_suffix("")
+    try:
+        return path.resolve().relative_to(models_dir().resolve()).as_posix()
+    except (ValueError, OSError):
+        pass
+    parts = path.parts
     if "models" in parts[:-1]:
         last = len(parts) - 1 - parts[::-1].index("models")
         return "/".join(parts[last + 1:])
     return str(Path(*parts)) if parts else ""
+
+
+#: Environment variable naming the folder of trained models (overrides the default).
+MODELS_DIR_ENV = "ECG_MODELS_DIR"
+
+#: The model every command and page uses unless told otherwise (a name under the models folder).
+DEFAULT_MODEL_NAME = "ecgnet"
+
+
+def models_dir() -> Path:
+    """The folder of trained models: ``$ECG_MODELS_DIR`` where set; else ``models/`` of the
+    checkout this package sits in; else the copy of the committed models installed with the
+    package (``pip install .`` puts them in ``ecg_core/bundled_models``).
+
+    Returns:
+        The folder (it may not exist when none of the three does).
+    """
+    env = os.environ.get(MODELS_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "models"
+    if (checkout / f"{DEFAULT_MODEL_NAME}.card.json").is_file():
+        return checkout
+    bundled = here / "bundled_models"
+    if (bundled / f"{DEFAULT_MODEL_NAME}.card.json").is_file():
+        return bundled
+    return checkout
+
+
+def resolve_model(model: str | Path | None = None) -> Path:
+    """The ``.keras`` file meant by a model name or path.
+
+    Args:
+        model: a path to a ``.keras`` file, or a name under :func:`models_dir` such as
+            ``"ecgnet"``, ``"aami/ecgnet"`` or ``"record/baseline"``; ``None`` for
+            :data:`DEFAULT_MODEL_NAME`.
+
+    Returns:
+        The path (not checked for existence: :meth:`Classifier.load` says what is missing).
+    """
+    text = str(model) if model is not None else DEFAULT_MODEL_NAME
+    path = Path(text).expanduser()
+    if path.suffix == ".keras" or path.exists():
+        return path
+    return models_dir() / f"{text}.keras"
 
 
 def list_models(models_dir: str | Path) -> list[Path]:
@@ -217,7 +272,7 @@ class Classifier:
     """
 
     def __init__(self, model, card: dict):
-        import tensorflow as tf
+        tf = load_backend()
 
         self.model = model
         self.card = card
@@ -261,13 +316,21 @@ class Classifier:
                 f"Model file {path} not found. Train one with `python -m ecg_core train` or "
                 "restore the committed models/ folder (git checkout -- models).")
         card = read_card(path)
+        import zipfile
+
+        if not zipfile.is_zipfile(path):  # checked first: Keras calls a damaged file "not found"
+            raise ModelLoadError(f"Model file {path} could not be loaded: it is damaged or "
+                                 "truncated (not a .keras archive). Restore it with `git "
+                                 "checkout -- models` or train it again.")
+        load_backend()
         try:
             import keras
 
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many types for a damaged archive
-            raise ModelLoadError(f"Model file {path} could not be loaded (damaged or not a "
-                                 f"Keras 3 model): {exc}") from exc
+            raise ModelLoadError(f"Model file {path} could not be loaded: the archive is "
+                                 "damaged or was not written by Keras 3 "
+                                 f"({type(exc).__name__}).") from exc
         return cls(model, card)
 
     def _call(self, x: np.ndarray, rhythm: np.ndarray | None):

@@ -53,6 +53,8 @@ class ECGRecord:
         lead: name of the lead used (``"MLII"`` where present).
         original_fs: sampling rate of the file, in Hz, before any resampling.
         annotations: reference annotations, resampled to ``fs``, or ``None``.
+        channels: names of all the channels the file holds (``("MLII", "V5")``), from which
+            ``lead`` was chosen; empty for a signal given as numbers.
     """
 
     name: str
@@ -61,6 +63,7 @@ class ECGRecord:
     lead: str
     original_fs: float
     annotations: Annotations | None = None
+    channels: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -68,29 +71,34 @@ class ECGRecord:
         return len(self.signal) / self.fs
 
 
-def choose_lead(sig_names: list[str], preferred: str = PREFERRED_LEAD) -> int:
-    """Pick the channel index of ``preferred`` in a record's signal names.
+def choose_lead(sig_names: list[str], lead: str | None = None) -> int:
+    """Pick a channel by its lead name in a record's signal names.
 
-    MIT-BIH record 114 stores its channels swapped (V5 first, MLII second); matching by name
-    rather than by position picks MLII there too. Where the preferred lead is absent (records
-    102 and 104 have V5 and V2), the first channel is used.
+    With ``lead=None`` (automatic) the channel named MLII is taken, wherever it sits: MIT-BIH
+    record 114 stores its channels swapped (V5 first, MLII second), and matching by name picks
+    MLII there too. Where there is no MLII (records 102 and 104 have V5 and V2; one-channel
+    files name theirs "ECG"), the first channel is used. A lead asked for by name must exist.
 
     Args:
         sig_names: the record's channel names, e.g. ``["MLII", "V5"]``.
-        preferred: lead name to look for (case-insensitive).
+        lead: lead name to take (case-insensitive), or ``None`` for the automatic choice.
 
     Returns:
         Channel index (0-based).
 
     Raises:
-        RecordError: if the record has no channels.
+        RecordError: if the record has no channels, or no channel named ``lead``.
     """
     if not sig_names:
         raise RecordError("The record has no signal channels.")
     lowered = [str(n).strip().lower() for n in sig_names]
-    if preferred.lower() in lowered:
-        return lowered.index(preferred.lower())
-    return 0
+    wanted = (lead or PREFERRED_LEAD).strip().lower()
+    if wanted in lowered:
+        return lowered.index(wanted)
+    if lead is None:
+        return 0
+    raise RecordError(f"The record has no lead '{lead}'; its channels are "
+                      f"{', '.join(str(n) for n in sig_names)}.")
 
 
 def resample_to(signal: np.ndarray, fs: float, target_fs: float = TARGET_FS
@@ -123,13 +131,14 @@ def resample_to(signal: np.ndarray, fs: float, target_fs: float = TARGET_FS
     return new_sig.astype(np.float32), float(target_fs)
 
 
-def read_record(path: str | Path, *, lead: str = PREFERRED_LEAD, annotator: str | None = "atr",
+def read_record(path: str | Path, *, lead: str | None = None, annotator: str | None = "atr",
                 target_fs: float = TARGET_FS) -> ECGRecord:
     """Read one lead of a WFDB record (and its annotations), resampled to ``target_fs``.
 
     Args:
         path: record path without extension, e.g. ``"../shared/mitdb/100"``.
-        lead: preferred lead name (MLII by default); see :func:`choose_lead`.
+        lead: lead name to read, or ``None`` for MLII where there is one, else the first
+            channel; see :func:`choose_lead`.
         annotator: annotation file extension (``"atr"``), or ``None`` to skip annotations.
             A missing annotation file is not an error: ``annotations`` is then ``None``.
         target_fs: sampling rate of the returned signal in Hz.
@@ -138,25 +147,47 @@ def read_record(path: str | Path, *, lead: str = PREFERRED_LEAD, annotator: str 
         An :class:`ECGRecord` with the signal in mV (physical units of the header).
 
     Raises:
-        RecordError: if the header or signal file is missing or unreadable, the sampling
-            rate is outside 100-1000 Hz, or the signal holds no finite samples.
+        RecordError: if the header or signal file is missing or unreadable, there is no such
+            lead, the sampling rate is outside 100-1000 Hz, or the signal holds no finite
+            samples.
     """
+    return _read_record(path, lead=lead, annotator=annotator, target_fs=target_fs)
+
+
+def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
+                 target_fs: float, shown_name: str | None = None) -> ECGRecord:
+    """:func:`read_record`, naming the record ``shown_name`` in messages (an upload's files
+    live in a temporary folder whose path means nothing to the person who sent them)."""
     import wfdb
 
     base = _record_base(path)
+    shown = shown_name or base
+    if not Path(base + ".hea").is_file():
+        raise RecordError(f"Record header '{shown}.hea' not found.")
+    try:
+        header = wfdb.rdheader(base)
+    except Exception as exc:  # wfdb raises many types for malformed files
+        raise RecordError(f"'{Path(shown).name}.hea' is not a readable WFDB header "
+                          f"({_plain(exc, base)}).") from exc
+    missing = sorted({f for f in (header.file_name or []) if f}
+                     - {p.name for p in Path(base).parent.iterdir()})
+    if missing:
+        raise RecordError(f"The signal file {', '.join(missing)} named in "
+                          f"'{Path(shown).name}.hea' is missing: add it"
+                          + (" to the upload." if shown_name else "."))
     try:
         rec = wfdb.rdrecord(base)
-    except FileNotFoundError as exc:
-        raise RecordError(f"Record files not found for '{base}': {exc}") from exc
     except Exception as exc:  # wfdb raises many types for malformed files
-        raise RecordError(f"Could not read WFDB record '{base}': {exc}") from exc
+        raise RecordError(f"Could not read WFDB record '{Path(shown).name}' (the header "
+                          f"does not match its signal file?): {_plain(exc, base)}") from exc
     if rec.p_signal is None or rec.p_signal.size == 0:
-        raise RecordError(f"Record '{base}' holds no signal samples.")
+        raise RecordError(f"Record '{Path(shown).name}' holds no signal samples.")
     names = list(rec.sig_name or [])
     channel = choose_lead(names, lead)
     signal = rec.p_signal[:, channel]
     if not np.isfinite(signal).any():
-        raise RecordError(f"Record '{base}' lead {names[channel]} holds no finite samples.")
+        raise RecordError(f"Record '{Path(shown).name}' lead {names[channel]} holds no "
+                          "finite samples.")
     # Fill the odd invalid sample by linear interpolation rather than failing.
     if not np.isfinite(signal).all():
         idx = np.arange(len(signal))
@@ -169,7 +200,13 @@ def read_record(path: str | Path, *, lead: str = PREFERRED_LEAD, annotator: str 
     new_sig, _ = resample_to(signal, fs, target_fs)
     return ECGRecord(name=Path(base).name, signal=new_sig, fs=float(target_fs),
                      lead=str(names[channel]) if names else "unknown", original_fs=fs,
-                     annotations=annotations)
+                     annotations=annotations, channels=tuple(str(n) for n in names))
+
+
+def _plain(exc: BaseException, base: str) -> str:
+    """An exception's text with a folder path removed (it may be a server's temporary one)."""
+    folder = str(Path(base).parent)
+    return str(exc).replace(folder + "/", "").replace(folder, "")
 
 
 def _record_base(path: str | Path) -> str:
@@ -187,7 +224,8 @@ def _read_ann(base: str, annotator: str, fs: float, target_fs: float,
     except FileNotFoundError:
         return None
     except Exception as exc:
-        raise RecordError(f"Could not read annotations '{base}.{annotator}': {exc}") from exc
+        raise RecordError(f"Could not read the annotation file '{Path(base).name}.{annotator}' "
+                          f"({_plain(exc, base)}).") from exc
     sample = np.asarray(ann.sample, dtype=np.float64)
     n_target = int(round(sig_len * target_fs / fs))
     sample = np.clip(np.round(sample * target_fs / fs), 0, max(n_target - 1, 0)).astype(np.int64)
@@ -275,8 +313,21 @@ def download_database(name: str, out_dir: str | Path) -> Path:
     try:
         wfdb.dl_database(name, dl_dir=str(out))
     except Exception as exc:
-        raise RecordError(f"Download of PhysioNet database '{name}' failed: {exc}") from exc
+        raise RecordError(_download_failure(f"database '{name}'", exc)) from exc
     return out
+
+
+def _download_failure(what: str, exc: BaseException) -> str:
+    """A one-line message for a failed PhysioNet download: no raw network errors."""
+    text = f"{type(exc).__name__} {exc}"
+    offline = any(k in text for k in ("NameResolution", "ConnectionError", "Max retries",
+                                      "Temporary failure", "Network is unreachable",
+                                      "timed out", "ConnectTimeout"))
+    if offline:
+        return (f"Could not download {what} from PhysioNet: there is no internet connection "
+                "(or physionet.org cannot be reached). Upload the record's files instead, or "
+                "pick one of the bundled example records.")
+    return f"Could not download {what} from PhysioNet ({type(exc).__name__})."
 
 
 def download_record(database: str, record: str, out_dir: str | Path) -> Path:
@@ -301,8 +352,7 @@ def download_record(database: str, record: str, out_dir: str | Path) -> Path:
     try:
         wfdb.dl_database(database, dl_dir=str(out), records=[record], annotators=["atr"])
     except Exception as exc:
-        raise RecordError(f"Download of {database}/{record} from PhysioNet failed (is there "
-                          f"an internet connection?): {exc}") from exc
+        raise RecordError(_download_failure(f"record {database}/{record}", exc)) from exc
     return out / record
 
 
@@ -459,7 +509,7 @@ def read_signal_csv(data: bytes, fs: float | None = None, *, units: str = "mV",
     return record_from_signal(signal, float(fs), name=name, lead="CSV", target_fs=target_fs)
 
 
-def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
+def read_uploaded_record(files: dict[str, bytes], *, lead: str | None = None,
                          annotator: str = "atr", target_fs: float = TARGET_FS) -> ECGRecord:
     """Read a WFDB record uploaded as files (``.hea`` + ``.dat`` [+ ``.atr``]) or one zip.
 
@@ -468,7 +518,7 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
 
     Args:
         files: {file name: bytes}; a single ``.zip`` is opened in memory first.
-        lead: preferred lead (MLII); see :func:`choose_lead`.
+        lead: lead name, or ``None`` for MLII where there is one; see :func:`choose_lead`.
         annotator: annotation extension to use when such a file is present.
         target_fs: sampling rate of the result in Hz.
 
@@ -478,7 +528,8 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
     Raises:
         RecordError: for a bad or hostile zip (:func:`ecg_core.archives.open_zip`: ``..``
             paths, links, zip bombs), too many bytes, not exactly one header, unexpected file
-            types, or a header that does not match its data.
+            types, a signal file the header names but the upload lacks, or a header that
+            does not match its data. Messages name the uploaded files, never a server path.
     """
     import re
     import tempfile
@@ -513,8 +564,9 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str = PREFERRED_LEAD,
         for n, payload in clean.items():
             (Path(tmp) / n).write_bytes(payload)
         has_ann = (Path(tmp) / f"{record}.{annotator}").is_file()
-        rec = read_record(Path(tmp) / record, lead=lead,
-                          annotator=annotator if has_ann else None, target_fs=target_fs)
+        rec = _read_record(Path(tmp) / record, lead=lead,
+                           annotator=annotator if has_ann else None, target_fs=target_fs,
+                           shown_name=record)
     if rec.duration_s < MIN_DURATION_S:
         raise RecordError(f"The record is {rec.duration_s:.1f} s long; at least "
                           f"{MIN_DURATION_S:g} s is needed.")

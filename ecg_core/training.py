@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import load_backend
 from .canonical import CANONICAL_SIZE
 from .beats import RHYTHM_FEATURES
 from .classes import scheme_classes, scheme_codes
@@ -346,6 +347,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
         ValueError: for an unknown architecture, learning-rate schedule or class weighting,
             or an input size under :data:`MIN_INPUT_SIZE`.
     """
+    load_backend()
     import keras
 
     config = config or TrainConfig()

@@ -74,11 +74,56 @@ def history_figure(history: dict[str, list[float]]) -> go.Figure:
     return fig
 
 
-def per_class_table(per_class: dict[str, dict]) -> pd.DataFrame:
-    """Per-class figures as a table: beats, records, Se, +P, Sp, F1, AUC."""
+#: Shown where a figure is undefined (a class with no test beats, or never predicted).
+MISSING = "–"
+
+
+def _pct(value) -> str:
+    return MISSING if value is None else f"{100 * float(value):.1f}%"
+
+
+def per_class_table(per_class: dict[str, dict], confusion: list[list[int]] | None = None
+                    ) -> pd.DataFrame:
+    """Per-class figures as a table of display text: beats, records, Se, +P, Sp, F1, AUC.
+
+    Se, F1 and AUC are undefined for a class with no beats, and +P for a class the model
+    never predicted (known from ``confusion``, rows true, columns predicted): those cells show
+    :data:`MISSING` rather than a misleading 0.
+    """
+    predicted = (np.asarray(confusion).sum(axis=0) if confusion is not None
+                 else [None] * len(per_class))
     rows = []
-    for code, pc in per_class.items():
+    for (code, pc), n_pred in zip(per_class.items(), predicted):
+        has_true = (pc.get("support") or 0) > 0
+        has_pred = n_pred is None or n_pred > 0
+        auc = pc.get("auc")
         rows.append({"class": code, "beats": pc.get("support"), "records": pc.get("records"),
-                     "Se": pc.get("sensitivity"), "+P": pc.get("precision"),
-                     "Sp": pc.get("specificity"), "F1": pc.get("f1"), "AUC": pc.get("auc")})
+                     "Se": _pct(pc.get("sensitivity")) if has_true else MISSING,
+                     "+P": _pct(pc.get("precision")) if has_pred else MISSING,
+                     "Sp": _pct(pc.get("specificity")),
+                     "F1": (f"{pc['f1']:.3f}" if has_true and pc.get("f1") is not None
+                            else MISSING),
+                     "AUC": f"{auc:.3f}" if has_true and auc is not None else MISSING})
     return pd.DataFrame(rows)
+
+
+def per_class_columns() -> dict:
+    """Streamlit column settings for :func:`per_class_table`: what each figure means."""
+    import streamlit as st
+
+    none = f" {MISSING}: no test beats of this class."
+    return {
+        "beats": st.column_config.NumberColumn("beats", help="test beats of this class"),
+        "records": st.column_config.NumberColumn("records",
+                                                 help="records (patients) they come from"),
+        "Se": st.column_config.TextColumn("Se", help="sensitivity: share of the class's beats "
+                                                     "found." + none),
+        "+P": st.column_config.TextColumn("+P", help="positive predictivity: share of the "
+                                                     "beats called this class that are. "
+                                                     f"{MISSING}: never predicted."),
+        "Sp": st.column_config.TextColumn("Sp", help="specificity: share of the other beats "
+                                                     "not called this class."),
+        "F1": st.column_config.TextColumn("F1", help="harmonic mean of Se and +P." + none),
+        "AUC": st.column_config.TextColumn("AUC", help="area under the one-vs-rest ROC "
+                                                       "curve." + none),
+    }

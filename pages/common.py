@@ -14,20 +14,44 @@ import streamlit as st
 
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ModelLoadError
+from ecg_core.model import models_dir, resolve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "data" / "examples"
-MODELS_DIR = ROOT / "models"
-DEFAULT_MODEL = MODELS_DIR / "ecgnet.keras"
+MODELS_DIR = models_dir()
+DEFAULT_MODEL = resolve_model()
 #: Largest labelled-set zip the Evaluation page takes (also capped by .streamlit/config.toml).
 MAX_ZIP_UPLOAD_BYTES = 50 * 1024 * 1024
+
+#: The bundled example records (real excerpts, see tests/data/README.md): name -> (record
+#: path without extension, label shown in the menu). The first is the default.
+_EXCERPTS = ROOT / "tests" / "data"
+EXAMPLE_RECORDS: dict[str, tuple[Path, str]] = {
+    name: (path, label) for name, (path, label) in {
+        "208": (_EXCERPTS / "mitdb" / "208", "MIT-BIH 208 (5 min): frequent PVCs, couplets, "
+                                             "fusion beats"),
+        "100": (_EXCERPTS / "mitdb" / "100", "MIT-BIH 100 (5 min): normal sinus rhythm, a few "
+                                             "atrial premature beats"),
+        "232": (_EXCERPTS / "mitdb" / "232", "MIT-BIH 232 (5 min): right bundle branch block, "
+                                             "many atrial premature beats, pauses"),
+        "207": (_EXCERPTS / "mitdb" / "207", "MIT-BIH 207 (5 min): ventricular flutter, then "
+                                             "escape beats; left bundle branch block"),
+        "cu09": (_EXCERPTS / "cudb" / "cu09", "CU cu09 (3 min, 250 Hz): a ventricular "
+                                              "fibrillation episode"),
+    }.items() if path.with_suffix(".hea").is_file()}
+
+
+def megabytes(n_bytes: int) -> float:
+    """Bytes in the megabytes (2**20 bytes) that Streamlit's upload limits count in."""
+    return n_bytes / 2**20
 
 NOTICE = ("**Research and teaching only. Not a medical device:** do not use these outputs "
           "to diagnose or treat anyone.")
 
 
 def model_path() -> Path:
-    """The model the app serves: ``$ECG_MODEL_PATH`` or ``models/ecgnet.keras``."""
+    """The model the app serves by default: ``$ECG_MODEL_PATH``, or ``ecgnet`` in the models
+    folder (``$ECG_MODELS_DIR``, else ``models/``)."""
     return Path(os.environ.get("ECG_MODEL_PATH", str(DEFAULT_MODEL)))
 
 

@@ -12,23 +12,24 @@ import streamlit as st
 
 from ecg_core.analysis import agreement, classify_record, summarise
 from ecg_core.canonical import canonical_form
-from ecg_core.classes import BY_CODE
+from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
 from ecg_core.explanation import conv_layers, grad_cam
-from ecg_core.records import (MAX_RECORD_BYTES, WFDB_EXTENSIONS, list_records,
+from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS, list_records,
                               read_record, read_signal_csv, read_uploaded_record)
 from ecg_core.rendering import render_beat
-from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_table
-from pages.common import ROOT, choose_model, get_classifier, notice, probability_chart, upscale
+from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table
+from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, megabytes,
+                          notice, probability_chart, upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
 st.markdown(
-    "Upload a whole recording. Its beats are taken from the annotation file when you give "
-    "one, or found with the XQRS QRS detector (`wfdb.processing`); each beat is drawn and "
-    "classified exactly like a single uploaded image. Any sampling rate from 100 to 1000 Hz "
-    "is resampled to 360 Hz. Nothing you upload is kept: files live in a temporary folder "
-    "only while they are read.")
+    "Pick a bundled example or upload a whole recording. Its beats are taken from the "
+    "annotation file when there is one, or found with the XQRS QRS detector "
+    "(`wfdb.processing`); each beat is drawn and classified exactly like a single uploaded "
+    "image. Any sampling rate from 100 to 1000 Hz is resampled to 360 Hz. Nothing you upload "
+    "is kept: files live in a temporary folder only while they are read.")
 
 clf = get_classifier(choose_model())
 if clf is None:
@@ -43,9 +44,9 @@ def _local_mitdb() -> Path | None:
     return None
 
 
-source = st.radio("Input", ["WFDB record (.hea + .dat [+ .atr], or a zip)",
-                            "CSV/TXT signal", "MIT-BIH example record"], horizontal=True)
-lead = st.text_input("Lead", "MLII", help="Used where the record has several; MLII by default.")
+SOURCES = ["Example record", "WFDB record (.hea + .dat [+ .atr], or a zip)", "CSV/TXT signal",
+           "MIT-BIH database record"]
+source = st.radio("Input", SOURCES, horizontal=True)
 
 
 def _session_record(key: str, load):
@@ -57,19 +58,39 @@ def _session_record(key: str, load):
     return st.session_state["record"][1]
 
 
+def _lead(key: str) -> str | None:
+    """The lead chosen for the record ``key`` in the menu below the record (None: automatic,
+    MLII where the record has it, else its first channel)."""
+    return st.session_state.get(f"lead-{key}")
+
+
 record = None
 key = None
+upload_limit = megabytes(MAX_RECORD_BYTES)
 try:
-    if source.startswith("WFDB"):
-        ups = st.file_uploader("Record files", accept_multiple_files=True, key="wfdb_up",
-                               type=[e.lstrip(".") for e in WFDB_EXTENSIONS] + ["zip"])
+    if source == SOURCES[0]:
+        names = list(EXAMPLE_RECORDS)
+        if not names:
+            st.info("No bundled example records were found in this installation.")
+            st.stop()
+        name = st.selectbox("Example", names, format_func=lambda n: EXAMPLE_RECORDS[n][1])
+        path = EXAMPLE_RECORDS[name][0]
+        key = f"example-{name}"
+        record = _session_record(f"{key}-{_lead(key)}",
+                                 lambda: read_record(path, lead=_lead(key)))
+    elif source == SOURCES[1]:
+        ups = st.file_uploader(f"Record files (up to {upload_limit:.0f} MB in all)",
+                               accept_multiple_files=True, key="wfdb_up",
+                               type=[e.lstrip(".") for e in WFDB_EXTENSIONS] + ["zip"],
+                               max_upload_size=int(upload_limit))
         if ups:
             files = {u.name: u.getvalue() for u in ups}
-            key = hashlib.sha256(b"".join(files[n] for n in sorted(files))
-                                 + lead.encode()).hexdigest()
-            record = _session_record(key, lambda: read_uploaded_record(files, lead=lead))
-    elif source.startswith("CSV"):
-        up = st.file_uploader("Signal file", type=["csv", "txt"], key="csv_up")
+            key = hashlib.sha256(b"".join(files[n] for n in sorted(files))).hexdigest()
+            record = _session_record(f"{key}-{_lead(key)}",
+                                     lambda: read_uploaded_record(files, lead=_lead(key)))
+    elif source == SOURCES[2]:
+        up = st.file_uploader(f"Signal file (up to {upload_limit:.0f} MB)", type=["csv", "txt"],
+                              key="csv_up", max_upload_size=int(upload_limit))
         c1, c2, c3, c4 = st.columns(4)
         fs = c1.number_input("Sampling rate (Hz)", 100.0, 1000.0, 360.0,
                              help="Ignored where a time column gives it.")
@@ -86,9 +107,13 @@ try:
         folder = _local_mitdb()
         if folder is not None:
             name = st.selectbox("MIT-BIH record", list_records(folder), index=0)
-            key = f"local-{folder}-{name}-{lead}"
-            record = _session_record(key, lambda: read_record(folder / name, lead=lead))
+            key = f"local-{folder}-{name}"
+            record = _session_record(f"{key}-{_lead(key)}",
+                                     lambda: read_record(folder / name, lead=_lead(key)))
         else:
+            st.caption("The MIT-BIH database is not on this server (`data/mitdb`); a record "
+                       "can be downloaded from PhysioNet, which needs an internet connection. "
+                       "The bundled examples work without one.")
             name = st.selectbox("MIT-BIH record", ["100", "106", "119", "208", "232"])
             st.button("Download from PhysioNet", on_click=st.session_state.update,
                       kwargs={"download_record": True})
@@ -103,9 +128,18 @@ except ECGCoreError as exc:
     st.stop()
 
 if record is None:
-    st.info(f"Upload a record (up to {MAX_RECORD_BYTES / 1e6:.0f} MB) or pick an example.")
+    st.info("Pick an example or upload a record to see its beats.")
     st.stop()
 
+if len(record.channels) > 1:
+    st.selectbox("Lead", record.channels, index=record.channels.index(record.lead),
+                 key=f"lead-{key}",
+                 help=f"The models were trained on lead {PREFERRED_LEAD}; other leads are "
+                      "outside their training data, and their figures do not apply there.")
+if record.lead != PREFERRED_LEAD:
+    st.warning(f"Lead **{record.lead}** is not {PREFERRED_LEAD}, the lead the models were "
+               "trained on: beats drawn from it look different, and the model's figures do not "
+               "apply to it.")
 has_ann = record.annotations is not None
 use_ann = st.checkbox("Use the annotation file's beat positions (else: XQRS detection)",
                       value=has_ann, disabled=not has_ann)
@@ -113,7 +147,7 @@ st.caption(f"Record **{record.name}**: {record.duration_s / 60:.1f} min, lead {r
            f"{record.original_fs:g} Hz -> {record.fs:g} Hz, "
            + ("with reference annotations." if has_ann else "no annotations."))
 
-state_key = f"result-{key}-{use_ann}-{id(clf)}"
+state_key = f"result-{record.name}-{key}-{record.lead}-{use_ann}-{id(clf)}"
 if state_key not in st.session_state:
     bar = st.progress(0.0, text="Finding beats...")
     try:
@@ -129,8 +163,12 @@ if state_key not in st.session_state:
     for k in [k for k in st.session_state if str(k).startswith("result-")]:
         del st.session_state[k]  # keep one result per session
     st.session_state[state_key] = result
+    st.session_state.pop("beat_no", None)
+    st.session_state.pop("last_pick", None)
 result = st.session_state[state_key]
 summary = summarise(result)
+pred = np.array(result.predicted)
+n_beats = len(pred)
 
 st.header("Summary")
 m = st.columns(6)
@@ -149,13 +187,28 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
 
+# A beat clicked on the strip (its selection arrives with this rerun) becomes the chosen beat.
+points = (st.session_state.get("strip") or {}).get("selection", {}).get("points", [])
+if points and points[0].get("customdata") is not None:
+    cd = points[0]["customdata"]
+    clicked = int(cd[0] if isinstance(cd, (list, tuple)) else cd)
+    if st.session_state.get("last_pick") != clicked:
+        st.session_state["last_pick"] = clicked
+        st.session_state["beat_no"] = clicked + 1
+
 st.header("Strip")
+chosen_no = st.number_input("Beat number (or click a beat on the strip)", 1, n_beats,
+                            key="beat_no",
+                            help=f"1 to {n_beats:,}; the strip moves to the chosen beat.")
+chosen = int(chosen_no) - 1
+sample = int(result.samples[chosen])
+t_beat = sample / record.fs
+
 t = np.arange(len(record.signal)) / record.fs
 step = max(1, len(t) // 200_000)  # keep the page light: at most ~200k points drawn
 fig = go.Figure(go.Scattergl(x=t[::step], y=record.signal[::step], mode="lines",
                              line=dict(color="#444", width=1), name="ECG (mV)",
                              hoverinfo="skip"))
-pred = np.array(result.predicted)
 for code in result.class_codes:
     idx = np.flatnonzero(pred == code)
     if len(idx) == 0:
@@ -164,17 +217,25 @@ for code in result.class_codes:
     fig.add_trace(go.Scattergl(
         x=s / record.fs, y=record.signal[s], mode="markers", name=code,
         marker=dict(color=CLASS_COLOURS.get(code), size=8), customdata=idx,
-        hovertemplate=f"beat %{{customdata}}: {code}, t=%{{x:.2f}} s<extra></extra>"))
-fig.update_layout(height=380, xaxis=dict(title="time (s)", range=[0, min(10, t[-1])],
-                                         rangeslider=dict(visible=True)),
-                  yaxis_title="mV", margin=dict(l=10, r=10, t=10, b=10), dragmode="zoom")
-event = st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun",
-                        selection_mode="points")
-picked = None
-points = (event or {}).get("selection", {}).get("points", []) if event else []
-if points and points[0].get("customdata") is not None:
-    cd = points[0]["customdata"]
-    picked = int(cd[0] if isinstance(cd, (list, tuple)) else cd)
+        text=[str(i + 1) for i in idx],
+        hovertemplate=f"beat %{{text}}: {code}, t=%{{x:.2f}} s<extra></extra>"))
+fig.add_trace(go.Scatter(x=[t_beat], y=[float(record.signal[sample])], mode="markers",
+                         name=f"beat {chosen + 1}", hoverinfo="skip",
+                         marker=dict(size=18, color="rgba(0,0,0,0)",
+                                     line=dict(color="#d62728", width=3))))
+fig.add_vline(x=t_beat, line=dict(color="#d62728", width=1, dash="dot"))
+# the y-axis spans what the trace mostly does (0.1-99.9th percentile), not rare extremes
+lo, hi = np.percentile(record.signal, [0.1, 99.9])
+pad = 0.15 * max(hi - lo, 0.5)
+start = min(max(0.0, t_beat - 5.0), max(0.0, t[-1] - 10.0))
+fig.update_layout(height=380, xaxis=dict(title="time (s)", range=[start, start + 10.0]),
+                  yaxis=dict(title="mV", range=[lo - pad, hi + pad]),
+                  legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
+                  margin=dict(l=10, r=10, t=40, b=10), dragmode="pan")
+st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun", selection_mode="points",
+                config={"scrollZoom": True})
+st.caption("Drag to move along the record, scroll or use the toolbar to zoom; the red ring is "
+           "the chosen beat.")
 c1, c2 = st.columns(2)
 c1.download_button("Per-beat CSV", result.to_frame().to_csv(index=False).encode(),
                    file_name=f"{result.record}_beats.csv", mime="text/csv")
@@ -182,16 +243,15 @@ c2.download_button("Strip (interactive HTML)",
                    fig.to_html(include_plotlyjs="cdn", full_html=True).encode(),
                    file_name=f"{result.record}_strip.html", mime="text/html")
 
-st.header("One beat")
-beat = st.number_input("Beat number (or click a beat on the strip)", 0, len(pred) - 1,
-                       picked if picked is not None else 0)
-sample = int(result.samples[int(beat)])
+st.header(f"Beat {chosen + 1}")
 img = render_beat(record.signal, sample, record.fs)
 canon = canonical_form(img, clf.input_size)
-probs = result.probabilities[int(beat)]
-ref = result.reference[int(beat)]
-st.markdown(f"Beat {beat} at {sample / record.fs:.2f} s: predicted **{pred[int(beat)]}**"
-            + (f", reference symbol `{ref}`" if ref else ""))
+probs = result.probabilities[chosen]
+ref = result.reference[chosen]
+st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
+            f"**{pred[chosen]}**"
+            + (f" ({BY_CODE[pred[chosen]].name})" if pred[chosen] in BY_CODE else "")
+            + (f"; reference symbol {describe_symbol(ref, result.class_codes)}" if ref else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 cam, _ = grad_cam(clf.model, canon, int(np.argmax(probs)), conv_layers(clf.model)[-1])
@@ -204,16 +264,38 @@ b3.plotly_chart(probability_chart(probs, result.class_codes), width="stretch", k
 agree = agreement(result)
 if agree is not None:
     st.header("Agreement with the reference annotations")
+    det = agree.get("detection")
+    if det is not None:
+        d1, d2, d3 = st.columns(3)
+        d1.metric("detection Se", f"{det['sensitivity']:.1%}"
+                  if det["sensitivity"] is not None else "–",
+                  help=f"reference beats found by XQRS within {det['tolerance_s'] * 1000:.0f} "
+                       f"ms: {det['matched']:,} of {det['reference_beats']:,}")
+        d2.metric("detection +P", f"{det['positive_predictivity']:.1%}"
+                  if det["positive_predictivity"] is not None else "–",
+                  help=f"detected beats that match a reference beat: {det['matched']:,} of "
+                       f"{det['detected_beats']:,}")
+        d3.metric("matched beats", f"{det['matched']:,}")
+        st.caption("Beats were detected, not taken from the annotations: each detected beat is "
+                   "matched to the reference beat within 150 ms (ANSI/AAMI EC57, with "
+                   "`wfdb.processing.compare_annotations`); the class agreement below is on the "
+                   "matched beats.")
     f = agree["figures"]
     if f is not None:
-        st.metric("accuracy", f"{f['accuracy']:.2%}", help=f"{f['n']} beats with a class")
+        st.metric("class agreement (accuracy)", f"{f['accuracy']:.2%}",
+                  help=f"{f['n']:,} beats with a reference class")
         codes = list(f["per_class"])
-        st.plotly_chart(confusion_heatmap(f["confusion"], codes), width="stretch",
+        normalise = st.toggle("normalise by reference class", key="agree_norm",
+                              help="each row divided by its number of reference beats, so the "
+                                   "diagonal reads as sensitivity")
+        st.plotly_chart(confusion_heatmap(f["confusion"], codes, normalise), width="stretch",
                         key="agree_cm")
-        table = per_class_table(f["per_class"]).drop(columns=["records", "Sp", "AUC"])
-        st.dataframe(table, hide_index=True)
+        table = per_class_table(f["per_class"], f["confusion"]).drop(
+            columns=["records", "Sp", "AUC"])
+        st.dataframe(table, hide_index=True, column_config=per_class_columns())
     if agree["outside"]:
-        st.caption("Reference symbols outside the model's classes (not scored): " + ", ".join(
-            f"`{s}` {n}" for s, n in sorted(agree["outside"].items())))
+        st.caption("Reference symbols outside the model's classes (not scored): " + "; ".join(
+            f"{describe_symbol(s, result.class_codes)}: {n}"
+            for s, n in sorted(agree["outside"].items())))
     st.caption("Agreement on one record is not a test of the model: the record may have been "
                "in its training data (check the model card's protocol).")

@@ -10,16 +10,15 @@ from ecg_core.analysis import agreement, classify_record, detect_beats, summaris
 from ecg_core.errors import RecordError
 from ecg_core.records import (read_record, read_signal_csv, read_uploaded_record,
                               record_from_signal)
-from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB
 
 
 def _files(base, exts=(".hea", ".dat", ".atr")):
     return {base.name + e: (base.parent / (base.name + e)).read_bytes() for e in exts}
 
 
-@needs_mitdb
 def test_record_with_annotations_gives_reference_and_agreement(classifier):
-    rec = read_uploaded_record(_files(MITDB / "119"))
+    rec = read_uploaded_record(_files(EXCERPT_MITDB / "208"))
     assert rec.annotations is not None and rec.lead == "MLII"
     result = classify_record(rec, classifier)
     assert result.source == "annotations"
@@ -28,17 +27,17 @@ def test_record_with_annotations_gives_reference_and_agreement(classifier):
                                        "rr_prev_s"]
     assert list(frame.columns[5:]) == list(classifier.class_codes)
     np.testing.assert_allclose(frame[list(classifier.class_codes)].sum(axis=1), 1, atol=1e-3)
-    # 119 holds bigeminy: many PVCs, and runs of them are reported
+    # 208 holds many PVCs (168 in these five minutes), couplets and fusion beats
     s = summarise(result)
-    assert s["per_class"]["PVC"] > 300 and 50 < s["mean_hr_bpm"] < 90
+    assert s["per_class"]["PVC"] > 120 and 80 < s["mean_hr_bpm"] < 130
+    assert s["ventricular_runs"]["couplets"] > 0
     a = agreement(result)
     assert a["figures"]["per_class"]["PVC"]["sensitivity"] > 0.9
     assert a["figures"]["n"] == len(result.samples) - sum(a["outside"].values())
 
 
-@needs_mitdb
 def test_record_without_annotations_uses_xqrs(classifier):
-    files = _files(MITDB / "100", (".hea", ".dat"))
+    files = _files(EXCERPT_MITDB / "100", (".hea", ".dat"))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in files.items():
@@ -47,7 +46,7 @@ def test_record_without_annotations_uses_xqrs(classifier):
     assert rec.annotations is None
     result = classify_record(rec, classifier)
     assert result.source == "XQRS" and not any(result.reference)
-    reference = read_record(MITDB / "100")
+    reference = read_record(EXCERPT_MITDB / "100")
     # XQRS finds nearly every annotated beat, within 50 ms of the reference R peak
     ref = reference.annotations.sample
     matched = np.abs(ref[:, None] - result.samples[None, :]).min(axis=1) <= 0.05 * 360
@@ -56,17 +55,15 @@ def test_record_without_annotations_uses_xqrs(classifier):
     assert agreement(result) is None
 
 
-@needs_cudb
 def test_cudb_record_at_250_hz_is_resampled(classifier):
-    rec = read_uploaded_record(_files(CUDB / "cu01"))
+    rec = read_uploaded_record(_files(EXCERPT_CUDB / "cu09"))
     assert rec.original_fs == 250 and rec.fs == 360
     result = classify_record(rec, classifier)
     assert len(result.samples) > 100
 
 
-@needs_mitdb
 def test_csv_export_of_a_record_matches_the_record(classifier):
-    rec = read_record(MITDB / "100", annotator=None)
+    rec = read_record(EXCERPT_MITDB / "100", annotator=None)
     seconds = 60
     n = int(seconds * 360)
     t = np.arange(n) / 360
@@ -110,10 +107,9 @@ def test_bad_signals_get_clear_errors():
         read_signal_csv(b"")
 
 
-@needs_mitdb
 def test_bad_wfdb_uploads_get_clear_errors():
-    files = _files(MITDB / "100", (".hea", ".dat"))
-    lying = files["100.hea"].decode().replace("650000", "950000", 1).encode()
+    files = _files(EXCERPT_MITDB / "100", (".hea", ".dat"))
+    lying = files["100.hea"].decode().replace("108000", "950000", 1).encode()
     with pytest.raises(RecordError):
         read_uploaded_record({"100.hea": lying, "100.dat": files["100.dat"]})
     with pytest.raises(RecordError, match="exactly one record header"):

@@ -8,7 +8,14 @@ from ecg_core.beats import (BEAT_SYMBOLS, LOCAL_RR_BEATS, beat_window, beats_fro
 from ecg_core.classes import symbol_map
 from ecg_core.errors import RecordError
 from ecg_core.records import read_annotations, read_record
-from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, MITDB, needs_mitdb
+
+
+def test_excerpt_of_207_holds_flutter_waves_and_escape_beats():
+    rec = read_record(EXCERPT_MITDB / "207")
+    labels = [b.label for b in labelled_beats(rec)]
+    assert labels.count("VFW") == 340 and labels.count("VEB") == 105
+    assert labels.count("APC") > 90  # the run of atrial premature beats at the end
 
 
 @needs_mitdb
@@ -25,17 +32,17 @@ def test_record_207_holds_flutter_waves_and_escape_beats():
     assert b.rr_prev_s > 0 and b.rr_next_s > 0
 
 
-@needs_cudb
 def test_cudb_vf_windows_lie_inside_episodes():
-    ann, n = read_annotations(CUDB / "cu01")
+    ann, n = read_annotations(EXCERPT_CUDB / "cu09")
     episodes = vf_episodes(ann, n)
-    assert episodes and all(s < e for s, e in episodes)
-    wins = vf_windows("cu01", ann, n, 360.0, stride_s=1.5)
+    assert len(episodes) == 1 and all(s < e for s, e in episodes)
+    wins = vf_windows("cu09", ann, n, 360.0, stride_s=1.5)
+    assert len(wins) > 30  # a 58 s episode
     margin = round(0.7 * 360)
     for w in wins:
         assert any(s + margin <= w.sample < e - margin for s, e in episodes)
         assert w.label == "VFW"
-    assert vf_windows("cu02", *read_annotations(CUDB / "cu02"), 360.0) == []  # no VF in cu02
+    assert vf_windows("100", *read_annotations(EXCERPT_MITDB / "100"), 360.0) == []  # no VF
 
 
 def test_beat_window_length_and_edges():
@@ -56,10 +63,9 @@ def test_rhythm_features_hand_computed():
     np.testing.assert_array_equal(f[2], [0, 0, 0, 0])  # unknown interval: not available
 
 
-@needs_mitdb
 def test_aami_symbols_and_local_rr_on_record_232():
     # 232 holds many atrial premature beats (A -> AAMI S) in long pauses of sinus bradycardia.
-    ann, n = read_annotations(MITDB / "232")
+    ann, n = read_annotations(EXCERPT_MITDB / "232")
     beats = beats_from_annotations("232", ann, n, 360.0, classes=symbol_map("aami"))
     labels = {b.label for b in beats}
     assert labels <= {"N", "S", "V", "F", "Q"} and "S" in labels

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, MITDB, ROOT, needs_mitdb
+from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -162,12 +162,11 @@ def test_explainer_upload_explains_its_class(server, browser):
     page.close()
 
 
-@needs_mitdb
 def test_record_page_classifies_an_uploaded_wfdb_record(server, browser):
     """Upload record 100 (.hea, .dat, .atr): summary, strip and agreement with the reference."""
     page = _open(browser, f"{server['url']}/record")
     _wait_idle(page)
-    _upload(page, [str(MITDB / f"100{ext}") for ext in (".hea", ".dat", ".atr")])
+    _upload(page, [str(EXCERPT_MITDB / f"100{ext}") for ext in (".hea", ".dat", ".atr")])
     page.get_by_text("Agreement with the reference annotations").first.wait_for()
     page.locator(".js-plotly-plot .main-svg").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -11,7 +11,8 @@ from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_
                               build_dataset, dataset_codes, load_split, read_manifest,
                               record_split, rhythm_from_rows, scan_folder)
 from ecg_core.errors import DatasetError
-from tests.conftest import CUDB, MITDB
+from tests.conftest import (CUDB, EXCERPT_CUDB, EXCERPT_MITDB, MITDB, TINY_RECORDS,
+                            needs_mitdb)
 
 
 def _tree_hash(root):
@@ -25,7 +26,7 @@ def _tree_hash(root):
 def test_layout_manifest_and_split(tiny_dataset):
     rows = read_manifest(tiny_dataset)
     assert list(rows[0]) == list(MANIFEST_COLUMNS)
-    assert {r["record"] for r in rows} == {"100", "207", "232", "cu01"}
+    assert {r["record"] for r in rows} == set(TINY_RECORDS)
     for r in rows[:200]:
         assert (tiny_dataset / r["image"]).is_file()
         assert r["image"].startswith(r["label"] + "/")
@@ -44,13 +45,14 @@ def test_layout_manifest_and_split(tiny_dataset):
 def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
     before = _tree_hash(tiny_dataset)
     manifest = (tiny_dataset / "manifest.csv").read_bytes()
-    config = BuildConfig(records=["100", "207", "232", "cu01"])
-    build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB, config=config, progress=False)
+    config = BuildConfig(records=TINY_RECORDS)
+    build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB, config=config,
+                  progress=False)
     assert _tree_hash(tiny_dataset) == before
     assert (tiny_dataset / "manifest.csv").read_bytes() == manifest
     # a fresh build elsewhere with the same seed gives identical images
     other = tmp_path / "again"
-    build_dataset(other, mitdb=MITDB, cudb=None,
+    build_dataset(other, mitdb=EXCERPT_MITDB, cudb=None,
                   config=BuildConfig(records=["100"]), progress=False)
     mine = {r["image"] for r in read_manifest(other)}
     assert all((tiny_dataset / m).read_bytes() == (other / m).read_bytes()
@@ -60,18 +62,19 @@ def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
     info = json.loads(info_path.read_text())
     del info["settings"]["drawings"]
     info_path.write_text(json.dumps(info))
-    build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB, config=config, progress=False)
+    build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB, config=config,
+                  progress=False)
     assert (tiny_dataset / "manifest.csv").read_bytes() == manifest
     # other settings in the same folder are refused without --overwrite
     with pytest.raises(DatasetError, match="other settings"):
-        build_dataset(tiny_dataset, mitdb=MITDB, cudb=CUDB,
-                      config=BuildConfig(records=["100", "207", "232", "cu01"], seed=1),
+        build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB,
+                      config=BuildConfig(records=TINY_RECORDS, seed=1),
                       progress=False)
 
 
 def test_cap_limits_the_majority_class(tmp_path):
     out = tmp_path / "capped"
-    info = build_dataset(out, mitdb=MITDB, cudb=None,
+    info = build_dataset(out, mitdb=EXCERPT_MITDB, cudb=None,
                          config=BuildConfig(records=["100"], max_per_class=300), progress=False)
     assert sum(info["counts"]["NOR"].values()) == 300
 
@@ -140,11 +143,10 @@ def test_record_protocol_on_a_built_dataset_uses_the_manifest(tiny_dataset):
         assign_split(rows, "nonsense")
 
 
-@pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
 def test_several_drawings_per_beat_train_only(tmp_path):
-    one = build_dataset(tmp_path / "one", mitdb=MITDB, cudb=None,
+    one = build_dataset(tmp_path / "one", mitdb=EXCERPT_MITDB, cudb=None,
                         config=BuildConfig(records=["100"], max_per_class=600), progress=False)
-    info = build_dataset(tmp_path / "three", mitdb=MITDB, cudb=None,
+    info = build_dataset(tmp_path / "three", mitdb=EXCERPT_MITDB, cudb=None,
                          config=BuildConfig(records=["100"], max_per_class=600, drawings=3),
                          progress=False)
     assert info["counts"] == one["counts"]  # counts are beats, not images
@@ -174,11 +176,11 @@ def test_several_drawings_per_beat_train_only(tmp_path):
     x_all, _, _ = load_split(tmp_path / "three", "all")
     assert len(x_all) == len(x_tr) + len(beats) - len(tr) // 3
     with pytest.raises(DatasetError, match="random styles"):
-        build_dataset(tmp_path / "plain", mitdb=MITDB,
+        build_dataset(tmp_path / "plain", mitdb=EXCERPT_MITDB,
                       config=BuildConfig(records=["100"], drawings=2, styled=False),
                       progress=False)
     with pytest.raises(DatasetError, match="at least once"):
-        build_dataset(tmp_path / "none", mitdb=MITDB,
+        build_dataset(tmp_path / "none", mitdb=EXCERPT_MITDB,
                       config=BuildConfig(records=["100"], drawings=0), progress=False)
 
 
@@ -217,7 +219,7 @@ def test_aami_split_trains_on_ds1_tests_on_ds2_and_validates_inside_ds1():
     assert assign_split(rows, "aami") == aami_split(rows)
 
 
-@pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=f"MIT-BIH not found at {MITDB}")
+@needs_mitdb
 def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
     info = build_dataset(tmp_path, mitdb=MITDB, cudb=CUDB,
                          config=BuildConfig(records=["102", "209", "232"], scheme="aami",
@@ -237,7 +239,7 @@ def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
 def test_examples_replace_an_earlier_selection_and_respect_the_filter(tiny_dataset, tmp_path):
     from ecg_core.dataset import write_examples
 
-    sources = {"mitdb": MITDB, "cudb": CUDB}
+    sources = {"mitdb": EXCERPT_MITDB, "cudb": EXCERPT_CUDB}
     (tmp_path / "NOR").mkdir()
     (tmp_path / "NOR" / "stale.png").write_bytes(b"an earlier selection")
     paths = write_examples(tiny_dataset, sources, tmp_path, per_class=1)

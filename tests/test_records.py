@@ -5,7 +5,7 @@ import pytest
 
 from ecg_core.errors import RecordError
 from ecg_core.records import TARGET_FS, choose_lead, read_annotations, read_record, resample_to
-from tests.conftest import CUDB, MITDB, needs_cudb, needs_mitdb
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, MITDB, needs_mitdb
 
 
 @needs_mitdb
@@ -20,18 +20,26 @@ def test_read_mitdb_record_mlii_at_360_hz():
     assert symbols.count("N") == 2239 and symbols.count("A") == 33  # record 100's counts
 
 
+def test_excerpt_reads_like_the_same_minutes_of_the_record():
+    rec = read_record(EXCERPT_MITDB / "100")
+    assert rec.lead == "MLII" and rec.signal.shape == (108_000,)
+    assert rec.annotations.symbol.count("N") == 367 and rec.annotations.symbol.count("A") == 4
+    if (MITDB / "100.hea").is_file():
+        whole = read_record(MITDB / "100")
+        np.testing.assert_array_equal(rec.signal, whole.signal[:108_000])
+
+
 @needs_mitdb
 def test_record_114_picks_mlii_from_second_channel_and_102_falls_back():
     assert read_record(MITDB / "114", annotator=None).lead == "MLII"
     assert read_record(MITDB / "102", annotator=None).lead == "V5"
 
 
-@needs_cudb
 def test_cudb_is_resampled_from_250_to_360_hz():
-    rec = read_record(CUDB / "cu01")
+    rec = read_record(EXCERPT_CUDB / "cu09")
     assert rec.original_fs == 250.0 and rec.fs == TARGET_FS
-    assert len(rec.signal) == round(127_232 * 360 / 250)
-    ann, n = read_annotations(CUDB / "cu01")
+    assert len(rec.signal) == round(45_000 * 360 / 250)
+    ann, n = read_annotations(EXCERPT_CUDB / "cu09")
     assert n == len(rec.signal)
     np.testing.assert_array_equal(ann.sample, rec.annotations.sample)
     assert "[" in ann.symbol

@@ -8,13 +8,14 @@ import pytest
 from PIL import Image
 
 from ecg_core.dataset import load_split, read_manifest
-from tests.conftest import CUDB, MITDB, ROOT
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, ROOT
 
 
 def _draw(data, out, *extra):
     """Run the tool as a user would, on a dataset's test split; returns its manifest rows."""
     res = subprocess.run([sys.executable, str(ROOT / "tools" / "matplotlib_beats.py"),
-                          "--data", str(data), "--mitdb", str(MITDB), "--cudb", str(CUDB),
+                          "--data", str(data), "--mitdb", str(EXCERPT_MITDB),
+                          "--cudb", str(EXCERPT_CUDB),
                           "--out", str(out), *extra],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
