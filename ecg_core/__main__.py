@@ -3,7 +3,8 @@
 Commands:
     build-dataset   render MIT-BIH (and cudb) beats into class folders with a manifest
     train           train a model (baseline or ecgnet) on a built dataset
-    predict         classify beat images (files or folders) with a trained model
+    predict         classify beat images (files or folders) with a trained model; a
+                    ``warning`` column says where an image does not look like one clean beat
     evaluate        accuracy, per-class Se and +P of models on a dataset split
     classify-record find and classify every beat of a WFDB record (per-beat CSV)
     examples        draw a few test-split beats per class into data/examples
@@ -91,6 +92,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
 
+    from .canonical import decode_image, image_warnings
     from .model import Classifier, iter_image_paths, resolve_model
 
     missing = [p for p in args.paths if not Path(p).exists()]
@@ -104,7 +106,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return 2
     clf = Classifier.load(resolve_model(args.model))
     codes = list(clf.class_codes)
-    fields = ["path", "predicted", *codes, "error"]
+    fields = ["path", "predicted", *codes, "warning", "error"]
     out = open(args.out, "w", newline="") if args.out else sys.stdout
     failed = 0
     try:
@@ -113,9 +115,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for path in paths:
             row = {"path": str(path), "predicted": "", "error": ""}
             try:
-                probs = clf.predict_bytes(Path(path).read_bytes())
+                canonical = clf.canonical(decode_image(Path(path).read_bytes()))
+                probs = clf.predict_canonical(canonical)
                 row["predicted"] = codes[int(probs.argmax())]
                 row.update({c: f"{p:.6f}" for c, p in zip(codes, probs)})
+                row["warning"] = " ".join(image_warnings(canonical))
             except (ECGCoreError, OSError) as exc:
                 row["error"] = str(exc) if isinstance(exc, ECGCoreError) else (
                     f"cannot read the file ({exc.strerror or type(exc).__name__})")

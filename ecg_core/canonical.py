@@ -378,3 +378,51 @@ def canonical_from_bytes(data: bytes, size: tuple[int, int] = CANONICAL_SIZE) ->
         ImageDecodeError: see :func:`decode_image` and :func:`canonical_form`.
     """
     return canonical_form(decode_image(data), size)
+
+
+#: Share of canonical columns crossed by three or more separate ink runs above which an image
+#: is said to hold more than one clean trace (grid, frame or text left over). Measured on the
+#: project's drawings (random styles, the bundled examples: at most 0) and on simulated
+#: photos of a beat on ECG paper (tilted, unevenly lit, JPEG 70: at least 0.17).
+MAX_CROWDED_COLUMNS: float = 0.08
+
+#: Number of separate tall deflections (faint ink included, spanning over 45% of the canonical
+#: height) from which an image is said to hold several beats. Of 200 one-beat drawings in
+#: random styles (0.65-1.2 s windows; the beat and parts of its neighbours) none showed 6 and
+#: one showed 5; of 200 strips of 3-6 s, 52% showed 6 or more.
+MIN_SEVERAL_BEATS: int = 6
+
+
+def image_warnings(canonical: np.ndarray) -> list[str]:
+    """Why a canonical image may not be one clean beat, in words for the person who sent it.
+
+    A check, not a cure: the prediction is still made, and these sentences are shown beside
+    it. Thresholds: :data:`MAX_CROWDED_COLUMNS` and :data:`MIN_SEVERAL_BEATS`.
+
+    Args:
+        canonical: uint8 array (H, W), the canonical form (trace bright on black).
+
+    Returns:
+        A list of warnings (empty when the image looks like one clean trace).
+    """
+    ink = np.asarray(canonical) > 96
+    if not ink.any():
+        return ["The image holds almost no visible trace."]
+    starts = np.diff(np.vstack([np.zeros((1, ink.shape[1]), bool), ink]).astype(np.int8),
+                     axis=0) == 1
+    runs = starts.sum(axis=0)
+    warnings = []
+    if (runs >= 3).mean() > MAX_CROWDED_COLUMNS:
+        warnings.append("Several lines cross much of the image (a grid, frame or text left "
+                        "over, as in a photo of ECG paper): this is not one clean trace, and "
+                        "the prediction is not reliable.")
+    faint = np.asarray(canonical) > 32  # thin QRS strokes fade when a strip is shrunk
+    rows = np.arange(ink.shape[0])[:, None]
+    top = np.where(faint, rows, ink.shape[0]).min(axis=0)
+    bottom = np.where(faint, rows, -1).max(axis=0)
+    tall = (bottom - top) > 0.45 * ink.shape[0]
+    spikes = int((np.diff(np.r_[0, tall.astype(np.int8), 0]) == 1).sum())
+    if spikes >= MIN_SEVERAL_BEATS:
+        warnings.append(f"The image seems to hold several beats ({spikes} tall deflections): "
+                        "the model reads one beat per image. For a strip, use the Record page.")
+    return warnings

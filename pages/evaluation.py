@@ -7,16 +7,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ecg_core.errors import DatasetError, ModelLoadError
+from ecg_core.errors import DatasetError
 from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
                                  grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
-from ecg_core.model import read_card, read_history
+from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
-from pages.charts import confusion_heatmap, history_figure, per_class_table, roc_figure
+from pages.charts import (MISSING, confusion_heatmap, history_figure, per_class_columns,
+                          per_class_table, roc_figure)
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
-                          notice)
+                          megabytes, notice)
 
 st.title("Evaluation: how good is the model, really?")
 notice()
@@ -35,29 +36,23 @@ def _artifact(path: str, mtime: float):
     return load_evaluation(path)
 
 
-def _artifacts() -> dict[str, tuple[dict, dict]]:
-    found = {}
+def _artifacts() -> list[tuple[dict, dict]]:
+    """The evaluation artifacts of the models this app serves: an artifact whose model file is
+    not there (an experiment kept for the record, without its model) is not offered."""
+    found = []
     for p in find_evaluations(MODELS_DIR):
         try:
             doc, arrays = _artifact(str(p), p.stat().st_mtime)
         except DatasetError as exc:
             st.warning(f"Skipped {p.name}: {exc}")
             continue
+        if not (p.parent / doc.get("model_file", "")).is_file():
+            continue
         doc["_folder"] = str(p.parent)
-        label = (f"{doc.get('model_name', doc['model'])} · "
-                 f"{PROTOCOL_LABELS.get(doc['protocol'], doc['protocol'])} · {doc['split']}"
-                 f" · {Path(doc.get('data', '')).name}")
-        found[label] = (doc, arrays)
+        doc["_data"] = Path(doc.get("data", "")).name
+        doc["_name"] = doc.get("model_name", doc["model"])
+        found.append((doc, arrays))
     return found
-
-
-def _selection_note(model_path: Path) -> str | None:
-    """The card's note on how the model was chosen, if it has one (and the card is readable)."""
-    try:
-        note = read_card(model_path).get("selection_note")
-    except ModelLoadError:
-        return None
-    return note if isinstance(note, str) else None
 
 
 #: What the test images of each committed evaluation are (by the dataset folder's name).
@@ -75,8 +70,18 @@ DATA_DESCRIPTIONS = {
 }
 
 
-def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
-          note: str | None = None) -> None:
+#: Short names of the test images, for the menu.
+DATA_LABELS = {
+    "beats": "varied styles (as trained)",
+    "beats-plain": "default style",
+    "beats-matplotlib": "matplotlib, shared-dataset look",
+    "beats-screenshots": "matplotlib screenshots",
+    "beats-paper": "ECG paper (matplotlib)",
+    "aami": "default style (AAMI classes)",
+}
+
+
+def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> None:
     f = doc["figures"]
     codes = list(f["per_class"])
     macro = f.get("macro", {})
@@ -103,24 +108,23 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                     key=f"cm-{key}")
     if any(k.startswith("roc_fpr_") for k in arrays):
         st.plotly_chart(roc_figure(arrays, f["per_class"]), width="stretch", key=f"roc-{key}")
-    table = per_class_table(f["per_class"])
+    table = per_class_table(f["per_class"], f.get("confusion"))
     if not records:
         table = table.drop(columns=["records"])
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={m: st.column_config.NumberColumn(m, format="%.3f")
-                                for m in ("Se", "+P", "Sp", "F1", "AUC")})
+    st.dataframe(table, hide_index=True, width="stretch", column_config=per_class_columns())
     if doc.get("protocol") == "aami":
-        st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics)")
-        st.dataframe(pd.DataFrame(aami_comparison(f, doc.get("model_name", "this model"))),
-                     hide_index=True, width="stretch",
-                     column_config={k: st.column_config.NumberColumn(k, format="%.3f")
-                                    for k in ("accuracy", "S_Se", "S_+P", "V_Se", "V_+P")})
-        st.caption("Project targets: accuracy >= 0.95, V Se >= 0.90 with V +P >= 0.90, "
-                   "S Se >= 0.80 with S +P >= 0.50. Published figures as quoted in the "
-                   "project's issue tracker from the papers; see the README for the "
-                   "references.")
-    if note:
-        st.info(f"**How this model was chosen.** {note}")
+        st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics; "
+                    "S = supraventricular, V = ventricular ectopic beats)")
+        rows = aami_comparison(f, doc.get("model_name", "this model"))
+        shown = pd.DataFrame([{k: (v if k == "source" else
+                                   (MISSING if v is None else f"{100 * v:.1f}%"))
+                               for k, v in row.items()} for row in rows])
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"S_+P": st.column_config.TextColumn(
+                         "S_+P", help=f"{MISSING}: the paper does not give it")})
+        st.caption("The published figures are from de Chazal et al. 2004, Llamedo & Martinez "
+                   "2011, Mondejar-Guerra et al. 2019 and Wang, Zhou & Yang 2023 (see "
+                   "docs/results.md for the references).")
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
@@ -132,35 +136,39 @@ with tab_models:
     found = _artifacts()
     if not found:
         st.info("No evaluation artifacts in `models/` yet. Compute them with "
-                "`python -m ecg_core evaluate --model models/ecgnet.keras models/baseline.keras "
-                "--data data/beats` (see the README).")
+                "`ecg-core evaluate --model ecgnet baseline --data data/beats` (see "
+                "docs/cli.md).")
     else:
-        labels = list(found)
-
-        def _find(model: str, protocol: str, data: str, fallback: int) -> int:
-            for i, lab in enumerate(labels):
-                doc = found[lab][0]
-                if (doc.get("model_name", doc["model"]) == model and doc["protocol"] == protocol
-                        and Path(doc.get("data", "")).name == data):
-                    return i
-            return fallback
-
+        names = sorted({doc["_name"] for doc, _ in found})
         # By default: our model under the flattering beat split next to the same
         # architecture with patients kept apart, which is the comparison that matters.
-        left_default = _find("ecgnet", "beat", "beats", 0)
-        right_default = _find("record/ecgnet", "record", "beats", min(1, len(labels) - 1))
+        defaults = (("ecgnet", "beat", "beats"), ("record/ecgnet", "record", "beats"))
         cols = st.columns(2)
         chosen = []
-        for side, (col, default) in enumerate(zip(cols, (left_default, right_default))):
+        for side, (col, (d_name, d_protocol, d_data)) in enumerate(zip(cols, defaults)):
             with col:
-                label = st.selectbox("model and protocol", labels, index=default,
-                                     key=f"pick-{side}")
-                chosen.append(label)
-                doc, arrays = found[label]
+                name = st.selectbox("Model", names, key=f"model-{side}",
+                                    index=names.index(d_name) if d_name in names else 0)
+                mine = [(doc, arrays) for doc, arrays in found if doc["_name"] == name]
+                protocols = sorted({doc["protocol"] for doc, _ in mine})
+                protocol = st.selectbox(
+                    "Protocol", protocols, key=f"protocol-{side}",
+                    index=protocols.index(d_protocol) if d_protocol in protocols else 0,
+                    format_func=lambda p: PROTOCOL_LABELS.get(p, p))
+                mine = [(doc, arrays) for doc, arrays in mine if doc["protocol"] == protocol]
+                order = list(DATA_LABELS)
+                mine.sort(key=lambda item: (order.index(item[0]["_data"])
+                                            if item[0]["_data"] in order else len(order),
+                                            item[0]["_data"]))
+                datas = [doc["_data"] for doc, _ in mine]
+                data = st.selectbox("Test images", datas, key=f"data-{side}",
+                                    index=datas.index(d_data) if d_data in datas else 0,
+                                    format_func=lambda d: DATA_LABELS.get(d, d))
+                doc, arrays = mine[datas.index(data)]
+                chosen.append(doc)
                 model_path = Path(doc["_folder"]) / doc["model_file"]
-                _show(doc, arrays, key=f"side-{side}", history=read_history(model_path),
-                      note=_selection_note(model_path))
-        protocols = {found[lab][0]["protocol"] for lab in chosen}
+                _show(doc, arrays, key=f"side-{side}", history=read_history(model_path))
+        protocols = {doc["protocol"] for doc in chosen}
         if protocols == {"beat", "record"}:
             st.info(
                 "**Why the figures drop when patients are kept apart.** Under the beat split "
@@ -179,11 +187,13 @@ with tab_upload:
         "ECG image dataset (`Normal/…png`, `Left Bundle Branch Block/…png`, … at any depth). "
         "Folder names are mapped to class codes; check the mapping before evaluating. Nothing "
         "is written to disk.")
-    up = st.file_uploader("Labelled set (.zip)", type=["zip"], key="zip")
+    zip_limit = megabytes(MAX_ZIP_UPLOAD_BYTES)
+    up = st.file_uploader(f"Labelled set (.zip, up to {zip_limit:.0f} MB)", type=["zip"],
+                          key="zip", max_upload_size=int(zip_limit))
     if up is not None:
         if up.size > MAX_ZIP_UPLOAD_BYTES:
-            st.error(f"{up.name}: {up.size / 1e6:.0f} MB is over the "
-                     f"{MAX_ZIP_UPLOAD_BYTES / 1e6:.0f} MB limit.")
+            st.error(f"{up.name}: {megabytes(up.size):.0f} MB is over the {zip_limit:.0f} MB "
+                     "limit.")
             st.stop()
         try:
             labelled = read_labelled_zip(up.getvalue())

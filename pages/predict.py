@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image
+from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image, image_warnings
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
-from pages.common import (choose_model, example_files, get_classifier, notice, probability_chart,
-                          upscale)
+from pages.common import (choose_model, example_files, get_classifier, megabytes, notice,
+                          probability_chart, upscale)
 
 st.title("Predict: classify ECG beat images")
 notice()
@@ -21,6 +21,7 @@ st.markdown(
     "trace, resized to the model's input) before the CNN reads it. One beat per image: a "
     "strip of several beats is a record (see **Record**). Nothing you upload is written to "
     "disk.")
+limit = megabytes(MAX_IMAGE_BYTES)
 
 clf = get_classifier(choose_model())
 if clf is None:
@@ -32,8 +33,9 @@ if clf.uses_rhythm:
             "of 20% of beats hidden, for this case). Supraventricular beats (S) need the "
             "rhythm; expect them to be missed.")
 
-uploads = st.file_uploader("Beat images", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
-                           accept_multiple_files=True)
+uploads = st.file_uploader(f"Beat images (up to {limit:.0f} MB each)",
+                           type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
+                           accept_multiple_files=True, max_upload_size=int(limit))
 examples = example_files()
 chosen = st.multiselect("...or pick bundled examples (drawn by this project from MIT-BIH)",
                         options=list(examples))
@@ -41,8 +43,8 @@ chosen = st.multiselect("...or pick bundled examples (drawn by this project from
 items: list[tuple[str, bytes]] = []
 for up in uploads or []:
     if up.size > MAX_IMAGE_BYTES:
-        st.error(f"**{up.name}**: {up.size / 1e6:.1f} MB is over the "
-                 f"{MAX_IMAGE_BYTES / 1e6:.0f} MB limit.")
+        st.error(f"**{up.name}**: {megabytes(up.size):.1f} MB is over the {limit:.0f} MB "
+                 "limit.")
         continue
     items.append((up.name, up.getvalue()))
 items += [(name, examples[name].read_bytes()) for name in chosen]
@@ -55,6 +57,8 @@ codes = clf.class_codes
 rows = []
 progress = st.progress(0.0, text="Classifying...") if len(items) > 1 else None
 for n, (name, data) in enumerate(items, start=1):
+    if progress is not None:
+        progress.progress((n - 1) / len(items), text=f"Classifying {n} of {len(items)}...")
     try:
         gray = decode_image(data)
         canonical = clf.canonical(gray)
@@ -64,10 +68,14 @@ for n, (name, data) in enumerate(items, start=1):
         continue
     probs = clf.predict_canonical(canonical)
     best = codes[int(probs.argmax())]
-    rows.append({"image": name, "predicted": best, "confidence": float(probs.max()),
-                 "error": "", **{c: float(p) for c, p in zip(codes, probs)}})
+    warnings = image_warnings(canonical)
+    rows.append({"image": name, "predicted": best, "confidence": 100 * float(probs.max()),
+                 **{c: 100 * float(p) for c, p in zip(codes, probs)},
+                 "warning": " ".join(warnings), "error": ""})
     with st.container(border=True):
         st.subheader(f"{name}: **{best}** · {BY_CODE[best].name} ({probs.max():.1%})")
+        for text in warnings:
+            st.warning(text)
         left, mid, right = st.columns([1.2, 1, 2.2])
         left.image((gray * 255).astype("uint8"), caption="as uploaded (grayscale)",
                    width="stretch")
@@ -76,15 +84,23 @@ for n, (name, data) in enumerate(items, start=1):
         right.plotly_chart(probability_chart(probs, codes), width="stretch",
                            key=f"chart-{n}-{name}")
         st.caption(BY_CODE[best].description)
-    if progress is not None:
-        progress.progress(n / len(items), text=f"Classified {n} of {len(items)}")
+if progress is not None:
+    failed = sum(1 for r in rows if r["error"])
+    progress.progress(1.0, text=f"Classified {len(items) - failed} of {len(items)} images"
+                      + (f"; {failed} could not be read" if failed else ""))
 
 if len(rows) > 1:
     st.subheader("All images")
     table = pd.DataFrame(rows)
+    table = table[[c for c in ["image", "predicted", "confidence", *codes, "warning", "error"]
+                   if c in table.columns]]
+    percent = {c: st.column_config.NumberColumn(c, format="%.1f%%", width="small",
+                                                help=f"probability of {c}" if c in codes
+                                                else "probability of the predicted class")
+               for c in ["confidence", *codes]}
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.ProgressColumn(c, min_value=0, max_value=1,
-                                                                   format="%.3f")
-                                for c in codes})
+                 column_config={"image": st.column_config.TextColumn("image", width="medium"),
+                                **percent})
     st.download_button("Download as CSV", table.to_csv(index=False).encode(),
-                       file_name="predictions.csv", mime="text/csv")
+                       file_name="predictions.csv", mime="text/csv",
+                       help="probabilities in percent")

@@ -100,42 +100,72 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     assert len(at.dataframe) == 2
     labels = [m.label for m in at.metric]
     assert labels.count("accuracy") == 2 and labels.count("macro AUC") == 2
-    assert any("beat split" in s.value.lower() for s in at.selectbox[:2])
+    # three menus a side: model, protocol, test images
+    assert at.selectbox(key="model-0").value == "ecgnet"
+    assert "beat split" in at.selectbox(key="protocol-0").format_func(
+        at.selectbox(key="protocol-0").value)
+    assert at.selectbox(key="model-1").value == "record/ecgnet"
     six = [c.value for c in at.caption if "six labels" in c.value]
     assert len(six) == 2 and all("accuracy" in c for c in six)
-    # the beat-split ecgnet is a later run, chosen on validation figures: the card says so
-    note = [i.value for i in at.info if "How this model was chosen" in i.value]
-    assert len(note) == 1 and "validation" in note[0]
+    # the page speaks to its readers, not of how the models were developed
+    text = " ".join(x.value for x in [*at.markdown, *at.caption, *at.info])
+    for jargon in ("issue tracker", "Project targets", "How this model was chosen", "RULE.md"):
+        assert jargon not in text
     at.toggle[0].set_value(True)
     at.run()
     assert not at.exception and len(_charts(at)) == 6
+
+
+def test_evaluation_page_offers_only_models_that_are_there():
+    """Experiments kept without their model (models/experiments) are not offered."""
+    at = _evaluation_page()
+    names = at.selectbox(key="model-0").options
+    assert "ecgnet" in names and "aami/ecgnet" in names
+    assert not any("experiments" in n or "natural" in n for n in names), names
 
 
 def test_evaluation_page_names_the_test_images_of_each_artifact():
     at = _evaluation_page()
     captions = " ".join(c.value for c in at.caption)
     assert "random styles, as the models were trained" in captions  # the default left side
-    side = at.selectbox(key="pick-0")
-    other = [o for o in side.options if o.startswith("ecgnet ·") and "beats-matplotlib" in o]
-    assert other, side.options
-    side.set_value(other[0])
+    data = at.selectbox(key="data-0")
+    assert data.options[0] == "varied styles (as trained)", data.options
+    assert "matplotlib, shared-dataset look" in data.options, data.options
+    data.set_value("beats-matplotlib")
     at.run()
     assert not at.exception and not at.error
     assert any("drawn by another tool, matplotlib" in c.value for c in at.caption)
 
 
-def test_evaluation_page_aami_side_shows_published_figures_and_selection_note():
+def test_evaluation_page_aami_side_shows_published_figures():
     at = _evaluation_page()
-    side = at.selectbox(key="pick-1")
-    aami = [o for o in side.options if "aami/ecgnet" in o and "AAMI" in o]
-    assert aami, side.options
-    side.set_value(aami[0])
+    at.selectbox(key="model-1").set_value("aami/ecgnet")
     at.run()
     assert not at.exception and not at.error
+    assert at.selectbox(key="protocol-1").value == "aami"
     assert any("Against the published figures" in m.value for m in at.markdown)
-    note = [i.value for i in at.info if "How this model was chosen" in i.value]
-    assert any("DS1 validation loss" in n for n in note)
     assert len(at.dataframe) == 3  # two per-class tables and the published comparison
+    published = at.dataframe[2].value
+    assert (published == "–").any().any()  # a dash where a paper is silent, never None
+    assert not published.isna().any().any()
+
+
+def test_per_class_table_shows_a_dash_for_undefined_figures():
+    from pages.charts import MISSING, per_class_table
+
+    per_class = {"N": {"support": 10, "sensitivity": 0.9, "precision": 1.0, "f1": 0.947,
+                       "specificity": 1.0, "auc": 0.99},
+                 "F": {"support": 0, "sensitivity": 0.0, "precision": 0.0, "f1": 0.0,
+                       "specificity": 0.9, "auc": None}}
+    table = per_class_table(per_class, confusion=[[9, 1], [0, 0]])
+    f = table[table["class"] == "F"].iloc[0]
+    assert f["Se"] == f["F1"] == f["AUC"] == MISSING and f["+P"] == "0.0%"
+    n = table[table["class"] == "N"].iloc[0]
+    assert n["Se"] == "90.0%" and n["+P"] == "100.0%" and n["AUC"] == "0.990"
+    # a class with beats that is never predicted: Se 0, +P undefined
+    never = per_class_table({"N": per_class["N"], "F": {**per_class["F"], "support": 3}},
+                            confusion=[[10, 0], [3, 0]])
+    assert never.iloc[1]["Se"] == "0.0%" and never.iloc[1]["+P"] == MISSING
 
 
 def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
@@ -209,6 +239,8 @@ def _record_page():
 def test_record_page_with_a_wfdb_upload_and_annotations():
     at = _record_page()
     assert not at.exception and not at.error
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
     files = [(f"208{e}", (EXCERPT_MITDB / f"208{e}").read_bytes(), "application/octet-stream")
              for e in (".hea", ".dat", ".atr")]
     at.file_uploader(key="wfdb_up").set_value(files)
@@ -216,26 +248,76 @@ def test_record_page_with_a_wfdb_upload_and_annotations():
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["beats"].replace(",", "")) > 450 and "bpm" in metrics["mean heart rate"]
-    assert "accuracy" in metrics  # agreement with the reference annotations
+    assert "class agreement (accuracy)" in metrics  # agreement with the reference annotations
     # strip, one beat's probabilities, agreement confusion matrix
     assert len(_charts(at)) == 3
     assert {b.label for b in at.get("download_button")} == {"Per-beat CSV",
                                                             "Strip (interactive HTML)"}
-    at.number_input[0].set_value(5)
+    # beats are numbered from 1; choosing one moves the strip to it and rings it
+    assert at.number_input(key="beat_no").value == 1
+    assert any(m.value.startswith("Beat 1 of") for m in at.markdown)
+    at.number_input(key="beat_no").set_value(300)
     at.run()
     assert not at.exception
+    strip = _charts(at)[0]
+    import json
+
+    spec = json.loads(strip.proto.spec)
+    t300 = [tr for tr in spec["data"] if tr.get("name") == "beat 300"][0]["x"][0]
+    lo, hi = spec["layout"]["xaxis"]["range"]
+    assert lo < t300 < hi and hi - lo == 10 and t300 > 100
+    # a fusion beat (F) says what it is and that it is not one of the model's classes
+    captions = " ".join(c.value for c in at.caption)
+    assert "fusion of ventricular and normal beat; not a class of this model" in captions
     assert any("lead MLII" in c.value for c in at.caption)
     mlii = at.session_state["record"][1]
     before = [k for k in at.session_state if str(k).startswith("result-")]
-    # another lead is another record: read again, classified again
-    at.text_input[0].set_value("V1")
+    # another lead, from the record's own channels: read again, classified again, with a word
+    lead = next(sb for sb in at.selectbox if sb.label == "Lead")
+    assert lead.options == ["MLII", "V1"]
+    lead.set_value("V1")
     at.run()
     assert not at.exception and not at.error
     assert any("lead V1" in c.value for c in at.caption)
+    assert any("not MLII" in w.value for w in at.warning)
     v1 = at.session_state["record"][1]
     assert v1.lead == "V1" and not (v1.signal == mlii.signal).all()
     after = [k for k in at.session_state if str(k).startswith("result-")]
     assert len(before) == len(after) == 1 and before != after  # a new result, the old dropped
+
+
+def test_record_page_xqrs_with_reference_matches_beats_and_normalises():
+    """Detected beats of an uploaded record with its .atr are matched to the reference."""
+    at = _record_page()
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
+    at.file_uploader(key="wfdb_up").set_value(
+        [(f"100{e}", (EXCERPT_MITDB / f"100{e}").read_bytes(), "application/octet-stream")
+         for e in (".hea", ".dat", ".atr")])
+    at.run()
+    at.checkbox[0].set_value(False)  # XQRS instead of the annotation file
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["detection Se"].rstrip("%")) > 99
+    assert float(metrics["detection +P"].rstrip("%")) > 99
+    assert float(metrics["class agreement (accuracy)"].rstrip("%")) > 90
+    at.toggle(key="agree_norm").set_value(True)
+    at.run()
+    assert not at.exception
+
+
+def test_record_page_offers_bundled_examples_at_once():
+    at = _record_page()
+    assert not at.exception and not at.error
+    examples = at.selectbox[1] if at.selectbox[0].label == "Model" else at.selectbox[0]
+    assert len(examples.options) == 5
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["beats"].replace(",", "")) > 450  # the default example, 208
+    examples.set_value("cu09")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("250 Hz -> 360 Hz" in c.value for c in at.caption)
 
 
 def test_record_page_csv_upload_of_a_real_signal():

@@ -25,7 +25,8 @@ def test_predict_folder_and_bad_file_to_csv(tmp_path):
                "--out", str(out))
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["path", "predicted", *CLASS_CODES, "error"]
+    assert list(rows[0]) == ["path", "predicted", *CLASS_CODES, "warning", "error"]
+    assert not any(r["warning"] for r in rows)  # clean drawings of one beat
     assert len(rows) == 7
     good = [r for r in rows if not r["error"]]
     assert len(good) == 6
@@ -140,7 +141,7 @@ def test_every_command_takes_the_aami_model_and_its_class_list(tmp_path):
     res = _run("predict", str(EXAMPLES / "PVC"), "--model", str(model), "--out", str(out))
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["path", "predicted", "N", "S", "V", "F", "Q", "error"]
+    assert list(rows[0]) == ["path", "predicted", "N", "S", "V", "F", "Q", "warning", "error"]
     assert all(r["predicted"] in "NSVFQ" for r in rows)
     beats = tmp_path / "beats.csv"
     res = _run("classify-record", str(EXCERPT_MITDB / "208"), "--annotations", "atr", "--model",
@@ -220,7 +221,7 @@ def test_models_are_named_or_found_through_the_models_folder(tmp_path):
     image = sorted((EXAMPLES / "PVC").glob("*.png"))[0]
     res = _run("predict", str(image), "--model", "aami/ecgnet")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines()[0] == "path,predicted,N,S,V,F,Q,error"
+    assert res.stdout.splitlines()[0] == "path,predicted,N,S,V,F,Q,warning,error"
     elsewhere = tmp_path / "mine"
     elsewhere.mkdir()
     for f in ("ecgnet.keras", "ecgnet.card.json"):

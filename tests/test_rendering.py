@@ -196,3 +196,54 @@ def test_decode_refuses_truncated_bomb_animated_and_blank():
         decode_image(gif.getvalue())
     with pytest.raises(ImageDecodeError, match="No ECG trace"):
         canonical_from_bytes(_png(np.full((128, 192), 255, np.uint8)))
+
+
+def _photo_of_paper(segment: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A beat drawn on pink ECG paper (1 mm and 5 mm grid), tilted up to 5 degrees, lit
+    unevenly and saved as JPEG 70: what a phone photo of a printout looks like."""
+    import cv2
+
+    h, w = 300, 450
+    paper = np.zeros((h, w, 3), np.uint8)
+    paper[:] = (235, 215, 250)
+    for x in range(0, w, 10):
+        cv2.line(paper, (x, 0), (x, h), (200, 150, 240), 2 if x % 50 == 0 else 1)
+    for y in range(0, h, 10):
+        cv2.line(paper, (0, y), (w, y), (200, 150, 240), 2 if y % 50 == 0 else 1)
+    xs = np.linspace(20, w - 20, len(segment))
+    ys = h / 2 - (segment - np.median(segment)) * 80
+    cv2.polylines(paper, [np.stack([xs, ys], 1).astype(np.int32)], False, (30, 30, 30), 2,
+                  cv2.LINE_AA)
+    tilt = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-5, 5)), 1.0)
+    paper = cv2.warpAffine(paper, tilt, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    paper = np.clip(paper * np.linspace(0.7, 1.1, w)[None, :, None], 0, 255).astype(np.uint8)
+    return cv2.imencode(".jpg", paper, [cv2.IMWRITE_JPEG_QUALITY, 70])[1].tobytes()
+
+
+def test_image_warnings_flag_photos_of_paper_and_strips_not_clean_beats():
+    from dataclasses import replace
+
+    from ecg_core.beats import labelled_beats
+    from ecg_core.canonical import image_warnings
+    from ecg_core.records import read_record
+    from ecg_core.rendering import random_style, render_beat
+    from tests.conftest import EXAMPLES, EXCERPT_MITDB
+
+    rng = np.random.default_rng(7)
+    rec = read_record(EXCERPT_MITDB / "208")
+    beats = [b for b in labelled_beats(rec)][5:45]
+    for path in sorted(EXAMPLES.glob("*/*.png")):
+        assert image_warnings(canonical_from_bytes(path.read_bytes())) == [], path.name
+    clean = [image_warnings(canonical_form(render_beat(rec.signal, b.sample, rec.fs,
+                                                       random_style(rng)))) for b in beats]
+    assert sum(map(len, clean)) == 0
+    photos = [image_warnings(canonical_from_bytes(
+        _photo_of_paper(rec.signal[b.sample - 180:b.sample + 180], rng))) for b in beats[:10]]
+    assert all(any("grid" in w for w in ws) for ws in photos)
+    # eight-second strips of record 100 (sinus rhythm, about 75 bpm: ten beats each)
+    normal = read_record(EXCERPT_MITDB / "100")
+    strip = replace(DEFAULT_STYLE, before_s=4.0, after_s=4.0, width=192 * 8)
+    warned = [image_warnings(canonical_form(render_beat(normal.signal, b.sample, normal.fs,
+                                                        strip)))
+              for b in labelled_beats(normal)[20:30]]
+    assert sum(any("several beats" in w for w in ws) for ws in warned) >= 8
