@@ -67,7 +67,7 @@ def open_zip(data: bytes, *, max_members: int, max_member_bytes: int, max_total_
             continue
         if info.file_size > max_member_bytes:
             raise error(f"Refused: '{info.filename}' would unpack to "
-                        f"{info.file_size / 1e6:.0f} MB (limit {max_member_bytes / 1e6:.0f} MB "
+                        f"{info.file_size / 2**20:.0f} MB (limit {max_member_bytes / 2**20:.0f} MB "
                         "per file).")
         if info.file_size > 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(
                 info.compress_size, 1):
@@ -77,7 +77,7 @@ def open_zip(data: bytes, *, max_members: int, max_member_bytes: int, max_total_
         total += info.file_size
         if total > max_total_bytes:
             raise error(f"Refused: the zip would unpack to more than "
-                        f"{max_total_bytes / 1e6:.0f} MB.")
+                        f"{max_total_bytes / 2**20:.0f} MB.")
     return zf, [i for i in infos if not i.is_dir()]
 
 

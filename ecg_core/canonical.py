@@ -77,7 +77,7 @@ def decode_image(data: bytes) -> np.ndarray:
         raise ImageDecodeError("The file is empty (0 bytes).")
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageDecodeError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB.")
+            f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_IMAGE_BYTES / 2**20:.0f} MB.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

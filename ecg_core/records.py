@@ -448,8 +448,8 @@ def read_signal_csv(data: bytes, fs: float | None = None, *, units: str = "mV",
     if not data:
         raise RecordError("The file is empty (0 bytes).")
     if len(data) > MAX_RECORD_BYTES:
-        raise RecordError(f"The file is {len(data) / 1e6:.0f} MB; the limit is "
-                          f"{MAX_RECORD_BYTES / 1e6:.0f} MB.")
+        raise RecordError(f"The file is {len(data) / 2**20:.0f} MB; the limit is "
+                          f"{MAX_RECORD_BYTES / 2**20:.0f} MB.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -536,8 +536,8 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str | None = None,
 
     total = sum(len(b) for b in files.values())
     if total > MAX_RECORD_BYTES:
-        raise RecordError(f"The upload is {total / 1e6:.0f} MB; the limit is "
-                          f"{MAX_RECORD_BYTES / 1e6:.0f} MB.")
+        raise RecordError(f"The upload is {total / 2**20:.0f} MB; the limit is "
+                          f"{MAX_RECORD_BYTES / 2**20:.0f} MB.")
     if len(files) == 1 and next(iter(files)).lower().endswith(".zip"):
         from .archives import open_zip, read_member
 

@@ -13,7 +13,7 @@ from ecg_core.errors import ImageDecodeError
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
                                   feature_maps, grad_cam, layer_table, pool2d, same_padding,
                                   tile_channels, tiles_exactly)
-from pages.common import choose_model, example_files, get_classifier, notice
+from pages.common import choose_model, example_files, get_classifier, megabytes, notice
 
 st.title("Explainer: how a CNN reads a heartbeat")
 notice()
@@ -30,10 +30,15 @@ examples = example_files()
 left, right = st.columns(2)
 names = list(examples)
 default = next((i for i, n in enumerate(names) if n.startswith("PVC/")), 0)
-picked = left.selectbox("Example beat", names, index=default) if names else None
-upload = right.file_uploader("...or upload a beat image",
-                             type=[e.lstrip(".") for e in IMAGE_EXTENSIONS], key="explain_up")
+limit = megabytes(MAX_IMAGE_BYTES)
+upload = right.file_uploader(f"...or upload a beat image (up to {limit:.0f} MB)",
+                             type=[e.lstrip(".") for e in IMAGE_EXTENSIONS], key="explain_up",
+                             max_upload_size=int(limit))
+picked = left.selectbox("Example beat", names, index=default, disabled=upload is not None,
+                        help="Remove the uploaded image to pick an example again."
+                        if upload is not None else None) if names else None
 if upload is not None:
+    left.info(f"Showing your upload, **{upload.name}**; remove it to return to the examples.")
     name, data = upload.name, upload.getvalue()
 elif picked is not None:
     name, data = picked, examples[picked].read_bytes()
@@ -42,7 +47,7 @@ else:
     st.stop()
 try:
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageDecodeError(f"The file is over the {MAX_IMAGE_BYTES / 1e6:.0f} MB limit.")
+        raise ImageDecodeError(f"The file is over the {limit:.0f} MB limit.")
     gray = decode_image(data)
     image = clf.canonical(gray)
 except ImageDecodeError as exc:
@@ -51,12 +56,18 @@ except ImageDecodeError as exc:
 x = image.astype(np.float64) / 255.0  # what the model's first layer receives (Rescaling)
 
 
-def heatmap(z, title="", colorscale="gray", zmin=None, zmax=None, height=360, text=False):
-    fig = go.Figure(go.Heatmap(z=z, colorscale=colorscale, zmin=zmin, zmax=zmax,
+def heatmap(z, title="", colorscale="gray", zmin=None, zmax=None, height=360, text=False,
+            zmid=None):
+    """A matrix as an image-like heatmap: square cells, axes tight on the matrix (no empty
+    margins), row 0 at the top; ``zmid`` centres a diverging colour scale on that value."""
+    z = np.asarray(z)
+    fig = go.Figure(go.Heatmap(z=z, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
                                texttemplate="%{z:.2f}" if text else None,
                                hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
     fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      yaxis=dict(autorange="reversed", scaleanchor="x"))
+                      xaxis=dict(range=[-0.5, z.shape[1] - 0.5], constrain="domain"),
+                      yaxis=dict(range=[z.shape[0] - 0.5, -0.5], scaleanchor="x",
+                                 constrain="domain"))
     return fig
 
 
@@ -96,8 +107,7 @@ with k1:
 conv = convolve2d(x, kernel, "valid", 1, bias, relu)
 with k2:
     st.plotly_chart(heatmap(conv, f"{kname}: {conv.shape[0]} x {conv.shape[1]} output "
-                            "('valid', stride 1)", colorscale="RdBu", height=380,
-                            zmin=-np.abs(conv).max() or None, zmax=np.abs(conv).max() or None),
+                            "('valid', stride 1)", colorscale="RdBu", height=380, zmid=0.0),
                     width="stretch", key="conv")
 st.markdown("**One output value, worked out.** Pick a cell of the output:")
 r_col, c_col = st.columns(2)
@@ -114,8 +124,10 @@ w3.markdown("window x kernel")
 w3.dataframe(pd.DataFrame(cell["products"]).round(3), hide_index=True)
 st.markdown(
     f"Sum of products = **{cell['sum']:.4f}**; plus bias {bias:+.2f} = "
-    f"**{cell['value']:.4f}**; after ReLU = **{cell['relu']:.4f}**. "
-    "A negative bias silences weak responses once ReLU cuts everything below zero: that is "
+    f"**{cell['value']:.4f}**"
+    + (f"; after ReLU = **{cell['relu']:.4f}**. " if relu else
+       " (tick *Apply ReLU* to see the value after it). ")
+    + "A negative bias silences weak responses once ReLU cuts everything below zero: that is "
     "how a filter becomes a detector that fires only on strong evidence.")
 
 # 3. Padding and stride -------------------------------------------------------------------
@@ -181,18 +193,28 @@ d3.dataframe(pd.DataFrame(pool2d(demo, 2, 2, "average")), hide_index=True)
 mode = st.radio("Pool the convolution output of section 2", ["max", "average"],
                 horizontal=True)
 pooled = pool2d(conv, 2, 2, mode)
-st.plotly_chart(heatmap(pooled, f"{mode} pooling: {conv.shape} -> {pooled.shape}",
-                        colorscale="RdBu", height=320), width="stretch", key="pooled")
+st.plotly_chart(heatmap(pooled, f"{mode} pooling: {conv.shape[0]} x {conv.shape[1]} -> "
+                        f"{pooled.shape[0]} x {pooled.shape[1]}", colorscale="RdBu",
+                        height=320, zmid=0.0), width="stretch", key="pooled")
 
 # 5. The trained model, layer by layer ----------------------------------------------------
 st.header("5. The trained model, layer by layer")
-table = pd.DataFrame(layer_table(clf.model))
-table["output_shape"] = table["output_shape"].astype(str)
-table["formula_ok"] = table["formula_ok"].map({True: "yes", False: "NO", None: ""})
-st.dataframe(table, hide_index=True, width="stretch")
-total = int(table["trainable"].sum() + table["non_trainable"].sum())
+layers_info = layer_table(clf.model)
+trainable = sum(r["trainable"] for r in layers_info)
+total = trainable + sum(r["non_trainable"] for r in layers_info)
+table = pd.DataFrame([{
+    "layer": r["name"], "kind": r["type"],
+    "output (height x width x channels)": " x ".join(str(d) for d in r["output_shape"]),
+    "learned parameters": r["trainable"], "running statistics": r["non_trainable"],
+    "output size by the formula": r["formula"]
+    + ({True: "  ✓ as Keras reports", False: "  ✗ differs from Keras", None: ""}
+       [r["formula_ok"]])} for r in layers_info])
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "output size by the formula": st.column_config.TextColumn(width="large"),
+    "running statistics": st.column_config.NumberColumn(
+        help="batch normalisation's running means and variances: kept, not trained")})
 st.markdown(
-    f"{total:,} parameters in all ({int(table['trainable'].sum()):,} trainable; batch "
+    f"{total:,} parameters in all ({trainable:,} trainable; batch "
     "normalisation keeps running means and variances, which are not trained). "
     "**Flatten** lines the last feature maps up into one vector; the **dense** head weighs "
     "every value of it to score each class, and softmax turns the scores into probabilities.")

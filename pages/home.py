@@ -96,19 +96,27 @@ else:
             f"{tr.get('machine', 'an unnamed machine')}{shifted}.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
+        st.markdown(f"**Test figures**, {label}:")
         c1, c2, c3 = st.columns(3)
-        c1.metric(f"Test accuracy ({label})", f"{test['accuracy']:.2%}")
-        c2.metric("Macro sensitivity (Se)", f"{test['macro_sensitivity']:.2%}")
-        c3.metric("Macro positive predictivity (+P)", f"{test['macro_precision']:.2%}")
+        c1.metric("Test accuracy", f"{test['accuracy']:.2%}", help=f"protocol: {label}")
+        c2.metric("Macro Se", f"{test['macro_sensitivity']:.2%}",
+                  help="sensitivity averaged over the classes")
+        c3.metric("Macro +P", f"{test['macro_precision']:.2%}",
+                  help="positive predictivity averaged over the classes")
         if protocol == "beat":
             st.caption("Beat-split figures: the same patients are in training and test, which "
                        "flatters every model. They do not tell how the model does on a new "
                        "patient: see the record split and the AAMI benchmark on the "
                        "**Evaluation** page.")
         if counts:
+            def pct(value):
+                return "–" if value is None else f"{100 * value:.1f}%"
+
             st.dataframe(
-                [{"class": c, **v, "test Se": test["per_class"].get(c, {}).get("sensitivity"),
-                  "test +P": test["per_class"].get(c, {}).get("precision")}
+                [{"class": c, **v,
+                  "test Se": pct(test["per_class"].get(c, {}).get("sensitivity")
+                                 if test["per_class"].get(c, {}).get("support") else None),
+                  "test +P": pct(test["per_class"].get(c, {}).get("precision"))}
                  for c, v in counts.items()],
                 hide_index=True, width="stretch")
 

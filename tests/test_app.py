@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from ecg_core.classes import CLASS_CODES
 from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT
 
 APP = str(ROOT / "streamlit_app.py")
@@ -38,7 +39,10 @@ def test_home_page_renders_classes_and_notice():
     text = " ".join(m.value for m in at.markdown)
     for code in ("NOR", "LBB", "RBB", "APC", "PVC", "PAB", "VFW", "VEB"):
         assert f"**{code}**" in text
-    assert any("beat split" in m.label.lower() for m in at.metric)
+    assert any("beat split" in m.value.lower() for m in at.markdown)
+    assert all(len(m.label) <= 16 for m in at.metric)  # short labels: never cut off
+    table = at.dataframe[0].value
+    assert table["test Se"].str.endswith("%").all()  # in % like the metrics
     # the data line counts beats (not images, of which a build may draw several per beat)
     card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
     data = card["training_data"]
@@ -73,6 +77,14 @@ def test_predict_page_upload_of_several_images_and_a_bad_one():
     assert "truncated.png" in errors and "blank.png" in errors
     assert len(_charts(at)) == 2
     assert len(at.dataframe) == 1  # the table for several images
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["image", "predicted", "confidence", *CLASS_CODES, "warning",
+                                   "error"]
+    good_rows = table[table["error"] == ""]
+    assert ((good_rows[list(CLASS_CODES)].sum(axis=1) - 100).abs() < 0.1).all()  # percent
+    # the progress bar ends on the count, unreadable files included
+    bar = at.get("progress")[0]
+    assert bar.value == 100 and "2 could not be read" in bar.proto.text
     # the page keeps working: a good upload after the bad ones
     at.file_uploader[0].set_value(good[:1])
     at.run()
@@ -353,6 +365,37 @@ def test_record_page_bad_inputs_get_messages():
     at.file_uploader(key="wfdb_up").set_value([("x.dat", b"\x00" * 100, "application/x")])
     at.run()
     assert not at.exception and "header" in at.error[0].value
+
+
+def test_predict_page_warns_on_a_photo_of_paper():
+    from tests.test_rendering import _photo_of_paper
+    from ecg_core.records import read_record
+
+    rec = read_record(EXCERPT_MITDB / "100")
+    photo = _photo_of_paper(rec.signal[3600 - 180:3600 + 180], np.random.default_rng(3))
+    at = _predict_page()
+    at.file_uploader[0].set_value([("photo.jpg", photo, "image/jpeg")])
+    at.run()
+    assert not at.exception
+    assert any("not one clean trace" in w.value for w in at.warning)
+
+
+def test_explainer_upload_replaces_the_example_visibly_and_relu_is_shown_only_when_on():
+    at = _page("pages/explainer.py")
+    assert not at.exception
+    assert not any("after ReLU" in m.value for m in at.markdown)
+    at.checkbox[0].set_value(True)
+    at.run()
+    assert any("after ReLU" in m.value for m in at.markdown)
+    good = sorted((EXAMPLES / "NOR").glob("*.png"))[0]
+    at.file_uploader(key="explain_up").set_value([(good.name, good.read_bytes(), "image/png")])
+    at.run()
+    assert not at.exception and not at.error
+    example = next(sb for sb in at.selectbox if sb.label == "Example beat")
+    assert example.disabled and any("Showing your upload" in i.value for i in at.info)
+    headers = [list(d.value.columns) for d in at.dataframe]
+    assert any("output (height x width x channels)" in h for h in headers)
+    assert not any("formula_ok" in h or "non_trainable" in h for h in headers)
 
 
 def test_predict_page_with_the_hostile_corpus_keeps_serving():
