@@ -7,7 +7,9 @@ Starts `streamlit run streamlit_app.py` on a free loopback port and drives Debia
 
 * cold start: seconds from launching the server process to `/_stcore/health` answering, and
   to the Home page's first render in the browser (its title visible);
-* resident memory (RSS) of the server process after the first prediction;
+* resident memory (RSS) of the server process after the first prediction, after the load
+  test, after the Record page has classified a 30-min record (MIT-BIH 208 uploaded, where
+  `../shared/mitdb` is present; else the bundled 5-min example), and its peak (VmHWM);
 * latency from upload to result (predicted class and chart shown) on the Predict page with
   1, 4 and 8 browser sessions uploading at the same moment, `--rounds` times each:
   median (p50) and 95th percentile (p95). Each session first makes one warm-up upload: a
@@ -43,6 +45,15 @@ def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_mb(pid: int) -> float:
+    """Peak resident memory of a process so far (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -131,6 +142,23 @@ def main() -> int:
                 q = np.percentile(latencies, [50, 95])
                 rows.append((sessions, len(latencies), q[0], q[1]))
             rss_after = _rss_mb(proc.pid)
+            page = browser.new_page()
+            page.set_default_timeout(300_000)
+            page.goto(f"{url}/record")
+            page.get_by_text("Agreement with the reference annotations").first.wait_for()
+            record_name = "the bundled example (208, 5 min)"
+            whole = ROOT.parent / "shared" / "mitdb"
+            if (whole / "208.hea").is_file():
+                page.get_by_text("WFDB record (.hea").first.click()
+                _idle(page)
+                page.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
+                    .set_input_files([str(whole / f"208{e}") for e in (".hea", ".dat", ".atr")])
+                page.get_by_text("30.0 min").first.wait_for()
+                page.get_by_text("Agreement with the reference annotations").first.wait_for()
+                record_name = "MIT-BIH 208 (30 min, uploaded)"
+            _idle(page)
+            rss_record = _rss_mb(proc.pid)
+            peak = _peak_mb(proc.pid)
             browser.close()
     finally:
         proc.terminate()
@@ -140,7 +168,8 @@ def main() -> int:
     print(f"cold start to /_stcore/health: {healthy:.1f} s; to the Home page's first render "
           f"in chromium: {first_render:.1f} s")
     print(f"server RSS after the first prediction: {rss_first:.0f} MB; after the load test: "
-          f"{rss_after:.0f} MB")
+          f"{rss_after:.0f} MB; after the Record page on {record_name}: {rss_record:.0f} MB; "
+          f"peak (VmHWM): {peak:.0f} MB")
     print(f"a session's first chart (loads Plotly's JavaScript, one session at a time): "
           f"median {np.median(first_chart):.2f} s")
     print("| sessions at once | uploads | p50 s (upload to result) | p95 s |")

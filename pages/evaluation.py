@@ -122,9 +122,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"S_+P": st.column_config.TextColumn(
                          "S_+P", help=f"{MISSING}: the paper does not give it")})
-        st.caption("The published figures are from de Chazal et al. 2004, Llamedo & Martinez "
-                   "2011, Mondejar-Guerra et al. 2019 and Wang, Zhou & Yang 2023 (see "
-                   "docs/results.md for the references).")
+        st.caption("Published figures as the papers report them: de Chazal et al. 2004, "
+                   "Mondejar-Guerra et al. 2019, Sellami & Hwang 2019 (references in "
+                   "docs/data.md).")
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")

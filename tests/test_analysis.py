@@ -130,3 +130,26 @@ def test_bad_wfdb_uploads_get_clear_errors():
                                                            "100.dat": files["100.dat"]})})
     with pytest.raises(RecordError, match="zip bomb|MB"):
         read_uploaded_record({"rec.zip": zip_bomb(8 * 1024 * 1024)})
+
+
+def test_detected_beats_are_matched_to_the_reference_within_150_ms(classifier):
+    from ecg_core.analysis import match_detections
+
+    ref_of, fig = match_detections(np.array([100, 200, 300]), np.array([105, 290, 500]), 360.0,
+                                   tolerance_s=0.03)
+    assert ref_of.tolist() == [0, 2, -1]
+    assert fig["matched"] == 2 and fig["sensitivity"] == fig["positive_predictivity"] == 2 / 3
+    # real records with their annotations, beats detected by XQRS
+    rec = read_record(EXCERPT_MITDB / "100")
+    result = classify_record(rec, classifier, use_annotations=False)
+    det = result.detection
+    assert result.source == "XQRS" and det["sensitivity"] > 0.99 and \
+        det["positive_predictivity"] > 0.99
+    assert sum(1 for s in result.reference if s) == det["matched"]
+    a = agreement(result)
+    assert a["figures"]["n"] + sum(a["outside"].values()) == det["matched"]
+    # 208 (frequent PVCs, fusion beats) is harder for XQRS; fusion beats have no class
+    result = classify_record(read_record(EXCERPT_MITDB / "208"), classifier,
+                             use_annotations=False)
+    a = agreement(result)
+    assert 0.5 < result.detection["sensitivity"] < 1 and a["outside"].get("F", 0) > 10

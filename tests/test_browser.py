@@ -170,7 +170,13 @@ def test_record_page_classifies_an_uploaded_wfdb_record(server, browser):
     _wait_idle(page)
     # the page opens on a bundled example, already classified
     page.get_by_text("Agreement with the reference annotations").first.wait_for()
+    page.locator(".js-plotly-plot .main-svg").first.wait_for()
     _shot(page, "record-example")
+    # the strip and one beat, as the README shows them (docs/images/record.png is a copy)
+    page.locator("h2", has_text="Strip").first.evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "record-strip.png"))
     page.get_by_text("WFDB record (.hea").first.click()
     _wait_idle(page)
     _upload(page, [str(EXCERPT_MITDB / f"100{ext}") for ext in (".hea", ".dat", ".atr")])

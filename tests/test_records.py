@@ -68,3 +68,39 @@ def test_choose_lead_and_missing_record(tmp_path):
         choose_lead([])
     with pytest.raises(RecordError, match="not found"):
         read_record(tmp_path / "nothing")
+
+
+def test_download_without_internet_says_so_in_one_plain_sentence(monkeypatch, tmp_path):
+    import wfdb
+
+    from ecg_core.records import download_database, download_record
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("HTTPSConnectionPool(host='physionet.org', port=443): Max "
+                              "retries exceeded (Caused by NameResolutionError(...))")
+
+    monkeypatch.setattr(wfdb, "dl_database", offline)
+    for call in (lambda: download_record("mitdb", "100", tmp_path),
+                 lambda: download_database("mitdb", tmp_path)):
+        with pytest.raises(RecordError, match="no internet connection") as caught:
+            call()
+        assert "HTTPSConnectionPool" not in str(caught.value)
+        assert "bundled example" in str(caught.value)
+
+
+def test_uploaded_header_without_its_signal_file_names_the_file_not_a_path():
+    from ecg_core.records import read_uploaded_record
+
+    header = (EXCERPT_MITDB / "100.hea").read_bytes()
+    with pytest.raises(RecordError, match="100.dat") as caught:
+        read_uploaded_record({"100.hea": header})
+    assert "add it to the upload" in str(caught.value)
+    assert "/tmp" not in str(caught.value) and "ecg-record-" not in str(caught.value)
+
+
+def test_a_lead_asked_for_by_name_must_exist():
+    rec = read_record(EXCERPT_MITDB / "207", lead="v1")
+    assert rec.lead == "V1" and rec.channels == ("MLII", "V1")
+    with pytest.raises(RecordError, match="no lead 'V9'; its channels are MLII, V1"):
+        read_record(EXCERPT_MITDB / "207", lead="V9")
+    assert read_record(EXCERPT_CUDB / "cu09").lead == "ECG"  # automatic: no MLII, first
