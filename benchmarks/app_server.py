@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -41,19 +42,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rss_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a process from /proc (VmRSS: resident now; VmHWM: peak), in MB."""
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _peak_mb(pid: int) -> float:
-    """Peak resident memory of a process so far (VmHWM), in MB."""
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -105,7 +98,7 @@ def main() -> int:
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
                 str(examples[0]))
             page.locator(RESULT).first.wait_for()
-            rss_first = _rss_mb(proc.pid)
+            rss_first = _status_mb(proc.pid)
             page.close()
             rows = []
             first_chart: list[float] = []
@@ -141,7 +134,7 @@ def main() -> int:
                         pg.close()
                 q = np.percentile(latencies, [50, 95])
                 rows.append((sessions, len(latencies), q[0], q[1]))
-            rss_after = _rss_mb(proc.pid)
+            rss_after = _status_mb(proc.pid)
             page = browser.new_page()
             page.set_default_timeout(300_000)
             page.goto(f"{url}/record")
@@ -153,12 +146,12 @@ def main() -> int:
                 _idle(page)
                 page.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
                     .set_input_files([str(whole / f"208{e}") for e in (".hea", ".dat", ".atr")])
-                page.get_by_text("30.0 min").first.wait_for()
+                page.get_by_text(re.compile(r"30\.\d min")).first.wait_for()
                 page.get_by_text("Agreement with the reference annotations").first.wait_for()
                 record_name = "MIT-BIH 208 (30 min, uploaded)"
             _idle(page)
-            rss_record = _rss_mb(proc.pid)
-            peak = _peak_mb(proc.pid)
+            rss_record = _status_mb(proc.pid)
+            peak = _status_mb(proc.pid, "VmHWM")
             browser.close()
     finally:
         proc.terminate()

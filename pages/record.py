@@ -192,7 +192,7 @@ points = (st.session_state.get("strip") or {}).get("selection", {}).get("points"
 if points and points[0].get("customdata") is not None:
     cd = points[0]["customdata"]
     clicked = int(cd[0] if isinstance(cd, (list, tuple)) else cd)
-    if st.session_state.get("last_pick") != clicked:
+    if st.session_state.get("last_pick") != clicked and 0 <= clicked < n_beats:
         st.session_state["last_pick"] = clicked
         st.session_state["beat_no"] = clicked + 1
 
