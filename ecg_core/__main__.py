@@ -8,6 +8,8 @@ Commands:
     evaluate        accuracy, per-class Se and +P of models on a dataset split
     classify-record find and classify every beat of a WFDB record (per-beat CSV)
     examples        draw a few test-split beats per class into data/examples
+    export          write each model's LiteRT twin (NAME.tflite), which serves predictions
+                    without TensorFlow (``train`` writes it too)
     download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
 
 Errors caused by input (missing files, unknown lead, unreadable model) end the run with a
@@ -34,6 +36,17 @@ from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, PRIOR_ADJUSTMENTS, SCHED
 
 #: What ``--model`` defaults to: a name under the models folder.
 DEFAULT_MODEL = "ecgnet"
+
+
+def _classifier(args: argparse.Namespace, model):
+    """Load a model (path or name) with the chosen backend; say on stderr when its LiteRT twin
+    cannot serve it."""
+    from .model import Classifier, resolve_model
+
+    clf = Classifier.load(resolve_model(model), backend=args.backend)
+    if clf.warning:
+        print(f"warning: {clf.warning}", file=sys.stderr)
+    return clf
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -93,7 +106,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
 
     from .canonical import decode_image, image_warnings
-    from .model import Classifier, iter_image_paths, resolve_model
+    from .model import iter_image_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -104,7 +117,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print("error: no image files (png/jpg/jpeg/bmp) found in the given paths",
               file=sys.stderr)
         return 2
-    clf = Classifier.load(resolve_model(args.model))
+    clf = _classifier(args, args.model)
     codes = list(clf.class_codes)
     fields = ["path", "predicted", *codes, "warning", "error"]
     out = open(args.out, "w", newline="") if args.out else sys.stdout
@@ -141,7 +154,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split, rhythm_from_rows
     from .evaluation import comparison_table, detailed_figures, save_evaluation
-    from .model import Classifier, model_name, resolve_model
+    from .model import model_name, resolve_model
 
     if not Path(args.data).is_dir():
         print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
@@ -149,7 +162,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     docs = []
     loaded: dict[tuple, tuple] = {}
     for path in map(resolve_model, args.model):
-        clf = Classifier.load(path)
+        clf = _classifier(args, path)
         protocol = args.protocol or clf.card.get("protocol", {}).get("name", "beat")
         key = (protocol, clf.input_size)
         if key not in loaded:
@@ -205,7 +218,6 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .analysis import agreement, classify_record, summarise
-    from .model import Classifier, resolve_model
     from .records import read_record
 
     record = read_record(args.record, lead=args.lead, annotator=args.annotations)
@@ -213,7 +225,7 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
         print(f"error: annotation file '{args.record}.{args.annotations}' not found",
               file=sys.stderr)
         return 2
-    clf = Classifier.load(resolve_model(args.model))
+    clf = _classifier(args, args.model)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -264,9 +276,7 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     accept = None
     passed_over: list[str] = []
     if args.model:
-        from .model import Classifier, resolve_model
-
-        clf = Classifier.load(resolve_model(args.model))
+        clf = _classifier(args, args.model)
 
         def accept(png: bytes, code: str) -> bool:
             predicted = clf.class_codes[int(clf.predict_bytes(png).argmax())]
@@ -278,6 +288,23 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     print(f"{len(paths)} example images written to {args.out}")
     if passed_over:
         print(f"passed over {len(passed_over)}: " + "; ".join(passed_over))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .model import list_models, models_dir, resolve_model
+    from .runtime import export_twin
+
+    paths = [resolve_model(m) for m in args.model] if args.model else list_models(models_dir())
+    missing = [p for p in paths if not p.is_file()]
+    if missing or not paths:
+        print(f"error: model file not found: {missing[0] if missing else models_dir()}",
+              file=sys.stderr)
+        return 2
+    for path in paths:
+        info = export_twin(path)
+        print(f"{path} -> {info['file']} (checked on {info['check']['random_inputs']} random "
+              f"inputs: largest difference {info['check']['max_abs_difference']:.1e})")
     return 0
 
 
@@ -300,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of trained models, in which --model names are looked up "
                         "(default: $ECG_MODELS_DIR, else the checkout's models/, else the "
                         "models installed with the package)")
+    p.add_argument("--backend", choices=["auto", "keras"], default="auto",
+                   help="what runs the predictions: auto (each model's LiteRT twin, without "
+                        "TensorFlow, where it is current; else Keras) or keras")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -404,6 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="keep only beats this model (path or name) classifies as "
                                    "their class")
     e.set_defaults(func=_cmd_examples)
+
+    x = sub.add_parser("export", help="write the LiteRT twin (NAME.tflite) of each model, which "
+                                      "serves predictions without TensorFlow")
+    x.add_argument("--model", nargs="+",
+                   help="models (paths or names); default: every model in the models folder")
+    x.set_defaults(func=_cmd_export)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")
     d.add_argument("databases", nargs="*", default=["mitdb", "cudb"])

@@ -260,60 +260,112 @@ def list_models(models_dir: str | Path) -> list[Path]:
 class Classifier:
     """A trained model with its card, ready to classify beat images.
 
+    Prediction runs on the model's LiteRT twin (:mod:`ecg_core.runtime`) wherever the twin is
+    present and current: no TensorFlow is imported for it. Otherwise the Keras model serves,
+    through a traced ``tf.function`` (``model.predict`` costs about 50 ms of overhead per call
+    on 2 CPU cores), and :attr:`warning` says why. The Keras model itself (:attr:`model`,
+    for Grad-CAM, feature maps and the layer table) is loaded on first use.
+
     Inference is stateless: one instance can be shared by many threads (Streamlit sessions).
-    Single images go through a traced ``tf.function`` rather than ``model.predict``, which
-    costs about 50 ms of overhead per call on 2 CPU cores.
 
     Attributes:
-        model: the ``keras.Model``.
         card: the model card (dict).
         class_codes: class codes in output order (from the card).
         input_size: canonical (height, width).
+        uses_rhythm: whether the model takes rhythm features (RR intervals) as a second input.
+        backend: ``"LiteRT"`` or ``"Keras"``: what runs the predictions.
+        warning: why the LiteRT twin does not serve (``None`` when it does, or when the
+            Keras backend was asked for).
+        path: the ``.keras`` file, or ``None`` for a model given in memory.
     """
 
-    def __init__(self, model, card: dict):
-        tf = load_backend()
+    def __init__(self, model, card: dict, *, runner=None, path: str | Path | None = None,
+                 warning: str | None = None):
+        """Wrap a Keras model (``model``), or a LiteRT runner (``runner``, with ``model``
+        ``None`` and ``path`` the ``.keras`` file to load on first use of :attr:`model`).
 
-        self.model = model
+        Raises:
+            ModelLoadError: if the model's outputs do not match the card's classes.
+        """
         self.card = card
         self.class_codes: tuple[str, ...] = tuple(c["code"] for c in card["classes"])
-        shape = tuple(model.inputs[0].shape[1:3])
-        self.input_size: tuple[int, int] = (int(shape[0]), int(shape[1]))
-        if int(model.output_shape[-1]) != len(self.class_codes):
+        self.path = Path(path) if path is not None else None
+        self.warning = warning
+        self._model = model
+        self._runner = runner
+        self._lock = threading.Lock()
+        if runner is not None:
+            self.backend = "LiteRT"
+            self.input_size: tuple[int, int] = runner.input_size
+            self.uses_rhythm: bool = runner.rhythm_features > 0
+            self._rhythm_len = runner.rhythm_features
+            probe = runner(np.zeros((1, *self.input_size, 1), dtype=np.uint8),
+                           np.zeros((1, self._rhythm_len), np.float32) if self.uses_rhythm
+                           else None)
+            n_out = probe.shape[-1]
+        else:
+            self.backend = "Keras"
+            shape = tuple(model.inputs[0].shape[1:3])
+            self.input_size = (int(shape[0]), int(shape[1]))
+            self.uses_rhythm = len(model.inputs) == 2
+            self._rhythm_len = int(model.inputs[1].shape[-1]) if self.uses_rhythm else 0
+            n_out = int(model.output_shape[-1])
+            self._trace(model)
+        if n_out != len(self.class_codes):
             raise ModelLoadError(
-                f"The model has {model.output_shape[-1]} outputs but its card lists "
+                f"The model has {n_out} outputs but its card lists "
                 f"{len(self.class_codes)} classes.")
-        #: Whether the model takes rhythm features (RR intervals) as a second input.
-        self.uses_rhythm: bool = len(model.inputs) == 2
+
+    def _trace(self, model) -> None:
+        tf = load_backend()
         spec = tf.TensorSpec((None, *self.input_size, 1), tf.uint8)
         if self.uses_rhythm:
-            rspec = tf.TensorSpec((None, int(model.inputs[1].shape[-1])), tf.float32)
+            rspec = tf.TensorSpec((None, self._rhythm_len), tf.float32)
             self._fn = tf.function(lambda x, r: model([x, r], training=False),
                                    input_signature=[spec, rspec], reduce_retracing=True)
         else:
             self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec],
                                    reduce_retracing=True)
-        self._lock = threading.Lock()  # guards the one-off tracing only
-        with self._lock:
+        with self._lock:  # guards the one-off tracing only
             self._call(np.zeros((1, *self.input_size, 1), dtype=np.uint8), None)
 
+    @property
+    def keras_loaded(self) -> bool:
+        """Whether :attr:`model` is in memory (False until first use when LiteRT serves)."""
+        return self._model is not None
+
+    @property
+    def model(self):
+        """The ``keras.Model`` (loaded with TensorFlow on first use when the twin serves)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = _load_keras(self.path)
+        return self._model
+
     @classmethod
-    def load(cls, model_path: str | Path) -> "Classifier":
-        """Load a ``.keras`` model and its card.
+    def load(cls, model_path: str | Path, backend: str = "auto") -> "Classifier":
+        """Load a model and its card.
 
         Args:
-            model_path: path of the ``.keras`` file.
+            model_path: path of the ``.keras`` file (its card, and its ``.tflite`` twin, sit
+                next to it).
+            backend: ``"auto"`` (the LiteRT twin where it is current, else Keras with a
+                :attr:`warning`) or ``"keras"``.
 
         Returns:
             A ready :class:`Classifier`.
 
         Raises:
             ModelLoadError: if the file or its card is missing, truncated, or inconsistent.
+            ValueError: for an unknown backend.
         """
+        if backend not in ("auto", "keras"):
+            raise ValueError(f"backend must be 'auto' or 'keras', not {backend!r}")
         path = Path(model_path)
         if not path.is_file():
             raise ModelLoadError(
-                f"Model file {path} not found. Train one with `python -m ecg_core train` or "
+                f"Model file {path} not found. Train one with `ecg-core train` or "
                 "restore the committed models/ folder (git checkout -- models).")
         card = read_card(path)
         import zipfile
@@ -322,23 +374,32 @@ class Classifier:
             raise ModelLoadError(f"Model file {path} could not be loaded: it is damaged or "
                                  "truncated (not a .keras archive). Restore it with `git "
                                  "checkout -- models` or train it again.")
-        load_backend()
-        try:
-            import keras
+        warning = None
+        if backend == "auto":
+            from .runtime import LiteRTRunner, twin_path, twin_status
 
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises many types for a damaged archive
-            raise ModelLoadError(f"Model file {path} could not be loaded: the archive is "
-                                 "damaged or was not written by Keras 3 "
-                                 f"({type(exc).__name__}).") from exc
-        return cls(model, card)
+            warning = twin_status(path, card)
+            if warning is None:
+                try:
+                    runner = LiteRTRunner(twin_path(path))
+                except (ModelLoadError, ImportError) as exc:
+                    warning = f"the LiteRT twin could not be used ({exc})"
+                else:
+                    return cls(None, card, runner=runner, path=path)
+            warning = f"Prediction runs on Keras (slower to start): {warning}."
+        return cls(_load_keras(path), card, path=path, warning=warning)
 
-    def _call(self, x: np.ndarray, rhythm: np.ndarray | None):
-        if not self.uses_rhythm:
-            return self._fn(x)
-        if rhythm is None:  # no rhythm context: zeros, "available" flag 0
-            rhythm = np.zeros((len(x), int(self.model.inputs[1].shape[-1])), dtype=np.float32)
-        return self._fn(x, np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1))
+    def _call(self, x: np.ndarray, rhythm: np.ndarray | None) -> np.ndarray:
+        if self.uses_rhythm:
+            if rhythm is None:  # no rhythm context: zeros, "available" flag 0
+                rhythm = np.zeros((len(x), self._rhythm_len), dtype=np.float32)
+            rhythm = np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1)
+        else:
+            rhythm = None
+        if self._runner is not None:
+            return self._runner(x, rhythm)
+        out = self._fn(x, rhythm) if rhythm is not None else self._fn(x)
+        return out.numpy().astype(np.float32)
 
     def predict_canonical(self, images: np.ndarray, rhythm: np.ndarray | None = None
                           ) -> np.ndarray:
@@ -357,7 +418,7 @@ class Classifier:
         single = x.ndim == 2
         if single:
             x = x[None]
-        probs = self._call(x[..., None], rhythm).numpy().astype(np.float32)
+        probs = self._call(x[..., None], rhythm)
         return probs[0] if single else probs
 
     def canonical(self, image: np.ndarray) -> np.ndarray:
@@ -377,6 +438,23 @@ class Classifier:
             ImageDecodeError: if the bytes are not a usable beat image.
         """
         return self.predict_canonical(self.canonical(decode_image(data)))
+
+
+def _load_keras(path: Path):
+    """Load a ``.keras`` file with Keras (TensorFlow imported quietly on first use).
+
+    Raises:
+        ModelLoadError: if the archive is damaged or not a Keras 3 model.
+    """
+    load_backend()
+    try:
+        import keras
+
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a damaged archive
+        raise ModelLoadError(f"Model file {path} could not be loaded: the archive is "
+                             "damaged or was not written by Keras 3 "
+                             f"({type(exc).__name__}).") from exc
 
 
 def iter_image_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -589,6 +589,10 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "test": classification_figures(y_te, test_prob, codes),
     }
     (out / f"{arch}.card.json").write_text(json.dumps(card, indent=2))
+    # the LiteRT twin that serves predictions without TensorFlow, checked against the model
+    from .runtime import export_twin
+
+    card["runtime"] = export_twin(model_path)
     return {"model_path": model_path, "card": card, "history": history}
 
 

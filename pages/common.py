@@ -88,7 +88,10 @@ def get_classifier(path: Path | None = None):
     path = path or model_path()
     try:
         mtime = path.stat().st_mtime if path.exists() else 0.0
-        return _load_classifier(str(path), mtime)
+        clf = _load_classifier(str(path), mtime)
+        if clf.warning:
+            st.warning(clf.warning)
+        return clf
     except ModelLoadError as exc:
         st.error(f"The model could not be loaded. {exc}")
         st.info("To fix: restore the committed model with `git checkout -- models`, or "
@@ -151,3 +154,13 @@ def upscale(img: np.ndarray, target: int = 192) -> np.ndarray:
     model's pixels stay visible (64 x 64 -> 192 x 192; 128 x 128 -> 256 x 256)."""
     factor = max(1, round(target / max(1, img.shape[0])))
     return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
+
+
+def keras_model(clf):
+    """The classifier's Keras model, loaded (with TensorFlow, a few seconds and several hundred
+    MB the first time in a server process) under a spinner that says so."""
+    if not clf.keras_loaded:
+        with st.spinner("Loading TensorFlow and the Keras model for its layers and gradients "
+                        "(the first time only: a few seconds)..."):
+            return clf.model
+    return clf.model

@@ -13,7 +13,8 @@ from ecg_core.errors import ImageDecodeError
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
                                   feature_maps, grad_cam, layer_table, pool2d, same_padding,
                                   tile_channels, tiles_exactly)
-from pages.common import choose_model, example_files, get_classifier, megabytes, notice
+from pages.common import (choose_model, example_files, get_classifier, keras_model, megabytes,
+                          notice)
 
 st.title("Explainer: how a CNN reads a heartbeat")
 notice()
@@ -199,7 +200,8 @@ st.plotly_chart(heatmap(pooled, f"{mode} pooling: {conv.shape[0]} x {conv.shape[
 
 # 5. The trained model, layer by layer ----------------------------------------------------
 st.header("5. The trained model, layer by layer")
-layers_info = layer_table(clf.model)
+model = keras_model(clf)  # layers and gradients need Keras (TensorFlow)
+layers_info = layer_table(model)
 trainable = sum(r["trainable"] for r in layers_info)
 total = trainable + sum(r["non_trainable"] for r in layers_info)
 table = pd.DataFrame([{
@@ -221,9 +223,9 @@ st.markdown(
 
 # 6. Feature maps -------------------------------------------------------------------------
 st.header("6. Feature maps")
-layers = conv_layers(clf.model)
+layers = conv_layers(model)
 layer = st.selectbox("Convolutional layer", layers, index=0)
-maps = feature_maps(clf.model, image, layer)
+maps = feature_maps(model, image, layer)
 st.caption(f"{layer}: {maps.shape[2]} channels of {maps.shape[0]} x {maps.shape[1]}; each "
            "channel scaled to its own range (bright = strong response).")
 st.plotly_chart(heatmap(tile_channels(maps, columns=8), colorscale="Viridis", height=520),
@@ -237,7 +239,7 @@ codes = list(clf.class_codes)
 target = st.selectbox("Explain the class", codes, index=pred,
                       format_func=lambda c: f"{c} · {BY_CODE[c].name if c in BY_CODE else c} "
                                             f"({probs[codes.index(c)]:.1%})")
-cam, idx = grad_cam(clf.model, image, codes.index(target), layers[-1])
+cam, idx = grad_cam(model, image, codes.index(target), layers[-1])
 fig = go.Figure()
 fig.add_trace(go.Heatmap(z=x, colorscale="gray", showscale=False, hoverinfo="skip"))
 fig.add_trace(go.Heatmap(z=cam, colorscale="Jet", opacity=0.45, zmin=0, zmax=1,
@@ -245,7 +247,7 @@ fig.add_trace(go.Heatmap(z=cam, colorscale="Jet", opacity=0.45, zmin=0, zmax=1,
 fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10),
                   yaxis=dict(autorange="reversed", scaleanchor="x"))
 st.plotly_chart(fig, width="stretch", key="gradcam")
-cam_rows, cam_cols = clf.model.get_layer(layers[-1]).output.shape[1:3]
+cam_rows, cam_cols = model.get_layer(layers[-1]).output.shape[1:3]
 st.markdown(
     f"Grad-CAM (Selvaraju et al. 2017) for **{codes[idx]}**, from layer `{layers[-1]}`: the "
     "gradient of the class score with respect to each channel, averaged over the map, "

@@ -19,8 +19,8 @@ from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               read_record, read_signal_csv, read_uploaded_record)
 from ecg_core.rendering import render_beat
 from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table
-from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, megabytes,
-                          notice, probability_chart, upscale)
+from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
+                          megabytes, notice, probability_chart, upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
@@ -254,11 +254,19 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
             + (f"; reference symbol {describe_symbol(ref, result.class_codes)}" if ref else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
-cam, _ = grad_cam(clf.model, canon, int(np.argmax(probs)), conv_layers(clf.model)[-1])
-overlay = np.dstack([canon] * 3).astype(np.float32)
-overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
-b2.image(upscale(overlay.astype(np.uint8)), caption="as the model sees it, with Grad-CAM (red)",
-         width="stretch")
+show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",
+                     key="record_cam",
+                     help="Grad-CAM needs the model's gradients: the first time, TensorFlow is "
+                          "loaded (a few seconds).")
+if show_cam:
+    model = keras_model(clf)
+    cam, _ = grad_cam(model, canon, int(np.argmax(probs)), conv_layers(model)[-1])
+    overlay = np.dstack([canon] * 3).astype(np.float32)
+    overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
+    b2.image(upscale(overlay.astype(np.uint8)),
+             caption="as the model sees it, with Grad-CAM (red)", width="stretch")
+else:
+    b2.image(upscale(canon), caption="as the model sees it", width="stretch")
 b3.plotly_chart(probability_chart(probs, result.class_codes), width="stretch", key="beatprob")
 
 agree = agreement(result)

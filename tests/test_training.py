@@ -129,8 +129,11 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert 0.0 <= test["accuracy"] <= 1.0
     assert sum(map(sum, test["confusion"])) == test["n"] == card["training"]["n_test"]
     assert card["same_run"]["test"]["baseline"]["accuracy"] == test["accuracy"]
-    assert card["training_data"]["records"] == ["cudb/cu01", "mitdb/100", "mitdb/207",
-                                                "mitdb/232"]
+    assert card["training_data"]["records"] == ["cudb/cu09", "mitdb/100", "mitdb/207",
+                                                "mitdb/208", "mitdb/232"]
+    # the LiteRT twin is written and checked at the end of training, and serves the model
+    assert card["runtime"]["check"]["max_abs_difference"] <= 1e-5
+    assert Classifier.load(tmp_path / "baseline.keras").backend == "LiteRT"
     assert card["prior_adjustment"] is None  # the default keeps the outputs as trained
     clf = Classifier.load(r["model_path"])
     probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
