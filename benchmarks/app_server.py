@@ -7,9 +7,11 @@ Starts `streamlit run streamlit_app.py` on a free loopback port and drives Debia
 
 * cold start: seconds from launching the server process to `/_stcore/health` answering, and
   to the Home page's first render in the browser (its title visible);
+* seconds from launching the server to the first prediction shown on the Predict page;
 * resident memory (RSS) of the server process after the first prediction, after the load
   test, after the Record page has classified a 30-min record (MIT-BIH 208 uploaded, where
-  `../shared/mitdb` is present; else the bundled 5-min example), and its peak (VmHWM);
+  `../shared/mitdb` is present; else the bundled 5-min example), its peak (VmHWM) until then,
+  and after the Explainer has loaded TensorFlow for the model's layers and gradients;
 * latency from upload to result (predicted class and chart shown) on the Predict page with
   1, 4 and 8 browser sessions uploading at the same moment, `--rounds` times each:
   median (p50) and 95th percentile (p95). Each session first makes one warm-up upload: a
@@ -98,6 +100,7 @@ def main() -> int:
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
                 str(examples[0]))
             page.locator(RESULT).first.wait_for()
+            first_prediction = time.perf_counter() - t0
             rss_first = _status_mb(proc.pid)
             page.close()
             rows = []
@@ -152,6 +155,11 @@ def main() -> int:
             _idle(page)
             rss_record = _status_mb(proc.pid)
             peak = _status_mb(proc.pid, "VmHWM")
+            # the Explainer needs the Keras model (layers, gradients): TensorFlow loads now
+            page.goto(f"{url}/explainer")
+            page.get_by_text("7. Grad-CAM").first.wait_for()
+            _idle(page)
+            rss_explainer = _status_mb(proc.pid)
             browser.close()
     finally:
         proc.terminate()
@@ -159,10 +167,12 @@ def main() -> int:
     print(f"Machine: {platform.processor() or platform.machine()}, "
           f"{len(os.sched_getaffinity(0))} CPU cores, Python {platform.python_version()}")
     print(f"cold start to /_stcore/health: {healthy:.1f} s; to the Home page's first render "
-          f"in chromium: {first_render:.1f} s")
+          f"in chromium: {first_render:.1f} s; to the first prediction shown on Predict "
+          f"(after Home): {first_prediction:.1f} s")
     print(f"server RSS after the first prediction: {rss_first:.0f} MB; after the load test: "
           f"{rss_after:.0f} MB; after the Record page on {record_name}: {rss_record:.0f} MB; "
-          f"peak (VmHWM): {peak:.0f} MB")
+          f"peak (VmHWM) until then: {peak:.0f} MB; after the Explainer (TensorFlow loaded): "
+          f"{rss_explainer:.0f} MB")
     print(f"a session's first chart (loads Plotly's JavaScript, one session at a time): "
           f"median {np.median(first_chart):.2f} s")
     print("| sessions at once | uploads | p50 s (upload to result) | p95 s |")

@@ -141,7 +141,7 @@ def match_detections(reference: np.ndarray, detected: np.ndarray, fs: float,
 
 
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
-                    batch_size: int = 256, progress=None) -> RecordResult:
+                    batch_size: int = 64, progress=None) -> RecordResult:
     """Find and classify every beat of a record.
 
     Args:

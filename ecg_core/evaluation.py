@@ -241,7 +241,7 @@ def comparison_table(docs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def evaluate_images(classifier, items: list[tuple[str, str, bytes]], *, batch_size: int = 256,
+def evaluate_images(classifier, items: list[tuple[str, str, bytes]], *, batch_size: int = 64,
                     progress=None) -> tuple[dict, dict[str, np.ndarray], list[tuple[str, str]]]:
     """Evaluate a classifier on labelled image files held in memory (an uploaded set).
 

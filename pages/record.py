@@ -237,10 +237,11 @@ st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun", selection_
 st.caption("Drag to move along the record, scroll or use the toolbar to zoom; the red ring is "
            "the chosen beat.")
 c1, c2 = st.columns(2)
-c1.download_button("Per-beat CSV", result.to_frame().to_csv(index=False).encode(),
+# made when clicked (not on every rerun): a 30-min strip is megabytes of HTML
+c1.download_button("Per-beat CSV", lambda: result.to_frame().to_csv(index=False).encode(),
                    file_name=f"{result.record}_beats.csv", mime="text/csv")
 c2.download_button("Strip (interactive HTML)",
-                   fig.to_html(include_plotlyjs="cdn", full_html=True).encode(),
+                   lambda: fig.to_html(include_plotlyjs="cdn", full_html=True).encode(),
                    file_name=f"{result.record}_strip.html", mime="text/html")
 
 st.header(f"Beat {chosen + 1}")
