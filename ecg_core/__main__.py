@@ -7,6 +7,7 @@ Commands:
                     ``warning`` column says where an image does not look like one clean beat
     evaluate        accuracy, per-class Se and +P of models on a dataset split
     classify-record find and classify every beat of a WFDB record (per-beat CSV)
+    classify-records  every record under folders, on a Dask cluster, into Parquet
     examples        draw a few test-split beats per class into data/examples
     export          write each model's LiteRT twin (NAME.tflite), which serves predictions
                     without TensorFlow (``train`` writes it too)
@@ -269,6 +270,43 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_classify_records(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .batch import classify_records
+    from .model import resolve_model
+
+    missing = [p for p in args.inputs if not Path(p).exists()
+               and not Path(p).with_suffix(".hea").exists()]
+    if missing:
+        print(f"error: no such file or folder: {missing[0]}", file=sys.stderr)
+        return 2
+    model = resolve_model(args.model)
+    if not model.is_file():
+        print(f"error: model file not found: {model}", file=sys.stderr)
+        return 2
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="records", unit="record", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        info = classify_records(args.inputs, args.out, model=model, workers=args.workers,
+                                cluster=args.cluster,
+                                annotator=None if args.annotations == "none" else
+                                args.annotations, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{info['records']} records ({info['skipped']} already done, {info['classified']} "
+          f"classified, {info['errors']} with errors), {info['beats']:,} beats; summary: "
+          f"{info['summary']}; beats: {Path(args.out) / 'beats'}")
+    return 0
+
+
 def _cmd_examples(args: argparse.Namespace) -> int:
     from .dataset import write_examples
 
@@ -424,6 +462,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "baseline, aami/ecgnet, record/ecgnet (default ecgnet)")
     c.add_argument("--out", help="per-beat CSV (default: print it)")
     c.set_defaults(func=_cmd_classify_record)
+
+    cr = sub.add_parser("classify-records",
+                        help="classify every record under folders on a Dask cluster (local "
+                             "by default) into Parquet; resumable")
+    cr.add_argument("inputs", nargs="+", help="folders (walked for .hea) and record files")
+    cr.add_argument("--out", required=True, help="output folder (beats/, summary/, "
+                                                 "summary.parquet)")
+    cr.add_argument("--workers", type=int, default=None,
+                    help="worker processes of the local cluster (default: one per core)")
+    cr.add_argument("--cluster", default=None, metavar="ADDRESS",
+                    help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a "
+                         "local cluster)")
+    cr.add_argument("--annotations", default="atr", metavar="EXT",
+                    help="take beats from this annotation file where a record has one "
+                         "(default atr; none: always detect with XQRS)")
+    cr.add_argument("--model", default=DEFAULT_MODEL,
+                    help="model: a .keras path or a name (default ecgnet)")
+    cr.set_defaults(func=_cmd_classify_records)
 
     e = sub.add_parser("examples", help="draw a few test-split beats per class (data/examples)")
     e.add_argument("--data", default="data/beats")

@@ -344,7 +344,8 @@ class Classifier:
         return self._model
 
     @classmethod
-    def load(cls, model_path: str | Path, backend: str = "auto") -> "Classifier":
+    def load(cls, model_path: str | Path, backend: str = "auto",
+             threads: int = 2) -> "Classifier":
         """Load a model and its card.
 
         Args:
@@ -352,6 +353,8 @@ class Classifier:
                 next to it).
             backend: ``"auto"`` (the LiteRT twin where it is current, else Keras with a
                 :attr:`warning`) or ``"keras"``.
+            threads: CPU threads of the LiteRT interpreter (1 where several processes share
+                the cores, as the workers of a batch job do).
 
         Returns:
             A ready :class:`Classifier`.
@@ -381,7 +384,7 @@ class Classifier:
             warning = twin_status(path, card)
             if warning is None:
                 try:
-                    runner = LiteRTRunner(twin_path(path))
+                    runner = LiteRTRunner(twin_path(path), num_threads=threads)
                 except (ModelLoadError, ImportError) as exc:
                     warning = f"the LiteRT twin could not be used ({exc})"
                 else:

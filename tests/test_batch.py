@@ -1,0 +1,131 @@
+"""Batch classification on a local Dask cluster: Parquet output, error rows, resume, and a
+worker killed mid-job."""
+
+import os
+import shutil
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, ROOT
+
+pytest.importorskip("dask.distributed")
+
+MODEL = ROOT / "models" / "ecgnet.keras"
+
+
+@pytest.fixture()
+def archive(tmp_path):
+    """The five excerpts and one file that only looks like a record."""
+    folder = tmp_path / "archive"
+    shutil.copytree(EXCERPT_MITDB, folder / "mitdb")
+    shutil.copytree(EXCERPT_CUDB, folder / "cudb")
+    (folder / "broken.hea").write_text("this is not a WFDB header\n")
+    return folder
+
+
+def _expected(classifier, path):
+    from ecg_core.analysis import classify_record
+    from ecg_core.records import read_record
+
+    return classify_record(read_record(path), classifier)
+
+
+def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, classifier):
+    from ecg_core.batch import classify_records
+
+    out = tmp_path / "out"
+    info = classify_records([archive], out, model=MODEL, workers=2)
+    assert info["records"] == 6 and info["classified"] == 6 and info["errors"] == 1
+    summary = pd.read_parquet(out / "summary.parquet")
+    bad = summary[summary["record"] == "broken"].iloc[0]
+    assert bad["status"] == "error" and "not a readable WFDB header" in bad["error"]
+    beats = pd.read_parquet(out / "beats")
+    # the same beats, classes and probabilities as classify-record, record by record
+    for name, folder in (("208", EXCERPT_MITDB), ("cu09", EXCERPT_CUDB), ("100", EXCERPT_MITDB)):
+        mine = beats[beats["record"] == name].sort_values("sample")
+        ref = _expected(classifier, folder / name)
+        assert mine["sample"].tolist() == ref.samples.tolist()
+        assert mine["predicted"].tolist() == ref.predicted
+        np.testing.assert_allclose(mine[list(ref.class_codes)].to_numpy(), ref.probabilities,
+                                   atol=1e-5)
+        row = summary[summary["record"] == name].iloc[0]
+        assert row["status"] == "ok" and row["beats"] == len(ref.samples)
+        assert row["n_PVC"] == ref.predicted.count("PVC")
+        assert (mine["detector"] == "annotations").all()
+    assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()
+    # a second run redoes nothing
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")}
+    again = classify_records([archive], out, model=MODEL, workers=2)
+    assert again["skipped"] == 6 and again["classified"] == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")} == stamps
+    # a record whose file changed is done again (its key is a hash of its content)
+    (archive / "mitdb" / "100.atr").unlink()
+    third = classify_records([archive], out, model=MODEL, workers=1)
+    assert third["classified"] == 1 and third["skipped"] == 5
+    redone = pd.read_parquet(out / "beats" / "record=100")
+    assert (redone["detector"] == "XQRS").all()
+    assert len(list((out / "beats" / "record=100").glob("part-*.parquet"))) == 1
+
+
+def test_a_worker_killed_mid_job_loses_and_duplicates_no_beat(tmp_path, classifier):
+    from dask.distributed import Client, LocalCluster
+
+    from ecg_core.batch import classify_records
+
+    archive = tmp_path / "archive"
+    for copy in "abcd":  # sixteen records: four copies of the four mitdb excerpts
+        shutil.copytree(EXCERPT_MITDB, archive / copy)
+    expected = {name: len(_expected(classifier, EXCERPT_MITDB / name).samples)
+                for name in ("100", "207", "208", "232")}
+    out = tmp_path / "out"
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+    pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def kill_one_worker_once_work_has_begun():
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(out.glob("summary/*/part-*.parquet")):
+            time.sleep(0.05)
+        os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
+
+    killer = threading.Thread(target=kill_one_worker_once_work_has_begun)
+    killer.start()
+    try:
+        info = classify_records([archive], out, model=MODEL, cluster=cluster.scheduler_address)
+    finally:
+        killer.join()
+        client.close()
+        cluster.close()
+    assert killed and info["records"] == 16 and info["errors"] == 0
+    beats = pd.read_parquet(out / "beats")
+    assert not beats.duplicated(["record", "sample"]).any()
+    counts = beats.groupby("record", observed=True).size()
+    for record, n in counts.items():
+        assert n == expected[record.split("_")[-1]], record
+    assert len(counts) == 16
+
+
+def test_command_line_classify_records(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "ecg_core", "classify-records",
+                          str(EXCERPT_CUDB), "--out", str(out), "--workers", "1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("1 records (0 already done, 1 classified, 0 with errors)")
+    assert len(pd.read_parquet(out / "beats")) == pd.read_parquet(
+        out / "summary.parquet")["beats"].sum()
+    res = subprocess.run([sys.executable, "-m", "ecg_core", "classify-records",
+                          str(tmp_path / "nowhere"), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stderr.startswith("error: no such file or folder")
