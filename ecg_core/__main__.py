@@ -297,7 +297,7 @@ def _cmd_classify_records(args: argparse.Namespace) -> int:
         info = classify_records(args.inputs, args.out, model=model, workers=args.workers,
                                 cluster=args.cluster,
                                 annotator=None if args.annotations == "none" else
-                                args.annotations, progress=progress)
+                                args.annotations, text_fs=args.csv_fs, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -477,6 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--annotations", default="atr", metavar="EXT",
                     help="take beats from this annotation file where a record has one "
                          "(default atr; none: always detect with XQRS)")
+    cr.add_argument("--csv-fs", type=float, default=None, metavar="HZ",
+                    help="also classify CSV/TXT signal files (values in mV), sampled at HZ "
+                         "unless a time column gives their rate")
     cr.add_argument("--model", default=DEFAULT_MODEL,
                     help="model: a .keras path or a name (default ecgnet)")
     cr.set_defaults(func=_cmd_classify_records)

@@ -43,15 +43,22 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "ventricular_runs_3_or_more")
 
 
-def find_records(inputs: Iterable[str | Path]) -> list[Path]:
-    """WFDB records under the inputs: a folder is walked for ``.hea`` headers; a file is taken
-    as a record whatever its suffix (a non-record then gives an error row, not a silent skip).
+#: Suffixes of signal files read as CSV/TXT (one column in mV, or time then mV).
+TEXT_SIGNALS: tuple[str, ...] = (".csv", ".txt")
+
+
+def find_records(inputs: Iterable[str | Path], text_signals: bool = False) -> list[Path]:
+    """Records under the inputs: a folder is walked for WFDB ``.hea`` headers (and, with
+    ``text_signals``, for ``.csv``/``.txt`` signal files); a file is taken as a record whatever
+    its suffix (a non-record then gives an error row, not a silent skip).
 
     Args:
         inputs: folders and files.
+        text_signals: also take CSV/TXT signal files (the Record page's other format).
 
     Returns:
-        Record paths without extension, sorted, without duplicates.
+        WFDB record paths without extension and text signal files with theirs, sorted,
+        without duplicates.
 
     Raises:
         RecordError: if an input does not exist, or nothing is found.
@@ -60,13 +67,17 @@ def find_records(inputs: Iterable[str | Path]) -> list[Path]:
     for item in map(Path, inputs):
         if item.is_dir():
             found.update(h.with_suffix("") for h in item.rglob("*.hea"))
+            if text_signals:
+                found.update(f for f in item.rglob("*") if f.suffix.lower() in TEXT_SIGNALS
+                             and f.is_file())
         elif item.exists() or item.with_suffix(".hea").exists():
             found.add(item.with_suffix("") if item.suffix in (".hea", ".dat", ".atr")
                       else item)
         else:
             raise RecordError(f"No such file or folder: {item}")
     if not found:
-        raise RecordError("No WFDB records (.hea files) found in the given inputs.")
+        raise RecordError("No records (.hea files" + (", .csv or .txt signals" if text_signals
+                                                      else "") + ") found in the inputs.")
     return sorted(p.resolve() for p in found)
 
 
@@ -88,7 +99,9 @@ def record_key(path: Path, model_sha256: str, settings: str) -> str:
     """Content hash of a record's files (every file named ``NAME.*`` next to it), the model
     and the settings: the same key means the same output."""
     h = hashlib.sha256(f"{model_sha256}|{settings}".encode())
-    for f in sorted(path.parent.glob(path.name + ".*")):
+    files = [path] if path.suffix.lower() in TEXT_SIGNALS else \
+        sorted(path.parent.glob(path.name + ".*"))
+    for f in files:
         if f.is_file():
             h.update(f.name.encode())
             with open(f, "rb") as fh:
@@ -133,7 +146,7 @@ def _classifier(model_path: str):
 
 
 def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
-                 annotator: str | None) -> dict:
+                 annotator: str | None, text_fs: float | None = None) -> dict:
     """Classify one record and write its beat and summary parts (the task a worker runs).
 
     Args:
@@ -143,6 +156,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
         out: the output folder.
         model_path: the ``.keras`` file (its LiteRT twin serves where current).
         annotator: take beats from this annotation file where present, else detect them.
+        text_fs: sampling rate (Hz) of CSV/TXT signals without a time column.
 
     Returns:
         The summary row (a dict with :data:`SUMMARY_COLUMNS` and ``n_CODE`` per class).
@@ -151,14 +165,17 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
     import pandas as pd
 
     from .analysis import ECTOPIC_CLASSES, classify_record, summarise
-    from .records import read_record
+    from .records import read_record, read_signal_csv
 
     clf = _classifier(model_path)
     row = {c: None for c in SUMMARY_COLUMNS}
     row.update(record=record_id, path=path, key=key, status="ok", error="")
     row.update({f"n_{c}": 0 for c in clf.class_codes})
     try:
-        rec = read_record(path, annotator=annotator)
+        if Path(path).suffix.lower() in TEXT_SIGNALS:
+            rec = read_signal_csv(Path(path).read_bytes(), text_fs, name=Path(path).stem)
+        else:
+            rec = read_record(path, annotator=annotator)
         result = classify_record(rec, clf, use_annotations=rec.annotations is not None)
     except Exception as exc:  # any record that cannot be classified is a row, not a crash
         row.update(status="error", error=str(exc) if isinstance(exc, ECGCoreError)
@@ -190,7 +207,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
 
 def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: str | Path,
                      workers: int | None = None, cluster: str | None = None,
-                     annotator: str | None = "atr", progress=None) -> dict:
+                     annotator: str | None = "atr", text_fs: float | None = None,
+                     progress=None) -> dict:
     """Classify every record under the inputs on a Dask cluster; write Parquet under ``out``.
 
     Args:
@@ -202,6 +220,8 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
         cluster: address of a running Dask scheduler (``tcp://host:8786``), or ``None`` for
             a local cluster.
         annotator: annotation file to take beats from where present (``None``: detect).
+        text_fs: where given, CSV/TXT signal files are records too (values in mV), at this
+            sampling rate in Hz unless a time column gives theirs.
         progress: optional callable ``progress(done, total)``.
 
     Returns:
@@ -218,11 +238,11 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
     from .runtime import file_sha256
 
     out = Path(out)
-    paths = find_records(inputs)
+    paths = find_records(inputs, text_signals=text_fs is not None)
     ids = record_ids(paths)
     model_path = str(Path(model).resolve())
     Classifier.load(model_path)  # fail here, once, rather than in every task
-    settings = f"annotator={annotator}"
+    settings = f"annotator={annotator};text_fs={text_fs}"
     keys = [record_key(p, file_sha256(model_path), settings) for p in paths]
     todo = [(str(p), i, k) for p, i, k in zip(paths, ids, keys) if not is_done(out, i, k)]
     done = len(paths) - len(todo)
@@ -257,7 +277,7 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
             raise ECGCoreError(f"Could not reach the Dask cluster {cluster}: {exc}") from exc
         try:
             futures = [client.submit(classify_one, p, i, k, str(out), model_path, annotator,
-                                     key=f"classify-{i}-{k}", pure=False, retries=2)
+                                     text_fs, key=f"classify-{i}-{k}", pure=False, retries=2)
                        for p, i, k in todo]
             for future in as_completed(futures):
                 done += 1

@@ -117,12 +117,22 @@ def test_command_line_classify_records(tmp_path):
     import subprocess
     import sys
 
+    from ecg_core.records import read_record
+
+    # a folder with one WFDB record and the same signal as a CSV (the Record page's formats)
+    folder = tmp_path / "in"
+    shutil.copytree(EXCERPT_CUDB, folder)
+    signal = read_record(EXCERPT_CUDB / "cu09", annotator=None).signal  # at 360 Hz, mV
+    (folder / "cu09-export.csv").write_text("mV\n" + "\n".join(f"{v:.4f}" for v in signal))
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "ecg_core", "classify-records",
-                          str(EXCERPT_CUDB), "--out", str(out), "--workers", "1"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+                          str(folder), "--out", str(out), "--workers", "1", "--csv-fs", "360"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("1 records (0 already done, 1 classified, 0 with errors)")
+    assert res.stdout.startswith("2 records (0 already done, 2 classified, 0 with errors)")
+    summary = pd.read_parquet(out / "summary.parquet").set_index("record")
+    assert summary.loc["cu09-export.csv", "detector"] == "XQRS"
+    assert summary.loc["cu09", "detector"] == "annotations"
     assert len(pd.read_parquet(out / "beats")) == pd.read_parquet(
         out / "summary.parquet")["beats"].sum()
     res = subprocess.run([sys.executable, "-m", "ecg_core", "classify-records",
