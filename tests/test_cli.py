@@ -79,7 +79,7 @@ def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
     # the summary is for the person (stdout, as the CSV went to a file); the bar on stderr,
     # created with its total (no "0beat" start) and ending once at 100%
     assert "agreement with atr: accuracy" in res.stdout and "rows written to" in res.stdout
-    assert "classifying beats" in res.stderr and "0beat" not in res.stderr
+    assert "classifying beats" in res.stderr and " 0beat [" not in res.stderr
     assert res.stderr.count("100%") == 1, res.stderr
 
 
