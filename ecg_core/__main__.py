@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .analysis import DEFAULT_DETECTOR, DETECTORS
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .protocols import PROTOCOLS
@@ -237,7 +238,7 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
 
     try:
         result = classify_record(record, clf, use_annotations=bool(args.annotations),
-                                 progress=progress)
+                                 detector=args.detector, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -297,7 +298,8 @@ def _cmd_classify_records(args: argparse.Namespace) -> int:
         info = classify_records(args.inputs, args.out, model=model, workers=args.workers,
                                 cluster=args.cluster,
                                 annotator=None if args.annotations == "none" else
-                                args.annotations, text_fs=args.csv_fs, progress=progress)
+                                args.annotations, text_fs=args.csv_fs,
+                                detector=args.detector, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -453,7 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("record", help="record path without extension, e.g. ../shared/mitdb/208")
     c.add_argument("--annotations", default=None, metavar="EXT",
                    help="take beats and reference symbols from this annotation file (atr); "
-                        "without it, beats are detected with XQRS")
+                        "without it, beats are found by the QRS detector (--detector)")
+    c.add_argument("--detector", choices=list(DETECTORS), default=DEFAULT_DETECTOR,
+                   help=f"QRS detector where beats are not taken from annotations (default "
+                        f"{DEFAULT_DETECTOR})")
     c.add_argument("--lead", default=None,
                    help="lead (channel name) to classify; default MLII where the record has "
                         "it, else its first channel. The models were trained on MLII.")
@@ -476,7 +481,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "local cluster)")
     cr.add_argument("--annotations", default="atr", metavar="EXT",
                     help="take beats from this annotation file where a record has one "
-                         "(default atr; none: always detect with XQRS)")
+                         "(default atr; none: always detect them)")
+    cr.add_argument("--detector", choices=list(DETECTORS), default=DEFAULT_DETECTOR,
+                    help=f"QRS detector for records without annotations (default "
+                         f"{DEFAULT_DETECTOR})")
     cr.add_argument("--csv-fs", type=float, default=None, metavar="HZ",
                     help="also classify CSV/TXT signal files (values in mV), sampled at HZ "
                          "unless a time column gives their rate")

@@ -146,7 +146,8 @@ def _classifier(model_path: str):
 
 
 def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
-                 annotator: str | None, text_fs: float | None = None) -> dict:
+                 annotator: str | None, text_fs: float | None = None,
+                 detector: str = "xqrs") -> dict:
     """Classify one record and write its beat and summary parts (the task a worker runs).
 
     Args:
@@ -157,6 +158,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
         model_path: the ``.keras`` file (its LiteRT twin serves where current).
         annotator: take beats from this annotation file where present, else detect them.
         text_fs: sampling rate (Hz) of CSV/TXT signals without a time column.
+        detector: QRS detector for records without annotations
+            (:data:`ecg_core.analysis.DETECTORS`).
 
     Returns:
         The summary row (a dict with :data:`SUMMARY_COLUMNS` and ``n_CODE`` per class).
@@ -176,7 +179,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
             rec = read_signal_csv(Path(path).read_bytes(), text_fs, name=Path(path).stem)
         else:
             rec = read_record(path, annotator=annotator)
-        result = classify_record(rec, clf, use_annotations=rec.annotations is not None)
+        result = classify_record(rec, clf, use_annotations=rec.annotations is not None,
+                                 detector=detector)
     except Exception as exc:  # any record that cannot be classified is a row, not a crash
         row.update(status="error", error=str(exc) if isinstance(exc, ECGCoreError)
                    else f"unexpected {type(exc).__name__}: {exc}")
@@ -208,7 +212,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
 def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: str | Path,
                      workers: int | None = None, cluster: str | None = None,
                      annotator: str | None = "atr", text_fs: float | None = None,
-                     progress=None) -> dict:
+                     detector: str = "xqrs", progress=None) -> dict:
     """Classify every record under the inputs on a Dask cluster; write Parquet under ``out``.
 
     Args:
@@ -222,6 +226,7 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
         annotator: annotation file to take beats from where present (``None``: detect).
         text_fs: where given, CSV/TXT signal files are records too (values in mV), at this
             sampling rate in Hz unless a time column gives theirs.
+        detector: QRS detector for records without annotations.
         progress: optional callable ``progress(done, total)``.
 
     Returns:
@@ -242,7 +247,7 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
     ids = record_ids(paths)
     model_path = str(Path(model).resolve())
     Classifier.load(model_path)  # fail here, once, rather than in every task
-    settings = f"annotator={annotator};text_fs={text_fs}"
+    settings = f"annotator={annotator};text_fs={text_fs};detector={detector}"
     keys = [record_key(p, file_sha256(model_path), settings) for p in paths]
     todo = [(str(p), i, k) for p, i, k in zip(paths, ids, keys) if not is_done(out, i, k)]
     done = len(paths) - len(todo)
@@ -277,7 +282,8 @@ def classify_records(inputs: Iterable[str | Path], out: str | Path, *, model: st
             raise ECGCoreError(f"Could not reach the Dask cluster {cluster}: {exc}") from exc
         try:
             futures = [client.submit(classify_one, p, i, k, str(out), model_path, annotator,
-                                     text_fs, key=f"classify-{i}-{k}", pure=False, retries=2)
+                                     text_fs, detector, key=f"classify-{i}-{k}", pure=False,
+                                     retries=2)
                        for p, i, k in todo]
             for future in as_completed(futures):
                 done += 1

@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ecg_core.analysis import agreement, classify_record, summarise
+from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
+                               summarise)
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
@@ -26,9 +27,8 @@ st.title("Record: classify every beat of an ECG")
 notice()
 st.markdown(
     "Pick a bundled example or upload a whole recording. Its beats are taken from the "
-    "annotation file when there is one, or found with the XQRS QRS detector "
-    "(`wfdb.processing`); each beat is drawn and classified exactly like a single uploaded "
-    "image. Any sampling rate from 100 to 1000 Hz is resampled to 360 Hz. Nothing you upload "
+    "annotation file when there is one, or found by a QRS detector (XQRS by default); "
+    "each beat is drawn and classified exactly like a single uploaded image. Any sampling rate from 100 to 1000 Hz is resampled to 360 Hz. Nothing you upload "
     "is kept: files live in a temporary folder only while they are read.")
 
 clf = get_classifier(choose_model())
@@ -141,18 +141,25 @@ if record.lead != PREFERRED_LEAD:
                "trained on: beats drawn from it look different, and the model's figures do not "
                "apply to it.")
 has_ann = record.annotations is not None
-use_ann = st.checkbox("Use the annotation file's beat positions (else: XQRS detection)",
+a1, a2 = st.columns(2)
+use_ann = a1.checkbox("Use the annotation file's beat positions (else: detect them)",
                       value=has_ann, disabled=not has_ann)
+detector = a2.selectbox("QRS detector", list(DETECTORS),
+                        index=list(DETECTORS).index(DEFAULT_DETECTOR),
+                        format_func=lambda d: DETECTORS[d], disabled=use_ann,
+                        help="Finds the beats where they are not taken from annotations. "
+                             "Measured on MIT-BIH, noise stress tests and QT database records "
+                             "in docs/detectors.md.")
 st.caption(f"Record **{record.name}**: {record.duration_s / 60:.1f} min, lead {record.lead}, "
            f"{record.original_fs:g} Hz -> {record.fs:g} Hz, "
            + ("with reference annotations." if has_ann else "no annotations."))
 
-state_key = f"result-{record.name}-{key}-{record.lead}-{use_ann}-{id(clf)}"
+state_key = f"result-{record.name}-{key}-{record.lead}-{use_ann}-{detector}-{id(clf)}"
 if state_key not in st.session_state:
     bar = st.progress(0.0, text="Finding beats...")
     try:
         with st.spinner("Classifying beats..."):
-            result = classify_record(record, clf, use_annotations=use_ann,
+            result = classify_record(record, clf, use_annotations=use_ann, detector=detector,
                                      progress=lambda d, t: bar.progress(
                                          d / t, text=f"Classified {d} of {t} beats"))
     except ECGCoreError as exc:
@@ -278,7 +285,8 @@ if agree is not None:
         d1, d2, d3 = st.columns(3)
         d1.metric("detection Se", f"{det['sensitivity']:.1%}"
                   if det["sensitivity"] is not None else "–",
-                  help=f"reference beats found by XQRS within {det['tolerance_s'] * 1000:.0f} "
+                  help=f"reference beats found by {result.source} within "
+                       f"{det['tolerance_s'] * 1000:.0f} "
                        f"ms: {det['matched']:,} of {det['reference_beats']:,}")
         d2.metric("detection +P", f"{det['positive_predictivity']:.1%}"
                   if det["positive_predictivity"] is not None else "–",

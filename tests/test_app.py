@@ -307,7 +307,7 @@ def test_record_page_xqrs_with_reference_matches_beats_and_normalises():
         [(f"100{e}", (EXCERPT_MITDB / f"100{e}").read_bytes(), "application/octet-stream")
          for e in (".hea", ".dat", ".atr")])
     at.run()
-    at.checkbox[0].set_value(False)  # XQRS instead of the annotation file
+    at.checkbox[0].set_value(False)  # detected beats instead of the annotation file
     at.run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
