@@ -26,19 +26,20 @@ MAX_ZIP_UPLOAD_BYTES = 50 * 1024 * 1024
 #: The bundled example records (real excerpts, see tests/data/README.md): name -> (record
 #: path without extension, label shown in the menu). The first is the default.
 _EXCERPTS = ROOT / "tests" / "data"
-EXAMPLE_RECORDS: dict[str, tuple[Path, str]] = {
-    name: (path, label) for name, (path, label) in {
-        "208": (_EXCERPTS / "mitdb" / "208", "MIT-BIH 208 (5 min): frequent PVCs, couplets, "
-                                             "fusion beats"),
-        "100": (_EXCERPTS / "mitdb" / "100", "MIT-BIH 100 (5 min): normal sinus rhythm, a few "
-                                             "atrial premature beats"),
-        "232": (_EXCERPTS / "mitdb" / "232", "MIT-BIH 232 (5 min): right bundle branch block, "
-                                             "many atrial premature beats, pauses"),
-        "207": (_EXCERPTS / "mitdb" / "207", "MIT-BIH 207 (5 min): ventricular flutter, then "
-                                             "escape beats; left bundle branch block"),
-        "cu09": (_EXCERPTS / "cudb" / "cu09", "CU cu09 (3 min, 250 Hz): a ventricular "
-                                              "fibrillation episode"),
-    }.items() if path.with_suffix(".hea").is_file()}
+_EXAMPLES: dict[str, tuple[Path, str]] = {
+    "208": (_EXCERPTS / "mitdb" / "208", "MIT-BIH 208 (5 min): frequent PVCs, couplets, "
+                                         "fusion beats"),
+    "100": (_EXCERPTS / "mitdb" / "100", "MIT-BIH 100 (5 min): normal sinus rhythm, a few "
+                                         "atrial premature beats"),
+    "232": (_EXCERPTS / "mitdb" / "232", "MIT-BIH 232 (5 min): right bundle branch block, "
+                                         "many atrial premature beats, pauses"),
+    "207": (_EXCERPTS / "mitdb" / "207", "MIT-BIH 207 (5 min): ventricular flutter, then "
+                                         "escape beats; left bundle branch block"),
+    "cu09": (_EXCERPTS / "cudb" / "cu09", "CU cu09 (3 min, 250 Hz): a ventricular "
+                                          "fibrillation episode"),
+}
+EXAMPLE_RECORDS = {name: item for name, item in _EXAMPLES.items()
+                   if item[0].with_suffix(".hea").is_file()}
 
 
 def megabytes(n_bytes: int) -> float:
