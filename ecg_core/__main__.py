@@ -57,6 +57,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     config = BuildConfig(seed=args.seed, max_per_class=None if args.max_per_class <= 0
                          else args.max_per_class, styled=not args.plain,
                          scheme=args.scheme, drawings=args.drawings,
+                         extra_styles=args.extra_styles, conditioning=args.conditioning,
                          records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, config=config,
                          workers=args.workers, overwrite=args.overwrite)
@@ -89,6 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          class_weighting=args.class_weight,
                          prior_adjustment=args.prior_adjustment,
                          max_train_per_class=args.max_train_per_class or None,
+                         init_from=args.init,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
                                             if a.strip()))
     results = train_models(args.data, args.out, archs, config)
@@ -130,11 +132,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for path in paths:
             row = {"path": str(path), "predicted": "", "error": ""}
             try:
-                canonical = clf.canonical(decode_image(Path(path).read_bytes()))
+                gray = decode_image(Path(path).read_bytes())
+                canonical = clf.canonical(gray)
                 probs = clf.predict_canonical(canonical)
                 row["predicted"] = codes[int(probs.argmax())]
                 row.update({c: f"{p:.6f}" for c, p in zip(codes, probs)})
-                row["warning"] = " ".join(image_warnings(canonical))
+                row["warning"] = " ".join(image_warnings(canonical, gray))
             except (ECGCoreError, OSError) as exc:
                 row["error"] = str(exc) if isinstance(exc, ECGCoreError) else (
                     f"cannot read the file ({exc.strerror or type(exc).__name__})")
@@ -197,6 +200,127 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(table)
     if args.table:
         Path(args.table).write_text(table + "\n")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    from .calibration import calibration_card
+    from .dataset import dataset_codes, load_split, rhythm_from_rows
+    from .model import card_path, model_name, resolve_model
+
+    if not Path(args.data).is_dir():
+        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+        return 2
+    for path in map(resolve_model, args.model):
+        clf = _classifier(args, path)
+        protocol = clf.card.get("protocol", {}).get("name", "beat")
+        x, y, rows = load_split(args.data, "val", protocol, progress=True, size=clf.input_size)
+        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
+        probs = np.concatenate([
+            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
+                                  calibrated=False) for i in range(0, len(x), 512)])
+        y_model = _labels_for(clf, y, dataset_codes(args.data))
+        cal = calibration_card(y_model, probs)
+        cal["data"] = str(args.data)
+        cal["protocol"] = protocol
+        card = json.loads(card_path(path).read_text())
+        card["calibration"] = cal
+        card_path(path).write_text(json.dumps(card, indent=2))
+        print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats "
+              f"({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
+              f"{100 * cal['ece_after']:.2f}%, written to {card_path(path)}")
+    return 0
+
+
+def _cmd_evaluate_database(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .analysis import classify_database
+    from .evaluation import detailed_figures, save_evaluation
+    from .model import model_name, resolve_model
+
+    folder = Path(args.database)
+    if not folder.is_dir():
+        print(f"error: database folder not found: {args.database}", file=sys.stderr)
+        return 2
+    for path in map(resolve_model, args.model):
+        clf = _classifier(args, path)
+        with tqdm(desc=f"{model_name(path)}: records", unit="record", file=sys.stderr) as bar:
+            def progress(done, total):
+                bar.total = total
+                bar.update(done - bar.n)
+
+            found = classify_database(folder, clf, annotator=args.annotations,
+                                      progress=progress)
+        if not len(found["y_true"]):
+            print(f"error: no beat of {folder} maps to the classes of {model_name(path)}",
+                  file=sys.stderr)
+            return 2
+        figures, arrays = detailed_figures(found["y_true"], found["probabilities"],
+                                           clf.class_codes, found["records"])
+        figures["outside"] = found["outside"]
+        figures["skipped"] = found["skipped"]
+        figures["leads"] = found["leads"]
+        saved = save_evaluation(path, figures, arrays, protocol="cross-database", split="test",
+                                data=str(folder), extra={"model_name": model_name(path),
+                                                         "classes": clf.card.get("classes", [])})
+        ci = figures["ci95"]
+        per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
+                        for c, v in figures["per_class"].items() if v["support"])
+        acc_ci = ci.get("accuracy") or [float("nan")] * 2
+        print(f"{model_name(path)} on {folder.name}: {figures['n']} beats of "
+              f"{figures['n_records']} records; accuracy {figures['accuracy']:.4f} (95% CI "
+              f"{acc_ci[0]:.4f}-{acc_ci[1]:.4f}); Se/+P: {per} -> {saved}")
+    return 0
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .model import model_name, resolve_model
+    from .robustness import ROBUSTNESS_SETS, evaluate_robustness, save_robustness
+
+    if not Path(args.data).is_dir():
+        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+        return 2
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
+    unknown = [s for s in sets or [] if s not in ROBUSTNESS_SETS]
+    if unknown:
+        print(f"error: unknown robustness set(s) {', '.join(unknown)}; choose from "
+              f"{', '.join(ROBUSTNESS_SETS)}", file=sys.stderr)
+        return 2
+    folders = {}
+    for spec in args.folder or []:
+        name, _, folder = spec.partition("=")
+        if not folder or not Path(folder).is_dir():
+            print(f"error: --folder takes NAME=FOLDER with an existing folder, not '{spec}'",
+                  file=sys.stderr)
+            return 2
+        folders[name] = folder
+    sources = {k: v for k, v in (("mitdb", args.mitdb), ("cudb", args.cudb)) if v}
+    for path in map(resolve_model, args.model):
+        clf = _classifier(args, path)
+        bars: dict[str, tqdm] = {}
+
+        def progress(name, done, total):
+            bar = bars.setdefault(name, tqdm(total=total, desc=name, unit="beat", leave=False))
+            bar.n = done
+            bar.refresh()
+
+        result = evaluate_robustness(clf, args.data, sources, split=args.split, sets=sets,
+                                     folders=folders, progress=progress)
+        for bar in bars.values():
+            bar.close()
+        saved = save_robustness(path, result, {"model_name": model_name(path)})
+        print(f"{model_name(path)} ({args.split} split of {args.data}) -> {saved}")
+        print("| set | n | accuracy | macro Se | lowest class Se |")
+        print("|---|---|---|---|---|")
+        for name, fig in result["sets"].items():
+            low = min(fig["per_class"].items(), key=lambda kv: kv[1]["Se"])
+            print(f"| {name} | {fig['n']} | {100 * fig['accuracy']:.2f} | "
+                  f"{100 * fig['macro_sensitivity']:.2f} | {low[0]} {100 * low[1]['Se']:.1f} |")
     return 0
 
 
@@ -389,6 +513,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--drawings", type=int, default=1, metavar="N",
                    help="draw each beat N times, each in its own random style (default 1); "
                         "the extra drawings are used in training only")
+    b.add_argument("--extra-styles", choices=["screen", "wide"], default="screen",
+                   help="style family of the extra drawings: screen (like drawing 0) or wide "
+                        "(the shared image dataset's drawing, windows of 0.4-1.6 s, fixed mV "
+                        "scales with clipping, the first channel)")
+    b.add_argument("--conditioning", choices=["none", "bandpass"], default="none",
+                   help="condition each record's signal before drawing: none (as recorded, "
+                        "the default) or bandpass (0.5-40 Hz: baseline wander and noise "
+                        "removed); models trained on the build carry it")
     b.add_argument("--workers", type=int, default=None)
     b.add_argument("--overwrite", action="store_true",
                    help="replace a dataset built with other settings")
@@ -428,6 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"square canonical input size in pixels (default {CANONICAL_SIZE[0]})")
     t.add_argument("--max-train", type=int, default=None,
                    help="use at most this many training images (quick runs)")
+    t.add_argument("--init", default=None, metavar="MODEL.keras",
+                   help="start from this model's weights (same architecture, classes and "
+                        "input size) instead of random ones: fine-tuning; the card records "
+                        "it with its SHA-256")
     t.set_defaults(func=_cmd_train)
 
     pr = sub.add_parser("predict", help="classify beat images")
@@ -449,6 +585,47 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="folder for the artifacts (default: next to each model)")
     ev.add_argument("--table", help="also write the Markdown comparison table here")
     ev.set_defaults(func=_cmd_evaluate)
+
+    ed = sub.add_parser("evaluate-database",
+                        help="figures of one or more models on every labelled beat of another "
+                             "database (patients never seen, e.g. ../shared/qtdb), saved next "
+                             "to the models")
+    ed.add_argument("--model", nargs="+", default=["aami/ecgnet"],
+                    help="one or more models (default aami/ecgnet)")
+    ed.add_argument("--database", default="../shared/qtdb",
+                    help="folder of WFDB records with reference beat annotations")
+    ed.add_argument("--annotations", default="atr", metavar="EXT",
+                    help="annotation file extension of the reference beat labels (atr)")
+    ed.set_defaults(func=_cmd_evaluate_database)
+
+    ca = sub.add_parser("calibrate",
+                        help="fit a temperature on a model's validation split (temperature "
+                             "scaling) and write it to its card; every prediction then uses it")
+    ca.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
+                    help="one or more models: .keras paths or names (default ecgnet)")
+    ca.add_argument("--data", default="data/beats",
+                    help="the built dataset the model was trained on (its validation split)")
+    ca.set_defaults(func=_cmd_calibrate)
+
+    rb = sub.add_parser("robustness",
+                        help="accuracy on the beats of a split drawn other ways: the shared "
+                             "image dataset's drawing, other windows, fixed mV scales, photos "
+                             "of ECG paper (and folder sets such as screenshots)")
+    rb.add_argument("--model", nargs="+", default=[DEFAULT_MODEL],
+                    help="one or more models: .keras paths or names (default ecgnet)")
+    rb.add_argument("--data", default="data/beats", help="built dataset whose split is drawn")
+    rb.add_argument("--split", default="test", choices=["val", "test"],
+                    help="val (for choices) or test (for reporting); default test")
+    rb.add_argument("--sets", default=None,
+                    help="comma-separated drawn sets (default all): shared-dataset, "
+                         "window-0.45, window-0.6, window-0.8, window-1, window-1.3, fixed-mv, "
+                         "photo")
+    rb.add_argument("--folder", action="append", metavar="NAME=FOLDER",
+                    help="also score a folder set drawn by another tool, e.g. "
+                         "screenshots=data/beats-screenshots (repeatable)")
+    rb.add_argument("--mitdb", default="../shared/mitdb")
+    rb.add_argument("--cudb", default="../shared/cudb")
+    rb.set_defaults(func=_cmd_robustness)
 
     c = sub.add_parser("classify-record",
                        help="find and classify every beat of a WFDB record (any sampling rate)")

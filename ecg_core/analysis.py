@@ -10,6 +10,7 @@ classified by the same model code as a single uploaded image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -190,6 +191,19 @@ def match_detections(reference: np.ndarray, detected: np.ndarray, fs: float,
     return ref_of_detected, figures
 
 
+def model_signal(record: ECGRecord, classifier) -> np.ndarray:
+    """The record's signal conditioned as the classifier's training data were
+    (:func:`ecg_core.conditioning.condition_signal` with the card's ``conditioning``): what
+    its beats are drawn from.
+
+    Returns:
+        float32 array, shape (n_samples,), in mV.
+    """
+    from .conditioning import condition_signal
+
+    return condition_signal(record.signal, record.fs, getattr(classifier, "conditioning", "none"))
+
+
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
                     detector: str = DEFAULT_DETECTOR, batch_size: int = 64,
                     progress=None) -> RecordResult:
@@ -197,7 +211,9 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
 
     Args:
         record: an :class:`ECGRecord` (any lead; at the model's 360 Hz).
-        classifier: an :class:`ecg_core.model.Classifier`.
+        classifier: an :class:`ecg_core.model.Classifier`; beats are detected on the signal as
+            recorded and drawn from it conditioned as the model's training data were
+            (:func:`model_signal`).
         use_annotations: take beat positions from the record's annotations when present
             (every beat symbol); otherwise, or without annotations, detect them.
         detector: the QRS detector (a name of :data:`DETECTORS`) used to find beats.
@@ -241,11 +257,12 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         ref_of, detection = match_detections(ref_pos, positions, fs)
         symbols = [ref.symbol[keep[r]] if r >= 0 else "" for r in ref_of]
     rhythm = rhythm_features(prev, nxt, local) if classifier.uses_rhythm else None
+    signal = model_signal(record, classifier)
     n = len(positions)
     probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)
     for start in range(0, n, batch_size):
         stop = min(n, start + batch_size)
-        images = np.stack([canonical_form(render_beat(record.signal, int(p), fs),
+        images = np.stack([canonical_form(render_beat(signal, int(p), fs),
                                           classifier.input_size)
                            for p in positions[start:stop]])
         probs[start:stop] = classifier.predict_canonical(
@@ -349,3 +366,62 @@ def agreement(result: RecordResult) -> dict | None:
     y_true = np.array([index[mapping[result.reference[i]]] for i in mapped])
     figures = classification_figures(y_true, result.probabilities[mapped], result.class_codes)
     return {"figures": figures, "outside": outside, "detection": result.detection}
+
+
+def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
+                      progress=None) -> dict:
+    """Classify every labelled beat of every annotated record of a database folder.
+
+    Each record with an annotation file is read (lead MLII where it has one, else its first
+    channel; resampled to 360 Hz) and classified from its reference beat positions, as
+    ``classify-record --annotations`` does (:func:`classify_record`); the reference symbols are
+    mapped to the model's classes (:func:`agreement`).
+
+    Args:
+        folder: a folder of WFDB records (e.g. ``../shared/qtdb``).
+        classifier: an :class:`ecg_core.model.Classifier`.
+        annotator: annotation file extension of the reference beat labels.
+        progress: optional callable ``progress(done_records, total_records)``.
+
+    Returns:
+        ``{"y_true": int64 (n,), "probabilities": float32 (n, k), "records": list of n record
+        names, "leads": {record: lead}, "outside": {symbol: count}, "skipped": {record:
+        reason}}``.
+
+    Raises:
+        RecordError: if the folder holds no record with ``annotator`` annotations.
+    """
+    from .records import list_records, read_record
+
+    folder = Path(folder)
+    names = [n for n in list_records(folder) if (folder / f"{n}.{annotator}").is_file()]
+    if not names:
+        raise RecordError(f"No record in {folder} has '{annotator}' annotations.")
+    mapping = symbol_map(scheme_of(classifier.class_codes))
+    index = {c: i for i, c in enumerate(classifier.class_codes)}
+    y_true, probs, records = [], [], []
+    leads: dict[str, str] = {}
+    outside: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    for done, name in enumerate(names, start=1):
+        try:
+            record = read_record(folder / name, annotator=annotator)
+            result = classify_record(record, classifier, use_annotations=True)
+        except (RecordError, ValueError) as exc:
+            skipped[name] = str(exc)
+            continue
+        leads[name] = record.lead
+        for i, s in enumerate(result.reference):
+            if s in mapping:
+                y_true.append(index[mapping[s]])
+                probs.append(result.probabilities[i])
+                records.append(name)
+            elif s:
+                outside[s] = outside.get(s, 0) + 1
+        if progress is not None:
+            progress(done, len(names))
+    k = len(classifier.class_codes)
+    return {"y_true": np.asarray(y_true, np.int64),
+            "probabilities": (np.stack(probs).astype(np.float32) if probs
+                              else np.zeros((0, k), np.float32)),
+            "records": records, "leads": leads, "outside": outside, "skipped": skipped}

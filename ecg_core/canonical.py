@@ -52,6 +52,8 @@ _LINE_INK = 0.12        # fraction of the strongest ink that can belong to a gri
 _LINE_LENGTH = 0.6      # a straight run over this share of the image's width (height) is a line
 _LINE_GAP = 3           # px from a line at which a thin line has (almost) no ink
 _KEEP_PIECE = 0.25      # trace pieces at least this share of the largest one are kept
+_PAPER_WHITE = 0.8      # on ECG paper, grey levels above this (of the paper's) are paper
+_UNEVEN_LIGHT = 0.08    # background brightness spread (2nd-98th percentile) that is flattened
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -139,8 +141,109 @@ def _to_gray(im) -> np.ndarray:
 
         rgba = im.convert("RGBA")
         im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    gray = im.convert("L")
-    return np.asarray(gray, dtype=np.float32) / 255.0
+    if im.mode in ("L", "1"):
+        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    return rgb_to_gray(rgb)
+
+
+#: Share of an image's pixels that must be pink or red (ECG paper or its grid) for the image to
+#: be read as a trace on ECG paper (:func:`rgb_to_gray`).
+MIN_PAPER_SHARE: float = 0.03
+
+
+def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+    """Grey image of an RGB image, with ECG paper's grid taken out by its colour.
+
+    An image whose pixels are pink or red for at least :data:`MIN_PAPER_SHARE` of its area (a
+    trace on ECG paper, printed or photographed) is read in its red channel, where the pink
+    grid and paper are almost white and a dark trace stays dark; the grid's tilt (a photo
+    held askew) is measured on the pink pixels and turned back (:func:`paper_skew`). Any
+    other image (or one whose red channel shows no trace, e.g. a red line on white) gives
+    ITU-R BT.601 luma.
+
+    Args:
+        rgb: float array, shape (H, W, 3), RGB in [0, 1].
+
+    Returns:
+        float32 array, shape (H, W), in [0, 1].
+    """
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma = (r * 0.299 + g * 0.587 + b * 0.114).astype(np.float32)
+    pink = ((r - np.minimum(g, b)) > 0.06 * np.maximum(r, 1e-3)) & (r > 0.3)
+    if pink.mean() < MIN_PAPER_SHARE:
+        return luma
+    red = r.astype(np.float32)
+    if float(np.percentile(red, 50) - red.min()) < 0.3:
+        return luma
+    angle = paper_skew(pink)
+    if angle:
+        h, w = red.shape
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        red = cv2.warpAffine(red, turn, (w, h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    # the paper's brightness evened out, and what is nearly as light as the paper (the grid's
+    # remains, JPEG's colour bleeding) set to white
+    red = flatten_illumination(red, force=True)
+    red[red > _PAPER_WHITE] = 1.0
+    return red
+
+
+def paper_skew(grid: np.ndarray, max_deg: float = 6.0, step_deg: float = 0.25) -> float:
+    """Tilt of a grid in degrees, by projection profiles: the rotation in
+    ``[-max_deg, max_deg]`` that makes the grid's row sums most uneven (its lines then run
+    along the rows). Positive: turn the image counter-clockwise to straighten it.
+
+    Args:
+        grid: bool array (H, W), the grid's pixels.
+
+    Returns:
+        The angle in degrees (0.0 when the grid is straight to within ``step_deg``).
+    """
+    mask = grid.astype(np.float32)
+    h, w = mask.shape
+    scale = min(1.0, 240.0 / max(h, w))
+    if scale < 1.0:
+        mask = cv2.resize(mask, (max(2, int(w * scale)), max(2, int(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+        h, w = mask.shape
+    best, best_angle = -1.0, 0.0
+    for angle in np.arange(-max_deg, max_deg + 1e-9, step_deg):
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.0)
+        rows = cv2.warpAffine(mask, turn, (w, h), flags=cv2.INTER_LINEAR).sum(axis=1)
+        spread = float(np.var(rows[h // 8: h - h // 8]))
+        if spread > best:
+            best, best_angle = spread, float(angle)
+    return 0.0 if abs(best_angle) < step_deg else best_angle
+
+
+def flatten_illumination(gray: np.ndarray, force: bool = False) -> np.ndarray:
+    """Even out the light of a light-background image (a photo with a shadow or a bright
+    corner): divide by the background, estimated by a grey-level closing that wipes out thin
+    dark lines (kernel one tenth of the shorter side) and a blur. Images whose background is
+    already even (every drawn image) come back unchanged.
+
+    Args:
+        gray: float32 array (H, W) in [0, 1], light background.
+        force: divide by the background even where it is even.
+
+    Returns:
+        float32 array (H, W) in [0, 1].
+    """
+    h, w = gray.shape
+    if not force:  # a quick look first: is the light part of the image even?
+        small = gray[::4, ::4]
+        lo, hi = np.percentile(small[small >= np.median(small) - 0.15], [5, 95])
+        if hi - lo < _UNEVEN_LIGHT:
+            return gray
+    k = max(9, (min(h, w) // 10) | 1)
+    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    background = cv2.blur(background, (k, k))
+    lo, hi = np.percentile(background, [2, 98])
+    if hi - lo < _UNEVEN_LIGHT and not force:
+        return gray
+    return np.clip(gray / np.maximum(background, 0.05), 0.0, 1.0).astype(np.float32)
 
 
 def to_gray_array(image: np.ndarray) -> np.ndarray:
@@ -173,7 +276,7 @@ def to_gray_array(image: np.ndarray) -> np.ndarray:
         alpha = arr[:, :, 3:4]
         arr = arr[:, :, :3] * alpha + (1.0 - alpha)
     if arr.ndim == 3 and arr.shape[2] == 3:
-        arr = arr[:, :, 0] * 0.299 + arr[:, :, 1] * 0.587 + arr[:, :, 2] * 0.114
+        arr = rgb_to_gray(arr)
     if arr.ndim != 2 or min(arr.shape) < 2:
         raise ImageDecodeError(f"Unsupported image array shape {np.asarray(image).shape}.")
     return np.clip(arr, 0.0, 1.0)
@@ -344,6 +447,8 @@ def canonical_form(image: np.ndarray, size: tuple[int, int] = CANONICAL_SIZE) ->
         ImageDecodeError: if the image holds no visible trace.
     """
     gray = to_gray_array(image)
+    if float(np.median(gray)) >= 0.5:
+        gray = flatten_illumination(gray)
     background = float(np.median(gray))
     ink = (background - gray) if background >= 0.5 else (gray - background)
     ink = np.clip(ink, 0.0, None)
@@ -386,6 +491,12 @@ def canonical_from_bytes(data: bytes, size: tuple[int, int] = CANONICAL_SIZE) ->
 #: photos of a beat on ECG paper (tilted, unevenly lit, JPEG 70: at least 0.17).
 MAX_CROWDED_COLUMNS: float = 0.08
 
+#: The same share counted on faint ink too (above 32 of 255): a grid that the canonical form
+#: could not take out (a black-and-white photo of ECG paper) is faint but crosses every column.
+#: Measured: wide-style drawings at most 0.07; grey photos of ECG paper at least 0.9; colour
+#: photos (grid taken out by colour) 0.02 at the 95th percentile.
+MAX_FAINT_CROWDED_COLUMNS: float = 0.25
+
 #: Number of separate tall deflections (faint ink included, spanning over 45% of the canonical
 #: height) from which an image is said to hold several beats. Of 200 one-beat drawings in
 #: random styles (0.65-1.2 s windows; the beat and parts of its neighbours) none showed 6 and
@@ -393,14 +504,22 @@ MAX_CROWDED_COLUMNS: float = 0.08
 MIN_SEVERAL_BEATS: int = 6
 
 
-def image_warnings(canonical: np.ndarray) -> list[str]:
+#: Contrast (0-1 grey levels between the background and the strongest ink) below which the
+#: trace is called faint. Drawn images: 0.4 (the palest random style) to 1.0.
+MIN_CLEAR_CONTRAST: float = 0.15
+
+
+def image_warnings(canonical: np.ndarray, gray: np.ndarray | None = None) -> list[str]:
     """Why a canonical image may not be one clean beat, in words for the person who sent it.
 
     A check, not a cure: the prediction is still made, and these sentences are shown beside
-    it. Thresholds: :data:`MAX_CROWDED_COLUMNS` and :data:`MIN_SEVERAL_BEATS`.
+    it. Thresholds: :data:`MAX_CROWDED_COLUMNS`, :data:`MAX_FAINT_CROWDED_COLUMNS` and
+    :data:`MIN_SEVERAL_BEATS`.
 
     Args:
         canonical: uint8 array (H, W), the canonical form (trace bright on black).
+        gray: optionally, the grey image it came from (float (H', W') in [0, 1], as from
+            :func:`decode_image`), for the faint-trace check (:data:`MIN_CLEAR_CONTRAST`).
 
     Returns:
         A list of warnings (empty when the image looks like one clean trace).
@@ -408,11 +527,23 @@ def image_warnings(canonical: np.ndarray) -> list[str]:
     ink = np.asarray(canonical) > 96
     if not ink.any():
         return ["The image holds almost no visible trace."]
-    starts = np.diff(np.vstack([np.zeros((1, ink.shape[1]), bool), ink]).astype(np.int8),
-                     axis=0) == 1
-    runs = starts.sum(axis=0)
+
+    def crowded(mask: np.ndarray) -> float:
+        starts = np.diff(np.vstack([np.zeros((1, mask.shape[1]), bool), mask]).astype(np.int8),
+                         axis=0) == 1
+        return float((starts.sum(axis=0) >= 3).mean())
+
     warnings = []
-    if (runs >= 3).mean() > MAX_CROWDED_COLUMNS:
+    if gray is not None:
+        g = np.asarray(gray, dtype=np.float32)
+        background = float(np.median(g))
+        contrast = float(np.max(np.abs(g - background)))
+        if contrast < MIN_CLEAR_CONTRAST:
+            warnings.append(f"The trace is faint (its darkest ink is {contrast:.0%} of full "
+                            "contrast away from the background): noise and compression weigh "
+                            "more in what the model sees.")
+    if crowded(ink) > MAX_CROWDED_COLUMNS or \
+            crowded(np.asarray(canonical) > 32) > MAX_FAINT_CROWDED_COLUMNS:
         warnings.append("Several lines cross much of the image (a grid, frame or text left "
                         "over, as in a photo of ECG paper): this is not one clean trace, and "
                         "the prediction is not reliable.")

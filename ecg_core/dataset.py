@@ -43,10 +43,11 @@ import numpy as np
 from .beats import Beat, beats_from_annotations, rhythm_features, vf_windows
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import folder_to_class, scheme_codes, symbol_map
+from .conditioning import CONDITIONINGS, condition_signal
 from .errors import DatasetError, ECGCoreError
 from .protocols import AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, PROTOCOLS
 from .records import TARGET_FS, list_records, read_annotations, read_record
-from .rendering import render_beat, random_style
+from .rendering import DEFAULT_STYLE, STYLE_FAMILIES, random_style, render_beat
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
     "image", "label", "symbol", "database", "record", "sample", "fs", "lead",
@@ -74,6 +75,15 @@ class BuildConfig:
             ``styled``). Drawing 0 is the image a one-drawing build makes (same style seed,
             same file name); drawings 1.. are named ``..._d1.png`` and so on. Only training
             beats' extra drawings are used (see :func:`assign_split`).
+        extra_styles: style family of drawings 1.. (:data:`~ecg_core.rendering.STYLE_FAMILIES`):
+            ``"screen"`` (:func:`~ecg_core.rendering.random_style`, like drawing 0) or
+            ``"wide"`` (:func:`~ecg_core.rendering.wide_random_style`: the shared image
+            dataset's drawing, windows of 0.4-1.6 s, fixed mV scales with clipping, the first
+            channel). Drawing 0, which validation and test use, is always in the screen family,
+            so builds of both families validate and test on the same images.
+        conditioning: how each record's signal is conditioned before its beats are drawn
+            (:data:`~ecg_core.conditioning.CONDITIONINGS`: ``"none"`` or ``"bandpass"``);
+            models trained on the build carry it in their card.
     """
 
     seed: int = 20180412
@@ -85,6 +95,8 @@ class BuildConfig:
     split: tuple[float, float, float] = BEAT_SPLIT
     scheme: str = "jun8"
     drawings: int = 1
+    extra_styles: str = "screen"
+    conditioning: str = "none"
     extra: dict = field(default_factory=dict)
 
 
@@ -344,24 +356,38 @@ def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
 
 def _render_record(job: tuple) -> list[tuple[str, str]]:
     """Worker: render the selected beats of one record. Returns (image path, lead) pairs."""
-    database, folder, name, beats, out_dir, styled, fs = job
+    database, folder, name, beats, out_dir, styled, fs, extra_styles, conditioning = job
     record = read_record(Path(folder) / name, annotator=None, target_fs=fs)
+    conditioned = condition_signal(record.signal, fs, conditioning)
+    first = None
     import cv2
 
     done: list[tuple[str, str]] = []
-    for rel, sample, seed in beats:
+    for rel, sample, seed, drawing in beats:
         path = Path(out_dir) / rel
+        lead = record.lead
         if not path.exists():
             rng = np.random.default_rng(seed)
-            style = random_style(rng) if styled else None
-            img = render_beat(record.signal, sample, fs, style) if style else \
-                render_beat(record.signal, sample, fs)
+            family = STYLE_FAMILIES[extra_styles] if drawing else random_style
+            style = family(rng) if styled else DEFAULT_STYLE
+            signal = conditioned
+            if style.first_channel and record.channels and record.channels[0] != record.lead:
+                if first is None:
+                    other = read_record(Path(folder) / name, lead=record.channels[0],
+                                        annotator=None, target_fs=fs)
+                    first = (condition_signal(other.signal, fs, conditioning), other.lead)
+                signal, lead = first
+            img = render_beat(signal, sample, fs, style)
             if img.ndim == 3:
                 img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
             tmp = path.with_suffix(".tmp.png")
             cv2.imwrite(str(tmp), img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
             os.replace(tmp, path)
-        done.append((rel, record.lead))
+        elif styled and drawing:  # drawn before: which lead did its style take?
+            style = STYLE_FAMILIES[extra_styles](np.random.default_rng(seed))
+            if style.first_channel and record.channels:
+                lead = record.channels[0]
+        done.append((rel, lead))
     return done
 
 
@@ -396,6 +422,12 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     config = config or BuildConfig()
     if config.drawings < 1:
         raise DatasetError(f"A build draws each beat at least once, not {config.drawings} times.")
+    if config.conditioning not in CONDITIONINGS:
+        raise DatasetError(f"Unknown conditioning '{config.conditioning}'; choose from "
+                           f"{', '.join(CONDITIONINGS)}.")
+    if config.extra_styles not in STYLE_FAMILIES:
+        raise DatasetError(f"Unknown style family '{config.extra_styles}'; choose from "
+                           f"{', '.join(STYLE_FAMILIES)}.")
     if config.drawings > 1 and not config.styled:
         raise DatasetError("Several drawings of a beat need random styles; a plain build would "
                            "draw the same image each time.")
@@ -413,7 +445,9 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     info_path = out / "dataset.json"
     if info_path.exists():
         old = json.loads(info_path.read_text())
-        old_settings = {"drawings": 1, **(old.get("settings") or {})}  # builds before drawings
+        # builds made before drawings and style families had them
+        old_settings = {"drawings": 1, "extra_styles": "screen", "conditioning": "none",
+                        **(old.get("settings") or {})}
         if old_settings != json.loads(json.dumps(settings)):
             if not overwrite:
                 raise DatasetError(
@@ -445,9 +479,10 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         r["image"] = f"{r['label']}/{image_name(key[0], key[1], key[2], key[3])}"
         r["style_seed"] = style_seed(config.seed, *key)
         jobs.setdefault((r["database"], r["record"]), []).append(
-            (r["image"], r["sample"], r["style_seed"]))
+            (r["image"], r["sample"], r["style_seed"], r["drawing"]))
     leads: dict[str, str] = {}
-    job_list = [(db, str(sources[db]), name, beats, str(out), config.styled, config.fs)
+    job_list = [(db, str(sources[db]), name, beats, str(out), config.styled, config.fs,
+                 config.extra_styles, config.conditioning)
                 for (db, name), beats in sorted(jobs.items())]
     workers = workers or max(1, min(os.cpu_count() or 1, len(job_list)))
     bar = tqdm(total=len(rows), desc="rendering beats", unit="beat", disable=not progress)

@@ -70,6 +70,77 @@ def classification_figures(y_true: np.ndarray, y_prob: np.ndarray,
     }
 
 
+#: Bootstrap resamples of :func:`bootstrap_ci`.
+N_BOOTSTRAP: int = 1000
+
+
+def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, records: list[str], k: int,
+                 class_codes: tuple[str, ...] | list[str] | None = None,
+                 n_boot: int = N_BOOTSTRAP, seed: int = 20180412) -> dict:
+    """95% confidence intervals by bootstrapping over records (patients).
+
+    Beats of one person are not independent: a model that misreads one patient misreads many
+    of their beats. So the records, not the beats, are drawn with replacement (each resample
+    holds as many records as the test set, with all their beats), the figures are computed on
+    each resample, and the 2.5th and 97.5th percentiles are reported (the percentile
+    bootstrap; Efron & Tibshirani 1993).
+
+    Args:
+        y_true: int array, shape (n,), true class indices.
+        y_pred: int array, shape (n,), predicted class indices.
+        records: record key of each beat (e.g. ``"mitdb/207"``), length n.
+        k: number of classes.
+        class_codes: the k class codes, for per-class intervals (``None``: none).
+        n_boot: resamples.
+        seed: seed of the resampling.
+
+    Returns:
+        ``{"method", "n_records", "n_boot", "accuracy": [lo, hi], "macro_sensitivity": [lo,
+        hi], "macro_precision": [lo, hi], "per_class": {code: {"sensitivity": [lo, hi],
+        "precision": [lo, hi]}}}``; fractions in [0, 1]; an interval is ``None`` where the
+        figure is undefined in over half of the resamples (a class absent from them).
+
+    Raises:
+        ValueError: if the lengths differ.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if not len(y_true) == len(y_pred) == len(records):
+        raise ValueError("y_true, y_pred and records must have the same length")
+    names, index = np.unique(np.asarray(records, dtype=object).astype(str), return_inverse=True)
+    per_record = np.zeros((len(names), k, k), np.int64)
+    np.add.at(per_record, (index, y_true, y_pred), 1)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(names), size=(n_boot, len(names)))
+    counts = np.stack([np.bincount(d, minlength=len(names)) for d in draws])
+    cms = np.einsum("br,rij->bij", counts, per_record).astype(np.float64)
+    diag = np.einsum("bii->bi", cms)
+    true_n, pred_n = cms.sum(axis=2), cms.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.where(true_n > 0, diag / true_n, np.nan)
+        ppv = np.where(pred_n > 0, diag / pred_n, np.nan)
+        acc = diag.sum(axis=1) / cms.sum(axis=(1, 2))
+    present = true_n > 0
+    macro_se = np.nanmean(np.where(present, se, np.nan), axis=1)
+    macro_p = np.nanmean(np.where(present, np.nan_to_num(ppv), np.nan), axis=1)
+
+    def interval(values: np.ndarray):
+        ok = values[np.isfinite(values)]
+        if len(ok) < n_boot / 2:
+            return None
+        return [float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))]
+
+    out = {"method": "percentile bootstrap over records (patients), 95%",
+           "n_records": int(len(names)), "n_boot": int(n_boot),
+           "accuracy": interval(acc), "macro_sensitivity": interval(macro_se),
+           "macro_precision": interval(macro_p)}
+    if class_codes is not None:
+        out["per_class"] = {c: {"sensitivity": interval(se[:, i]),
+                                "precision": interval(ppv[:, i])}
+                            for i, c in enumerate(class_codes)}
+    return out
+
+
 def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
                      class_codes: tuple[str, ...] | list[str],
                      records: list[str] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -89,7 +160,9 @@ def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
     Returns:
         ``(figures, arrays)``: figures is JSON-ready (the keys of
         :func:`classification_figures` plus ``per_class[code]["specificity"|"auc"|"records"]``,
-        ``macro``, ``weighted``, ``n_records``); arrays holds ``y_true`` (int64, (n,)),
+        ``macro``, ``weighted``, ``n_records``, ``ci95`` (with records: 95% intervals by
+        bootstrapping over records, :func:`bootstrap_ci`), ``reliability`` (expected calibration error
+        and the reliability diagram's bins, :func:`ecg_core.calibration.reliability`)); arrays holds ``y_true`` (int64, (n,)),
         ``y_prob`` (float32, (n, k)) and, per class with an AUC, ``roc_fpr_CODE``,
         ``roc_tpr_CODE``, ``roc_thresholds_CODE`` (float64, the curve's points from
         ``sklearn.metrics.roc_curve``).
@@ -140,6 +213,11 @@ def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
         figures[avg] = out
     if records is not None:
         figures["n_records"] = len(set(records))
+        figures["ci95"] = bootstrap_ci(y_true, y_prob.argmax(axis=1), records,
+                                       len(class_codes), class_codes)
+    from .calibration import reliability
+
+    figures["reliability"] = reliability(y_true, y_prob)
     return figures, arrays
 
 

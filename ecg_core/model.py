@@ -277,6 +277,11 @@ class Classifier:
         warning: why the LiteRT twin does not serve (``None`` when it does, or when the
             Keras backend was asked for).
         path: the ``.keras`` file, or ``None`` for a model given in memory.
+        temperature: the card's calibration temperature (:mod:`ecg_core.calibration`),
+            applied to every prediction; 1.0 for a model without one.
+        conditioning: how the signals of its training beats were conditioned before drawing
+            (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
+            conditioned the same way before their beats are drawn for it.
     """
 
     def __init__(self, model, card: dict, *, runner=None, path: str | Path | None = None,
@@ -291,6 +296,8 @@ class Classifier:
         self.class_codes: tuple[str, ...] = tuple(c["code"] for c in card["classes"])
         self.path = Path(path) if path is not None else None
         self.warning = warning
+        self.temperature = float((card.get("calibration") or {}).get("temperature") or 1.0)
+        self.conditioning: str = card.get("conditioning") or "none"
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()
@@ -404,8 +411,8 @@ class Classifier:
         out = self._fn(x, rhythm) if rhythm is not None else self._fn(x)
         return out.numpy().astype(np.float32)
 
-    def predict_canonical(self, images: np.ndarray, rhythm: np.ndarray | None = None
-                          ) -> np.ndarray:
+    def predict_canonical(self, images: np.ndarray, rhythm: np.ndarray | None = None,
+                          calibrated: bool = True) -> np.ndarray:
         """Class probabilities for canonical images.
 
         Args:
@@ -413,6 +420,8 @@ class Classifier:
             rhythm: for models with a rhythm input, float32 (n, 4) or (4,) from
                 :func:`ecg_core.beats.rhythm_features`; ``None`` means "not available" (a lone
                 beat image). Ignored by image-only models.
+            calibrated: apply the card's temperature (:attr:`temperature`); ``False`` gives
+                the network's own outputs (to fit a temperature).
 
         Returns:
             float32 array, shape (n, n_classes) (or (n_classes,) for one image); rows sum to 1.
@@ -422,6 +431,10 @@ class Classifier:
         if single:
             x = x[None]
         probs = self._call(x[..., None], rhythm)
+        if calibrated and self.temperature != 1.0:
+            from .calibration import apply_temperature
+
+            probs = apply_temperature(probs, self.temperature)
         return probs[0] if single else probs
 
     def canonical(self, image: np.ndarray) -> np.ndarray:

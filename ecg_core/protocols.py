@@ -27,6 +27,11 @@ PROTOCOL_DESCRIPTIONS: dict[str, str] = {
              "DS1, test on the 22 records of DS2, paced records 102, 104, 107 and 217 left out, "
              "AAMI EC57 classes N, S, V, F, Q. Validation data (for early stopping) are "
              "records carved from DS1; DS2 is used only for testing."),
+    "cross-database": ("Cross-database: every labelled beat of another database's records, "
+                       "none of whose patients the model has seen (e.g. the QT Database: "
+                       "other people, other recorders, other leads, 250 Hz), located from the "
+                       "reference annotations and classified as `classify-record --annotations "
+                       "atr` does; reference symbols mapped to the model's classes."),
 }
 
 #: Short labels for menus.
@@ -34,6 +39,7 @@ PROTOCOL_LABELS: dict[str, str] = {
     "beat": "beat split (same patients on both sides)",
     "record": "record split (patients kept apart)",
     "aami": "AAMI DS1 -> DS2 (inter-patient benchmark)",
+    "cross-database": "another database (patients never seen)",
 }
 
 #: de Chazal et al. (2004) DS1 (training) and DS2 (test) record sets of MIT-BIH, and the

@@ -40,6 +40,15 @@ class RenderStyle:
             the axes; the excess runs into the margin and is cut at the image edge.
         before_s, after_s: window in seconds before/after the R peak.
         jpeg_quality: if set (1-100), the image is passed through JPEG at this quality.
+        y_range_mv: a fixed vertical axis ``(bottom, top)`` in mV, the same for every beat, as
+            a plot with set limits draws it; the trace outside the plot area is not drawn
+            (clipped at its edge, so a tall R wave is cut flat and baseline wander moves the
+            whole trace). ``None``: the axis fits each segment (with ``y_pad``/``clip_*``).
+        first_channel: draw the record's first stored channel rather than lead MLII (they
+            differ in MIT-BIH record 114 only, whose channels are stored swapped). Read by the
+            callers that choose the signal (the dataset build), not by the drawing itself.
+        paper_grid: draw ECG paper behind the trace: pink lines every 0.04 s and 0.1 mV
+            (1 mm at 25 mm/s and 10 mm/mV), darker every 0.2 s and 0.5 mV.
     """
 
     width: int = 192
@@ -59,6 +68,9 @@ class RenderStyle:
     before_s: float = WINDOW_BEFORE_S
     after_s: float = WINDOW_AFTER_S
     jpeg_quality: int | None = None
+    y_range_mv: tuple[float, float] | None = None
+    first_channel: bool = False
+    paper_grid: bool = False
 
     def to_dict(self) -> dict:
         """The style as a JSON-serialisable dict."""
@@ -67,14 +79,46 @@ class RenderStyle:
 
 DEFAULT_STYLE = RenderStyle()
 
+#: The drawing of the widely shared 6-class ECG image dataset, from its recipe (recovered by
+#: matching every image of it to its MIT-BIH beat; ``../shared/reference/README.md``): 192 x 128
+#: px with a default plotting-library figure's axes box (plot area x 24-172.8 px, y 15.4-113.9
+#: px), 193 samples at 360 Hz from R - 96 to R + 96 (0.533 s), the record's first channel
+#: unfiltered, one fixed scale of -1.755 to +1.086 mV (34.7 px per mV) with the trace clipped at
+#: the plot edge, a thin anti-aliased mid-grey line.
+SHARED_DATASET_STYLE = RenderStyle(
+    width=192, height=128,
+    margin_left=24.0 / 192, margin_right=(192 - 172.8) / 192,
+    margin_top=15.4 / 128, margin_bottom=(128 - 113.9) / 128,
+    thickness=1, antialias=True, line_level=105, y_pad=0.0,
+    before_s=96 / 360, after_s=96 / 360,
+    y_range_mv=(-1.755, 1.086), first_channel=True,
+)
 
-def render_signal(segment: np.ndarray, style: RenderStyle = DEFAULT_STYLE) -> np.ndarray:
+#: Named drawing styles (``--style`` of the CLI).
+STYLE_PRESETS: dict[str, RenderStyle] = {
+    "default": DEFAULT_STYLE,
+    "shared-dataset": SHARED_DATASET_STYLE,
+}
+
+
+def plot_area(style: RenderStyle) -> tuple[float, float, float, float]:
+    """The plot area of a style in px: ``(x0, x1, y0, y1)``, left/right/top/bottom edges,
+    measured from the image's top-left corner."""
+    w, h = int(style.width), int(style.height)
+    return (style.margin_left * w, (1.0 - style.margin_right) * w,
+            style.margin_top * h, (1.0 - style.margin_bottom) * h)
+
+
+def render_signal(segment: np.ndarray, style: RenderStyle = DEFAULT_STYLE,
+                  fs: float = 360.0) -> np.ndarray:
     """Draw a signal segment as a line image.
 
     Args:
-        segment: float array, shape (n,), n >= 2, in mV (any unit works: the vertical axis is
-            scaled to the segment's range, as a plotting library's autoscale does).
+        segment: float array, shape (n,), n >= 2, in mV (with a fitted axis any unit works:
+            the vertical axis is scaled to the segment's range, as a plotting library's
+            autoscale does; ``style.y_range_mv`` and ``style.paper_grid`` need mV).
         style: drawing style.
+        fs: sampling rate of the segment in Hz (places the paper grid's time lines).
 
     Returns:
         uint8 array, shape (height, width) for a grey line or (height, width, 3) RGB for a
@@ -87,16 +131,18 @@ def render_signal(segment: np.ndarray, style: RenderStyle = DEFAULT_STYLE) -> np
     if seg.ndim != 1 or seg.size < 2 or not np.isfinite(seg).all():
         raise ValueError("segment must be a finite 1-D array of at least 2 samples")
     w, h = int(style.width), int(style.height)
-    x0 = style.margin_left * w
-    x1 = (1.0 - style.margin_right) * w
-    y0 = style.margin_top * h
-    y1 = (1.0 - style.margin_bottom) * h
-    lo, hi = float(seg.min()), float(seg.max())
-    span = max(hi - lo, 1e-3)
-    ymin = lo - style.y_pad * span + style.clip_bottom * span
-    ymax = hi + style.y_pad * span - style.clip_top * span
-    if ymax - ymin < 0.05 * span:
-        ymax = ymin + 0.05 * span
+    x0, x1, y0, y1 = plot_area(style)
+    if style.y_range_mv is not None:
+        ymin, ymax = (float(v) for v in style.y_range_mv)
+        if not ymax > ymin:
+            raise ValueError("y_range_mv must be (bottom, top) with top > bottom")
+    else:
+        lo, hi = float(seg.min()), float(seg.max())
+        span = max(hi - lo, 1e-3)
+        ymin = lo - style.y_pad * span + style.clip_bottom * span
+        ymax = hi + style.y_pad * span - style.clip_top * span
+        if ymax - ymin < 0.05 * span:
+            ymax = ymin + 0.05 * span
     xs = np.linspace(x0, x1, seg.size)
     ys = y0 + (ymax - seg) / (ymax - ymin) * (y1 - y0)
     shift = 4  # sub-pixel precision: coordinates in 1/16 px
@@ -104,13 +150,20 @@ def render_signal(segment: np.ndarray, style: RenderStyle = DEFAULT_STYLE) -> np
     pts = np.clip(pts, -(1 << 20), 1 << 20).astype(np.int32).reshape(-1, 1, 2)
     line_type = cv2.LINE_AA if style.antialias else cv2.LINE_8
     thickness = max(1, int(style.thickness))
-    if style.line_color is None:
-        img = np.full((h, w), style.background_level, dtype=np.uint8)
-        cv2.polylines(img, [pts], False, int(style.line_level), thickness, line_type, shift)
+    colour = int(style.line_level) if style.line_color is None else \
+        tuple(int(c) for c in style.line_color)
+    shape = (h, w) if style.line_color is None else (h, w, 3)
+    img = np.full(shape, style.background_level, dtype=np.uint8)
+    if style.paper_grid:
+        _draw_paper_grid(img, (seg.size - 1) / float(fs), (x0, x1, y0, y1), (ymin, ymax))
+    if style.y_range_mv is not None:
+        # a plot with set limits clips the line to its axes box
+        layer = img.copy()
+        cv2.polylines(layer, [pts], False, colour, thickness, line_type, shift)
+        top, bottom = int(np.floor(y0)), int(np.ceil(y1))
+        img[top:bottom + 1] = layer[top:bottom + 1]
     else:
-        img = np.full((h, w, 3), style.background_level, dtype=np.uint8)
-        cv2.polylines(img, [pts], False, tuple(int(c) for c in style.line_color), thickness,
-                      line_type, shift)
+        cv2.polylines(img, [pts], False, colour, thickness, line_type, shift)
     if style.jpeg_quality is not None:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(style.jpeg_quality)])
         if ok:
@@ -140,7 +193,42 @@ def render_beat(signal: np.ndarray, centre: int, fs: float,
         RecordError: if ``centre`` lies outside the signal.
     """
     segment = beat_window(signal, centre, fs, style.before_s, style.after_s)
-    return render_signal(segment, style)
+    return render_signal(segment, style, fs)
+
+
+def _draw_paper_grid(img: np.ndarray, duration_s: float, box: tuple[float, float, float, float],
+                     y_range: tuple[float, float]) -> None:
+    """ECG paper in place: thin light-pink lines every 0.04 s and 0.1 mV, darker ones every
+    0.2 s and 0.5 mV, over the whole canvas (paper extends beyond the plotted window)."""
+    x0, x1, y0, y1 = box
+    ymin, ymax = y_range
+    h, w = img.shape[:2]
+    px_per_s = (x1 - x0) / max(duration_s, 1e-6)
+    px_per_mv = (y1 - y0) / max(ymax - ymin, 1e-6)
+    light, dark = (255, 215, 215), (245, 150, 150)
+    grey = img.ndim == 2
+
+    def paint(pos: float, vertical: bool, colour) -> None:
+        i = int(round(pos))
+        limit = w if vertical else h
+        if 0 <= i < limit:
+            value = int(round(0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2])) \
+                if grey else colour
+            if vertical:
+                img[:, i] = value
+            else:
+                img[i, :] = value
+
+    for step, colour in ((0.04, light), (0.2, dark)):
+        k0 = int(np.floor(-x0 / px_per_s / step)) - 1
+        k1 = int(np.ceil((w - x0) / px_per_s / step)) + 1
+        for k in range(k0, k1):
+            paint(x0 + k * step * px_per_s, True, colour)
+    for step, colour in ((0.1, light), (0.5, dark)):
+        k0 = int(np.floor((ymin - (h - y1) / px_per_mv) / step)) - 1
+        k1 = int(np.ceil((ymax + y0 / px_per_mv) / step)) + 1
+        for k in range(k0, k1):
+            paint(y0 + (ymax - k * step) * px_per_mv, False, colour)
 
 
 def random_style(rng: np.random.Generator) -> RenderStyle:
@@ -191,3 +279,42 @@ def random_style(rng: np.random.Generator) -> RenderStyle:
         before_s=total * before_frac, after_s=total * (1 - before_frac),
         jpeg_quality=int(rng.integers(30, 96)) if rng.random() < 0.25 else None,
     )
+
+
+#: Window lengths (s) that :func:`wide_random_style` draws, the shortest and the longest.
+WIDE_WINDOW_S: tuple[float, float] = (0.4, 1.6)
+
+
+def wide_random_style(rng: np.random.Generator) -> RenderStyle:
+    """Draw a random style from a wider family than :func:`random_style`, for training.
+
+    Other tools draw beats at other time and amplitude scales than this project's 1 s window
+    fitted to the trace. This family covers them: a quarter of the draws is the shared image
+    dataset's own drawing (:data:`SHARED_DATASET_STYLE`); the others take a
+    :func:`random_style` look (size, margins, line, colours, JPEG) with a window of 0.4-1.6 s,
+    a fixed mV scale with clipping for 40% of them (the axis spans 1.5-5 mV, its top at
+    0.4-2.5 mV), and the record's first channel for 30%.
+
+    Args:
+        rng: a NumPy random generator (seed it for reproducible datasets).
+
+    Returns:
+        A :class:`RenderStyle`.
+    """
+    if rng.random() < 0.25:
+        return SHARED_DATASET_STYLE
+    look = random_style(rng)
+    total = float(rng.uniform(*WIDE_WINDOW_S))
+    before_frac = float(rng.uniform(0.42, 0.58))
+    y_range = None
+    if rng.random() < 0.4:
+        top = float(rng.uniform(0.4, 2.5))
+        y_range = (top - float(rng.uniform(1.5, 5.0)), top)
+    return replace(look, before_s=total * before_frac, after_s=total * (1 - before_frac),
+                   y_range_mv=y_range, first_channel=bool(rng.random() < 0.3),
+                   clip_top=0.0 if y_range else look.clip_top,
+                   clip_bottom=0.0 if y_range else look.clip_bottom)
+
+
+#: Style families of a dataset build's drawings (``BuildConfig.extra_styles``).
+STYLE_FAMILIES = {"screen": random_style, "wide": wide_random_style}

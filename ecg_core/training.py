@@ -77,6 +77,9 @@ class TrainConfig:
             was trained under (capped, weighted) toward the class mix of the data, as far as
             the validation split says (:func:`choose_prior_shift`), and fold the shift into
             the output layer.
+        init_from: path of a ``.keras`` model of the same architecture, classes and input
+            size whose weights start the training (fine-tuning), or ``None`` for Keras'
+            seeded random initialisation.
     """
 
     arch: str = "ecgnet"
@@ -95,6 +98,7 @@ class TrainConfig:
     rhythm_dropout: float = 0.2
     input_size: tuple[int, int] = CANONICAL_SIZE
     prior_adjustment: str = "none"
+    init_from: str | None = None
 
 
 CLASS_WEIGHTINGS = ("inverse", "sqrt", "none")
@@ -468,6 +472,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     k = len(codes)
     size = tuple(int(v) for v in config.input_size)
     model = build_model(arch, k, size, rhythm=rhythm)
+    init = None
+    if config.init_from:
+        init = _initialise(model, Path(config.init_from))
     n = len(y_tr)
     steps = max(1, math.ceil(n / config.batch_size))
     if config.schedule == "cosine":
@@ -532,6 +539,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
             best.save(model_path)
             val_prob = best.predict(x_val_in, batch_size=512, verbose=0)
             test_prob = best.predict(x_test_in, batch_size=512, verbose=0)
+    from .calibration import calibration_card
+
+    calibration = calibration_card(y_va, val_prob)
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     history["epoch_batch_seconds"] = timer.batch_seconds
     history["learning_rate"] = timer.lr
@@ -583,8 +593,11 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                      "images_per_second": round(n * len(timer.batch_seconds) /
                                                 max(batch_seconds, 1e-9), 1),
                      "machine": _machine(),
-                     "versions": _versions()},
+                     "versions": _versions(),
+                     "initialised_from": init},
         "prior_adjustment": prior,
+        "conditioning": (dataset_info.get("settings") or {}).get("conditioning", "none"),
+        "calibration": calibration,
         "validation": classification_figures(y_va, val_prob, codes),
         "test": classification_figures(y_te, test_prob, codes),
     }
@@ -594,6 +607,33 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
 
     card["runtime"] = export_twin(model_path)
     return {"model_path": model_path, "card": card, "history": history}
+
+
+def _initialise(model, path: Path) -> dict:
+    """Copy the weights of the model at ``path`` into ``model`` (fine-tuning).
+
+    Raises:
+        ModelLoadError: if the file is missing or its model's layers do not match.
+    """
+    import hashlib
+
+    import keras
+
+    from .errors import ModelLoadError
+    from .model import card_path
+
+    if not path.is_file():
+        raise ModelLoadError(f"The model to start from, {path}, does not exist.")
+    source = keras.saving.load_model(path, compile=False)
+    shapes = [tuple(w.shape) for w in source.weights]
+    if shapes != [tuple(w.shape) for w in model.weights]:
+        raise ModelLoadError(f"{path.name} has other layers, classes or input size than the "
+                            "model to train; it cannot start it.")
+    model.set_weights(source.get_weights())
+    card = card_path(path)
+    return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "created": (json.loads(card.read_text()).get("created") if card.exists()
+                        else None)}
 
 
 def _versions() -> dict[str, str]:

@@ -127,3 +127,38 @@ def per_class_columns() -> dict:
         "AUC": st.column_config.TextColumn("AUC", help="area under the one-vs-rest ROC "
                                                        "curve." + none),
     }
+
+
+def reliability_figure(reliability: dict) -> go.Figure:
+    """Reliability diagram: per confidence bin, the share of right answers against the mean
+    confidence (a calibrated model lies on the diagonal); bar widths are the bins, hover gives
+    the number of beats."""
+    bins = [b for b in reliability["bins"] if b["n"]]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=[(b["lo"] + b["hi"]) / 2 for b in bins], y=[b["accuracy"] for b in bins],
+        width=[b["hi"] - b["lo"] for b in bins], name="accuracy in the bin",
+        customdata=[[b["n"], b["confidence"]] for b in bins], marker_color="#1f77b4",
+        hovertemplate=("confidence %{customdata[1]:.1%}: right %{y:.1%} of "
+                       "%{customdata[0]} beats<extra></extra>")))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated",
+                             line=dict(dash="dot", color="grey")))
+    fig.update_layout(xaxis_title="confidence (highest class probability)",
+                      yaxis_title="share right", height=340, bargap=0.05,
+                      xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.01]),
+                      margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", y=1.08))
+    return fig
+
+
+def robustness_figure(tables: dict[str, dict]) -> go.Figure:
+    """Grouped bars: accuracy of each model (a trace) on each robustness set."""
+    fig = go.Figure()
+    for model, doc in tables.items():
+        sets = list(doc["sets"])
+        fig.add_trace(go.Bar(x=sets, y=[doc["sets"][s]["accuracy"] for s in sets], name=model,
+                             hovertemplate="%{x}: %{y:.1%}<extra>" + model + "</extra>"))
+    fig.update_layout(yaxis_title="accuracy", yaxis=dict(range=[0, 1.0], tickformat=".0%"),
+                      height=360, barmode="group", margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", y=1.1))
+    return fig

@@ -14,8 +14,9 @@ from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluati
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
+from ecg_core.robustness import ROBUSTNESS_SETS, load_robustness
 from pages.charts import (MISSING, confusion_heatmap, history_figure, per_class_columns,
-                          per_class_table, roc_figure)
+                          per_class_table, reliability_figure, robustness_figure, roc_figure)
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
                           megabytes, notice)
 
@@ -92,6 +93,12 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
     c.metric("macro +P", f"{f['macro_precision']:.2%}")
     d.metric("macro AUC", "n/a" if macro.get("auc") is None else f"{macro['auc']:.3f}")
     records = f.get("n_records")
+    ci = f.get("ci95") or {}
+    if ci.get("accuracy") and ci.get("macro_sensitivity"):
+        (alo, ahi), (slo, shi) = ci["accuracy"], ci["macro_sensitivity"]
+        st.caption(f"95% confidence intervals, bootstrapping over the {ci['n_records']} "
+                   f"records (patients): accuracy {alo:.1%}-{ahi:.1%}, macro Se "
+                   f"{slo:.1%}-{shi:.1%}.")
     data_note = DATA_DESCRIPTIONS.get(Path(doc.get("data", "")).name)
     if data_note:
         st.caption(data_note)
@@ -125,12 +132,56 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
         st.caption("Published figures as the papers report them: de Chazal et al. 2004, "
                    "Mondejar-Guerra et al. 2019, Sellami & Hwang 2019 (references in "
                    "docs/data.md).")
+    rel = f.get("reliability")
+    if rel:
+        st.markdown(f"**Calibration**: expected calibration error {100 * rel['ece']:.2f}% "
+                    "(15 confidence bins)")
+        st.plotly_chart(reliability_figure(rel), width="stretch", key=f"rel-{key}")
+        st.caption("Bars on the diagonal: when the model says 90%, it is right 90% of the "
+                   "time. Probabilities are temperature-scaled with the temperature fitted on "
+                   "the validation split (model card, `calibration`).")
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
 
 
-tab_models, tab_upload = st.tabs(["Committed models", "Evaluate on your labelled set"])
+tab_models, tab_robust, tab_upload = st.tabs(
+    ["Committed models", "Other drawings and photos", "Evaluate on your labelled set"])
+
+with tab_robust:
+    st.markdown(
+        "The same test beats (beat split, 7,517 beats) drawn the ways other tools and cameras "
+        "draw them, computed by `python -m ecg_core robustness`: the widely shared image "
+        "dataset's own drawing (0.533 s, fixed mV scale with clipping), the default look at "
+        "other window lengths, a fixed mV axis with clipping, photos of ECG paper, and "
+        "screenshots of a matplotlib plot. A model that knows only its own drawings falls "
+        "apart here.")
+    tables = {}
+    for path in sorted(MODELS_DIR.glob("*.keras")):
+        doc = load_robustness(path, "test")
+        if doc:
+            tables[doc.get("model_name", path.stem)] = doc
+    if not tables:
+        st.info("No robustness figures next to the models yet: `ecg-core robustness --model "
+                "ecgnet --data data/beats` (docs/cli.md).")
+    else:
+        st.plotly_chart(robustness_figure(tables), width="stretch", key="robustness")
+        rows = []
+        sets = list(dict.fromkeys(s for doc in tables.values() for s in doc["sets"]))
+        for name in sets:
+            row = {"set": name}
+            for model, doc in tables.items():
+                fig = doc["sets"].get(name)
+                row[model] = MISSING if fig is None else f"{100 * fig['accuracy']:.1f}%"
+                if fig:
+                    low = min(fig["per_class"].items(), key=lambda kv: kv[1]["Se"])
+                    row[f"{model}: lowest Se"] = f"{low[0]} {100 * low[1]['Se']:.0f}%"
+            row["what"] = ROBUSTNESS_SETS.get(name, "images drawn by another tool "
+                                              "(tools/matplotlib_beats.py)")
+            rows.append(row)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption("Beat split: the patients of these test beats are also in training, so the "
+                   "figures measure the drawing, not new patients.")
 
 with tab_models:
     found = _artifacts()

@@ -65,6 +65,10 @@ else:
     if drawings > 1:
         style += (f"; every training beat drawn {drawings} times, each time in its own style "
                   "(validation and test read one drawing per beat)")
+    if settings.get("extra_styles") == "wide" and drawings > 1:
+        style += ("; the extra drawings in a wider family: windows of 0.4-1.6 s, fixed mV "
+                  "scales with clipping, the first channel, and the widely shared image "
+                  "dataset's own drawing (0.533 s)")
     rhythm = (" The model also reads each beat's RR intervals (rhythm input)."
               if card.get("rhythm_input") else "")
     st.markdown(
@@ -73,7 +77,7 @@ else:
         f"{card['input']['shape']} (canonical form).{rhythm}\n"
         f"- **Data**: {n_beats:,} beats from "
         f"{len(data.get('records') or [])} records ({source}), resampled to 360 Hz, lead "
-        f"MLII, 1 s windows centred on the R peak, {style}.\n"
+        f"MLII, windows centred on the R peak (1 s in the default style), {style}.\n"
         f"- **Protocol**: {card.get('protocol', {}).get('description', '')}")
     tr = card.get("training") or {}
     if tr:
@@ -88,6 +92,10 @@ else:
         shifted = ("; then its outputs were moved toward the data's class mix (prior "
                    f"adjustment of strength {prior['strength']:g}, chosen on validation)"
                    if prior.get("strength") else "")
+        start = ("; it started from the weights of an earlier model of the same design "
+                 f"(created {tr['initialised_from'].get('created') or 'earlier'})"
+                 if tr.get("initialised_from") else "")
+        shifted = start + shifted
         st.markdown(
             f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
             f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "

@@ -53,6 +53,17 @@ if not items:
     st.info("Upload an image or pick an example to see the prediction.")
     st.stop()
 
+cal = clf.card.get("calibration") or {}
+if cal.get("temperature"):
+    st.caption(f"Probabilities are calibrated (temperature scaling, T = {cal['temperature']:.2f}, "
+               f"fitted on {cal.get('n', 0):,} validation beats; expected calibration error "
+               f"{100 * cal['ece_after']:.1f}% there): of the beats given 90%, about 9 in 10 "
+               "are right, on images like the training drawings. The answer comes from the "
+               "image alone, with no other beats of the same person.")
+else:
+    st.caption("This model's probabilities are not calibrated (its card has no temperature): "
+               "read them as scores, not as chances.")
+
 codes = clf.class_codes
 rows = []
 progress = st.progress(0.0, text="Classifying...") if len(items) > 1 else None
@@ -68,7 +79,7 @@ for n, (name, data) in enumerate(items, start=1):
         continue
     probs = clf.predict_canonical(canonical)
     best = codes[int(probs.argmax())]
-    warnings = image_warnings(canonical)
+    warnings = image_warnings(canonical, gray)
     rows.append({"image": name, "predicted": best, "confidence": 100 * float(probs.max()),
                  **{c: 100 * float(p) for c, p in zip(codes, probs)},
                  "warning": " ".join(warnings), "error": ""})

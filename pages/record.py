@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               summarise)
+                               model_signal, summarise)
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
@@ -252,7 +252,8 @@ c2.download_button("Strip (interactive HTML)",
                    file_name=f"{result.record}_strip.html", mime="text/html")
 
 st.header(f"Beat {chosen + 1}")
-img = render_beat(record.signal, sample, record.fs)
+# drawn from the signal conditioned as the model's training data were (none for most models)
+img = render_beat(model_signal(record, clf), sample, record.fs)
 canon = canonical_form(img, clf.input_size)
 probs = result.probabilities[chosen]
 ref = result.reference[chosen]

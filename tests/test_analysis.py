@@ -159,3 +159,52 @@ def test_detected_beats_are_matched_to_the_reference_within_150_ms(classifier):
     assert agreement(nk)["outside"].get("F", 0) > 50
     with pytest.raises(ValueError, match="Unknown QRS detector"):
         classify_record(rec, classifier, use_annotations=False, detector="magic")
+
+
+def test_classify_database_reads_every_annotated_record(tmp_path):
+    import shutil
+
+    from ecg_core.analysis import classify_database
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    for stem in ("ecgnet.keras", "ecgnet.card.json", "ecgnet.tflite"):
+        shutil.copy(ROOT / "models" / "aami" / stem, tmp_path / stem)
+    clf = Classifier.load(tmp_path / "ecgnet.keras")
+    seen = []
+    found = classify_database(EXCERPT_MITDB, clf, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (4, 4)
+    assert set(found["records"]) == {"100", "207", "208", "232"}
+    assert len(found["y_true"]) == len(found["probabilities"]) == len(found["records"]) > 1000
+    assert found["leads"]["100"] == "MLII"
+    assert set(np.unique(found["y_true"])) <= set(range(len(clf.class_codes)))
+    # flutter waves and rhythm marks have no AAMI class: counted apart
+    assert found["outside"].get("!", 0) > 0
+    with pytest.raises(RecordError, match="records"):
+        classify_database(tmp_path, clf)  # no record at all
+    shutil.copy(EXCERPT_MITDB / "100.hea", tmp_path / "100.hea")
+    with pytest.raises(RecordError, match="annotations"):
+        classify_database(tmp_path, clf)  # records, but none annotated
+
+
+def test_evaluate_database_cli_saves_an_artifact_with_intervals(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for stem in ("ecgnet.keras", "ecgnet.card.json", "ecgnet.tflite"):
+        shutil.copy(ROOT / "models" / "aami" / stem, tmp_path / stem)
+    run = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--model",
+                          str(tmp_path / "ecgnet.keras"), "--database", str(EXCERPT_MITDB)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads((tmp_path / "ecgnet.eval.cross-database.test.mitdb.json").read_text())
+    assert doc["protocol"] == "cross-database" and doc["figures"]["n_records"] == 4
+    lo, hi = doc["figures"]["ci95"]["accuracy"]
+    assert lo <= doc["figures"]["accuracy"] <= hi
+    bad = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--database",
+                          str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "not found" in bad.stderr

@@ -107,9 +107,17 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     at = _evaluation_page()
     assert not at.exception and not at.error
     assert "Not a medical device" in at.warning[0].value
-    # two sides, each: confusion matrix, ROC curves, training history
-    assert len(_charts(at)) == 6
-    assert len(at.dataframe) == 2
+    # two sides, each: confusion matrix, ROC curves, reliability diagram, training history;
+    # and the robustness tab's chart and table
+    calibration = [m.value for m in at.markdown if m.value.startswith("**Calibration**")]
+    assert len(calibration) == 2 and all("expected calibration error" in m for m in calibration)
+    assert len(_charts(at)) == 6 + 2 + 1
+    assert len(at.dataframe) == 2 + 1
+    robust = at.dataframe[2].value
+    assert {"shared-dataset", "window-0.45", "photo", "screenshots"} <= set(robust["set"])
+    assert "ecgnet" in robust.columns
+    intervals = [c.value for c in at.caption if "95% confidence intervals" in c.value]
+    assert len(intervals) == 2
     labels = [m.label for m in at.metric]
     assert labels.count("accuracy") == 2 and labels.count("macro AUC") == 2
     # three menus a side: model, protocol, test images
@@ -125,7 +133,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
         assert jargon not in text
     at.toggle[0].set_value(True)
     at.run()
-    assert not at.exception and len(_charts(at)) == 6
+    assert not at.exception and len(_charts(at)) == 6 + 2 + 1
 
 
 def test_evaluation_page_offers_only_models_that_are_there():
@@ -195,10 +203,12 @@ def test_evaluation_page_evaluates_an_uploaded_zip_and_refuses_a_bad_one():
     mapping = {s.label: s.value for s in at.selectbox if s.key and s.key.startswith("map-")}
     assert mapping == {"Normal (3 images)": "NOR", "Paced (3 images)": "PAB",
                        "Premature Ventricular Contractions (3 images)": "PVC"}
+    before = len(_charts(at))
     at.button[0].click()
     at.run()
     assert not at.exception and not at.error
-    assert len(_charts(at)) == 6 + 2  # the upload's confusion matrix and ROC curves
+    # the upload's confusion matrix, ROC curves and reliability diagram
+    assert len(_charts(at)) == before + 3
     # a hostile zip gets a message, and the page keeps working
     at.file_uploader(key="zip").set_value([("evil.zip", zip_with_members(
         {"../../etc/x.png": b"x"}), "application/zip")])
@@ -372,7 +382,8 @@ def test_predict_page_warns_on_a_photo_of_paper():
     from ecg_core.records import read_record
 
     rec = read_record(EXCERPT_MITDB / "100")
-    photo = _photo_of_paper(rec.signal[3600 - 180:3600 + 180], np.random.default_rng(3))
+    photo = _photo_of_paper(rec.signal[3600 - 180:3600 + 180], np.random.default_rng(3),
+                            grey=True)
     at = _predict_page()
     at.file_uploader[0].set_value([("photo.jpg", photo, "image/jpeg")])
     at.run()

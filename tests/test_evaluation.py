@@ -115,3 +115,35 @@ def test_committed_beat_model_read_with_the_shared_dataset_labels():
     codes = list(f["per_class"])
     same, n_all = grouped_accuracy(f["confusion"], codes, {c: c for c in codes})
     assert n_all == f["n"] and same == pytest.approx(f["accuracy"])
+
+
+def test_bootstrap_over_records_gives_intervals_around_the_figures():
+    from ecg_core.evaluation import bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    records, y_true, y_pred = [], [], []
+    for r in range(20):
+        n = int(rng.integers(50, 150))
+        truth = rng.integers(0, 3, n)
+        wrong = rng.random(n) < (0.05 if r % 4 else 0.4)  # every fourth patient is misread
+        pred = np.where(wrong, (truth + 1) % 3, truth)
+        records += [f"rec{r}"] * n
+        y_true.append(truth)
+        y_pred.append(pred)
+    y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
+    ci = bootstrap_ci(y_true, y_pred, records, 3, ("a", "b", "c"), n_boot=400)
+    acc = float((y_true == y_pred).mean())
+    lo, hi = ci["accuracy"]
+    assert lo < acc < hi and hi - lo > 0.02
+    assert ci["n_records"] == 20
+    for code in "abc":
+        lo, hi = ci["per_class"][code]["sensitivity"]
+        assert 0 <= lo <= hi <= 1
+    # beats of one record only: every resample is the same record, the interval is a point
+    one = bootstrap_ci(y_true[:50], y_pred[:50], ["x"] * 50, 3, n_boot=50)
+    assert one["accuracy"][0] == one["accuracy"][1]
+    # a class with no beat has no sensitivity interval
+    absent = bootstrap_ci(np.zeros(100, int), np.zeros(100, int),
+                          [f"r{i}" for i in range(100)], 2, ("n", "x"), n_boot=200)
+    assert absent["per_class"]["x"]["sensitivity"] is None
+    assert absent["per_class"]["n"]["sensitivity"] == [1.0, 1.0]

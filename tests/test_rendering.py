@@ -198,9 +198,10 @@ def test_decode_refuses_truncated_bomb_animated_and_blank():
         canonical_from_bytes(_png(np.full((128, 192), 255, np.uint8)))
 
 
-def _photo_of_paper(segment: np.ndarray, rng: np.random.Generator) -> bytes:
+def _photo_of_paper(segment: np.ndarray, rng: np.random.Generator, grey: bool = False) -> bytes:
     """A beat drawn on pink ECG paper (1 mm and 5 mm grid), tilted up to 5 degrees, lit
-    unevenly and saved as JPEG 70: what a phone photo of a printout looks like."""
+    unevenly and saved as JPEG 70: what a phone photo of a printout looks like. ``grey``:
+    a black-and-white photo, where the grid cannot be told from the trace by its colour."""
     import cv2
 
     h, w = 300, 450
@@ -217,6 +218,8 @@ def _photo_of_paper(segment: np.ndarray, rng: np.random.Generator) -> bytes:
     tilt = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-5, 5)), 1.0)
     paper = cv2.warpAffine(paper, tilt, (w, h), borderMode=cv2.BORDER_REPLICATE)
     paper = np.clip(paper * np.linspace(0.7, 1.1, w)[None, :, None], 0, 255).astype(np.uint8)
+    if grey:
+        paper = cv2.cvtColor(paper, cv2.COLOR_BGR2GRAY)
     return cv2.imencode(".jpg", paper, [cv2.IMWRITE_JPEG_QUALITY, 70])[1].tobytes()
 
 
@@ -237,8 +240,14 @@ def test_image_warnings_flag_photos_of_paper_and_strips_not_clean_beats():
     clean = [image_warnings(canonical_form(render_beat(rec.signal, b.sample, rec.fs,
                                                        random_style(rng)))) for b in beats]
     assert sum(map(len, clean)) == 0
+    # a colour photo of pink ECG paper: the grid goes by its colour, the tilt is turned back
     photos = [image_warnings(canonical_from_bytes(
         _photo_of_paper(rec.signal[b.sample - 180:b.sample + 180], rng))) for b in beats[:10]]
+    assert sum(map(len, photos)) == 0
+    # a black-and-white photo keeps its tilted grid: the warning says so
+    photos = [image_warnings(canonical_from_bytes(
+        _photo_of_paper(rec.signal[b.sample - 180:b.sample + 180], rng, grey=True)))
+        for b in beats[:10]]
     assert all(any("grid" in w for w in ws) for ws in photos)
     # eight-second strips of record 100 (sinus rhythm, about 75 bpm: ten beats each)
     normal = read_record(EXCERPT_MITDB / "100")
