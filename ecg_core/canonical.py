@@ -144,7 +144,9 @@ def _to_gray(im) -> np.ndarray:
     if im.mode in ("L", "1"):
         return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
     rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-    return rgb_to_gray(rgb)
+    # Pillow's own luma (integer arithmetic), the grey level every committed model was
+    # trained on; the RGB channels are only looked at for ECG paper
+    return rgb_to_gray(rgb, luma=np.asarray(im.convert("L"), dtype=np.float32) / 255.0)
 
 
 #: Share of an image's pixels that must be pink or red (ECG paper or its grid) for the image to
@@ -152,7 +154,7 @@ def _to_gray(im) -> np.ndarray:
 MIN_PAPER_SHARE: float = 0.03
 
 
-def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+def rgb_to_gray(rgb: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
     """Grey image of an RGB image, with ECG paper's grid taken out by its colour.
 
     An image whose pixels are pink or red for at least :data:`MIN_PAPER_SHARE` of its area (a
@@ -164,12 +166,16 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
 
     Args:
         rgb: float array, shape (H, W, 3), RGB in [0, 1].
+        luma: the image's luma if already computed (float (H, W) in [0, 1]), else
+            ``0.299 R + 0.587 G + 0.114 B``.
 
     Returns:
         float32 array, shape (H, W), in [0, 1].
     """
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    luma = (r * 0.299 + g * 0.587 + b * 0.114).astype(np.float32)
+    if luma is None:
+        luma = r * 0.299 + g * 0.587 + b * 0.114
+    luma = np.asarray(luma, dtype=np.float32)
     pink = ((r - np.minimum(g, b)) > 0.06 * np.maximum(r, 1e-3)) & (r > 0.3)
     if pink.mean() < MIN_PAPER_SHARE:
         return luma

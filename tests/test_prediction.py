@@ -19,7 +19,7 @@ def test_card_matches_the_model(classifier):
     assert card["protocol"]["name"] == "beat" and "flatters" in card["protocol"]["description"]
     # The baseline to beat: trained in the same run, or earlier on the same images and split.
     compared = set(card["same_run"]["test"]) | set(card.get("compared_with", {}))
-    assert compared == {"baseline", "ecgnet"}
+    assert {"baseline", "ecgnet"} <= compared
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.png")), ids=lambda p: p.name)
