@@ -33,6 +33,7 @@ from . import __version__
 from .analysis import DEFAULT_DETECTOR, DETECTORS
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
+from .formats import FORMAT_EXTENSIONS
 from .protocols import PROTOCOLS
 from .training import CLASS_WEIGHTINGS, MIN_INPUT_SIZE, PRIOR_ADJUSTMENTS, SCHEDULES
 
@@ -346,7 +347,25 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     from .analysis import agreement, classify_record, summarise
     from .records import read_record
 
-    record = read_record(args.record, lead=args.lead, annotator=args.annotations)
+    path = Path(args.record)
+    if path.suffix.lower() in FORMAT_EXTENSIONS:
+        from .formats import read_recording_bytes
+
+        if not path.is_file():
+            print(f"error: no such file: {args.record}", file=sys.stderr)
+            return 2
+        if args.annotations:
+            print("error: --annotations needs a WFDB record (EDF/BDF and CSV files carry no "
+                  "beat annotations here)", file=sys.stderr)
+            return 2
+        record = read_recording_bytes(path.read_bytes(), name=path.stem, lead=args.lead)
+        if record is None:
+            print(f"error: {path.name} is neither EDF/BDF nor an Apple Watch ECG export; a "
+                  "plain CSV of numbers needs its sampling rate: use the Record page",
+                  file=sys.stderr)
+            return 2
+    else:
+        record = read_record(args.record, lead=args.lead, annotator=args.annotations)
     if args.annotations and record.annotations is None:
         print(f"error: annotation file '{args.record}.{args.annotations}' not found",
               file=sys.stderr)
@@ -629,7 +648,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("classify-record",
                        help="find and classify every beat of a WFDB record (any sampling rate)")
-    c.add_argument("record", help="record path without extension, e.g. ../shared/mitdb/208")
+    c.add_argument("record", help="WFDB record path without extension (e.g. "
+                   "../shared/mitdb/208), or an EDF/EDF+/BDF file or an Apple Watch ECG export "
+                   "(.edf, .bdf, .csv)")
     c.add_argument("--annotations", default=None, metavar="EXT",
                    help="take beats and reference symbols from this annotation file (atr); "
                         "without it, beats are found by the QRS detector (--detector)")

@@ -71,6 +71,15 @@ class ECGRecord:
         return len(self.signal) / self.fs
 
 
+def is_preferred_lead(name: str) -> bool:
+    """Whether a channel label names lead MLII, the lead the models were trained on (the words
+    "ECG", "EKG" and "lead", case and separators ignored: "ECG MLII" and "mlii" are MLII)."""
+    import re
+
+    text = re.sub(r"\b(ecg|ekg|lead)\b", " ", str(name).lower())
+    return re.sub(r"[\s_\-:.]+", "", text) == PREFERRED_LEAD.lower()
+
+
 def choose_lead(sig_names: list[str], lead: str | None = None) -> int:
     """Pick a channel by its lead name in a record's signal names.
 

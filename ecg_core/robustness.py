@@ -248,7 +248,10 @@ def _six_labels(confusion: np.ndarray, codes) -> dict:
     if not set(SHARED_DATASET_GROUPS) <= set(codes):
         return {}
     k = len(codes)
-    acc, n = grouped_accuracy(confusion[:, :k], codes, SHARED_DATASET_GROUPS)
+    acc, n_read = grouped_accuracy(confusion[:, :k], codes, SHARED_DATASET_GROUPS)
+    kept = [i for i, c in enumerate(codes) if c in SHARED_DATASET_GROUPS]
+    n = int(confusion[kept].sum())  # unreadable images (last column) count as wrong
+    acc = None if not n else (acc or 0.0) * n_read / n
     recall = {}
     for group in dict.fromkeys(SHARED_DATASET_GROUPS.values()):
         rows = [i for i, c in enumerate(codes) if SHARED_DATASET_GROUPS.get(c) == group]

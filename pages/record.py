@@ -16,8 +16,10 @@ from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
 from ecg_core.explanation import conv_layers, grad_cam
-from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS, list_records,
-                              read_record, read_signal_csv, read_uploaded_record)
+from ecg_core.formats import read_recording_bytes
+from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
+                              is_preferred_lead, list_records, read_record, read_signal_csv,
+                              read_uploaded_record)
 from ecg_core.rendering import render_beat
 from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table
 from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
@@ -44,8 +46,8 @@ def _local_mitdb() -> Path | None:
     return None
 
 
-SOURCES = ["Example record", "WFDB record (.hea + .dat [+ .atr], or a zip)", "CSV/TXT signal",
-           "MIT-BIH database record"]
+SOURCES = ["Example record", "WFDB record (.hea + .dat [+ .atr], or a zip)",
+           "Signal file (EDF/BDF, Apple Watch CSV, CSV/TXT)", "MIT-BIH database record"]
 source = st.radio("Input", SOURCES, horizontal=True)
 
 
@@ -89,8 +91,13 @@ try:
             record = _session_record(f"{key}-{_lead(key)}",
                                      lambda: read_uploaded_record(files, lead=_lead(key)))
     elif source == SOURCES[2]:
-        up = st.file_uploader(f"Signal file (up to {upload_limit:.0f} MB)", type=["csv", "txt"],
-                              key="csv_up", max_upload_size=int(upload_limit))
+        up = st.file_uploader(f"Signal file (up to {upload_limit:.0f} MB)",
+                              type=["edf", "bdf", "csv", "txt"], key="csv_up",
+                              max_upload_size=int(upload_limit),
+                              help="EDF/EDF+/BDF (the ECG channel is chosen by its label; a "
+                                   "menu offers the others), the Apple Watch ECG export of the "
+                                   "Health app, or one column of numbers (the settings below "
+                                   "apply to plain CSV/TXT only).")
         c1, c2, c3, c4 = st.columns(4)
         fs = c1.number_input("Sampling rate (Hz)", 100.0, 1000.0, 360.0,
                              help="Ignored where a time column gives it.")
@@ -101,8 +108,14 @@ try:
         if up is not None:
             data = up.getvalue()
             key = hashlib.sha256(data + f"{fs}{units}{gain}{baseline}".encode()).hexdigest()
-            record = _session_record(key, lambda: read_signal_csv(
-                data, fs, units=units, gain=gain, baseline=baseline, name=Path(up.name).stem))
+
+            def load():
+                stem = Path(up.name).stem
+                found = read_recording_bytes(data, name=stem, lead=_lead(key))
+                return found if found is not None else read_signal_csv(
+                    data, fs, units=units, gain=gain, baseline=baseline, name=stem)
+
+            record = _session_record(f"{key}-{_lead(key)}", load)
     else:
         folder = _local_mitdb()
         if folder is not None:
@@ -136,7 +149,7 @@ if len(record.channels) > 1:
                  key=f"lead-{key}",
                  help=f"The models were trained on lead {PREFERRED_LEAD}; other leads are "
                       "outside their training data, and their figures do not apply there.")
-if record.lead != PREFERRED_LEAD:
+if not is_preferred_lead(record.lead):
     st.warning(f"Lead **{record.lead}** is not {PREFERRED_LEAD}, the lead the models were "
                "trained on: beats drawn from it look different, and the model's figures do not "
                "apply to it.")

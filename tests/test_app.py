@@ -342,9 +342,40 @@ def test_record_page_offers_bundled_examples_at_once():
     assert any("250 Hz -> 360 Hz" in c.value for c in at.caption)
 
 
+SIGNAL_FILE = "Signal file (EDF/BDF, Apple Watch CSV, CSV/TXT)"
+
+
+def test_record_page_reads_edf_with_a_lead_menu_and_an_apple_watch_export():
+    from tests.conftest import EXCERPTS
+
+    at = _record_page()
+    at.radio[0].set_value(SIGNAL_FILE)
+    at.run()
+    data = (EXCERPTS / "formats" / "208_12lead.edf").read_bytes()
+    at.file_uploader(key="csv_up").set_value([("208_12lead.edf", data, "application/octet")])
+    at.run()
+    assert not at.exception and not at.error
+    lead = [s for s in at.selectbox if s.label == "Lead"][0]
+    assert lead.options == ["I", "II", "III"] and lead.value == "II"  # 12-lead: lead II
+    assert any("is not MLII" in w.value for w in at.warning)
+    lead.set_value("I")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("lead I," in c.value for c in at.caption)
+    apple = (EXCERPTS / "formats" / "208_apple.csv").read_bytes()
+    at.file_uploader(key="csv_up").set_value([("ecg_2026.csv", apple, "text/csv")])
+    at.run()
+    assert not at.exception and not at.error
+    assert any("512 Hz -> 360 Hz" in c.value for c in at.caption)
+    truncated = data[: len(data) // 2]
+    at.file_uploader(key="csv_up").set_value([("cut.edf", truncated, "application/octet")])
+    at.run()
+    assert not at.exception and "not a readable EDF" in at.error[0].value
+
+
 def test_record_page_csv_upload_of_a_real_signal():
     at = _record_page()
-    at.radio[0].set_value("CSV/TXT signal")
+    at.radio[0].set_value(SIGNAL_FILE)
     at.run()
     from ecg_core.records import read_record
 
@@ -360,7 +391,7 @@ def test_record_page_csv_upload_of_a_real_signal():
 
 def test_record_page_bad_inputs_get_messages():
     at = _record_page()
-    at.radio[0].set_value("CSV/TXT signal")
+    at.radio[0].set_value(SIGNAL_FILE)
     at.run()
     for bad, message in ((b"1\n2\nthree\n", "text where a number"),
                          (b"0.5\n" * 5000, "flat line"),

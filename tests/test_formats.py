@@ -1,0 +1,154 @@
+"""Recordings in other formats: EDF, BDF, 12-lead EDF and the Apple Watch ECG export, each a
+fixture written by its library from the first 30 s of MIT-BIH record 208 (tests/data/formats,
+made by tools/make_test_excerpts.py), read back and classified; hostile variants refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import EXCERPT_MITDB, EXCERPTS
+
+FORMATS = EXCERPTS / "formats"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    from ecg_core.records import read_record
+
+    return read_record(EXCERPT_MITDB / "208")
+
+
+@pytest.mark.parametrize("name, kind", [("208.edf", "edf"), ("208.bdf", "bdf"),
+                                        ("208_12lead.edf", "edf"),
+                                        ("208_apple.csv", "apple-csv")])
+def test_each_format_is_told_from_its_bytes_and_reads_the_same_signal(name, kind, reference):
+    from ecg_core.formats import read_recording_bytes, sniff_format
+
+    data = (FORMATS / name).read_bytes()
+    assert sniff_format(data) == kind
+    rec = read_recording_bytes(data, name=name.split(".")[0])
+    assert rec.fs == 360.0 and 29.5 < rec.duration_s <= 30.1
+    n = min(len(rec.signal), int(25 * 360))
+    # the same millivolts as the WFDB record (EDF's 16 bits, the CSV's resampling aside)
+    r = np.corrcoef(rec.signal[360:n], reference.signal[360:n])[0, 1]
+    assert r > 0.99, r
+    assert abs(np.median(rec.signal[:n]) - np.median(reference.signal[:n])) < 0.05
+
+
+def test_the_ecg_channel_is_chosen_by_label():
+    from ecg_core.formats import choose_ecg_channel, read_edf_bytes
+
+    rec = read_edf_bytes((FORMATS / "208.edf").read_bytes(), name="208")
+    assert rec.channels == ("ECG MLII", "ECG V1") and rec.lead == "ECG MLII"
+    other = read_edf_bytes((FORMATS / "208.edf").read_bytes(), name="208", lead="ECG V1")
+    assert other.lead == "ECG V1" and not np.allclose(other.signal, rec.signal)
+    twelve = read_edf_bytes((FORMATS / "208_12lead.edf").read_bytes(), name="208")
+    assert twelve.channels == ("I", "II", "III") and twelve.lead == "II"  # 12-lead: lead II
+    assert choose_ecg_channel(["Resp", "EKG lead 1"]) == 1
+    assert choose_ecg_channel(["Pleth", "Resp"]) == 0
+    assert choose_ecg_channel(["ECG I", "ECG II"], lead="ii") == 1
+    from ecg_core.errors import RecordError
+
+    with pytest.raises(RecordError, match="no lead 'V6'"):
+        choose_ecg_channel(["I", "II"], lead="V6")
+
+
+def test_an_edf_recording_is_classified(classifier):
+    from ecg_core.analysis import classify_record
+    from ecg_core.formats import read_edf_bytes
+
+    rec = read_edf_bytes((FORMATS / "208.edf").read_bytes(), name="208")
+    result = classify_record(rec, classifier, use_annotations=False)
+    assert 25 <= len(result.predicted) <= 45  # about 100 bpm over 30 s
+    assert "PVC" in result.predicted  # record 208 is rich in premature ventricular beats
+
+
+def _edf_with(data: bytes, offset: int, text: bytes) -> bytes:
+    return data[:offset] + text + data[offset + len(text):]
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("truncated", "not a readable EDF"),
+    ("header", "not a readable EDF"),
+    ("rate", "(?i)sampling rate 50 Hz is outside"),
+    ("zeros", "flat"),
+    ("unit", "volts"),
+    ("not-edf", "not an EDF"),
+])
+def test_hostile_edf_files_get_one_clear_message(case, expected):
+    import io
+
+    import edfio
+
+    from ecg_core.errors import RecordError
+    from ecg_core.formats import read_edf_bytes
+
+    good = (FORMATS / "208.edf").read_bytes()
+
+    def made(signals):
+        buf = io.BytesIO()
+        edfio.Edf(signals).write(buf)
+        return buf.getvalue()
+
+    data = {
+        "truncated": good[: len(good) // 3],
+        "header": _edf_with(good, 236, b"-5      "),  # number of data records
+        "rate": made([edfio.EdfSignal(np.sin(np.arange(3000) / 5.0), 50, label="ECG",
+                                      physical_dimension="mV")]),
+        "zeros": made([edfio.EdfSignal(np.zeros(3600 * 3), 360, label="ECG",
+                                       physical_dimension="mV", physical_range=(-1, 1))]),
+        "unit": made([edfio.EdfSignal(np.sin(np.arange(3600 * 3) / 20.0), 360, label="ECG",
+                                      physical_dimension="degC")]),
+        "not-edf": b"1       " + good[8:],
+    }[case]
+    with pytest.raises(RecordError, match=expected) as info:
+        read_edf_bytes(data, name="bad")
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message and "/tmp" not in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Name,X\nLead,Lead I\nUnit,µV\n\n1\n2\n", "sampling rate"),
+    ("Name,X\nSample Rate,512 Hertz\nLead,Lead I\n\n1\n2\n", "unit"),
+    ("Sample Rate,512 Hertz\nUnit,µV\n\n1\n2\nabc\n", "Line 6"),
+    ("Sample Rate,512 Hertz\nUnit,furlongs\n\n1\n2\n", "volts"),
+])
+def test_hostile_apple_exports_get_one_clear_message(text, expected):
+    from ecg_core.errors import RecordError
+    from ecg_core.formats import read_apple_watch_csv
+
+    with pytest.raises(RecordError, match=expected):
+        read_apple_watch_csv(text.encode(), name="bad")
+
+
+def test_apple_export_with_decimal_commas_reads_like_the_original():
+    from ecg_core.formats import read_apple_watch_csv
+
+    good = (FORMATS / "208_apple.csv").read_text(encoding="utf-8")
+    head, _, body = good.partition("\n\n\n")
+    commas = head + "\n\n\n" + "\n".join(f'"{v.replace(".", ",")}"' for v in body.split())
+    a = read_apple_watch_csv(good.encode(), name="a")
+    b = read_apple_watch_csv(commas.encode(), name="b")
+    assert np.allclose(a.signal, b.signal) and a.lead == "Lead I"
+
+
+def test_classify_record_cli_reads_edf_and_apple_exports(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for name, lead in (("208.edf", "ECG MLII"), ("208_apple.csv", "Lead I")):
+        run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
+                              str(FORMATS / name), "--out", str(tmp_path / "beats.csv")],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 0, run.stderr
+        assert f"lead {lead}" in run.stdout
+        assert len((tmp_path / "beats.csv").read_text().splitlines()) > 25
+    plain = tmp_path / "plain.csv"
+    plain.write_text("0.1\n0.2\n" * 100)
+    run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record", str(plain)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "sampling rate" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
