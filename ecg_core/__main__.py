@@ -277,6 +277,61 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cross_validate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .dataset import dataset_codes, load_split, rhythm_from_rows
+    from .evaluation import detailed_figures, save_evaluation
+    from .model import Classifier, resolve_model
+    from .protocols import CV_PROTOCOLS
+    from .training import TrainConfig, train_models
+
+    if not Path(args.data).is_dir():
+        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+        return 2
+    attach = resolve_model(args.attach) if args.attach else None
+    if attach is not None and not attach.is_file():
+        print(f"error: model file not found: {args.attach}", file=sys.stderr)
+        return 2
+    base = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                       patience=args.patience, learning_rate=args.lr, schedule=args.schedule)
+    out = Path(args.out)
+    y_all, p_all, records = [], [], []
+    codes = None
+    for protocol in CV_PROTOCOLS:
+        result = train_models(args.data, out / protocol, [args.arch],
+                              replace(base, protocol=protocol))[args.arch]
+        clf = Classifier.load(result["model_path"])
+        x, y, rows = load_split(args.data, "test", protocol, size=clf.input_size)
+        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
+        probs = np.concatenate([
+            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
+            for i in range(0, len(x), 512)])
+        y_all.append(_labels_for(clf, y, dataset_codes(args.data)))
+        p_all.append(probs)
+        records += [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
+        codes = clf.class_codes
+        print(f"{protocol}: {len(y)} test beats of {len(set(records[-len(y):]))} records, "
+              f"accuracy {float((probs.argmax(1) == y_all[-1]).mean()):.4f}", file=sys.stderr)
+    figures, arrays = detailed_figures(np.concatenate(y_all), np.concatenate(p_all), codes,
+                                       records)
+    figures["folds"] = len(CV_PROTOCOLS)
+    target = attach or out / f"{args.arch}.keras"
+    saved = save_evaluation(target, figures, arrays, protocol="cv", split="test",
+                            data=args.data, extra={"model_name": f"{args.arch} (5-fold recipe)",
+                                                   "folds_dir": str(out)})
+    few = [c for c, v in figures["per_class"].items() if 0 < v.get("records", 0) < 3]
+    kept = [v["sensitivity"] for c, v in figures["per_class"].items() if v.get("records", 0) >= 3]
+    print(f"pooled over {len(CV_PROTOCOLS)} folds: {figures['n']} beats of "
+          f"{figures['n_records']} records; accuracy {figures['accuracy']:.4f}; macro Se over "
+          f"the classes with at least 3 records {np.mean(kept):.4f}"
+          + (f" (left out: {', '.join(few)})" if few else "") + f" -> {saved}")
+    for c, v in figures["per_class"].items():
+        print(f"  {c}: Se {v['sensitivity']:.3f}  +P {v['precision']:.3f}  beats {v['support']}"
+              f"  records {v.get('records', 0)}")
+    return 0
+
+
 def _cmd_robustness(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -616,6 +671,25 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--annotations", default="atr", metavar="EXT",
                     help="annotation file extension of the reference beat labels (atr)")
     ed.set_defaults(func=_cmd_evaluate_database)
+
+    cv = sub.add_parser("cross-validate",
+                        help="patient-grouped 5-fold cross-validation of a training recipe: "
+                             "five models, each tested on records it never saw, predictions "
+                             "pooled (every record tested once)")
+    cv.add_argument("--arch", default="ecgnet", help="architecture (default ecgnet)")
+    cv.add_argument("--data", default="data/beats")
+    cv.add_argument("--out", default="data/runs-cv", help="folder for the five fold models")
+    cv.add_argument("--attach", default=None, metavar="MODEL",
+                    help="save the pooled figures next to this model (e.g. record/ecgnet, the "
+                         "same recipe on one record split), for the Evaluation page; default: "
+                         "in --out")
+    cv.add_argument("--epochs", type=int, default=10)
+    cv.add_argument("--batch-size", type=int, default=64)
+    cv.add_argument("--lr", type=float, default=1e-3)
+    cv.add_argument("--schedule", choices=SCHEDULES, default="plateau")
+    cv.add_argument("--patience", type=int, default=3)
+    cv.add_argument("--seed", type=int, default=20180412)
+    cv.set_defaults(func=_cmd_cross_validate)
 
     ca = sub.add_parser("calibrate",
                         help="fit a temperature on a model's validation split (temperature "

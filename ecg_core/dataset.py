@@ -45,7 +45,7 @@ from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_
 from .classes import folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, condition_signal
 from .errors import DatasetError, ECGCoreError
-from .protocols import AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, PROTOCOLS
+from .protocols import AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS, PROTOCOLS
 from .records import TARGET_FS, list_records, read_annotations, read_record
 from .rendering import DEFAULT_STYLE, STYLE_FAMILIES, random_style, render_beat
 
@@ -253,6 +253,48 @@ def record_split(labels: list[str], groups: list[str], fractions: tuple[float, f
     return out.tolist()
 
 
+def cv_split(labels: list[str], groups: list[str], fold: int, k: int = 5,
+             seed: int = 20180412) -> list[str]:
+    """One fold of a patient-grouped k-fold cross-validation.
+
+    The records are dealt into ``k`` folds by scikit-learn's ``StratifiedGroupKFold``
+    (shuffled with ``seed``; the class mix of the folds balanced as far as whole records
+    allow); fold ``fold`` is the test split, and validation records are carved from the
+    other folds (about 15% of the beats, the same way). Over ``fold = 1..k`` every record is
+    tested exactly once.
+
+    Args:
+        labels: class code of each beat.
+        groups: record key of each beat.
+        fold: 1-based fold number, 1..k.
+        k: number of folds.
+        seed: random seed.
+
+    Returns:
+        ``"train"``, ``"val"`` or ``"test"`` for each beat.
+
+    Raises:
+        DatasetError: for a fold outside 1..k or fewer than k + 1 records.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y, g = np.asarray(labels), np.asarray(groups)
+    if not 1 <= fold <= k:
+        raise DatasetError(f"Fold {fold} is outside 1..{k}.")
+    if len(np.unique(g)) <= k:
+        raise DatasetError(f"A {k}-fold split by record needs more than {k} records.")
+    idx = np.arange(len(y))
+    sgkf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    test_idx = list(sgkf.split(idx, y, g))[fold - 1][1]
+    rest = np.setdiff1d(idx, test_idx)
+    n_val = max(2, min(int(round(0.85 / 0.15)), len(np.unique(g[rest]))))
+    inner = StratifiedGroupKFold(n_splits=n_val, shuffle=True, random_state=seed + fold)
+    val_idx = rest[next(iter(inner.split(rest, y[rest], g[rest])))[1]]
+    out = np.full(len(y), "train", dtype=object)
+    out[test_idx], out[val_idx] = "test", "val"
+    return out.tolist()
+
+
 def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) -> list[str]:
     """The AAMI inter-patient split (de Chazal et al. 2004): DS1 trains, DS2 tests.
 
@@ -351,7 +393,12 @@ def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
                             (0.70, 0.15, 0.15), seed)
     if protocol == "aami":
         return aami_split(rows)
-    raise DatasetError(f"Unknown split protocol '{protocol}'; choose from {PROTOCOLS}.")
+    if protocol in CV_PROTOCOLS:
+        return cv_split([r["label"] for r in rows],
+                        [f"{r.get('database', '')}/{r['record']}" for r in rows],
+                        int(protocol[4:]), CV_FOLDS, seed)
+    raise DatasetError(f"Unknown split protocol '{protocol}'; choose from "
+                       f"{', '.join(PROTOCOLS + CV_PROTOCOLS)}.")
 
 
 def _render_record(job: tuple) -> list[tuple[str, str]]:

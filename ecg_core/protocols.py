@@ -11,6 +11,11 @@ from __future__ import annotations
 #: Protocol names, in the order the app lists them.
 PROTOCOLS: tuple[str, ...] = ("beat", "record", "aami")
 
+#: Folds of the patient-grouped cross-validation: protocol ``foldK`` tests on fold K of
+#: :data:`CV_FOLDS` (``ecg_core.dataset.cv_split``); ``cv`` names the pooled result.
+CV_FOLDS: int = 5
+CV_PROTOCOLS: tuple[str, ...] = tuple(f"fold{k}" for k in range(1, CV_FOLDS + 1))
+
 #: One plain paragraph per protocol, for model cards, the README and the Evaluation page.
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {
     "beat": ("Beat-level random split, stratified by class, 70/15/15 (train/validation/test), "
@@ -27,6 +32,12 @@ PROTOCOL_DESCRIPTIONS: dict[str, str] = {
              "DS1, test on the 22 records of DS2, paced records 102, 104, 107 and 217 left out, "
              "AAMI EC57 classes N, S, V, F, Q. Validation data (for early stopping) are "
              "records carved from DS1; DS2 is used only for testing."),
+    "cv": ("Patient-grouped 5-fold cross-validation: the records (patients) are dealt into "
+           "five folds, stratified by class as far as whole records allow (scikit-learn "
+           "StratifiedGroupKFold); five models of one recipe are trained, each tested on one "
+           "fold it never saw (validation records carved from the other four), and their "
+           "test predictions are pooled, so that every record is tested once by a model that "
+           "never met that patient."),
     "cross-database": ("Cross-database: every labelled beat of another database's records, "
                        "none of whose patients the model has seen (e.g. the QT Database: "
                        "other people, other recorders, other leads, 250 Hz), located from the "
@@ -40,6 +51,7 @@ PROTOCOL_LABELS: dict[str, str] = {
     "record": "record split (patients kept apart)",
     "aami": "AAMI DS1 -> DS2 (inter-patient benchmark)",
     "cross-database": "another database (patients never seen)",
+    "cv": "5-fold cross-validation by patient (every record tested once)",
 }
 
 #: de Chazal et al. (2004) DS1 (training) and DS2 (test) record sets of MIT-BIH, and the

@@ -59,7 +59,9 @@ def _artifacts() -> list[tuple[dict, dict]]:
 #: What the test images of each committed evaluation are (by the dataset folder's name).
 DATA_DESCRIPTIONS = {
     "beats": "Test images drawn by this project in random styles, as the models were trained.",
-    "beats-plain": "The same test beats drawn in the default style (like the shared dataset).",
+    "beats-plain": "The same test beats drawn in the default style (1 s, fitted to the trace).",
+    "beats-one": "Every beat drawn once in a random style; under the cross-validation each is "
+                 "tested by the fold model that never saw its patient.",
     "beats-matplotlib": "The same test beats drawn by another tool, matplotlib, in the manner "
                         "of the shared dataset (tools/matplotlib_beats.py): no model was "
                         "trained on its drawings.",
@@ -68,17 +70,24 @@ DATA_DESCRIPTIONS = {
                          "(tools/matplotlib_beats.py --look screenshot).",
     "beats-paper": "The same test beats as a black trace on pink ECG paper, drawn by "
                    "matplotlib (tools/matplotlib_beats.py --look paper).",
+    "aami-bandpass": "Every beat of the 22 DS2 records, drawn in the default style from the "
+                     "signal band-passed at 0.5-40 Hz, as this model's training beats were.",
+    "qtdb": "Every labelled beat of the 54 annotated QT Database records: patients, recorders "
+            "and leads no model has seen.",
 }
 
 
 #: Short names of the test images, for the menu.
 DATA_LABELS = {
     "beats": "varied styles (as trained)",
+    "beats-one": "varied styles (one drawing a beat)",
     "beats-plain": "default style",
     "beats-matplotlib": "matplotlib, shared-dataset look",
     "beats-screenshots": "matplotlib screenshots",
     "beats-paper": "ECG paper (matplotlib)",
     "aami": "default style (AAMI classes)",
+    "aami-bandpass": "default style, signal band-passed (AAMI classes)",
+    "qtdb": "QT Database (other patients)",
 }
 
 
@@ -193,7 +202,8 @@ with tab_models:
         names = sorted({doc["_name"] for doc, _ in found})
         # By default: our model under the flattering beat split next to the same
         # architecture with patients kept apart, which is the comparison that matters.
-        defaults = (("ecgnet", "beat", "beats"), ("record/ecgnet", "record", "beats"))
+        # (the patient-grouped cross-validation where it has been run, else the record split)
+        defaults = (("ecgnet", "beat", "beats"), ("record/ecgnet", "cv", "beats-one"))
         cols = st.columns(2)
         chosen = []
         for side, (col, (d_name, d_protocol, d_data)) in enumerate(zip(cols, defaults)):
@@ -220,7 +230,7 @@ with tab_models:
                 model_path = Path(doc["_folder"]) / doc["model_file"]
                 _show(doc, arrays, key=f"side-{side}", history=read_history(model_path))
         protocols = {doc["protocol"] for doc in chosen}
-        if protocols == {"beat", "record"}:
+        if protocols in ({"beat", "record"}, {"beat", "cv"}):
             st.info(
                 "**Why the figures drop when patients are kept apart.** Under the beat split "
                 "the test beats come from the same people as the training beats, so the "

@@ -69,6 +69,9 @@ else:
         style += ("; the extra drawings in a wider family: windows of 0.4-1.6 s, fixed mV "
                   "scales with clipping, the first channel, and the widely shared image "
                   "dataset's own drawing (0.533 s)")
+    if card.get("conditioning", "none") != "none":
+        style += ("; each record's signal band-passed at 0.5-40 Hz before drawing (baseline "
+                  "wander and noise removed), here as in the app")
     rhythm = (" The model also reads each beat's RR intervals (rhythm input)."
               if card.get("rhythm_input") else "")
     st.markdown(

@@ -249,3 +249,28 @@ def test_examples_replace_an_earlier_selection_and_respect_the_filter(tiny_datas
         p.parent.name for p in paths}
     assert write_examples(tiny_dataset, sources, tmp_path / "none", per_class=1,
                           accept=lambda png, code: False) == []
+
+
+def test_cv_split_tests_every_record_once_and_keeps_patients_apart():
+    from ecg_core.dataset import cv_split
+    from ecg_core.errors import DatasetError
+
+    rng = np.random.default_rng(1)
+    groups = [f"r{int(i)}" for i in rng.integers(0, 23, 3000)]
+    labels = [("A", "B", "C")[int(g[1:]) % 3] if rng.random() < 0.8 else "A" for g in groups]
+    tested: dict[str, int] = {}
+    for fold in range(1, 6):
+        split = cv_split(labels, groups, fold, 5, seed=3)
+        sides: dict[str, set] = {}
+        for g, s in zip(groups, split):
+            sides.setdefault(g, set()).add(s)
+        assert all(len(s) == 1 for s in sides.values())  # a patient lies on one side only
+        for g, s in sides.items():
+            if s == {"test"}:
+                tested[g] = tested.get(g, 0) + 1
+        assert {"train", "val", "test"} <= set(split)
+    assert tested == {g: 1 for g in set(groups)}
+    with pytest.raises(DatasetError, match="outside"):
+        cv_split(labels, groups, 6, 5)
+    with pytest.raises(DatasetError, match="more than 5 records"):
+        cv_split(labels[:10], [f"r{i % 4}" for i in range(10)], 1, 5)
