@@ -164,7 +164,8 @@ def test_evaluation_page_aami_side_shows_published_figures():
     assert not at.exception and not at.error
     assert at.selectbox(key="protocol-1").value == "aami"
     assert any("Against the published figures" in m.value for m in at.markdown)
-    assert len(at.dataframe) == 3  # two per-class tables and the published comparison
+    # two per-class tables, the published comparison, and the robustness tab's table
+    assert len(at.dataframe) == 4
     published = at.dataframe[2].value
     assert (published == "–").any().any()  # a dash where a paper is silent, never None
     assert not published.isna().any().any()
