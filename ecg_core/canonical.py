@@ -238,9 +238,11 @@ def flatten_illumination(gray: np.ndarray, force: bool = False) -> np.ndarray:
     """
     h, w = gray.shape
     if not force:  # a quick look first: is the light part of the image even?
-        small = gray[::4, ::4]
-        lo, hi = np.percentile(small[small >= np.median(small) - 0.15], [5, 95])
-        if hi - lo < _UNEVEN_LIGHT:
+        small = gray[::4, ::4].ravel()
+        light = np.sort(small[small >= np.partition(small, small.size // 2)[small.size // 2]
+                              - 0.15])
+        n = light.size - 1
+        if light[int(0.95 * n)] - light[int(0.05 * n)] < _UNEVEN_LIGHT:
             return gray
     k = max(9, (min(h, w) // 10) | 1)
     background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE,
@@ -453,9 +455,11 @@ def canonical_form(image: np.ndarray, size: tuple[int, int] = CANONICAL_SIZE) ->
         ImageDecodeError: if the image holds no visible trace.
     """
     gray = to_gray_array(image)
-    if float(np.median(gray)) >= 0.5:
-        gray = flatten_illumination(gray)
     background = float(np.median(gray))
+    if background >= 0.5:
+        flat = flatten_illumination(gray)
+        if flat is not gray:
+            gray, background = flat, float(np.median(flat))
     ink = (background - gray) if background >= 0.5 else (gray - background)
     ink = np.clip(ink, 0.0, None)
     peak = float(ink.max())
