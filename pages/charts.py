@@ -162,3 +162,23 @@ def robustness_figure(tables: dict[str, dict]) -> go.Figure:
                       height=360, barmode="group", margin=dict(l=10, r=10, t=10, b=10),
                       legend=dict(orientation="h", y=1.1))
     return fig
+
+
+def noise_figure(table: dict[str, list[dict]]) -> go.Figure:
+    """Accuracy of each model (a line) against the signal-to-noise ratio of the noise stress
+    test records (beats of both records pooled, weighted by their numbers)."""
+    fig = go.Figure()
+    for model, rows in table.items():
+        snrs = sorted({r["snr_db"] for r in rows}, reverse=True)
+        acc = []
+        for snr in snrs:
+            sel = [r for r in rows if r["snr_db"] == snr]
+            n = sum(r["beats"] for r in sel)
+            acc.append(sum(r["accuracy"] * r["beats"] for r in sel) / n if n else None)
+        fig.add_trace(go.Scatter(x=snrs, y=acc, mode="lines+markers", name=model,
+                                 hovertemplate="%{x} dB: %{y:.1%}<extra>" + model + "</extra>"))
+    fig.update_layout(xaxis_title="signal-to-noise ratio (dB), electrode-motion noise",
+                      yaxis_title="accuracy", xaxis=dict(autorange="reversed"),
+                      yaxis=dict(range=[0, 1.0], tickformat=".0%"), height=340,
+                      margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.1))
+    return fig

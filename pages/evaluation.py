@@ -15,8 +15,9 @@ from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, load_robustness
-from pages.charts import (MISSING, confusion_heatmap, history_figure, per_class_columns,
-                          per_class_table, reliability_figure, robustness_figure, roc_figure)
+from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_figure,
+                          per_class_columns, per_class_table, reliability_figure,
+                          robustness_figure, roc_figure)
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
                           megabytes, notice)
 
@@ -191,6 +192,22 @@ with tab_robust:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.caption("Beat split: the patients of these test beats are also in training, so the "
                    "figures measure the drawing, not new patients.")
+    noise_file = MODELS_DIR / "noise_stress.json"
+    if noise_file.is_file():
+        import json
+
+        try:
+            noise = json.loads(noise_file.read_text())
+        except ValueError:
+            noise = None
+        if noise:
+            st.markdown("**Real noise** (MIT-BIH Noise Stress Test Database: records 118 and "
+                        "119 with electrode-motion noise at 24 to -6 dB; beats of the noisy "
+                        "segments; `benchmarks/noise_robustness.py`)")
+            st.plotly_chart(noise_figure(noise), width="stretch", key="noise")
+            st.caption("Both records are training patients of these models: the curve "
+                       "measures noise, not new people. `aami/ecgnet` draws its beats from the "
+                       "band-passed signal and also reads RR intervals.")
 
 with tab_models:
     found = _artifacts()
