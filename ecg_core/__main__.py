@@ -466,6 +466,14 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
                 f"{s} {n}" for s, n in sorted(agree["outside"].items())), file=report)
     if args.out:
         print(f"{len(frame)} rows written to {args.out}", file=report)
+    if args.report:
+        from .model import model_name
+        from .report import record_report
+
+        Path(args.report).write_text(record_report(record, result, clf,
+                                                   model_label=model_name(clf.path)
+                                                   if clf.path else ""), encoding="utf-8")
+        print(f"report written to {args.report}", file=report)
     return 0
 
 
@@ -738,6 +746,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model: a .keras path, or a name under the models folder such as ecgnet, "
                         "baseline, aami/ecgnet, record/ecgnet (default ecgnet)")
     c.add_argument("--out", help="per-beat CSV (default: print it)")
+    c.add_argument("--report", metavar="PATH.html",
+                   help="also write a one-page HTML report of the record (beat counts, ectopic "
+                        "burden, runs, heart-rate trend, RR histogram, example strips)")
     c.set_defaults(func=_cmd_classify_record)
 
     cr = sub.add_parser("classify-records",

@@ -20,7 +20,9 @@ from ecg_core.formats import read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
                               read_uploaded_record)
+from ecg_core.model import model_name
 from ecg_core.rendering import render_beat
+from ecg_core.report import record_report
 from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table
 from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
                           megabytes, notice, probability_chart, upscale)
@@ -33,7 +35,8 @@ st.markdown(
     "each beat is drawn and classified exactly like a single uploaded image. Any sampling rate from 100 to 1000 Hz is resampled to 360 Hz. Nothing you upload "
     "is kept: files live in a temporary folder only while they are read.")
 
-clf = get_classifier(choose_model())
+model_file = choose_model()
+clf = get_classifier(model_file)
 if clf is None:
     st.stop()
 
@@ -256,13 +259,20 @@ st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun", selection_
                 config={"scrollZoom": True})
 st.caption("Drag to move along the record, scroll or use the toolbar to zoom; the red ring is "
            "the chosen beat.")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 # made when clicked (not on every rerun): a 30-min strip is megabytes of HTML
 c1.download_button("Per-beat CSV", lambda: result.to_frame().to_csv(index=False).encode(),
                    file_name=f"{result.record}_beats.csv", mime="text/csv")
 c2.download_button("Strip (interactive HTML)",
                    lambda: fig.to_html(include_plotlyjs="cdn", full_html=True).encode(),
                    file_name=f"{result.record}_strip.html", mime="text/html")
+c3.download_button("Report (one page, HTML)",
+                   lambda: record_report(record, result, clf,
+                                         model_label=model_name(model_file)).encode(),
+                   file_name=f"{result.record}_report.html", mime="text/html",
+                   help="Beat counts, ectopic burden, runs, heart-rate trend, RR histogram and "
+                        "one example strip per class, with the not-a-medical-device notice; "
+                        "print it to PDF from the browser.")
 
 st.header(f"Beat {chosen + 1}")
 # drawn from the signal conditioned as the model's training data were (none for most models)

@@ -208,3 +208,27 @@ def test_evaluate_database_cli_saves_an_artifact_with_intervals(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--database",
                           str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "not found" in bad.stderr
+
+
+def test_record_report_is_one_self_contained_page(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "208.html"
+    run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
+                          str(EXCERPT_MITDB / "208"), "--annotations", "atr", "--out",
+                          str(tmp_path / "b.csv"), "--report", str(out)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert "Not a medical device" in page
+    for part in ("Duration", "Lead", "Sampling rate", "Beats from", "Model", "ectopic beats",
+                 "Ventricular runs", "Heart rate, minute by minute", "RR intervals"):
+        assert part in page, part
+    # one example strip per class found; record 208's first 5 minutes hold NOR and PVC
+    assert "<h3>NOR:" in page and "<h3>PVC:" in page
+    assert page.count("<svg") >= 4
+    assert "beat protocol (same patients on both sides: flattering)" in page

@@ -274,8 +274,8 @@ def test_record_page_with_a_wfdb_upload_and_annotations():
     assert "class agreement (accuracy)" in metrics  # agreement with the reference annotations
     # strip, one beat's probabilities, agreement confusion matrix
     assert len(_charts(at)) == 3
-    assert {b.label for b in at.get("download_button")} == {"Per-beat CSV",
-                                                            "Strip (interactive HTML)"}
+    assert {b.label for b in at.get("download_button")} == {
+        "Per-beat CSV", "Strip (interactive HTML)", "Report (one page, HTML)"}
     # beats are numbered from 1; choosing one moves the strip to it and rings it
     assert at.number_input(key="beat_no").value == 1
     assert any(m.value.startswith("Beat 1 of") for m in at.markdown)

@@ -225,3 +225,29 @@ def test_eight_sessions_at_once_each_get_their_class(server, browser):
     assert elapsed < 120
     for page in pages:
         page.close()
+
+
+def test_record_report_opens_and_prints_in_chromium(browser, tmp_path):
+    """The one-page report of record 208 opens in chromium with its notice, tables and
+    charts, and prints to a PDF (the browser's own "Print to PDF")."""
+    import subprocess
+    import sys
+
+    from tests.conftest import EXCERPT_MITDB, ROOT
+
+    report = tmp_path / "208.html"
+    run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
+                          str(EXCERPT_MITDB / "208"), "--annotations", "atr", "--out",
+                          str(tmp_path / "b.csv"), "--report", str(report)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    page = browser.new_page(viewport={"width": 760, "height": 1000})
+    page.goto(report.as_uri())
+    assert "record 208" in page.title()
+    assert page.locator(".notice").inner_text().startswith("Research and teaching only")
+    assert page.locator("svg").count() >= 4
+    assert page.locator("table").count() == 2
+    _shot(page, "report-208")
+    pdf = page.pdf()
+    assert pdf[:4] == b"%PDF" and len(pdf) > 10_000
+    page.close()
