@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .classes import BEAT_CLASSES, CLASS_CODES
 from .errors import DatasetError, ECGCoreError, ImageDecodeError, ModelLoadError, RecordError
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: Public names loaded on first use: name -> module (inside this package) that defines it.
 _LAZY: dict[str, str] = {
@@ -41,6 +41,11 @@ _LAZY: dict[str, str] = {
     "canonical_form": "canonical",
     "decode_image": "canonical",
     "grad_cam": "explanation",
+    "read_recording_bytes": "formats",
+    "record_report": "report",
+    "condition_signal": "conditioning",
+    "SHARED_DATASET_STYLE": "rendering",
+    "evaluate_robustness": "robustness",
 }
 
 __all__ = ["BEAT_CLASSES", "CLASS_CODES", "DatasetError", "ECGCoreError", "ImageDecodeError",
@@ -49,10 +54,14 @@ __all__ = ["BEAT_CLASSES", "CLASS_CODES", "DatasetError", "ECGCoreError", "Image
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
     from .analysis import RecordResult, agreement, classify_record, summarise
     from .canonical import canonical_form, decode_image
+    from .conditioning import condition_signal
     from .explanation import grad_cam
+    from .formats import read_recording_bytes
+    from .report import record_report
+    from .robustness import evaluate_robustness
     from .model import Classifier, models_dir, resolve_model
     from .records import ECGRecord, read_record, read_signal_csv, read_uploaded_record
-    from .rendering import RenderStyle, render_beat
+    from .rendering import SHARED_DATASET_STYLE, RenderStyle, render_beat
 
 
 def __getattr__(name: str):
