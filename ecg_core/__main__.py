@@ -158,7 +158,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .dataset import dataset_codes, load_split, rhythm_from_rows
+    from .dataset import dataset_codes, load_split
     from .evaluation import comparison_table, detailed_figures, save_evaluation
     from .model import model_name, resolve_model
 
@@ -175,10 +175,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             loaded[key] = load_split(args.data, args.split, protocol, progress=True,
                                      size=clf.input_size)
         x, y, rows = loaded[key]
-        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
-        probs = np.concatenate([
-            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
-            for i in range(0, len(x), 512)])
+        probs = _split_probabilities(clf, x, rows)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
         records = ([f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
                    if any(r.get("record") for r in rows) else None)  # None: plain folders
@@ -208,7 +205,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     import json
 
     from .calibration import calibration_card
-    from .dataset import dataset_codes, load_split, rhythm_from_rows
+    from .dataset import dataset_codes, load_split
     from .model import card_path, model_name, resolve_model
 
     if not Path(args.data).is_dir():
@@ -218,10 +215,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         clf = _classifier(args, path)
         protocol = clf.card.get("protocol", {}).get("name", "beat")
         x, y, rows = load_split(args.data, "val", protocol, progress=True, size=clf.input_size)
-        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
-        probs = np.concatenate([
-            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
-                                  calibrated=False) for i in range(0, len(x), 512)])
+        probs = _split_probabilities(clf, x, rows, calibrated=False)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
         cal = calibration_card(y_model, probs)
         cal["data"] = str(args.data)
@@ -280,7 +274,7 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
 def _cmd_cross_validate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .dataset import dataset_codes, load_split, rhythm_from_rows
+    from .dataset import dataset_codes, load_split
     from .evaluation import detailed_figures, save_evaluation
     from .model import Classifier, resolve_model
     from .protocols import CV_PROTOCOLS
@@ -303,10 +297,7 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
                               replace(base, protocol=protocol))[args.arch]
         clf = Classifier.load(result["model_path"])
         x, y, rows = load_split(args.data, "test", protocol, size=clf.input_size)
-        rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
-        probs = np.concatenate([
-            clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512])
-            for i in range(0, len(x), 512)])
+        probs = _split_probabilities(clf, x, rows)
         y_all.append(_labels_for(clf, y, dataset_codes(args.data)))
         p_all.append(probs)
         records += [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
@@ -378,6 +369,19 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
             print(f"| {name} | {fig['n']} | {100 * fig['accuracy']:.2f} | "
                   f"{100 * fig['macro_sensitivity']:.2f} | {low[0]} {100 * low[1]['Se']:.1f} |")
     return 0
+
+
+def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True
+                         ) -> np.ndarray:
+    """Class probabilities of a loaded split (canonical images ``x``, uint8 (n, H, W), and
+    their manifest ``rows``, whose RR intervals feed a model with a rhythm input), 512 images
+    a call. Returns float32 (n, k)."""
+    from .dataset import rhythm_from_rows
+
+    rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
+    return np.concatenate([
+        clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
+                              calibrated=calibrated) for i in range(0, len(x), 512)])
 
 
 def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:

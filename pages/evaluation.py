@@ -14,7 +14,7 @@ from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluati
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
-from ecg_core.robustness import ROBUSTNESS_SETS, load_robustness
+from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
 from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_figure,
                           per_class_columns, per_class_table, reliability_figure,
                           robustness_figure, roc_figure)
@@ -36,6 +36,18 @@ model_file = choose_model()
 @st.cache_data(show_spinner=False)
 def _artifact(path: str, mtime: float):
     return load_evaluation(path)
+
+
+@st.cache_data(show_spinner=False)
+def _json_file(path: str, mtime: float) -> dict | None:
+    """A small JSON file next to the models (robustness and noise figures), read once per
+    version of the file; ``None`` when it is not valid JSON."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text())
+    except ValueError:
+        return None
 
 
 def _artifacts() -> list[tuple[dict, dict]]:
@@ -168,7 +180,8 @@ with tab_robust:
         "apart here.")
     tables = {}
     for path in sorted(MODELS_DIR.glob("*.keras")):
-        doc = load_robustness(path, "test")
+        found = robustness_path(path, "test")
+        doc = _json_file(str(found), found.stat().st_mtime) if found.is_file() else None
         if doc:
             tables[doc.get("model_name", path.stem)] = doc
     if not tables:
@@ -194,12 +207,7 @@ with tab_robust:
                    "figures measure the drawing, not new patients.")
     noise_file = MODELS_DIR / "noise_stress.json"
     if noise_file.is_file():
-        import json
-
-        try:
-            noise = json.loads(noise_file.read_text())
-        except ValueError:
-            noise = None
+        noise = _json_file(str(noise_file), noise_file.stat().st_mtime)
         if noise:
             st.markdown("**Real noise** (MIT-BIH Noise Stress Test Database: records 118 and "
                         "119 with electrode-motion noise at 24 to -6 dB; beats of the noisy "

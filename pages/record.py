@@ -63,6 +63,19 @@ def _session_record(key: str, load):
     return st.session_state["record"][1]
 
 
+def _drawn_signal(key: str, record, clf):
+    """The signal this model's beats are drawn from (:func:`model_signal`), kept for the
+    session: band-passing a 30-min record takes a fraction of a second, and every click on the
+    strip reruns the page."""
+    if clf.conditioning == "none":
+        return record.signal
+    key = f"{key}-{record.lead}-{clf.conditioning}"
+    held = st.session_state.get("drawn_signal")
+    if held is None or held[0] != key:
+        st.session_state["drawn_signal"] = (key, model_signal(record, clf))
+    return st.session_state["drawn_signal"][1]
+
+
 def _lead(key: str) -> str | None:
     """The lead chosen for the record ``key`` in the menu below the record (None: automatic,
     MLII where the record has it, else its first channel)."""
@@ -276,7 +289,7 @@ c3.download_button("Report (one page, HTML)",
 
 st.header(f"Beat {chosen + 1}")
 # drawn from the signal conditioned as the model's training data were (none for most models)
-img = render_beat(model_signal(record, clf), sample, record.fs)
+img = render_beat(_drawn_signal(key, record, clf), sample, record.fs)
 canon = canonical_form(img, clf.input_size)
 probs = result.probabilities[chosen]
 ref = result.reference[chosen]

@@ -210,7 +210,8 @@ def test_evaluate_database_cli_saves_an_artifact_with_intervals(tmp_path):
     assert bad.returncode == 2 and "not found" in bad.stderr
 
 
-def test_record_report_is_one_self_contained_page(tmp_path):
+def report_of_208(tmp_path):
+    """The report of the record 208 excerpt, written by ``classify-record --report``."""
     import subprocess
     import sys
 
@@ -222,7 +223,11 @@ def test_record_report_is_one_self_contained_page(tmp_path):
                           str(tmp_path / "b.csv"), "--report", str(out)],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
-    page = out.read_text(encoding="utf-8")
+    return out
+
+
+def test_record_report_is_one_self_contained_page(tmp_path):
+    page = report_of_208(tmp_path).read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert "Not a medical device" in page
     for part in ("Duration", "Lead", "Sampling rate", "Beats from", "Model", "ectopic beats",

@@ -230,17 +230,9 @@ def test_eight_sessions_at_once_each_get_their_class(server, browser):
 def test_record_report_opens_and_prints_in_chromium(browser, tmp_path):
     """The one-page report of record 208 opens in chromium with its notice, tables and
     charts, and prints to a PDF (the browser's own "Print to PDF")."""
-    import subprocess
-    import sys
+    from tests.test_analysis import report_of_208
 
-    from tests.conftest import EXCERPT_MITDB, ROOT
-
-    report = tmp_path / "208.html"
-    run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
-                          str(EXCERPT_MITDB / "208"), "--annotations", "atr", "--out",
-                          str(tmp_path / "b.csv"), "--report", str(report)],
-                         capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 0, run.stderr
+    report = report_of_208(tmp_path)
     page = browser.new_page(viewport={"width": 760, "height": 1000})
     page.goto(report.as_uri())
     assert "record 208" in page.title()
