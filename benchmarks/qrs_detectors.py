@@ -10,8 +10,15 @@ Record page and the CLI call; peaks centred on the R peak alike), on
 * the QT Database records with reference beat labels (`atr`), first channel,
 detected beats are matched to the reference beats within 150 ms
 (`wfdb.processing.compare_annotations` via `ecg_core.analysis.match_detections`; ANSI/AAMI
-EC57), over the whole record but its first and last 0.7 s. Gross Se, +P and F1 sum matched,
-reference and detected beats over the records; seconds are per 30 minutes of signal.
+EC57). Gross Se, +P and F1 sum matched, reference and detected beats over the records; seconds
+are per 30 minutes of signal.
+
+Two protocols (`--protocol`):
+* `whole` (default): every beat of the record but its first and last 0.7 s.
+* `ec57`: as ANSI/AAMI EC57 evaluates a QRS detector on these databases (and as wfdb's `bxb`
+  does by default): the first 5 minutes are a learning period and are left out, and so are
+  the ventricular flutter and fibrillation episodes (from a `(VFL` or `(VF` rhythm annotation,
+  or a `[` marker, to the next rhythm change or `]`), detections in them included.
 """
 
 from __future__ import annotations
@@ -47,10 +54,30 @@ def _sets(shared: Path) -> dict[str, list[Path]]:
     return sets
 
 
+def _ec57_keep(rec, n: int) -> np.ndarray:
+    """Boolean mask over samples: True where EC57 compares beats (after the first 5 minutes,
+    outside ventricular flutter/fibrillation episodes)."""
+    keep = np.ones(n, dtype=bool)
+    keep[: int(300 * rec.fs)] = False
+    ann = rec.annotations
+    start = None
+    for sample, sym, aux in zip(ann.sample, ann.symbol, ann.aux_note):
+        rhythm = (aux or "").strip("\x00 ")
+        if sym == "[" or (sym == "+" and rhythm.startswith("(VF")):
+            start = int(sample) if start is None else start
+        elif start is not None and (sym == "]" or sym == "+"):
+            keep[start:int(sample)] = False
+            start = None
+    if start is not None:
+        keep[start:] = False
+    return keep
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--detectors", default=",".join(DETECTORS))
+    ap.add_argument("--protocol", choices=["whole", "ec57"], default="whole")
     args = ap.parse_args()
     detectors = args.detectors.split(",")
     rows = []
@@ -65,8 +92,12 @@ def main() -> int:
                 continue
             margin = int(MAX_HALF_WINDOW_S * rec.fs)
             n = len(rec.signal)
+            keep = np.zeros(n, dtype=bool)
+            keep[margin:n - margin] = True
+            if args.protocol == "ec57":
+                keep &= _ec57_keep(rec, n)
             ref = np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
-                            if sym in BEAT_SYMBOLS and margin <= s < n - margin])
+                            if sym in BEAT_SYMBOLS and 0 <= s < n and keep[s]], dtype=np.int64)
             for d in detectors:
                 t = time.perf_counter()
                 try:
@@ -75,7 +106,7 @@ def main() -> int:
                     found = np.array([], dtype=np.int64)
                     totals[d][5] += 1
                 seconds = time.perf_counter() - t
-                found = found[(found >= margin) & (found < n - margin)]
+                found = found[keep[np.clip(found, 0, n - 1)]]
                 _, f = match_detections(ref, found, rec.fs)
                 totals[d][0] += f["reference_beats"]
                 totals[d][1] += f["detected_beats"]
@@ -89,7 +120,8 @@ def main() -> int:
             f1 = 2 * se * pp / (se + pp) if se + pp else 0.0
             rows.append((set_name, len(paths), d, r, se, pp, f1, s / minutes * 30, fails))
     print(f"Machine: {platform.processor() or platform.machine()}, "
-          f"{len(os.sched_getaffinity(0))} CPU cores, Python {platform.python_version()}")
+          f"{len(os.sched_getaffinity(0))} CPU cores, Python {platform.python_version()}; "
+          f"protocol: {args.protocol}")
     print("| records | detector | reference beats | Se % | +P % | F1 % | s per 30 min |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for set_name, n, d, r, se, pp, f1, sec, fails in rows:

@@ -24,6 +24,7 @@ go into the ``error`` column. Models are named by path or by name under the mode
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -400,13 +401,21 @@ def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:
     return np.array([index[data_codes[i]] for i in y], dtype=np.int64)
 
 
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .analysis import agreement, classify_record, summarise
-    from .records import read_record
+    from .analysis import agreement, classify_record, classify_record_file, summarise
+    from .records import TARGET_FS, choose_lead, read_record, record_header
 
     path = Path(args.record)
+    record = None
     if path.suffix.lower() in FORMAT_EXTENSIONS:
         from .formats import read_recording_bytes
 
@@ -414,33 +423,49 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
             print(f"error: no such file: {args.record}", file=sys.stderr)
             return 2
         if args.annotations:
-            print("error: --annotations needs a WFDB record (EDF/BDF and CSV files carry no "
-                  "beat annotations here)", file=sys.stderr)
+            print("error: --annotations needs a WFDB record (beat annotations of other "
+                  "formats are not read)", file=sys.stderr)
             return 2
-        record = read_recording_bytes(path.read_bytes(), name=path.stem, lead=args.lead)
+        record = read_recording_bytes(path.read_bytes(), name=path.name, lead=args.lead)
         if record is None:
-            print(f"error: {path.name} is neither EDF/BDF nor an Apple Watch ECG export; a "
-                  "plain CSV of numbers needs its sampling rate: use the Record page",
+            print(f"error: {path.name} is in none of the formats read here (see "
+                  "docs/cli.md); a plain CSV of numbers needs its sampling rate: use the "
+                  "Record page", file=sys.stderr)
+            return 2
+        name, lead, original_fs = record.name, record.lead, record.original_fs
+    else:
+        base = str(path.with_suffix("")) if path.suffix in {".hea", ".dat", ".atr"} \
+            else str(path)
+        length, original_fs, channels = record_header(base)
+        lead = channels[choose_lead(list(channels), args.lead)] if channels else "unknown"
+        name = Path(base).name
+        if args.annotations and not Path(f"{base}.{args.annotations}").is_file():
+            print(f"error: annotation file '{args.record}.{args.annotations}' not found",
                   file=sys.stderr)
             return 2
-    else:
-        record = read_record(args.record, lead=args.lead, annotator=args.annotations)
-    if args.annotations and record.annotations is None:
-        print(f"error: annotation file '{args.record}.{args.annotations}' not found",
-              file=sys.stderr)
-        return 2
     clf = _classifier(args, args.model)
     bar = None
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: float, total: float) -> None:
         nonlocal bar
-        if bar is None:  # created once the number of beats is known
-            bar = tqdm(total=total, desc="classifying beats", unit="beat", file=sys.stderr)
-        bar.update(done - bar.n)
+        if bar is None:
+            bar = tqdm(total=round(total), desc="classifying beats", unit="s of signal",
+                       file=sys.stderr)
+        bar.update(round(done) - bar.n)
 
     try:
-        result = classify_record(record, clf, use_annotations=bool(args.annotations),
-                                 detector=args.detector, progress=progress)
+        if record is not None:
+            result = classify_record(record, clf, use_annotations=False,
+                                     detector=args.detector,
+                                     progress=lambda d, t: progress(
+                                         record.duration_s * d / t, record.duration_s))
+        else:
+            # read and classified a stretch at a time: a 24-hour record in bounded memory
+            result = classify_record_file(base, clf, lead=args.lead,
+                                          annotator=args.annotations,
+                                          use_annotations=bool(args.annotations),
+                                          detector=args.detector, workers=args.workers,
+                                          progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -453,8 +478,8 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
         frame.to_csv(sys.stdout, index=False)
     summary = summarise(result)
     hr = summary["mean_hr_bpm"]
-    print(f"{record.name}: {summary['beats']} beats ({result.source}), lead {record.lead}, "
-          f"{record.original_fs:g} Hz -> {record.fs:g} Hz; mean HR "
+    print(f"{name}: {summary['beats']} beats ({result.source}), lead {lead}, "
+          f"{original_fs:g} Hz -> {TARGET_FS:g} Hz; mean HR "
           f"{'n/a' if hr is None else f'{hr:.0f} bpm'}; "
           + ", ".join(f"{c} {n}" for c, n in summary["per_class"].items() if n),
           file=report)
@@ -474,6 +499,8 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
         from .model import model_name
         from .report import record_report
 
+        if record is None:  # the example strips need the signal: the chosen lead, whole
+            record = read_record(base, lead=args.lead, annotator=None)
         Path(args.report).write_text(record_report(record, result, clf,
                                                    model_label=model_name(clf.path)
                                                    if clf.path else ""), encoding="utf-8")
@@ -735,8 +762,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify-record",
                        help="find and classify every beat of a WFDB record (any sampling rate)")
     c.add_argument("record", help="WFDB record path without extension (e.g. "
-                   "../shared/mitdb/208), or an EDF/EDF+/BDF file or an Apple Watch ECG export "
-                   "(.edf, .bdf, .csv)")
+                   "../shared/mitdb/208), or a file of another format, told from its content: "
+                   "EDF/EDF+/BDF, DICOM waveform, HL7 aECG, SCP-ECG, ISHNE, MFER, GE MUSE, "
+                   "Philips Sierra, Mortara, AliveCor Kardia JSON, Apple Watch ECG export")
     c.add_argument("--annotations", default=None, metavar="EXT",
                    help="take beats and reference symbols from this annotation file (atr); "
                         "without it, beats are found by the QRS detector (--detector)")
@@ -750,6 +778,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model: a .keras path, or a name under the models folder such as ecgnet, "
                         "baseline, aami/ecgnet, record/ecgnet (default ecgnet)")
     c.add_argument("--out", help="per-beat CSV (default: print it)")
+    c.add_argument("--workers", type=int, default=_usable_cores(), metavar="N",
+                   help="processes that classify the 30-minute stretches of a longer WFDB "
+                        "record side by side (default: the usable CPU cores, here "
+                        f"{_usable_cores()}); records of 30 minutes or less use one")
     c.add_argument("--report", metavar="PATH.html",
                    help="also write a one-page HTML report of the record (beat counts, ectopic "
                         "burden, runs, heart-rate trend, RR histogram, example strips)")

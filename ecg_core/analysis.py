@@ -83,6 +83,7 @@ DETECTORS: dict[str, str] = {
     "neurokit": "NeuroKit2's own QRS detector (Makowski et al. 2021)",
     "elgendi2010": "Elgendi et al. 2010, as implemented in NeuroKit2",
     "nabian2018": "Nabian et al. 2018, as implemented in NeuroKit2",
+    "sleepecg": "SleepECG's Pan-Tompkins variant in C (Brunner & Hofer 2023)",
 }
 DEFAULT_DETECTOR = "xqrs"
 
@@ -93,7 +94,11 @@ _NK_CLEANING = {"neurokit": "neurokit", "pantompkins1985": "pantompkins1985",
 
 def detector_label(name: str) -> str:
     """How a detector is named in results and on the pages (``"NeuroKit2 (neurokit)"``)."""
-    return "XQRS" if name == "xqrs" else f"NeuroKit2 ({name})"
+    if name == "xqrs":
+        return "XQRS"
+    if name == "sleepecg":
+        return "SleepECG"
+    return f"NeuroKit2 ({name})"
 
 
 def detect_beats(signal: np.ndarray, fs: float, detector: str = DEFAULT_DETECTOR
@@ -106,8 +111,11 @@ def detect_beats(signal: np.ndarray, fs: float, detector: str = DEFAULT_DETECTOR
         fs: sampling rate in Hz.
         detector: a name of :data:`DETECTORS`: a NeuroKit2 method (``nk.ecg_clean`` with the
             method's own cleaning, then ``nk.ecg_peaks``; Makowski et al., "NeuroKit2: a
-            Python toolbox for neurophysiological signal processing", Behav Res Methods 2021)
-            or ``"xqrs"`` (``wfdb.processing.XQRS``).
+            Python toolbox for neurophysiological signal processing", Behav Res Methods 2021),
+            ``"xqrs"`` (``wfdb.processing.XQRS``) or ``"sleepecg"``
+            (``sleepecg.detect_heartbeats``: Pan & Tompkins 1985 with a 5-30 Hz zero-phase
+            band-pass and extra searchback, in C; Brunner C, Hofer F, "SleepECG: a Python
+            package for sleep staging based on heart rate variability", JOSS 8:5411, 2023).
 
     Returns:
         int64 array of sample positions, increasing, without duplicates.
@@ -128,6 +136,10 @@ def detect_beats(signal: np.ndarray, fs: float, detector: str = DEFAULT_DETECTOR
             xqrs = processing.XQRS(sig=x, fs=fs)
             xqrs.detect(verbose=False)
             peaks = np.asarray(xqrs.qrs_inds, dtype=np.int64)
+        elif detector == "sleepecg":
+            import sleepecg
+
+            peaks = np.asarray(sleepecg.detect_heartbeats(x, fs), dtype=np.int64)
         else:
             import neurokit2 as nk
 
@@ -275,6 +287,192 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                         samples=positions, reference=symbols, predicted=predicted,
                         probabilities=probs, class_codes=codes, rr_prev_s=prev,
                         detection=detection)
+
+
+#: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
+#: read on each side of a stretch, so that every beat has the neighbours its drawing window
+#: and its RR context need (:data:`~ecg_core.beats.LOCAL_RR_BEATS` beats each side at 30 bpm).
+CHUNK_S: float = 1800.0
+CHUNK_OVERLAP_S: float = 25.0
+
+
+def classify_record_file(path: str | Path, classifier, *, lead: str | None = None,
+                         annotator: str | None = "atr", use_annotations: bool = True,
+                         detector: str = DEFAULT_DETECTOR, chunk_s: float = CHUNK_S,
+                         workers: int = 1, progress=None) -> RecordResult:
+    """Find and classify every beat of a WFDB record of any length, a stretch at a time.
+
+    A record no longer than ``chunk_s`` (plus a little) is read whole and classified by
+    :func:`classify_record`. A longer one (a 24-hour Holter record) is read ``chunk_s`` at a
+    time with :data:`CHUNK_OVERLAP_S` more on each side: each stretch is classified as a
+    record of its own and keeps the beats of its middle part, so the memory held is that of
+    one stretch (plus the per-beat results), whatever the record's length. Beats near a
+    stretch's edges get the same window and RR context as in a whole read; a QRS detector
+    that adapts its thresholds (XQRS, Pan-Tompkins) starts afresh in each stretch.
+
+    Args:
+        path: WFDB record path without extension.
+        classifier: an :class:`ecg_core.model.Classifier`.
+        lead: lead to read (see :func:`ecg_core.records.choose_lead`).
+        annotator: annotation file extension, or ``None``.
+        use_annotations: take beat positions from the annotations where there are some.
+        detector: the QRS detector otherwise (a name of :data:`DETECTORS`).
+        chunk_s: length of the stretches in s.
+        workers: processes that classify stretches side by side (each loads the model's
+            LiteRT twin once, with one thread, and holds one stretch); 1 classifies them one
+            after the other in this process. Used only for a record of several stretches and
+            a classifier loaded from a file.
+        progress: optional callable ``progress(done_s, total_s)``: seconds of the record done.
+
+    Returns:
+        A :class:`RecordResult` over the whole record (positions at the model's 360 Hz).
+        ``detection`` sums the matches of every stretch.
+
+    Raises:
+        RecordError: as :func:`ecg_core.records.read_record` and :func:`classify_record` do;
+            a stretch with no beat (a lead-off hour of a Holter) is skipped, a record with
+            none at all is an error.
+    """
+    from .records import TARGET_FS, read_record, record_header
+
+    length, fs, _ = record_header(path)
+    total_s = length / fs if fs else 0.0
+    if total_s <= chunk_s + 2 * CHUNK_OVERLAP_S:
+        record = read_record(path, lead=lead, annotator=annotator)
+        return classify_record(record, classifier, use_annotations=use_annotations,
+                               detector=detector,
+                               progress=None if progress is None else
+                               (lambda d, t: progress(total_s * d / t, total_s)))
+    step, pad = int(round(chunk_s * fs)), int(round(CHUNK_OVERLAP_S * fs))
+    jobs = [(a, min(length, a + step), max(0, a - pad), min(length, a + step + pad))
+            for a in range(0, length, step)]
+    args = (str(path), lead, annotator, use_annotations, detector, TARGET_FS / fs)
+    found: dict[int, tuple] = {}
+    if workers > 1 and classifier.path is not None and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # "spawn": a fresh interpreter per worker, each with its own LiteRT model (1 thread)
+        with ProcessPoolExecutor(min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_stretch_worker,
+                                 initargs=(str(classifier.path),)) as pool:
+            futures = {pool.submit(_stretch_in_worker, *args, *job): i
+                       for i, job in enumerate(jobs)}
+            done_s = 0.0
+            for future in as_completed(futures):
+                i = futures[future]
+                found[i] = future.result()
+                done_s += (jobs[i][1] - jobs[i][0]) / fs
+                if progress is not None:
+                    progress(done_s, total_s)
+    else:
+        for i, job in enumerate(jobs):
+            found[i] = _classify_stretch(classifier, *args, *job)
+            if progress is not None:
+                progress(job[1] / fs, total_s)
+    name = next(iter(found.values()))[0]
+    parts = [found[i][2] for i in range(len(jobs)) if found[i][2] is not None]
+    source = next((found[i][1] for i in range(len(jobs)) if found[i][2] is not None), "")
+    if not parts:
+        raise RecordError(f"No heartbeat was found in record '{name}'.")
+    samples = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    reference = [r for p in parts for r in p[1]]
+    detection = None
+    if source != "annotations" and annotator:
+        # detected beats of an annotated record: matched once over the whole record, not
+        # stretch by stretch (the overlaps would count twice)
+        from .records import read_annotations
+
+        try:
+            ann, n = read_annotations(path, annotator)
+        except RecordError:
+            ann = None
+        if ann is not None:
+            margin = int(round(MAX_HALF_WINDOW_S * TARGET_FS))
+            keep = [i for i, sym in enumerate(ann.symbol) if sym in BEAT_SYMBOLS
+                    and margin <= ann.sample[i] < n - margin]
+            ref_of, detection = match_detections(
+                np.asarray(ann.sample[keep], dtype=np.int64), samples, TARGET_FS)
+            reference = [ann.symbol[keep[r]] if r >= 0 else "" for r in ref_of]
+    return RecordResult(
+        record=name, fs=float(TARGET_FS), duration_s=total_s, source=source, samples=samples,
+        reference=reference, predicted=[q for p in parts for q in p[2]],
+        probabilities=np.concatenate([p[3] for p in parts]).astype(np.float32),
+        class_codes=tuple(classifier.class_codes),
+        rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection)
+
+
+def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,
+                      detector: str, scale: float, a: int, b: int, lo: int, hi: int):
+    """One stretch of :func:`classify_record_file`: read samples ``lo``-``hi`` of the file,
+    classify them, keep the beats of ``a``-``b``. Returns ``(record name, source, part)``,
+    ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
+    codes, probabilities, RR before each beat), or ``None`` where the stretch has no beat."""
+    from .records import read_record
+
+    piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi)
+    try:
+        part = classify_record(piece, classifier, use_annotations=use_annotations,
+                               detector=detector)
+    except RecordError:  # no beat in this stretch (a lead-off hour of a Holter)
+        return piece.name, "", None
+    absolute = part.samples + int(round(lo * scale))
+    core = (absolute >= int(round(a * scale))) & (absolute < int(round(b * scale)))
+    return piece.name, part.source, (
+        absolute[core], [r for r, k in zip(part.reference, core) if k],
+        [q for q, k in zip(part.predicted, core) if k], part.probabilities[core],
+        part.rr_prev_s[core])
+
+
+_WORKER_CLASSIFIER = None
+
+
+def _init_stretch_worker(model_path: str) -> None:
+    global _WORKER_CLASSIFIER
+    from .model import Classifier
+
+    _WORKER_CLASSIFIER = Classifier.load(model_path, threads=1)
+
+
+def _stretch_in_worker(*args):
+    return _classify_stretch(_WORKER_CLASSIFIER, *args)
+
+
+def trend(result: RecordResult, bin_s: float = 60.0) -> dict[str, np.ndarray]:
+    """Heart rate and beat counts over a record, bin by bin (the report's heart-rate trend,
+    the Record page's overview of a long record).
+
+    Args:
+        result: a classified record.
+        bin_s: bin length in s (60: minute by minute; 3600: hour by hour).
+
+    Returns:
+        dict of arrays, one value per bin from the record's start: ``start_s`` (float64, s),
+        ``hr_bpm`` (float64, 60 / mean RR of the bin's beats; NaN where it has none),
+        ``beats``, ``ectopic`` and ``ventricular`` (int64 counts of the bin's beats, of
+        :data:`ECTOPIC_CLASSES` and of :data:`VENTRICULAR_CLASSES`).
+
+    Raises:
+        ValueError: if ``bin_s`` is not positive.
+    """
+    if not bin_s > 0:
+        raise ValueError(f"bin_s must be positive, got {bin_s}")
+    n_bins = max(1, int(np.ceil(result.duration_s / bin_s)))
+    which = np.clip((result.samples / result.fs // bin_s).astype(np.int64), 0, n_bins - 1)
+    pred = np.asarray(result.predicted)
+    rr = np.asarray(result.rr_prev_s, dtype=np.float64)
+    ok = np.isfinite(rr) & (rr > 0)
+    rr_sum = np.bincount(which[ok], weights=rr[ok], minlength=n_bins)
+    rr_n = np.bincount(which[ok], minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hr = np.where(rr_n > 0, 60.0 * rr_n / rr_sum, np.nan)
+    return {"start_s": np.arange(n_bins) * float(bin_s), "hr_bpm": hr,
+            "beats": np.bincount(which, minlength=n_bins),
+            "ectopic": np.bincount(which[np.isin(pred, list(ECTOPIC_CLASSES))],
+                                   minlength=n_bins),
+            "ventricular": np.bincount(which[np.isin(pred, list(VENTRICULAR_CLASSES))],
+                                       minlength=n_bins)}
 
 
 def _runs(flags: np.ndarray) -> list[int]:

@@ -7,6 +7,13 @@
   Hertz``, ``Lead,Lead I`` and ``Unit,µV``, then one value per line; a single lead I at 512
   Hz). No maintained library reads it; its layout is simple enough for the standard ``csv``
   module.
+* **Hospital and device formats**, read with `ECGDataKit <https://ecgdatakit.ummisco.fr>`_
+  (Fall A., UMMISCO/IRD; Apache-2.0), one maintained library for many of them, each told
+  from the file's content: DICOM waveform ECG (through pydicom), HL7 aECG XML (ANSI/HL7 V3
+  ECG R1-2004, the FDA's format), SCP-ECG (EN 1064 / ISO 11073-91064, uncompressed and
+  Huffman-coded), AliveCor Kardia JSON, ISHNE Holter, MFER, GE MUSE XML, Philips Sierra XML
+  and Mortara ELI XML (:data:`ECGDATAKIT_FORMATS`). Leads come out in mV from the scale each
+  file states; a file without one is refused.
 
 :func:`sniff_format` tells the formats apart from the bytes themselves (EDF's header begins
 with ``"0"`` and seven spaces, BDF's with byte 255 and ``BIOSEMI``), not from the file name.
@@ -20,7 +27,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
+from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -32,18 +42,50 @@ FORMATS: dict[str, str] = {
     "edf": "EDF / EDF+",
     "bdf": "BDF (BioSemi)",
     "apple-csv": "Apple Watch ECG export (CSV)",
+    "dicom": "DICOM waveform ECG",
+    "hl7-aecg": "HL7 aECG (XML)",
+    "scp-ecg": "SCP-ECG",
+    "kardia": "AliveCor Kardia (JSON)",
+    "ishne": "ISHNE Holter",
+    "mfer": "MFER",
+    "ge-muse": "GE MUSE (XML)",
+    "philips-sierra": "Philips Sierra (XML)",
+    "mortara": "Mortara ELI (XML)",
+}
+
+#: The formats read with ECGDataKit: its format name -> the key of :data:`FORMATS`. (Its EDF
+#: and WFDB readers are not used: edfio and wfdb read those here.)
+ECGDATAKIT_FORMATS: dict[str, str] = {
+    "DICOM Waveform": "dicom",
+    "HL7 aECG": "hl7-aecg",
+    "SCP-ECG": "scp-ecg",
+    "AliveCor Kardia JSON": "kardia",
+    "ISHNE Holter": "ishne",
+    "MFER": "mfer",
+    "GE MUSE XML": "ge-muse",
+    "Philips Sierra XML": "philips-sierra",
+    "Mortara ELI (EL250/ELI280)": "mortara",
 }
 
 #: File extensions of the formats (the Record page's uploader, the CLI).
-FORMAT_EXTENSIONS: tuple[str, ...] = (".edf", ".bdf", ".csv")
+FORMAT_EXTENSIONS: tuple[str, ...] = (".edf", ".bdf", ".csv", ".dcm", ".xml", ".scp",
+                                      ".json", ".ecg", ".mwf", ".mfer")
 
 _UNITS_TO_MV = {"v": 1000.0, "mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3,
                 "microvolts": 1e-3, "millivolts": 1.0, "volts": 1000.0}
 
 
-def sniff_format(data: bytes) -> str | None:
-    """The format of a recording's bytes: ``"edf"``, ``"bdf"``, ``"apple-csv"``, or ``None``
-    for anything else (WFDB, plain CSV, ...)."""
+def sniff_format(data: bytes, name: str = "upload") -> str | None:
+    """The format of a recording's bytes: a key of :data:`FORMATS`, or ``None`` for anything
+    else (WFDB, plain CSV, ...).
+
+    EDF, BDF and the Apple Watch export are told by their first bytes; the others by
+    ECGDataKit's detection, which looks at the content (magic numbers, XML roots, JSON keys).
+
+    Args:
+        data: the file's bytes.
+        name: the file's name; only its extension is used, as a hint to ECGDataKit.
+    """
     if data[:8] == b"0       ":
         return "edf"
     if data[:8] == b"\xffBIOSEMI":
@@ -52,7 +94,34 @@ def sniff_format(data: bytes) -> str | None:
     if re.search(r"^\s*\"?Sample Rate\"?\s*,", head, re.M | re.I) and \
             re.search(r"^\s*\"?(Lead|Unit)\"?\s*,", head, re.M | re.I):
         return "apple-csv"
-    return None
+    return _ecgdatakit_format(data, name)
+
+
+def _suffix(name: str) -> str:
+    suffix = PurePath(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+
+
+@contextmanager
+def _as_file(data: bytes, name: str):
+    """The bytes as a file in a private temporary folder (ECGDataKit reads paths)."""
+    with tempfile.TemporaryDirectory(prefix="ecg-upload-") as folder:
+        path = Path(folder) / f"recording{_suffix(name)}"
+        path.write_bytes(data)
+        yield path
+
+
+def _ecgdatakit_format(data: bytes, name: str) -> str | None:
+    try:
+        from ecgdatakit.parsing.parser import FileParser
+    except ImportError:  # an install without ECGDataKit reads the other formats
+        return None
+    with _as_file(data, name) as path:
+        try:
+            found = FileParser.detect_format(path)
+        except Exception:  # a detector that trips over odd bytes: not that format
+            return None
+    return ECGDATAKIT_FORMATS.get(found["name"]) if found else None
 
 
 def choose_ecg_channel(labels: list[str], lead: str | None = None) -> int:
@@ -211,9 +280,68 @@ def read_apple_watch_csv(data: bytes, *, name: str = "upload",
     return record_from_signal(signal, fs, name=name, lead=lead, target_fs=target_fs)
 
 
+def read_ecgdatakit_bytes(data: bytes, *, name: str = "upload", lead: str | None = None,
+                          target_fs: float = TARGET_FS) -> ECGRecord:
+    """Read one lead of a file in a format of :data:`ECGDATAKIT_FORMATS` (ECGDataKit).
+
+    Args:
+        data: the file's bytes.
+        name: the file's name (its stem names the record; its extension is a hint to the
+            format detection).
+        lead: lead label to take (as ECGDataKit names leads: ``I``, ``II``, ``V1``, ...), or
+            ``None`` for :func:`choose_ecg_channel`'s choice (lead II in a 12-lead file).
+        target_fs: sampling rate of the result in Hz.
+
+    Returns:
+        An :class:`ECGRecord` in mV at ``target_fs``, ``channels`` = the file's lead labels.
+
+    Raises:
+        RecordError: if the bytes are in none of these formats, cannot be decoded (truncated,
+            a broken structure or checksum), give no voltage scale for the chosen lead, or the
+            signal fails :func:`~ecg_core.records.record_from_signal`'s checks.
+    """
+    import warnings
+
+    from ecgdatakit.parsing.parser import FileParser
+
+    stem = PurePath(name).stem or "upload"
+    kind = sniff_format(data, name)
+    if kind is None or kind not in ECGDATAKIT_FORMATS.values():
+        raise RecordError(f"'{stem}' is in none of the formats "
+                          f"{', '.join(FORMATS[k] for k in ECGDATAKIT_FORMATS.values())}.")
+    with _as_file(data, name) as path:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = FileParser.parse(path, units="mV")
+        except Exception as exc:  # ECGDataKit's CorruptedFileError, ValueError, ...
+            reason = str(exc).replace(str(path.parent), "").replace(path.name, stem)
+            reason = reason.splitlines()[0][:200] if reason else type(exc).__name__
+            raise RecordError(f"'{stem}' is not a readable {FORMATS[kind]} file "
+                              f"({reason}).") from exc
+    leads = [ld for ld in parsed.leads if len(ld.samples)]
+    labels = [ld.label.strip() or f"channel {i + 1}" for i, ld in enumerate(leads)]
+    chosen = leads[choose_ecg_channel(labels, lead)]
+    if chosen.is_raw or (chosen.units or "").lower() != "mv":
+        raise RecordError(f"Lead '{chosen.label}' of '{stem}' gives no voltage scale, so its "
+                          "values cannot be read in mV.")
+    record = record_from_signal(np.asarray(chosen.samples, dtype=np.float64),
+                                float(chosen.sampling_rate), name=stem, lead=chosen.label,
+                                target_fs=target_fs)
+    return replace(record, channels=tuple(labels))
+
+
 def read_recording_bytes(data: bytes, *, name: str = "upload", lead: str | None = None,
                          target_fs: float = TARGET_FS) -> ECGRecord | None:
     """Read a recording in any format of :data:`FORMATS`, told from its bytes.
+
+    Args:
+        data: the file's bytes.
+        name: the file's name; its stem names the record, its extension is a hint to the
+            format detection (the content decides).
+        lead: channel or lead label to take, or ``None`` for :func:`choose_ecg_channel`'s
+            choice.
+        target_fs: sampling rate of the result in Hz.
 
     Returns:
         The :class:`ECGRecord`, or ``None`` when the bytes are in none of these formats (the
@@ -222,9 +350,12 @@ def read_recording_bytes(data: bytes, *, name: str = "upload", lead: str | None 
     Raises:
         RecordError: as the format's reader does.
     """
-    kind = sniff_format(data)
+    kind = sniff_format(data, name)
+    stem = PurePath(name).stem or "upload"
     if kind in ("edf", "bdf"):
-        return read_edf_bytes(data, name=name, lead=lead, target_fs=target_fs)
+        return read_edf_bytes(data, name=stem, lead=lead, target_fs=target_fs)
     if kind == "apple-csv":
-        return read_apple_watch_csv(data, name=name, target_fs=target_fs)
+        return read_apple_watch_csv(data, name=stem, target_fs=target_fs)
+    if kind is not None:
+        return read_ecgdatakit_bytes(data, name=name, lead=lead, target_fs=target_fs)
     return None

@@ -141,8 +141,13 @@ def resample_to(signal: np.ndarray, fs: float, target_fs: float = TARGET_FS
 
 
 def read_record(path: str | Path, *, lead: str | None = None, annotator: str | None = "atr",
-                target_fs: float = TARGET_FS) -> ECGRecord:
+                target_fs: float = TARGET_FS, sampfrom: int = 0,
+                sampto: int | None = None) -> ECGRecord:
     """Read one lead of a WFDB record (and its annotations), resampled to ``target_fs``.
+
+    Only the chosen lead is read from the signal file, and only samples ``sampfrom`` to
+    ``sampto``: a 24-hour Holter record can be read a stretch at a time
+    (:func:`ecg_core.analysis.classify_record_file`).
 
     Args:
         path: record path without extension, e.g. ``"../shared/mitdb/100"``.
@@ -151,20 +156,47 @@ def read_record(path: str | Path, *, lead: str | None = None, annotator: str | N
         annotator: annotation file extension (``"atr"``), or ``None`` to skip annotations.
             A missing annotation file is not an error: ``annotations`` is then ``None``.
         target_fs: sampling rate of the returned signal in Hz.
+        sampfrom, sampto: the stretch to read, in samples of the file (``sampto=None``: to the
+            end). Annotation positions are counted from ``sampfrom``.
 
     Returns:
         An :class:`ECGRecord` with the signal in mV (physical units of the header).
 
     Raises:
         RecordError: if the header or signal file is missing or unreadable, there is no such
-            lead, the sampling rate is outside 100-1000 Hz, or the signal holds no finite
-            samples.
+            lead, the stretch is empty, the sampling rate is outside 100-1000 Hz, or the
+            signal holds no finite samples.
     """
-    return _read_record(path, lead=lead, annotator=annotator, target_fs=target_fs)
+    return _read_record(path, lead=lead, annotator=annotator, target_fs=target_fs,
+                        sampfrom=sampfrom, sampto=sampto)
+
+
+def record_header(path: str | Path) -> tuple[int, float, tuple[str, ...]]:
+    """Length, sampling rate and channel names of a WFDB record, from its header alone.
+
+    Returns:
+        ``(samples, fs, channel_names)``: the signal length in samples of the file, the
+        sampling rate in Hz, the channel names.
+
+    Raises:
+        RecordError: if the header is missing or unreadable.
+    """
+    import wfdb
+
+    base = _record_base(path)
+    if not Path(base + ".hea").is_file():
+        raise RecordError(f"Record header '{base}.hea' not found.")
+    try:
+        header = wfdb.rdheader(base)
+    except Exception as exc:  # wfdb raises many types for malformed files
+        raise RecordError(f"'{Path(base).name}.hea' is not a readable WFDB header "
+                          f"({_plain(exc, base)}).") from exc
+    return int(header.sig_len or 0), float(header.fs), tuple(map(str, header.sig_name or []))
 
 
 def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
-                 target_fs: float, shown_name: str | None = None) -> ECGRecord:
+                 target_fs: float, shown_name: str | None = None, sampfrom: int = 0,
+                 sampto: int | None = None) -> ECGRecord:
     """:func:`read_record`, naming the record ``shown_name`` in messages (an upload's files
     live in a temporary folder whose path means nothing to the person who sent them)."""
     import wfdb
@@ -184,16 +216,23 @@ def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
         raise RecordError(f"The signal file {', '.join(missing)} named in "
                           f"'{Path(shown).name}.hea' is missing: add it"
                           + (" to the upload." if shown_name else "."))
+    names = list(header.sig_name or [])
+    channel = choose_lead(names, lead) if names else 0
+    length = int(header.sig_len or 0)
+    stop = length if sampto is None else min(int(sampto), length)
+    if not 0 <= sampfrom < stop:
+        raise RecordError(f"Record '{Path(shown).name}' holds no samples from {sampfrom} to "
+                          f"{stop}.")
     try:
-        rec = wfdb.rdrecord(base)
+        # the chosen channel only: a two-channel 24-hour record would double the memory
+        rec = wfdb.rdrecord(base, sampfrom=int(sampfrom), sampto=stop,
+                            channels=[channel] if names else None)
     except Exception as exc:  # wfdb raises many types for malformed files
         raise RecordError(f"Could not read WFDB record '{Path(shown).name}' (the header "
                           f"does not match its signal file?): {_plain(exc, base)}") from exc
     if rec.p_signal is None or rec.p_signal.size == 0:
         raise RecordError(f"Record '{Path(shown).name}' holds no signal samples.")
-    names = list(rec.sig_name or [])
-    channel = choose_lead(names, lead)
-    signal = rec.p_signal[:, channel]
+    signal = rec.p_signal[:, 0]
     if not np.isfinite(signal).any():
         raise RecordError(f"Record '{Path(shown).name}' lead {names[channel]} holds no "
                           "finite samples.")
@@ -205,8 +244,9 @@ def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
     fs = float(rec.fs)
     annotations = None
     if annotator:
-        annotations = _read_ann(base, annotator, fs, target_fs, rec.sig_len)
+        annotations = _read_ann(base, annotator, fs, target_fs, len(signal), sampfrom=sampfrom)
     new_sig, _ = resample_to(signal, fs, target_fs)
+    del rec, signal
     return ECGRecord(name=Path(base).name, signal=new_sig, fs=float(target_fs),
                      lead=str(names[channel]) if names else "unknown", original_fs=fs,
                      annotations=annotations, channels=tuple(str(n) for n in names))
@@ -224,12 +264,14 @@ def _record_base(path: str | Path) -> str:
 
 
 def _read_ann(base: str, annotator: str, fs: float, target_fs: float,
-              sig_len: int) -> Annotations | None:
-    """Annotations of a record at ``target_fs``, or None where the file is absent."""
+              sig_len: int, sampfrom: int = 0) -> Annotations | None:
+    """Annotations of a record at ``target_fs``, or None where the file is absent; with
+    ``sampfrom``, those of the ``sig_len`` samples from there, counted from there."""
     import wfdb
 
     try:
-        ann = wfdb.rdann(base, annotator)
+        ann = wfdb.rdann(base, annotator, sampfrom=int(sampfrom),
+                         sampto=int(sampfrom + sig_len), shift_samps=True)
     except FileNotFoundError:
         return None
     except Exception as exc:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, summarise
+from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, summarise,
+                       trend)
 from .classes import BY_CODE
 from .records import ECGRecord
 
@@ -38,14 +39,8 @@ def _svg_polyline(xs, ys, width, height, x_range, y_range, colour="#333", stroke
 
 
 def _hr_trend_svg(result: RecordResult, width: int = 640, height: int = 140) -> str:
-    t = result.samples / result.fs / 60.0
-    rr = result.rr_prev_s
-    minutes = np.arange(0, max(1, int(np.ceil(result.duration_s / 60.0))))
-    hr = []
-    for m in minutes:
-        sel = (t >= m) & (t < m + 1) & np.isfinite(rr) & (rr > 0)
-        hr.append(60.0 / float(np.mean(rr[sel])) if sel.any() else np.nan)
-    hr = np.asarray(hr)
+    hr = trend(result, 60.0)["hr_bpm"]
+    minutes = np.arange(len(hr))
     lo = float(np.nanmin(hr)) - 5 if np.isfinite(hr).any() else 40
     hi = float(np.nanmax(hr)) + 5 if np.isfinite(hr).any() else 120
     line = _svg_polyline(minutes + 0.5, hr, width, height, (0, len(minutes)), (lo, hi),

@@ -182,3 +182,25 @@ def noise_figure(table: dict[str, list[dict]]) -> go.Figure:
                       yaxis=dict(range=[0, 1.0], tickformat=".0%"), height=340,
                       margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.1))
     return fig
+
+
+def trend_figure(trend: dict[str, np.ndarray], bin_s: float) -> go.Figure:
+    """Heart rate (line, left axis) and ectopic and ventricular beats (bars, right axis) bin
+    by bin over a whole record; ``trend`` from :func:`ecg_core.analysis.trend` with bins of
+    ``bin_s`` seconds."""
+    bin_label = "hour" if bin_s == 3600 else f"{bin_s / 60:g} min"
+    hours = (trend["start_s"] + bin_s / 2) / 3600.0
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=hours, y=trend["ectopic"], name=f"ectopic beats per {bin_label}",
+                         marker_color="#ff7f0e", opacity=0.55), secondary_y=True)
+    fig.add_trace(go.Bar(x=hours, y=trend["ventricular"],
+                         name=f"ventricular beats per {bin_label}", marker_color="#d62728",
+                         opacity=0.55), secondary_y=True)
+    fig.add_trace(go.Scatter(x=hours, y=trend["hr_bpm"], mode="lines", name="heart rate (bpm)",
+                             line=dict(color="#1f77b4", width=2)), secondary_y=False)
+    fig.update_layout(height=300, barmode="overlay", margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    fig.update_xaxes(title_text="time (h)")
+    fig.update_yaxes(title_text="bpm", secondary_y=False)
+    fig.update_yaxes(title_text="beats", secondary_y=True)
+    return fig

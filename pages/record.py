@@ -11,19 +11,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               model_signal, summarise)
+                               model_signal, summarise, trend)
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
 from ecg_core.explanation import conv_layers, grad_cam
-from ecg_core.formats import read_recording_bytes
+from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
                               read_uploaded_record)
 from ecg_core.model import model_name
 from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
-from pages.charts import CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table
+from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
+                          trend_figure)
 from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
                           megabytes, notice, probability_chart, upscale)
 
@@ -49,8 +50,13 @@ def _local_mitdb() -> Path | None:
     return None
 
 
+#: Records longer than this (s) get an overview chart and a strip drawn a window at a time.
+LONG_RECORD_S = 3600.0
+STRIP_WINDOW_S = 300.0
+
 SOURCES = ["Example record", "WFDB record (.hea + .dat [+ .atr], or a zip)",
-           "Signal file (EDF/BDF, Apple Watch CSV, CSV/TXT)", "MIT-BIH database record"]
+           "Signal file (EDF/BDF, DICOM, HL7 aECG, SCP-ECG, Holter, watch exports, CSV/TXT)",
+           "MIT-BIH database record"]
 source = st.radio("Input", SOURCES, horizontal=True)
 
 
@@ -108,12 +114,15 @@ try:
                                      lambda: read_uploaded_record(files, lead=_lead(key)))
     elif source == SOURCES[2]:
         up = st.file_uploader(f"Signal file (up to {upload_limit:.0f} MB)",
-                              type=["edf", "bdf", "csv", "txt"], key="csv_up",
-                              max_upload_size=int(upload_limit),
-                              help="EDF/EDF+/BDF (the ECG channel is chosen by its label; a "
-                                   "menu offers the others), the Apple Watch ECG export of the "
-                                   "Health app, or one column of numbers (the settings below "
-                                   "apply to plain CSV/TXT only).")
+                              type=[e.lstrip(".") for e in FORMAT_EXTENSIONS] + ["txt"],
+                              key="csv_up", max_upload_size=int(upload_limit),
+                              help="EDF/EDF+/BDF, DICOM waveform ECG, HL7 aECG, SCP-ECG, "
+                                   "ISHNE Holter, MFER, GE MUSE, Philips Sierra or Mortara XML, "
+                                   "AliveCor Kardia JSON, the Apple Watch ECG export of the "
+                                   "Health app, or one column of numbers. The format is told "
+                                   "from the content; the ECG lead is chosen by its label (a "
+                                   "menu offers the others). The settings below apply to plain "
+                                   "CSV/TXT only.")
         c1, c2, c3, c4 = st.columns(4)
         fs = c1.number_input("Sampling rate (Hz)", 100.0, 1000.0, 360.0,
                              help="Ignored where a time column gives it.")
@@ -127,7 +136,7 @@ try:
 
             def load():
                 stem = Path(up.name).stem
-                found = read_recording_bytes(data, name=stem, lead=_lead(key))
+                found = read_recording_bytes(data, name=up.name, lead=_lead(key))
                 return found if found is not None else read_signal_csv(
                     data, fs, units=units, gain=gain, baseline=baseline, name=stem)
 
@@ -223,6 +232,14 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
 
+if record.duration_s > LONG_RECORD_S:
+    bin_s = 3600.0 if record.duration_s >= 4 * 3600 else 600.0
+    st.subheader("Over the whole record")
+    st.plotly_chart(trend_figure(trend(result, bin_s), bin_s), width="stretch", key="trend")
+    st.caption("Heart rate (60 / mean RR) and the ectopic and ventricular beats the model "
+               "found in each " + ("hour" if bin_s == 3600 else "10 minutes") + "; the strip "
+               f"below shows {STRIP_WINDOW_S / 60:.0f} minutes around the chosen beat.")
+
 # A beat clicked on the strip (its selection arrives with this rerun) becomes the chosen beat.
 points = (st.session_state.get("strip") or {}).get("selection", {}).get("points", [])
 if points and points[0].get("customdata") is not None:
@@ -240,13 +257,22 @@ chosen = int(chosen_no) - 1
 sample = int(result.samples[chosen])
 t_beat = sample / record.fs
 
-t = np.arange(len(record.signal)) / record.fs
-step = max(1, len(t) // 200_000)  # keep the page light: at most ~200k points drawn
-fig = go.Figure(go.Scattergl(x=t[::step], y=record.signal[::step], mode="lines",
+# A long record (a Holter) is drawn a window at a time, at full resolution: the whole of
+# 24 hours would be millions of points. A shorter one is drawn whole (~200k points at most).
+if record.duration_s > LONG_RECORD_S:
+    half = int(STRIP_WINDOW_S / 2 * record.fs)
+    lo_i = max(0, min(sample - half, len(record.signal) - 2 * half))
+    hi_i = min(len(record.signal), lo_i + 2 * half)
+else:
+    lo_i, hi_i = 0, len(record.signal)
+t = np.arange(lo_i, hi_i) / record.fs
+step = max(1, len(t) // 200_000)
+fig = go.Figure(go.Scattergl(x=t[::step], y=record.signal[lo_i:hi_i:step], mode="lines",
                              line=dict(color="#444", width=1), name="ECG (mV)",
                              hoverinfo="skip"))
+in_view = (result.samples >= lo_i) & (result.samples < hi_i)
 for code in result.class_codes:
-    idx = np.flatnonzero(pred == code)
+    idx = np.flatnonzero((pred == code) & in_view)
     if len(idx) == 0:
         continue
     s = result.samples[idx]
@@ -261,9 +287,9 @@ fig.add_trace(go.Scatter(x=[t_beat], y=[float(record.signal[sample])], mode="mar
                                      line=dict(color="#d62728", width=3))))
 fig.add_vline(x=t_beat, line=dict(color="#d62728", width=1, dash="dot"))
 # the y-axis spans what the trace mostly does (0.1-99.9th percentile), not rare extremes
-lo, hi = np.percentile(record.signal, [0.1, 99.9])
+lo, hi = np.percentile(record.signal[lo_i:hi_i], [0.1, 99.9])
 pad = 0.15 * max(hi - lo, 0.5)
-start = min(max(0.0, t_beat - 5.0), max(0.0, t[-1] - 10.0))
+start = min(max(t[0], t_beat - 5.0), max(t[0], t[-1] - 10.0))
 fig.update_layout(height=380, xaxis=dict(title="time (s)", range=[start, start + 10.0]),
                   yaxis=dict(title="mV", range=[lo - pad, hi + pad]),
                   legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),

@@ -237,3 +237,77 @@ def test_record_report_is_one_self_contained_page(tmp_path):
     assert "<h3>NOR:" in page and "<h3>PVC:" in page
     assert page.count("<svg") >= 4
     assert "beat protocol (same patients on both sides: flattering)" in page
+
+
+def test_a_stretch_of_a_record_reads_like_the_same_samples_of_the_whole():
+    from ecg_core.records import record_header
+
+    whole = read_record(EXCERPT_MITDB / "208")
+    part = read_record(EXCERPT_MITDB / "208", sampfrom=36000, sampto=72000)
+    assert record_header(EXCERPT_MITDB / "208")[:2] == (108000, 360.0)
+    np.testing.assert_allclose(part.signal, whole.signal[36000:72000])
+    inside = (whole.annotations.sample >= 36000) & (whole.annotations.sample < 72000)
+    np.testing.assert_array_equal(part.annotations.sample, whole.annotations.sample[inside] - 36000)
+    with pytest.raises(RecordError, match="no samples"):
+        read_record(EXCERPT_MITDB / "208", sampfrom=200000)
+
+
+def test_a_long_record_classified_stretch_by_stretch_matches_a_whole_read(classifier):
+    """classify_record_file with 60 s stretches over a 5-minute record: beats from the
+    annotations give the same beats, classes, probabilities and RR intervals as one read."""
+    from ecg_core.analysis import classify_record_file
+
+    whole = classify_record(read_record(EXCERPT_MITDB / "208"), classifier)
+    seen = []
+    chunked = classify_record_file(EXCERPT_MITDB / "208", classifier, chunk_s=60.0,
+                                   progress=lambda d, t: seen.append((d, t)))
+    np.testing.assert_array_equal(chunked.samples, whole.samples)
+    assert chunked.predicted == whole.predicted and chunked.reference == whole.reference
+    np.testing.assert_allclose(chunked.probabilities, whole.probabilities, atol=1e-6)
+    np.testing.assert_allclose(chunked.rr_prev_s, whole.rr_prev_s)
+    assert chunked.duration_s == pytest.approx(300.0) and len(seen) == 5
+    assert seen[-1] == (pytest.approx(300.0), pytest.approx(300.0))
+    # two worker processes, each with its own model: the same result, in the record's order
+    parallel = classify_record_file(EXCERPT_MITDB / "208", classifier, chunk_s=60.0, workers=2)
+    np.testing.assert_array_equal(parallel.samples, whole.samples)
+    assert parallel.predicted == whole.predicted
+    np.testing.assert_allclose(parallel.probabilities, whole.probabilities, atol=1e-5)
+    # detected beats: matched once against the whole record's reference beats
+    det = classify_record_file(EXCERPT_MITDB / "100", classifier, use_annotations=False,
+                               detector="sleepecg", chunk_s=60.0)
+    f = det.detection
+    assert f["reference_beats"] == len(classify_record(
+        read_record(EXCERPT_MITDB / "100"), classifier).samples)
+    assert f["sensitivity"] > 0.99 and f["positive_predictivity"] > 0.99
+    assert sum(1 for s in det.reference if s) == f["matched"]
+
+
+def test_trend_counts_beats_and_heart_rate_bin_by_bin(classifier):
+    from ecg_core.analysis import trend
+
+    result = classify_record(read_record(EXCERPT_MITDB / "208"), classifier)
+    t = trend(result, 60.0)
+    assert len(t["start_s"]) == 5 and t["beats"].sum() == len(result.samples)
+    pred = np.asarray(result.predicted)
+    assert t["ventricular"].sum() == int((pred == "PVC").sum())
+    assert t["ectopic"].sum() >= t["ventricular"].sum()
+    assert np.all((t["hr_bpm"] > 60) & (t["hr_bpm"] < 140))
+    rr = result.rr_prev_s[(result.samples < 60 * 360) & np.isfinite(result.rr_prev_s)]
+    assert t["hr_bpm"][0] == pytest.approx(60.0 / rr.mean())
+    assert len(trend(result, 3600.0)["beats"]) == 1
+    with pytest.raises(ValueError):
+        trend(result, 0)
+
+
+def test_sleepecg_finds_the_beats_of_a_real_record():
+    rec = read_record(EXCERPT_MITDB / "100")
+    found = detect_beats(rec.signal, rec.fs, "sleepecg")
+    ref = np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
+                    if sym in "NA"])
+    from ecg_core.analysis import match_detections
+
+    _, f = match_detections(ref[(ref > 252) & (ref < len(rec.signal) - 252)],
+                            found[(found > 252) & (found < len(rec.signal) - 252)], rec.fs)
+    assert f["sensitivity"] > 0.99 and f["positive_predictivity"] > 0.99
+    with pytest.raises(RecordError):
+        detect_beats(np.zeros(3600), 360.0, "sleepecg")

@@ -343,7 +343,7 @@ def test_record_page_offers_bundled_examples_at_once():
     assert any("250 Hz -> 360 Hz" in c.value for c in at.caption)
 
 
-SIGNAL_FILE = "Signal file (EDF/BDF, Apple Watch CSV, CSV/TXT)"
+SIGNAL_FILE = "Signal file (EDF/BDF, DICOM, HL7 aECG, SCP-ECG, Holter, watch exports, CSV/TXT)"
 
 
 def test_record_page_reads_edf_with_a_lead_menu_and_an_apple_watch_export():
@@ -372,6 +372,30 @@ def test_record_page_reads_edf_with_a_lead_menu_and_an_apple_watch_export():
     at.file_uploader(key="csv_up").set_value([("cut.edf", truncated, "application/octet")])
     at.run()
     assert not at.exception and "not a readable EDF" in at.error[0].value
+
+
+def test_record_page_reads_dicom_hl7_aecg_scp_and_kardia_files():
+    """Each hospital or device format, uploaded as a user would (under its usual name), is
+    read, offers its leads and is classified; a broken one gets one message."""
+    from tests.conftest import EXCERPTS
+
+    at = _record_page()
+    at.radio[0].set_value(SIGNAL_FILE)
+    at.run()
+    for name, lead in (("208.dcm", "II"), ("208_aecg.xml", "II"), ("208.scp", "II"),
+                       ("208_kardia.json", "I")):
+        data = (EXCERPTS / "formats" / name).read_bytes()
+        at.file_uploader(key="csv_up").set_value([(name, data, "application/octet")])
+        at.run()
+        assert not at.exception and not at.error, name
+        assert any(f"lead {lead}," in c.value for c in at.caption), name
+        metrics = {m.label: m.value for m in at.metric}
+        assert int(metrics["beats"].replace(",", "")) > 20, name
+    data = (EXCERPTS / "formats" / "208.scp").read_bytes()
+    at.file_uploader(key="csv_up").set_value([("208.scp", data[: len(data) // 2], "x/y")])
+    at.run()
+    assert not at.exception and "not a readable SCP-ECG file" in at.error[0].value
+    assert "/tmp" not in at.error[0].value
 
 
 def test_record_page_csv_upload_of_a_real_signal():

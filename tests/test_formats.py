@@ -1,6 +1,7 @@
-"""Recordings in other formats: EDF, BDF, 12-lead EDF and the Apple Watch ECG export, each a
-fixture written by its library from the first 30 s of MIT-BIH record 208 (tests/data/formats,
-made by tools/make_test_excerpts.py), read back and classified; hostile variants refused."""
+"""Recordings in other formats: EDF, BDF, 12-lead EDF, the Apple Watch ECG export, DICOM
+waveform, HL7 aECG, SCP-ECG and AliveCor Kardia JSON, each a fixture written from the first
+30 s of MIT-BIH record 208 (tests/data/formats, made by tools/make_test_excerpts.py), read back
+and classified; hostile variants refused."""
 
 from __future__ import annotations
 
@@ -19,15 +20,21 @@ def reference():
     return read_record(EXCERPT_MITDB / "208")
 
 
-@pytest.mark.parametrize("name, kind", [("208.edf", "edf"), ("208.bdf", "bdf"),
-                                        ("208_12lead.edf", "edf"),
-                                        ("208_apple.csv", "apple-csv")])
+ALL_FIXTURES = [("208.edf", "edf"), ("208.bdf", "bdf"), ("208_12lead.edf", "edf"),
+                ("208_apple.csv", "apple-csv"), ("208.dcm", "dicom"),
+                ("208_aecg.xml", "hl7-aecg"), ("208.scp", "scp-ecg"),
+                ("208_kardia.json", "kardia")]
+
+
+@pytest.mark.parametrize("name, kind", ALL_FIXTURES)
 def test_each_format_is_told_from_its_bytes_and_reads_the_same_signal(name, kind, reference):
     from ecg_core.formats import read_recording_bytes, sniff_format
 
     data = (FORMATS / name).read_bytes()
     assert sniff_format(data) == kind
-    rec = read_recording_bytes(data, name=name.split(".")[0])
+    assert sniff_format(data, "renamed.bin") == kind  # the content decides, not the name
+    rec = read_recording_bytes(data, name=name)
+    assert rec.name == name.rsplit(".", 1)[0]
     assert rec.fs == 360.0 and 29.5 < rec.duration_s <= 30.1
     n = min(len(rec.signal), int(25 * 360))
     # the same millivolts as the WFDB record (EDF's 16 bits, the CSV's resampling aside)
@@ -152,3 +159,97 @@ def test_classify_record_cli_reads_edf_and_apple_exports(tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2 and "sampling rate" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["208.dcm", "208_aecg.xml", "208.scp"])
+def test_hospital_formats_offer_their_leads_and_default_to_lead_ii(name, classifier):
+    from ecg_core.analysis import classify_record
+    from ecg_core.formats import read_recording_bytes
+
+    data = (FORMATS / name).read_bytes()
+    rec = read_recording_bytes(data, name=name)
+    assert rec.channels == ("II", "V1") and rec.lead == "II"  # MLII is stored as lead II
+    v1 = read_recording_bytes(data, name=name, lead="V1")
+    assert v1.lead == "V1" and not np.allclose(v1.signal, rec.signal)
+    result = classify_record(rec, classifier, use_annotations=False)
+    assert 25 <= len(result.predicted) <= 45 and "PVC" in result.predicted
+
+
+def _scp_with_bad_crc(good: bytes) -> bytes:
+    return good[:200] + bytes([good[200] ^ 0xFF]) + good[201:]
+
+
+def _dicom_without_unit(good: bytes) -> bytes:
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(good))
+    for ch in ds.WaveformSequence[0].ChannelDefinitionSequence:
+        del ch.ChannelSensitivityUnitsSequence
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name, change, expected", [
+    ("208.dcm", lambda d: d[: len(d) // 2], "not a readable DICOM waveform ECG file"),
+    ("208.dcm", _dicom_without_unit, "no voltage scale"),
+    ("208_aecg.xml", lambda d: d[: len(d) // 2], "not a readable HL7 aECG"),
+    ("208_aecg.xml", lambda d: d.replace(b'unit="s"', b'unit="furlong"'),
+     "not a readable HL7 aECG"),
+    ("208.scp", lambda d: d[: len(d) // 2], "not a readable SCP-ECG file"),
+    ("208_kardia.json", lambda d: d.replace(b'"frequency": 300', b'"frequency": 50'),
+     "(?i)sampling rate 50 Hz is outside"),
+    ("208_kardia.json", lambda d: __import__("re").sub(rb'"leadI": \[[^\]]*\]',
+                                                       b'"leadI": [' + b"0, " * 9000 + b"0]", d),
+     "flat line"),
+])
+def test_hostile_hospital_files_get_one_clear_message(name, change, expected):
+    from ecg_core.errors import RecordError
+    from ecg_core.formats import read_recording_bytes
+
+    data = change((FORMATS / name).read_bytes())
+    try:
+        rec = read_recording_bytes(data, name=name)
+    except RecordError as exc:
+        message = str(exc)
+    else:
+        pytest.fail(f"read without complaint: {rec.name}, {rec.duration_s} s")
+    assert __import__("re").search(expected, message), message
+    assert "\n" not in message and "Traceback" not in message
+    assert "/tmp" not in message and "ecg-upload" not in message
+
+
+def test_an_scp_record_with_a_broken_checksum_is_still_read_but_zeros_are_refused():
+    """ECGDataKit warns about a CRC mismatch and reads on (as viewers do); the flat-line check
+    still refuses a record of zeros."""
+    from ecg_core.errors import RecordError
+    from ecg_core.formats import read_recording_bytes
+
+    good = (FORMATS / "208.scp").read_bytes()
+    rec = read_recording_bytes(_scp_with_bad_crc(good), name="208.scp")
+    assert rec.lead == "II"
+    header = 6 + 16 + 120  # the preamble, Section 0
+    zeros = bytearray(good)
+    start = len(good) - 2 * 2 * 10800  # the two leads' 16-bit samples end the record
+    zeros[start:] = bytes(len(good) - start)
+    assert header < start
+    with pytest.raises(RecordError, match="flat"):
+        read_recording_bytes(bytes(zeros), name="208.scp")
+
+
+def test_classify_record_cli_reads_dicom_aecg_scp_and_kardia(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    for name, lead in (("208.dcm", "II"), ("208_aecg.xml", "II"), ("208.scp", "II"),
+                       ("208_kardia.json", "I")):
+        run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
+                              str(FORMATS / name), "--out", str(tmp_path / "beats.csv")],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 0, run.stderr
+        assert f"lead {lead}" in run.stdout
+        assert len((tmp_path / "beats.csv").read_text().splitlines()) > 25
