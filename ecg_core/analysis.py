@@ -544,11 +544,12 @@ def agreement(result: RecordResult) -> dict | None:
     were is in ``result.detection``.
 
     Returns:
-        ``None`` without reference annotations; else ``{"figures": classification_figures of
-        the mapped beats (accuracy, per-class Se/+P, confusion), "outside": {symbol: count},
-        "detection": result.detection}``.
+        ``None`` without reference annotations; else ``{"figures":
+        :func:`~ecg_core.evaluation.confusion_figures` of the mapped beats (accuracy,
+        per-class Se/+P, confusion), "outside": {symbol: count}, "detection":
+        result.detection}``.
     """
-    from .evaluation import classification_figures
+    from .evaluation import confusion_figures
 
     if not any(result.reference):
         return None
@@ -562,7 +563,8 @@ def agreement(result: RecordResult) -> dict | None:
     if not mapped:
         return {"figures": None, "outside": outside, "detection": result.detection}
     y_true = np.array([index[mapping[result.reference[i]]] for i in mapped])
-    figures = classification_figures(y_true, result.probabilities[mapped], result.class_codes)
+    figures = confusion_figures(y_true, result.probabilities[mapped].argmax(axis=1),
+                                result.class_codes)
     return {"figures": figures, "outside": outside, "detection": result.detection}
 
 

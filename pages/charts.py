@@ -184,6 +184,32 @@ def noise_figure(table: dict[str, list[dict]]) -> go.Figure:
     return fig
 
 
+def noise_ds2_figure(table: dict) -> go.Figure:
+    """Accuracy (solid) and QRS detection Se (dotted) against SNR, one colour per noise type;
+    ``table`` from ``benchmarks/noise_ds2.py`` (``rows`` of noise, snr_db, accuracy,
+    detection_se)."""
+    colours = {"bw": "#1f77b4", "em": "#d62728", "ma": "#2ca02c"}
+    names = {"bw": "baseline wander", "em": "electrode motion", "ma": "muscle"}
+    fig = go.Figure()
+    for kind in ("bw", "em", "ma"):
+        rows = sorted((r for r in table["rows"] if r["noise"] == kind),
+                      key=lambda r: -r["snr_db"])
+        if not rows:
+            continue
+        x = [r["snr_db"] for r in rows]
+        fig.add_trace(go.Scatter(x=x, y=[r["accuracy"] for r in rows], mode="lines+markers",
+                                 name=f"{names[kind]}: accuracy",
+                                 line=dict(color=colours[kind])))
+        fig.add_trace(go.Scatter(x=x, y=[r["detection_se"] for r in rows], mode="lines",
+                                 name=f"{names[kind]}: detection Se",
+                                 line=dict(color=colours[kind], dash="dot")))
+    fig.update_layout(xaxis_title="signal-to-noise ratio (dB)", yaxis_title="fraction of beats",
+                      xaxis=dict(autorange="reversed"),
+                      yaxis=dict(range=[0, 1.0], tickformat=".0%"), height=360,
+                      margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.15))
+    return fig
+
+
 def trend_figure(trend: dict[str, np.ndarray], bin_s: float) -> go.Figure:
     """Heart rate (line, left axis) and ectopic and ventricular beats (bars, right axis) bin
     by bin over a whole record; ``trend`` from :func:`ecg_core.analysis.trend` with bins of

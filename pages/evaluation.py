@@ -15,8 +15,8 @@ from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
-from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_figure,
-                          per_class_columns, per_class_table, reliability_figure,
+from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_ds2_figure,
+                          noise_figure, per_class_columns, per_class_table, reliability_figure,
                           robustness_figure, roc_figure)
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
                           megabytes, notice)
@@ -216,6 +216,18 @@ with tab_robust:
             st.caption("Both records are training patients of these models: the curve "
                        "measures noise, not new people. `aami/ecgnet` draws its beats from the "
                        "band-passed signal and also reads RR intervals.")
+    ds2_file = MODELS_DIR / "noise_ds2.json"
+    if ds2_file.is_file():
+        ds2 = _json_file(str(ds2_file), ds2_file.stat().st_mtime)
+        if ds2:
+            st.markdown(f"**New patients under noise** (the 22 AAMI DS2 records with recorded "
+                        f"baseline wander, electrode motion and muscle noise added at 24 to 0 "
+                        f"dB; `{ds2['model']}`, beats from the reference positions; QRS "
+                        f"detection by {ds2['detector']}; `benchmarks/noise_ds2.py`)")
+            st.plotly_chart(noise_ds2_figure(ds2), width="stretch", key="noise_ds2")
+            st.caption(f"Clean DS2: accuracy {100 * ds2['clean_accuracy']:.1f}% on "
+                       f"{ds2['beats']:,} beats. Solid lines: classification accuracy; dotted: "
+                       "detection sensitivity of the QRS detector on the same noisy records.")
 
 with tab_models:
     found = _artifacts()

@@ -26,7 +26,7 @@ from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
                           trend_figure)
 from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
-                          megabytes, notice, probability_chart, upscale)
+                          megabytes, notice, probability_chart, release_freed_memory, upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
@@ -208,6 +208,7 @@ if state_key not in st.session_state:
     for k in [k for k in st.session_state if str(k).startswith("result-")]:
         del st.session_state[k]  # keep one result per session
     st.session_state[state_key] = result
+    release_freed_memory()  # the beat images and batches of a long record
     st.session_state.pop("beat_no", None)
     st.session_state.pop("last_pick", None)
 result = st.session_state[state_key]

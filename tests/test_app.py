@@ -374,6 +374,38 @@ def test_record_page_reads_edf_with_a_lead_menu_and_an_apple_watch_export():
     assert not at.exception and "not a readable EDF" in at.error[0].value
 
 
+def test_record_page_shows_a_long_record_as_an_overview_and_a_window(tmp_path):
+    """A record over an hour (the 5-minute excerpts of 100 and 232 repeated to 70 minutes,
+    one lead) gets the overview chart, and the strip draws a window, not the whole."""
+    import wfdb
+
+    from ecg_core.records import read_record
+
+    parts = [read_record(EXCERPT_MITDB / r, annotator=None).signal for r in ("100", "232")]
+    signal = np.tile(np.concatenate(parts), 7)  # 7 x 10 min
+    wfdb.wrsamp("long", fs=360, units=["mV"], sig_name=["MLII"], p_signal=signal[:, None],
+                fmt=["16"], write_dir=str(tmp_path))
+    at = _record_page()
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
+    at.file_uploader(key="wfdb_up").set_value(
+        [(f"long{e}", (tmp_path / f"long{e}").read_bytes(), "application/octet-stream")
+         for e in (".hea", ".dat")])
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Over the whole record" in h.value for h in at.subheader)
+    charts = _charts(at)
+    assert len(charts) == 3  # overview, strip, the chosen beat
+    import json
+
+    x = json.loads(charts[1].proto.spec)["data"][0]["x"]
+    if isinstance(x, dict):  # Plotly's binary form of a numpy array
+        import base64
+
+        x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"])
+    assert 299.0 <= x[-1] - x[0] <= 301.0  # five minutes around the chosen beat, not 70
+
+
 def test_record_page_reads_dicom_hl7_aecg_scp_and_kardia_files():
     """Each hospital or device format, uploaded as a user would (under its usual name), is
     read, offers its leads and is classified; a broken one gets one message."""

@@ -147,3 +147,29 @@ def test_bootstrap_over_records_gives_intervals_around_the_figures():
                           [f"r{i}" for i in range(100)], 2, ("n", "x"), n_boot=200)
     assert absent["per_class"]["x"]["sensitivity"] is None
     assert absent["per_class"]["n"]["sensitivity"] == [1.0, 1.0]
+
+
+def test_confusion_figures_match_scikit_learn_on_a_real_record(classifier):
+    """The serving path's numpy figures equal scikit-learn's for the same predictions."""
+    from ecg_core.analysis import classify_record
+    from ecg_core.evaluation import classification_figures, confusion_figures
+    from ecg_core.records import read_record
+    from tests.conftest import EXCERPT_MITDB
+
+    result = classify_record(read_record(EXCERPT_MITDB / "232"), classifier)
+    codes = list(result.class_codes)
+    keep = [i for i, s in enumerate(result.reference) if s in "NRA"]
+    y_true = np.array([codes.index({"N": "NOR", "R": "RBB", "A": "APC"}[result.reference[i]])
+                       for i in keep])
+    probs = result.probabilities[keep]
+    ours = confusion_figures(y_true, probs.argmax(axis=1), codes)
+    ref = classification_figures(y_true, probs, codes)
+    assert ours["confusion"] == ref["confusion"] and ours["n"] == ref["n"]
+    assert ours["accuracy"] == pytest.approx(ref["accuracy"])
+    for key in ("macro_sensitivity", "macro_precision"):
+        assert ours[key] == pytest.approx(ref[key])
+    for code in codes:
+        for key in ("support", "sensitivity", "precision", "f1"):
+            assert ours["per_class"][code][key] == pytest.approx(ref["per_class"][code][key])
+    with pytest.raises(ValueError):
+        confusion_figures(np.array([0, 9]), np.array([0, 1]), codes)

@@ -105,8 +105,9 @@ def test_export_writes_a_checked_twin_and_records_it_in_the_card(tmp_path):
 
 
 def test_prediction_paths_never_import_tensorflow(tmp_path):
-    """`import ecg_core`, `ecg-core --help`, predict and classify-record run without it; the
-    Keras model (Grad-CAM) loads it on first use."""
+    """`import ecg_core`, `ecg-core --help`, predict and classify-record run without it (nor
+    scikit-learn: a record's agreement figures are counted with numpy); the Keras model
+    (Grad-CAM) loads it on first use."""
     code = ("import sys, contextlib, io\n"
             "from ecg_core.__main__ import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
@@ -116,7 +117,7 @@ def test_prediction_paths_never_import_tensorflow(tmp_path):
             "        pass\n"
             "    a = main(['predict', sys.argv[1]])\n"
             "    b = main(['classify-record', sys.argv[2], '--annotations', 'atr'])\n"
-            "print(a, b, 'tensorflow' in sys.modules)\n"
+            "print(a, b, 'tensorflow' in sys.modules, 'sklearn' in sys.modules)\n"
             "from ecg_core.model import Classifier, resolve_model\n"
             "clf = Classifier.load(resolve_model('ecgnet'))\n"
             "clf.model\n"
@@ -125,4 +126,4 @@ def test_prediction_paths_never_import_tensorflow(tmp_path):
                           str(EXCERPT_MITDB / "100")], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["0", "0", "False", "True"], res.stdout
+    assert res.stdout.split() == ["0", "0", "False", "False", "True"], res.stdout
