@@ -111,7 +111,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     # and the robustness tab's chart and table
     calibration = [m.value for m in at.markdown if m.value.startswith("**Calibration**")]
     assert len(calibration) == 2 and all("expected calibration error" in m for m in calibration)
-    assert len(_charts(at)) == 6 + 2 + 1 + 1  # ... and the noise curve
+    assert len(_charts(at)) == 6 + 2 + 1 + 1 + 1  # ... and the two noise charts
     assert len(at.dataframe) == 2 + 1
     robust = at.dataframe[2].value
     assert {"shared-dataset", "window-0.45", "photo", "screenshots"} <= set(robust["set"])
@@ -133,7 +133,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
         assert jargon not in text
     at.toggle[0].set_value(True)
     at.run()
-    assert not at.exception and len(_charts(at)) == 6 + 2 + 1 + 1
+    assert not at.exception and len(_charts(at)) == 6 + 2 + 1 + 1 + 1
 
 
 def test_evaluation_page_offers_only_models_that_are_there():
