@@ -1,5 +1,5 @@
 """Recordings in other formats: EDF, BDF, 12-lead EDF, the Apple Watch ECG export, DICOM
-waveform, HL7 aECG, SCP-ECG and AliveCor Kardia JSON, each a fixture written from the first
+waveform, HL7 aECG, SCP-ECG, AliveCor Kardia JSON and ISHNE Holter, each a fixture written from the first
 30 s of MIT-BIH record 208 (tests/data/formats, made by tools/make_test_excerpts.py), read back
 and classified; hostile variants refused."""
 
@@ -23,7 +23,7 @@ def reference():
 ALL_FIXTURES = [("208.edf", "edf"), ("208.bdf", "bdf"), ("208_12lead.edf", "edf"),
                 ("208_apple.csv", "apple-csv"), ("208.dcm", "dicom"),
                 ("208_aecg.xml", "hl7-aecg"), ("208.scp", "scp-ecg"),
-                ("208_kardia.json", "kardia")]
+                ("208_kardia.json", "kardia"), ("208_holter.ecg", "ishne")]
 
 
 @pytest.mark.parametrize("name, kind", ALL_FIXTURES)
@@ -161,7 +161,7 @@ def test_classify_record_cli_reads_edf_and_apple_exports(tmp_path):
     assert len(run.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("name", ["208.dcm", "208_aecg.xml", "208.scp"])
+@pytest.mark.parametrize("name", ["208.dcm", "208_aecg.xml", "208.scp", "208_holter.ecg"])
 def test_hospital_formats_offer_their_leads_and_default_to_lead_ii(name, classifier):
     from ecg_core.analysis import classify_record
     from ecg_core.formats import read_recording_bytes
@@ -199,6 +199,8 @@ def _dicom_without_unit(good: bytes) -> bytes:
     ("208_aecg.xml", lambda d: d.replace(b'unit="s"', b'unit="furlong"'),
      "not a readable HL7 aECG"),
     ("208.scp", lambda d: d[: len(d) // 2], "not a readable SCP-ECG file"),
+    ("208_holter.ecg", lambda d: d[:10] + b"\xff\xff\xff\x7f" + d[14:],
+     "not a readable ISHNE Holter file"),
     ("208_kardia.json", lambda d: d.replace(b'"frequency": 300', b'"frequency": 50'),
      "(?i)sampling rate 50 Hz is outside"),
     ("208_kardia.json", lambda d: __import__("re").sub(rb'"leadI": \[[^\]]*\]',
@@ -239,14 +241,14 @@ def test_an_scp_record_with_a_broken_checksum_is_still_read_but_zeros_are_refuse
         read_recording_bytes(bytes(zeros), name="208.scp")
 
 
-def test_classify_record_cli_reads_dicom_aecg_scp_and_kardia(tmp_path):
+def test_classify_record_cli_reads_dicom_aecg_scp_kardia_and_ishne(tmp_path):
     import subprocess
     import sys
 
     from tests.conftest import ROOT
 
     for name, lead in (("208.dcm", "II"), ("208_aecg.xml", "II"), ("208.scp", "II"),
-                       ("208_kardia.json", "I")):
+                       ("208_kardia.json", "I"), ("208_holter.ecg", "II")):
         run = subprocess.run([sys.executable, "-m", "ecg_core", "classify-record",
                               str(FORMATS / name), "--out", str(tmp_path / "beats.csv")],
                              capture_output=True, text=True, cwd=ROOT)

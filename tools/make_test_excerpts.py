@@ -33,6 +33,8 @@ software, each written by that format's own library where one exists:
 * ``208.scp``: an uncompressed SCP-ECG record (Sections 0, 1, 3, 6; no maintained Python
   library writes SCP-ECG, so the standard's layout is written with ``struct``).
 * ``208_kardia.json`` (``json``): MLII resampled to 300 Hz as an AliveCor Kardia recording.
+* ``208_holter.ecg``: an ISHNE Holter file, MLII as lead II and V1 (no maintained Python
+  library writes ISHNE; its layout is written with ``struct``).
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def write_format_fixtures(source: Path, out_dir: Path, record: str = "208",
     written.append(out_dir / f"{record}_aecg.xml")
     _write_scp_ecg(out_dir / f"{record}.scp", [(2, mlii), (3, v1)], fs, note)
     written.append(out_dir / f"{record}.scp")
+    _write_ishne(out_dir / f"{record}_holter.ecg", [(6, mlii), (11, v1)], fs, note)
+    written.append(out_dir / f"{record}_holter.ecg")
     at300 = resample_poly(mlii, 5, 6)  # 360 Hz * 5 / 6 = 300 Hz
     _write_kardia_json(out_dir / f"{record}_kardia.json", at300, 300.0, note)
     written.append(out_dir / f"{record}_kardia.json")
@@ -306,6 +310,34 @@ def _write_scp_ecg(path: Path, channels: list[tuple[int, "np.ndarray"]], fs: flo
     record = section(0, pointers) + b"".join(bodies[sid] for sid in sorted(bodies))
     rest = struct.pack("<I", 6 + len(record)) + record
     path.write_bytes(struct.pack("<H", binascii.crc_hqx(rest, 0xFFFF)) + rest)
+
+
+def _write_ishne(path: Path, channels: list[tuple[int, "np.ndarray"]], fs: float,
+                 note: str) -> None:
+    """An ISHNE Holter file (Badilini F, Ann Noninvasive Electrocardiol 3:263-266, 1998):
+    the 512-byte fixed header with its CRC-CCITT, a variable block holding ``note``, then the
+    leads' int16 samples interleaved, 5000 nV per unit. No maintained Python library writes
+    ISHNE, so its layout is written here with ``struct``.
+
+    ``channels``: (ISHNE lead code: 6 for II, 11 for V1, ..., signal in mV)."""
+    import binascii
+    import struct
+
+    import numpy as np
+
+    text = note.encode("ascii")
+    n = len(channels[0][1])
+    codes = [c for c, _ in channels] + [-9] * (12 - len(channels))
+    fixed = struct.pack("<iiiih40s40s20shh3h3h3h3hh12h12h12hh40sh80s80s88s",
+                        len(text), n, 522, 522 + len(text), 1, b"", b"MITBIH 208",
+                        b"mitdb-208", 0, 0, 0, 0, 0, 1, 1, 2026, 1, 1, 2026, 12, 0, 0,
+                        len(channels), *codes, *([1] * len(channels) + [-9] * (12 - len(channels))),
+                        *([5000] * len(channels) + [-9] * (12 - len(channels))), 0,
+                        b"ecg_core test fixture", int(round(fs)), b"", b"", b"")
+    assert len(fixed) == 512
+    crc = binascii.crc_hqx(fixed + text, 0xFFFF)
+    data = np.stack([np.round(x * 200.0) for _, x in channels], axis=1).astype("<i2")
+    path.write_bytes(b"ISHNE1.0" + struct.pack("<H", crc) + fixed + text + data.tobytes())
 
 
 def main(argv: list[str] | None = None) -> int:
