@@ -41,6 +41,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: (database, record, start in s, end in s)
 EXCERPTS: tuple[tuple[str, str, float, float], ...] = (
@@ -148,7 +152,7 @@ def write_format_fixtures(source: Path, out_dir: Path, record: str = "208",
     return written
 
 
-def _write_dicom(path: Path, channels: list[tuple[str, str, str, "np.ndarray"]], fs: float,
+def _write_dicom(path: Path, channels: list[tuple[str, str, str, np.ndarray]], fs: float,
                  note: str) -> None:
     """A General ECG waveform object (pydicom's writer): int16 samples of 5 uV.
 
@@ -209,7 +213,7 @@ def _write_dicom(path: Path, channels: list[tuple[str, str, str, "np.ndarray"]],
     ds.save_as(path, enforce_file_format=True)
 
 
-def _write_hl7_aecg(path: Path, channels: list[tuple[str, "np.ndarray"]], fs: float,
+def _write_hl7_aecg(path: Path, channels: list[tuple[str, np.ndarray]], fs: float,
                     note: str) -> None:
     """An HL7 aECG document (ANSI/HL7 V3 ECG R1-2004), written with ``xml.etree``: one rhythm
     series, a TIME_ABSOLUTE sequence and one SLIST_PQ sequence per lead in 5 uV digits.
@@ -255,7 +259,7 @@ def _write_hl7_aecg(path: Path, channels: list[tuple[str, "np.ndarray"]], fs: fl
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _write_kardia_json(path: Path, lead_i: "np.ndarray", fs: float, note: str) -> None:
+def _write_kardia_json(path: Path, lead_i: np.ndarray, fs: float, note: str) -> None:
     """A recording object as the Kardia API returns it (``data.raw``: ``frequency`` in Hz,
     ``amplitudeResolution`` in nV per unit, ``samples.leadI``), written with ``json``."""
     import json
@@ -270,7 +274,7 @@ def _write_kardia_json(path: Path, lead_i: "np.ndarray", fs: float, note: str) -
     path.write_text(json.dumps(doc), encoding="utf-8")
 
 
-def _write_scp_ecg(path: Path, channels: list[tuple[int, "np.ndarray"]], fs: float,
+def _write_scp_ecg(path: Path, channels: list[tuple[int, np.ndarray]], fs: float,
                    note: str) -> None:
     """An SCP-ECG record (EN 1064), uncompressed: Sections 0, 1, 3 and 6, 16-bit amplitudes
     of 5 uV, CRC-CCITT on the record and on every section. No maintained Python library
@@ -312,7 +316,7 @@ def _write_scp_ecg(path: Path, channels: list[tuple[int, "np.ndarray"]], fs: flo
     path.write_bytes(struct.pack("<H", binascii.crc_hqx(rest, 0xFFFF)) + rest)
 
 
-def _write_ishne(path: Path, channels: list[tuple[int, "np.ndarray"]], fs: float,
+def _write_ishne(path: Path, channels: list[tuple[int, np.ndarray]], fs: float,
                  note: str) -> None:
     """An ISHNE Holter file (Badilini F, Ann Noninvasive Electrocardiol 3:263-266, 1998):
     the 512-byte fixed header with its CRC-CCITT, a variable block holding ``note``, then the
