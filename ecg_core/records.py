@@ -181,17 +181,23 @@ def record_header(path: str | Path) -> tuple[int, float, tuple[str, ...]]:
     Raises:
         RecordError: if the header is missing or unreadable.
     """
+    header = _read_header(_record_base(path))
+    return int(header.sig_len or 0), float(header.fs), tuple(map(str, header.sig_name or []))
+
+
+def _read_header(base: str, shown: str | None = None):
+    """wfdb's header of the record ``base`` (path without extension), naming it ``shown`` in
+    messages; raises :class:`RecordError` where it is missing or unreadable."""
     import wfdb
 
-    base = _record_base(path)
+    shown = shown or base
     if not Path(base + ".hea").is_file():
-        raise RecordError(f"Record header '{base}.hea' not found.")
+        raise RecordError(f"Record header '{shown}.hea' not found.")
     try:
-        header = wfdb.rdheader(base)
+        return wfdb.rdheader(base)
     except Exception as exc:  # wfdb raises many types for malformed files
-        raise RecordError(f"'{Path(base).name}.hea' is not a readable WFDB header "
+        raise RecordError(f"'{Path(shown).name}.hea' is not a readable WFDB header "
                           f"({_plain(exc, base)}).") from exc
-    return int(header.sig_len or 0), float(header.fs), tuple(map(str, header.sig_name or []))
 
 
 def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
@@ -203,13 +209,7 @@ def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
 
     base = _record_base(path)
     shown = shown_name or base
-    if not Path(base + ".hea").is_file():
-        raise RecordError(f"Record header '{shown}.hea' not found.")
-    try:
-        header = wfdb.rdheader(base)
-    except Exception as exc:  # wfdb raises many types for malformed files
-        raise RecordError(f"'{Path(shown).name}.hea' is not a readable WFDB header "
-                          f"({_plain(exc, base)}).") from exc
+    header = _read_header(base, shown)
     missing = sorted({f for f in (header.file_name or []) if f}
                      - {p.name for p in Path(base).parent.iterdir()})
     if missing:
