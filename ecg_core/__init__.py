@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .classes import BEAT_CLASSES, CLASS_CODES
 from .errors import DatasetError, ECGCoreError, ImageDecodeError, ModelLoadError, RecordError
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 #: Public names loaded on first use: name -> module (inside this package) that defines it.
 _LAZY: dict[str, str] = {
@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "read_signal_csv": "records",
     "ECGRecord": "records",
     "classify_record": "analysis",
+    "classify_record_file": "analysis",
+    "trend": "analysis",
     "summarise": "analysis",
     "agreement": "analysis",
     "RecordResult": "analysis",
@@ -52,7 +54,8 @@ __all__ = ["BEAT_CLASSES", "CLASS_CODES", "DatasetError", "ECGCoreError", "Image
            "ModelLoadError", "RecordError", "__version__", *_LAZY]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
-    from .analysis import RecordResult, agreement, classify_record, summarise
+    from .analysis import (RecordResult, agreement, classify_record, classify_record_file,
+                           summarise, trend)
     from .canonical import canonical_form, decode_image
     from .conditioning import condition_signal
     from .explanation import grad_cam

@@ -167,8 +167,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
     import numpy as np
     import pandas as pd
 
-    from .analysis import ECTOPIC_CLASSES, classify_record, summarise
-    from .records import read_record, read_signal_csv
+    from .analysis import ECTOPIC_CLASSES, classify_record, classify_record_file, summarise
+    from .records import read_signal_csv
 
     clf = _classifier(model_path)
     row = {c: None for c in SUMMARY_COLUMNS}
@@ -177,10 +177,12 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
     try:
         if Path(path).suffix.lower() in TEXT_SIGNALS:
             rec = read_signal_csv(Path(path).read_bytes(), text_fs, name=Path(path).stem)
+            result = classify_record(rec, clf, use_annotations=False, detector=detector)
         else:
-            rec = read_record(path, annotator=annotator)
-        result = classify_record(rec, clf, use_annotations=rec.annotations is not None,
-                                 detector=detector)
+            # read and classified 30 minutes at a time: a 24-hour Holter record in the memory
+            # of half an hour; annotations where the record has them, else the detector
+            result = classify_record_file(path, clf, annotator=annotator,
+                                          use_annotations=True, detector=detector)
     except Exception as exc:  # any record that cannot be classified is a row, not a crash
         row.update(status="error", error=str(exc) if isinstance(exc, ECGCoreError)
                    else f"unexpected {type(exc).__name__}: {exc}")
