@@ -94,7 +94,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          max_train_per_class=args.max_train_per_class or None,
                          init_from=args.init,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
-                                            if a.strip()))
+                                            if a.strip()),
+                         rhythm_context=args.rhythm_context)
     results = train_models(args.data, args.out, archs, config)
     for arch, result in results.items():
         test = result["card"]["test"]
@@ -662,6 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rhythm", default="",
                    help="comma-separated architectures that also take RR-interval rhythm "
                         "features as a second input (e.g. ecgnet)")
+    t.add_argument("--rhythm-context", choices=["local", "record"], default="local",
+                   help="rhythm features: the four local ones (default), or also the local "
+                        "mean RR over the record's mean RR (the patient's own rhythm)")
     t.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
                    help="loss weights against imbalance: inverse class frequency (default), "
                         "its square root, or none")

@@ -268,7 +268,13 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         ref_pos = np.asarray(ref.sample[keep], dtype=np.int64)
         ref_of, detection = match_detections(ref_pos, positions, fs)
         symbols = [ref.symbol[keep[r]] if r >= 0 else "" for r in ref_of]
-    rhythm = rhythm_features(prev, nxt, local) if classifier.uses_rhythm else None
+    if classifier.uses_rhythm:
+        # the record's mean RR: the patient's context (used by models trained with it)
+        known = prev[np.isfinite(prev)]
+        rr_record = np.full(len(prev), known.mean() if len(known) else np.nan)
+        rhythm = rhythm_features(prev, nxt, local, rr_record)
+    else:
+        rhythm = None
     signal = model_signal(record, classifier)
     n = len(positions)
     probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)

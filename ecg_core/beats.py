@@ -223,8 +223,12 @@ def beat_window(signal: np.ndarray, centre: int, fs: float,
 RHYTHM_FEATURES: tuple[str, ...] = ("rr_prev / rr_local", "rr_next / rr_local", "rr_local (s)",
                                     "available")
 
+#: The fifth rhythm feature, for models trained with the record's context
+#: (``train --rhythm-context record``): the local mean RR over the record's mean RR.
+RECORD_RHYTHM_FEATURE: str = "rr_local / rr_record"
 
-def rhythm_features(rr_prev_s, rr_next_s, rr_local_s) -> np.ndarray:
+
+def rhythm_features(rr_prev_s, rr_next_s, rr_local_s, rr_record_s=None) -> np.ndarray:
     """Rhythm context of beats, for models that take RR intervals as a second input.
 
     A supraventricular premature beat looks almost normal; its timing gives it away. The
@@ -232,24 +236,37 @@ def rhythm_features(rr_prev_s, rr_next_s, rr_local_s) -> np.ndarray:
     intervals before and after the beat, normalised by the local mean RR so that they measure
     prematurity relative to the patient's own rhythm, and the local mean RR itself.
 
+    With ``rr_record_s``, a fifth feature gives the patient's context: the local mean RR over
+    the mean RR of the whole record (below 1 in a run of fast beats, above 1 in a slow
+    stretch), as the record's own average normalises RR features in inter-patient methods
+    (Mondejar-Guerra et al. 2019, Biomed Signal Process Control 47:41-48).
+
     Args:
         rr_prev_s, rr_next_s, rr_local_s: float arrays, shape (n,), in s (NaN where unknown).
+        rr_record_s: float array, shape (n,), the mean RR of each beat's record in s, or
+            ``None`` for the four features only.
 
     Returns:
-        float32 array, shape (n, 4): ``rr_prev / rr_local``, ``rr_next / rr_local``,
-        ``rr_local`` in s, and 1.0 where all three are known. Rows with an unknown interval
-        are all zero (``available`` 0), which the models are trained to read as "no rhythm
-        information" (a lone beat image).
+        float32 array, shape (n, 4) (or (n, 5) with ``rr_record_s``): ``rr_prev / rr_local``,
+        ``rr_next / rr_local``, ``rr_local`` in s, 1.0 where all three are known (and
+        ``rr_local / rr_record``). Rows with an unknown interval are all zero (``available``
+        0), which the models are trained to read as "no rhythm information" (a lone beat
+        image).
     """
     prev = np.asarray(rr_prev_s, dtype=np.float64)
     nxt = np.asarray(rr_next_s, dtype=np.float64)
     local = np.asarray(rr_local_s, dtype=np.float64)
     ok = np.isfinite(prev) & np.isfinite(nxt) & np.isfinite(local) & (local > 0)
-    out = np.zeros((len(prev), len(RHYTHM_FEATURES)), dtype=np.float32)
+    width = len(RHYTHM_FEATURES) + (rr_record_s is not None)
+    out = np.zeros((len(prev), width), dtype=np.float32)
     safe = np.where(ok, local, 1.0)
     out[:, 0] = np.where(ok, prev / safe, 0.0)
     out[:, 1] = np.where(ok, nxt / safe, 0.0)
     out[:, 2] = np.where(ok, local, 0.0)
     out[:, 3] = ok
+    if rr_record_s is not None:
+        record = np.asarray(rr_record_s, dtype=np.float64)
+        good = ok & np.isfinite(record) & (record > 0)
+        out[:, 4] = np.where(good, local / np.where(good, record, 1.0), 0.0)
     np.clip(out, 0.0, 5.0, out=out)
     return out

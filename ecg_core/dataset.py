@@ -764,16 +764,28 @@ def dataset_codes(data_dir: str | Path) -> tuple[str, ...]:
 
 
 def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
-    """Rhythm features (:func:`ecg_core.beats.rhythm_features`) of manifest rows.
+    """Rhythm features (:func:`ecg_core.beats.rhythm_features`) of manifest rows, with the
+    record's context: each record's mean RR is the mean ``rr_prev_s`` of its rows (of one
+    drawing each) among ``rows``.
 
     Returns:
-        float32 array, shape (len(rows), 4); all zero (not available) for rows without RR
-        intervals (cudb windows, plain folders, manifests built before ``rr_local_s``).
+        float32 array, shape (len(rows), 5); all zero (not available) for rows without RR
+        intervals (cudb windows, plain folders, manifests built before ``rr_local_s``). A
+        model trained on the four local features takes the first four.
     """
     def col(name):
         return np.array([float(r.get(name) or "nan") for r in rows], dtype=np.float64)
 
-    return rhythm_features(col("rr_prev_s"), col("rr_next_s"), col("rr_local_s"))
+    prev = col("rr_prev_s")
+    keys = [(r.get("database", ""), r.get("record", "")) for r in rows]
+    first = np.array([drawing_of(r) == 0 for r in rows], dtype=bool)
+    sums: dict[tuple, list[float]] = {}
+    for key, value, one in zip(keys, prev, first):
+        if one and np.isfinite(value):
+            sums.setdefault(key, []).append(value)
+    means = {key: float(np.mean(v)) for key, v in sums.items()}
+    record = np.array([means.get(key, np.nan) for key in keys], dtype=np.float64)
+    return rhythm_features(prev, col("rr_next_s"), col("rr_local_s"), record)
 
 
 def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:

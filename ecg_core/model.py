@@ -35,7 +35,8 @@ ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet")
 
 
 def build_model(arch: str, n_classes: int = len(CLASS_CODES),
-                input_size: tuple[int, int] = CANONICAL_SIZE, rhythm: bool = False):
+                input_size: tuple[int, int] = CANONICAL_SIZE, rhythm: bool = False,
+                n_rhythm: int = 4):
     """Build an uncompiled Keras model.
 
     Args:
@@ -46,10 +47,11 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
             (:func:`ecg_core.beats.rhythm_features`, float32 (batch, 4)), joined to the image
             features before the dense head (RR intervals as a second input: what tells a
             supraventricular premature beat from a normal one).
+        n_rhythm: number of rhythm features: 4 (local) or 5 (with the record's context).
 
     Returns:
         ``keras.Model`` taking uint8 (batch, H, W, 1) (and, with ``rhythm``, float32
-        (batch, 4)) and returning float32 softmax probabilities (batch, n_classes).
+        (batch, n_rhythm)) and returning float32 softmax probabilities (batch, n_classes).
 
     Raises:
         ValueError: for an unknown architecture.
@@ -82,7 +84,7 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
         if rhythm:
             # A narrow image code, so that the shape of one patient's beats cannot drown
             # the timing; the rhythm features also reach the output layer directly.
-            rhythm_in = _rhythm_input()
+            rhythm_in = _rhythm_input(n_rhythm)
             r = _rhythm_branch(rhythm_in)
             x = layers.Dense(32, activation="relu", name="image_code")(x)
             x = layers.Dropout(0.5, name="image_code_dropout")(x)
@@ -94,19 +96,17 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
     else:
         raise ValueError(f"Unknown architecture '{arch}'; choose one of {ARCHITECTURES}.")
     if rhythm and arch == "baseline":
-        rhythm_in = _rhythm_input()
+        rhythm_in = _rhythm_input(n_rhythm)
         x = layers.Concatenate(name="image_and_rhythm")([x, _rhythm_branch(rhythm_in)])
     out = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     inputs = [inp, rhythm_in] if rhythm else inp
     return keras.Model(inputs, out, name=f"{arch}_rhythm" if rhythm else arch)
 
 
-def _rhythm_input():
+def _rhythm_input(n_rhythm: int = 4):
     import keras
 
-    from .beats import RHYTHM_FEATURES
-
-    return keras.Input(shape=(len(RHYTHM_FEATURES),), dtype="float32", name="rhythm")
+    return keras.Input(shape=(n_rhythm,), dtype="float32", name="rhythm")
 
 
 def _rhythm_branch(rhythm_in):
@@ -403,7 +403,13 @@ class Classifier:
         if self.uses_rhythm:
             if rhythm is None:  # no rhythm context: zeros, "available" flag 0
                 rhythm = np.zeros((len(x), self._rhythm_len), dtype=np.float32)
+            # features beyond the model's own (the record's context, for a model trained on
+            # the four local ones) are left out
             rhythm = np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1)
+            if rhythm.shape[1] < self._rhythm_len:
+                raise ValueError(f"This model takes {self._rhythm_len} rhythm features; got "
+                                 f"{rhythm.shape[1]}.")
+            rhythm = rhythm[:, :self._rhythm_len]
         else:
             rhythm = None
         if self._runner is not None:
@@ -417,7 +423,7 @@ class Classifier:
 
         Args:
             images: uint8 array, shape (n, H, W) or (H, W), canonical form.
-            rhythm: for models with a rhythm input, float32 (n, 4) or (4,) from
+            rhythm: for models with a rhythm input, float32 (n, 5) or (5,) (or the first 4) from
                 :func:`ecg_core.beats.rhythm_features`; ``None`` means "not available" (a lone
                 beat image). Ignored by image-only models.
             calibrated: apply the card's temperature (:attr:`temperature`); ``False`` gives

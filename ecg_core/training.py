@@ -33,7 +33,7 @@ import numpy as np
 
 from .backend import load_backend
 from .canonical import CANONICAL_SIZE
-from .beats import RHYTHM_FEATURES
+from .beats import RECORD_RHYTHM_FEATURE, RHYTHM_FEATURES
 from .classes import scheme_classes, scheme_codes
 from .dataset import dataset_scheme, drawing_of, load_split, rhythm_from_rows
 from .evaluation import classification_figures
@@ -68,6 +68,8 @@ class TrainConfig:
             bound epoch time where one class dominates (AAMI N); validation and test keep all.
         rhythm_archs: architectures that also get the rhythm input (RR intervals,
             :func:`ecg_core.beats.rhythm_features`).
+        rhythm_context: ``"local"``: the four local rhythm features; ``"record"``: and the
+            local mean RR over the record's mean RR (:data:`ecg_core.beats.RECORD_RHYTHM_FEATURE`).
         rhythm_dropout: share of training beats whose rhythm features are hidden (set to
             "not available"), so that a rhythm model still reads a lone beat image.
         input_size: the model's input (height, width) in pixels; images are brought to this
@@ -95,6 +97,7 @@ class TrainConfig:
     protocol: str = "beat"
     max_train_per_class: int | None = None
     rhythm_archs: tuple[str, ...] = ()
+    rhythm_context: str = "local"
     rhythm_dropout: float = 0.2
     input_size: tuple[int, int] = CANONICAL_SIZE
     prior_adjustment: str = "none"
@@ -384,9 +387,12 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     mix = (np.bincount(y_tr[first_drawing], minlength=k) + np.bincount(y_va, minlength=k))
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
-    r_tr = rhythm_from_rows([tr_rows[i] for i in keep])
+    # rhythm features before subsampling: a record's mean RR is that of all its beats
+    n_rhythm = len(RHYTHM_FEATURES) + (config.rhythm_context == "record")
+    r_tr = rhythm_from_rows(tr_rows)[keep][:, :n_rhythm]
     n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
-    r_va, r_te = rhythm_from_rows(va_rows), rhythm_from_rows(te_rows)
+    r_va = rhythm_from_rows(va_rows)[:, :n_rhythm]
+    r_te = rhythm_from_rows(te_rows)[:, :n_rhythm]
     weights = class_weights(y_tr, k, config.max_class_weight, config.class_weighting)
     results: dict[str, dict] = {}
     for arch in archs:
@@ -471,7 +477,8 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     codes = tuple(c.code for c in classes)
     k = len(codes)
     size = tuple(int(v) for v in config.input_size)
-    model = build_model(arch, k, size, rhythm=rhythm)
+    model = build_model(arch, k, size, rhythm=rhythm,
+                        n_rhythm=r_tr.shape[1] if rhythm else len(RHYTHM_FEATURES))
     init = None
     if config.init_from:
         init = _initialise(model, Path(config.init_from))
@@ -559,7 +566,10 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "scheme": scheme,
         "classes": [{"code": c.code, "name": c.name, "symbols": list(c.symbols)}
                     for c in classes],
-        "rhythm_input": ({"features": list(RHYTHM_FEATURES),
+        "rhythm_input": ({"features": list(RHYTHM_FEATURES) + (
+                              [RECORD_RHYTHM_FEATURE] if config.rhythm_context == "record"
+                              else []),
+                          "context": config.rhythm_context,
                           "function": "ecg_core.beats.rhythm_features",
                           "hidden_in_training": config.rhythm_dropout} if rhythm else None),
         "input": {"shape": [*size, 1], "dtype": "uint8",

@@ -91,3 +91,18 @@ def test_rr_intervals_hand_computed():
     np.testing.assert_allclose(local, [2.5 / 3] * 4)  # fewer than 10 intervals each side
     one = rr_intervals(np.array([100]), 360.0)
     assert all(np.isnan(a).all() and a.shape == (1,) for a in one)
+
+
+def test_rhythm_features_with_the_record_context():
+    from ecg_core.beats import rhythm_features
+
+    prev = np.array([0.8, 0.5, 1.0, np.nan])
+    nxt = np.array([0.8, 1.1, 0.9, 0.8])
+    local = np.array([0.8, 0.8, 0.9, 0.8])
+    four = rhythm_features(prev, nxt, local)
+    five = rhythm_features(prev, nxt, local, np.full(4, 0.85))
+    assert four.shape == (4, 4) and five.shape == (4, 5)
+    np.testing.assert_array_equal(five[:, :4], four)
+    np.testing.assert_allclose(five[:3, 4], local[:3] / 0.85, rtol=1e-6)
+    assert five[3].tolist() == [0.0] * 5  # an unknown interval: nothing available
+    assert rhythm_features(prev, nxt, local, np.full(4, np.nan))[0, 4] == 0.0

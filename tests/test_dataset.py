@@ -233,7 +233,11 @@ def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
     x, y, got = load_split(tmp_path, "all")
     assert len(x) == len(rows) and y.max() < 5
     r = rhythm_from_rows(got)
-    assert r.shape == (len(rows), 4) and r[:, 3].mean() > 0.99
+    assert r.shape == (len(rows), 5) and r[:, 3].mean() > 0.99
+    # the fifth: the local mean RR over the record's mean RR, about 1 on average per record
+    for rec in ("209", "232"):
+        mine = np.array([g["record"] == rec for g in got])
+        assert 0.8 < r[mine, 4].mean() < 1.2
 
 
 def test_examples_replace_an_earlier_selection_and_respect_the_filter(tiny_dataset, tmp_path):

@@ -54,3 +54,21 @@ def test_missing_truncated_or_cardless_model(tmp_path):
     shutil.copy(MODEL, cardless)
     with pytest.raises(ModelLoadError, match="card"):
         Classifier.load(cardless)
+
+
+def test_a_four_feature_rhythm_model_takes_the_first_four_of_five():
+    """The committed AAMI model was trained on the four local rhythm features: given the five
+    of a record (with the record's context) it reads the first four, and too few is an error."""
+    import numpy as np
+
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    images = np.zeros((2, *clf.input_size), np.uint8)
+    images[:, 20:44, 30:34] = 255
+    five = np.array([[0.7, 1.3, 0.8, 1.0, 0.9], [1.0, 1.0, 0.8, 1.0, 1.1]], np.float32)
+    np.testing.assert_allclose(clf.predict_canonical(images, five),
+                               clf.predict_canonical(images, five[:, :4]), atol=1e-6)
+    with pytest.raises(ValueError, match="rhythm features"):
+        clf.predict_canonical(images, five[:, :3])
