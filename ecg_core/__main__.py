@@ -164,8 +164,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import comparison_table, detailed_figures, save_evaluation
     from .model import model_name, resolve_model
 
-    if not Path(args.data).is_dir():
-        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+    if _no_dataset(args.data):
         return 2
     docs = []
     loaded: dict[tuple, tuple] = {}
@@ -210,8 +209,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split
     from .model import card_path, model_name, resolve_model
 
-    if not Path(args.data).is_dir():
-        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+    if _no_dataset(args.data):
         return 2
     for path in map(resolve_model, args.model):
         clf = _classifier(args, path)
@@ -282,8 +280,7 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
     from .protocols import CV_PROTOCOLS
     from .training import TrainConfig, train_models
 
-    if not Path(args.data).is_dir():
-        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+    if _no_dataset(args.data):
         return 2
     attach = resolve_model(args.attach) if args.attach else None
     if attach is not None and not attach.is_file():
@@ -331,8 +328,7 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     from .model import model_name, resolve_model
     from .robustness import ROBUSTNESS_SETS, evaluate_robustness, save_robustness
 
-    if not Path(args.data).is_dir():
-        print(f"error: dataset folder not found: {args.data}", file=sys.stderr)
+    if _no_dataset(args.data):
         return 2
     sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
     unknown = [s for s in sets or [] if s not in ROBUSTNESS_SETS]
@@ -402,6 +398,14 @@ def _labels_for(clf, y: np.ndarray, data_codes: tuple[str, ...]) -> np.ndarray:
     return np.array([index[data_codes[i]] for i in y], dtype=np.int64)
 
 
+def _no_dataset(folder: str) -> bool:
+    """True (after saying so on stderr) where the dataset folder is missing."""
+    if Path(folder).is_dir():
+        return False
+    print(f"error: dataset folder not found: {folder}", file=sys.stderr)
+    return True
+
+
 def _usable_cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -413,7 +417,7 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .analysis import agreement, classify_record, classify_record_file, summarise
-    from .records import TARGET_FS, choose_lead, read_record, record_header
+    from .records import TARGET_FS, choose_lead, read_record, record_base, record_header
 
     path = Path(args.record)
     record = None
@@ -435,9 +439,8 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
             return 2
         name, lead, original_fs = record.name, record.lead, record.original_fs
     else:
-        base = str(path.with_suffix("")) if path.suffix in {".hea", ".dat", ".atr"} \
-            else str(path)
-        length, original_fs, channels = record_header(base)
+        base = record_base(path)
+        _, original_fs, channels = record_header(base)
         lead = channels[choose_lead(list(channels), args.lead)] if channels else "unknown"
         name = Path(base).name
         if args.annotations and not Path(f"{base}.{args.annotations}").is_file():

@@ -86,6 +86,11 @@ def sniff_format(data: bytes, name: str = "upload") -> str | None:
         data: the file's bytes.
         name: the file's name; only its extension is used, as a hint to ECGDataKit.
     """
+    return _own_format(data) or _ecgdatakit_format(data, name)
+
+
+def _own_format(data: bytes) -> str | None:
+    """``"edf"``, ``"bdf"`` or ``"apple-csv"`` from the first bytes, else ``None``."""
     if data[:8] == b"0       ":
         return "edf"
     if data[:8] == b"\xffBIOSEMI":
@@ -94,7 +99,7 @@ def sniff_format(data: bytes, name: str = "upload") -> str | None:
     if re.search(r"^\s*\"?Sample Rate\"?\s*,", head, re.M | re.I) and \
             re.search(r"^\s*\"?(Lead|Unit)\"?\s*,", head, re.M | re.I):
         return "apple-csv"
-    return _ecgdatakit_format(data, name)
+    return None
 
 
 def _suffix(name: str) -> str:
@@ -112,15 +117,20 @@ def _as_file(data: bytes, name: str):
 
 
 def _ecgdatakit_format(data: bytes, name: str) -> str | None:
+    with _as_file(data, name) as path:
+        return _ecgdatakit_kind(path)
+
+
+def _ecgdatakit_kind(path: Path) -> str | None:
+    """The key of :data:`FORMATS` of a file ECGDataKit recognises, else ``None``."""
     try:
         from ecgdatakit.parsing.parser import FileParser
     except ImportError:  # an install without ECGDataKit reads the other formats
         return None
-    with _as_file(data, name) as path:
-        try:
-            found = FileParser.detect_format(path)
-        except Exception:  # a detector that trips over odd bytes: not that format
-            return None
+    try:
+        found = FileParser.detect_format(path)
+    except Exception:  # a detector that trips over odd bytes: not that format
+        return None
     return ECGDATAKIT_FORMATS.get(found["name"]) if found else None
 
 
@@ -195,7 +205,7 @@ def read_edf_bytes(data: bytes, *, name: str = "upload", lead: str | None = None
     """
     import edfio
 
-    kind = sniff_format(data)
+    kind = _own_format(data)
     if kind not in ("edf", "bdf"):
         raise RecordError(f"'{name}' is not an EDF or BDF file (its header does not start as "
                           "one).")
@@ -300,25 +310,32 @@ def read_ecgdatakit_bytes(data: bytes, *, name: str = "upload", lead: str | None
             a broken structure or checksum), give no voltage scale for the chosen lead, or the
             signal fails :func:`~ecg_core.records.record_from_signal`'s checks.
     """
+    with _as_file(data, name) as path:
+        return _read_ecgdatakit_file(path, _ecgdatakit_kind(path), name=name, lead=lead,
+                                     target_fs=target_fs)
+
+
+def _read_ecgdatakit_file(path: Path, kind: str | None, *, name: str, lead: str | None,
+                          target_fs: float) -> ECGRecord:
+    """:func:`read_ecgdatakit_bytes` on the upload already written to ``path`` (whose format
+    ECGDataKit told as ``kind``)."""
     import warnings
 
     from ecgdatakit.parsing.parser import FileParser
 
     stem = PurePath(name).stem or "upload"
-    kind = sniff_format(data, name)
     if kind is None or kind not in ECGDATAKIT_FORMATS.values():
         raise RecordError(f"'{stem}' is in none of the formats "
                           f"{', '.join(FORMATS[k] for k in ECGDATAKIT_FORMATS.values())}.")
-    with _as_file(data, name) as path:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed = FileParser.parse(path, units="mV")
-        except Exception as exc:  # ECGDataKit's CorruptedFileError, ValueError, ...
-            reason = str(exc).replace(str(path.parent), "").replace(path.name, stem)
-            reason = reason.splitlines()[0][:200] if reason else type(exc).__name__
-            raise RecordError(f"'{stem}' is not a readable {FORMATS[kind]} file "
-                              f"({reason}).") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = FileParser.parse(path, units="mV")
+    except Exception as exc:  # ECGDataKit's CorruptedFileError, ValueError, ...
+        reason = str(exc).replace(str(path.parent), "").replace(path.name, stem)
+        reason = reason.splitlines()[0][:200] if reason else type(exc).__name__
+        raise RecordError(f"'{stem}' is not a readable {FORMATS[kind]} file "
+                          f"({reason}).") from exc
     leads = [ld for ld in parsed.leads if len(ld.samples)]
     labels = [ld.label.strip() or f"channel {i + 1}" for i, ld in enumerate(leads)]
     chosen = leads[choose_ecg_channel(labels, lead)]
@@ -350,12 +367,14 @@ def read_recording_bytes(data: bytes, *, name: str = "upload", lead: str | None 
     Raises:
         RecordError: as the format's reader does.
     """
-    kind = sniff_format(data, name)
     stem = PurePath(name).stem or "upload"
-    if kind in ("edf", "bdf"):
+    own = _own_format(data)
+    if own in ("edf", "bdf"):
         return read_edf_bytes(data, name=stem, lead=lead, target_fs=target_fs)
-    if kind == "apple-csv":
+    if own == "apple-csv":
         return read_apple_watch_csv(data, name=stem, target_fs=target_fs)
-    if kind is not None:
-        return read_ecgdatakit_bytes(data, name=name, lead=lead, target_fs=target_fs)
-    return None
+    with _as_file(data, name) as path:  # one copy, for ECGDataKit to tell and to read
+        kind = _ecgdatakit_kind(path)
+        if kind is None:
+            return None
+        return _read_ecgdatakit_file(path, kind, name=name, lead=lead, target_fs=target_fs)

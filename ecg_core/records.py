@@ -181,7 +181,7 @@ def record_header(path: str | Path) -> tuple[int, float, tuple[str, ...]]:
     Raises:
         RecordError: if the header is missing or unreadable.
     """
-    header = _read_header(_record_base(path))
+    header = _read_header(record_base(path))
     return int(header.sig_len or 0), float(header.fs), tuple(map(str, header.sig_name or []))
 
 
@@ -207,7 +207,7 @@ def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
     live in a temporary folder whose path means nothing to the person who sent them)."""
     import wfdb
 
-    base = _record_base(path)
+    base = record_base(path)
     shown = shown_name or base
     header = _read_header(base, shown)
     missing = sorted({f for f in (header.file_name or []) if f}
@@ -258,7 +258,9 @@ def _plain(exc: BaseException, base: str) -> str:
     return str(exc).replace(folder + "/", "").replace(folder, "")
 
 
-def _record_base(path: str | Path) -> str:
+def record_base(path: str | Path) -> str:
+    """A WFDB record's path without extension, from the record path or one of its ``.hea``,
+    ``.dat`` or ``.atr`` files (``"data/208.hea"`` -> ``"data/208"``)."""
     path = Path(path)
     return str(path.with_suffix("")) if path.suffix in {".hea", ".dat", ".atr"} else str(path)
 
@@ -302,7 +304,7 @@ def read_annotations(path: str | Path, annotator: str = "atr",
     """
     import wfdb
 
-    base = _record_base(path)
+    base = record_base(path)
     try:
         header = wfdb.rdheader(base)
     except Exception as exc:
