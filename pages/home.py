@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
@@ -123,13 +124,12 @@ else:
             def pct(value):
                 return "–" if value is None else f"{100 * value:.1f}%"
 
-            st.dataframe(
+            st.table(pd.DataFrame(
                 [{"class": c, **v,
                   "test Se": pct(test["per_class"].get(c, {}).get("sensitivity")
                                  if test["per_class"].get(c, {}).get("support") else None),
                   "test +P": pct(test["per_class"].get(c, {}).get("precision"))}
-                 for c, v in counts.items()],
-                hide_index=True, width="stretch")
+                 for c, v in counts.items()]).set_index("class"))
 
 st.header("Data and citations")
 st.markdown(

@@ -112,3 +112,17 @@ def test_any_signal_and_rate_give_a_record_or_a_record_error(values, fs):
         assert isinstance(exc, RecordError)
         return
     assert np.isfinite(rec.signal).all() and rec.fs == 360
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 40), st.integers(2, 40), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_histogram_median_of_a_uint8_image_equals_numpy_median(h, w, seed, white):
+    """The canonical form's background level, counted from a histogram for uint8 images, is
+    exactly ``np.median`` of the grey image (odd and even pixel counts, mostly-white images)."""
+    from ecg_core.canonical import _median_gray, to_gray_array
+
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    img[rng.random((h, w)) < white] = 255
+    gray = to_gray_array(img)
+    assert _median_gray(img, gray) == float(np.median(gray))
