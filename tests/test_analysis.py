@@ -311,3 +311,36 @@ def test_sleepecg_finds_the_beats_of_a_real_record():
     assert f["sensitivity"] > 0.99 and f["positive_predictivity"] > 0.99
     with pytest.raises(RecordError):
         detect_beats(np.zeros(3600), 360.0, "sleepecg")
+
+
+def test_vote_keeps_beats_enough_detectors_agree_on():
+    from ecg_core.analysis import vote_detections
+
+    fs = 360.0  # tolerance 75 ms = 27 samples
+    a = np.array([100, 500, 900])
+    b = np.array([103, 520, 1300])
+    c = np.array([98, 2000])
+    # 100/103/98 one beat (three votes, at a's position); 500/520 two; 900, 1300, 2000 one each
+    assert vote_detections([a, b, c], fs, 2).tolist() == [100, 500]
+    assert vote_detections([b, a, c], fs, 2).tolist() == [103, 520]  # the first finder's place
+    assert vote_detections([a, b, c], fs, 3).tolist() == [100]
+    assert vote_detections([a, b, c], fs, 1).tolist() == [100, 500, 900, 1300, 2000]
+    assert vote_detections([a, np.array([], dtype=np.int64)], fs, 2).tolist() == []
+    with pytest.raises(ValueError, match="min_votes"):
+        vote_detections([a, b], fs, 3)
+
+
+def test_vote_detector_on_a_real_record_finds_beats_xqrs_misses():
+    from ecg_core.analysis import match_detections
+    from ecg_core.beats import BEAT_SYMBOLS
+
+    # the first five minutes of 208: XQRS misses PVCs there that SleepECG and Elgendi's
+    # detector both find; no false beat is added
+    rec = read_record(EXCERPT_MITDB / "208")
+    ref = np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
+                    if sym in BEAT_SYMBOLS])
+    figures = {}
+    for d in ("xqrs", "vote"):
+        _, figures[d] = match_detections(ref, detect_beats(rec.signal, rec.fs, d), rec.fs)
+    assert figures["vote"]["sensitivity"] > figures["xqrs"]["sensitivity"] + 0.02
+    assert figures["vote"]["positive_predictivity"] > 0.99
