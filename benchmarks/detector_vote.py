@@ -12,6 +12,9 @@ votes, with the rule of models/experiments/detector-vote-2026-11-27/RULE.md:
   2004) and nstdb 118 at 6 dB; score = gross F1 on DS1 + gross F1 on 118e06, in %;
 * held out, reported: DS2 and the 4 paced records, nstdb 119, the QT Database records.
 
+Then the same for votes across both leads of each record (the record's second channel as well
+as its MLII), with the rule of models/experiments/detector-vote-leads-2026-11-27/RULE.md.
+
 Whole-record protocol (every reference beat but those within 0.7 s of either end), matched
 within 150 ms (`wfdb.processing.compare_annotations`), as `benchmarks/qrs_detectors.py`
 scores; EC57 protocol figures for MIT-BIH and QT as well.
@@ -55,7 +58,7 @@ def _cache(shared: Path, cache: Path) -> dict[str, dict]:
             name = f"{path.parent.name}_{path.name}"
             file = cache / f"{name}.npz"
             if not file.is_file():
-                rec = read_record(path)
+                rec = read_record(path, other_lead=True)
                 if rec.annotations is None:
                     continue
                 n = len(rec.signal)
@@ -66,15 +69,20 @@ def _cache(shared: Path, cache: Path) -> dict[str, dict]:
                                                     rec.annotations.symbol)
                                 if sym in BEAT_SYMBOLS and 0 <= s < n], dtype=np.int64)
                 found, seconds = {}, {}
+                leads = {"det": rec.signal, "det2": rec.other_signal}
                 for d in POOL:
-                    t = time.perf_counter()
-                    try:
-                        found[d] = detect_beats(rec.signal, rec.fs, d)
-                    except RecordError:
-                        found[d] = np.array([], dtype=np.int64)
-                    seconds[d] = time.perf_counter() - t
+                    for key, signal in leads.items():
+                        if signal is None:
+                            continue
+                        t = time.perf_counter()
+                        try:
+                            found[f"{key}_{d}"] = detect_beats(signal, rec.fs, d)
+                        except RecordError:
+                            found[f"{key}_{d}"] = np.array([], dtype=np.int64)
+                        if key == "det":
+                            seconds[d] = time.perf_counter() - t
                 np.savez(file, ref=ref, keep=keep, ec57=_ec57_keep(rec, n) & keep, fs=rec.fs,
-                         duration_s=rec.duration_s, **{f"det_{d}": v for d, v in found.items()},
+                         duration_s=rec.duration_s, **found,
                          **{f"s_{d}": v for d, v in seconds.items()})
                 print(f"{name}: {len(ref)} reference beats", flush=True)
             out[name] = dict(np.load(file))
@@ -162,7 +170,52 @@ def main() -> int:
                 se, pp, f1 = _score(group, fn, protocol)
                 print(f"| {name} | {'whole' if protocol == 'keep' else 'EC57'} | {label} | "
                       f"{se:.2f} | {pp:.2f} | {f1:.2f} |")
+    _two_leads(dev, held, best[2], singles["xqrs"][1][0][2])
     return 0
+
+
+def _two_leads(dev: dict, held: dict, best_one_lead: float, xqrs_ds1_f1: float) -> None:
+    """The two-lead vote (models/experiments/detector-vote-leads-2026-11-27/RULE.md): each
+    detector set on both leads, every number of votes needed."""
+    def beats(members, m):
+        def run(r):
+            found = [r[f"det_{d}"] for d in members]
+            if f"det2_{members[0]}" in r:
+                found += [r[f"det2_{d}"] for d in members]
+            return vote_detections(found, float(r["fs"]), min(m, len(found)))
+        return run
+
+    sets = [("xqrs",), ("xqrs", "sleepecg", "elgendi2010"),
+            ("xqrs", "sleepecg", "neurokit", "pantompkins1985", "elgendi2010")]
+    rows = []
+    for members in sets:
+        for m in range(2, 2 * len(members) + 1):
+            figs = [_score(v, beats(members, m)) for v in dev.values()]
+            rows.append((members, m, figs[0][2] + figs[1][2], figs))
+    rows.sort(key=lambda row: -row[2])
+    print("\nTwo leads, development data (decides): score = F1 DS1 + F1 118e06")
+    print("| detectors on both leads | votes needed of | DS1 Se / +P / F1 % | "
+          "118e06 Se / +P / F1 % | score |\n|---|---|---|---|---:|")
+    for members, m, score, figs in rows:
+        print(f"| {', '.join(members)} | {m} of {2 * len(members)} | " + " | ".join(
+            " / ".join(f"{x:.2f}" for x in f) for f in figs) + f" | {score:.2f} |")
+    members, m, score, figs = rows[0]
+    passes = (score >= best_one_lead + 0.5, figs[0][2] >= xqrs_ds1_f1)
+    print(f"\nBest two-lead vote: {', '.join(members)}, {m} of {2 * len(members)}; score "
+          f"{score:.2f} against {best_one_lead:.2f} (best on one lead); DS1 F1 "
+          f"{figs[0][2]:.2f} against XQRS's {xqrs_ds1_f1:.2f}: "
+          + ("default" if all(passes) else "offered" if passes[0] else "not adopted"))
+    print("| records | protocol | XQRS on one lead Se / +P / F1 % | two-lead vote Se / +P / F1 % |"
+          "\n|---|---|---|---|")
+    for protocol in ("keep", "ec57"):
+        for name, group in {**dev, **held}.items():
+            if protocol == "ec57" and not name.startswith(("MIT", "QT")):
+                continue
+            one = _score(group, lambda r: r["det_xqrs"], protocol)
+            two = _score(group, beats(members, m), protocol)
+            print(f"| {name} | {'whole' if protocol == 'keep' else 'EC57'} | "
+                  + " / ".join(f"{x:.2f}" for x in one) + " | "
+                  + " / ".join(f"{x:.2f}" for x in two) + " |")
 
 
 if __name__ == "__main__":

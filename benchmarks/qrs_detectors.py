@@ -8,6 +8,7 @@ Record page and the CLI call; peaks centred on the R peak alike), on
 * the 12 MIT-BIH Noise Stress Test records (118 and 119 with electrode-motion noise at
   24 to -6 dB SNR), grouped by SNR,
 * the QT Database records with reference beat labels (`atr`), first channel,
+the two-lead detectors also reading each record's second channel;
 detected beats are matched to the reference beats within 150 ms
 (`wfdb.processing.compare_annotations` via `ecg_core.analysis.match_detections`; ANSI/AAMI
 EC57). Gross Se, +P and F1 sum matched, reference and detected beats over the records; seconds
@@ -85,7 +86,7 @@ def main() -> int:
         totals = {d: [0, 0, 0, 0.0, 0.0, 0] for d in detectors}  # ref, det, match, s, min, fail
         for path in paths:
             try:
-                rec = read_record(path)
+                rec = read_record(path, other_lead=True)  # for the two-lead detector
             except RecordError:
                 continue
             if rec.annotations is None:
@@ -101,7 +102,7 @@ def main() -> int:
             for d in detectors:
                 t = time.perf_counter()
                 try:
-                    found = detect_beats(rec.signal, rec.fs, d)
+                    found = detect_beats(rec.signal, rec.fs, d, other=rec.other_signal)
                 except RecordError:
                     found = np.array([], dtype=np.int64)
                     totals[d][5] += 1

@@ -55,6 +55,10 @@ class ECGRecord:
         annotations: reference annotations, resampled to ``fs``, or ``None``.
         channels: names of all the channels the file holds (``("MLII", "V5")``), from which
             ``lead`` was chosen; empty for a signal given as numbers.
+        other_signal: float32 array, shape (n_samples,), in mV at ``fs`` Hz: a second lead of
+            the record (the first other channel of the file), read only when asked for, for
+            QRS detection on two leads; ``None`` otherwise or where the record has one lead.
+        other_lead: name of that second lead (``""`` where there is none).
     """
 
     name: str
@@ -64,6 +68,8 @@ class ECGRecord:
     original_fs: float
     annotations: Annotations | None = None
     channels: tuple[str, ...] = ()
+    other_signal: np.ndarray | None = None
+    other_lead: str = ""
 
     @property
     def duration_s(self) -> float:
@@ -142,7 +148,7 @@ def resample_to(signal: np.ndarray, fs: float, target_fs: float = TARGET_FS
 
 def read_record(path: str | Path, *, lead: str | None = None, annotator: str | None = "atr",
                 target_fs: float = TARGET_FS, sampfrom: int = 0,
-                sampto: int | None = None) -> ECGRecord:
+                sampto: int | None = None, other_lead: bool = False) -> ECGRecord:
     """Read one lead of a WFDB record (and its annotations), resampled to ``target_fs``.
 
     Only the chosen lead is read from the signal file, and only samples ``sampfrom`` to
@@ -158,6 +164,8 @@ def read_record(path: str | Path, *, lead: str | None = None, annotator: str | N
         target_fs: sampling rate of the returned signal in Hz.
         sampfrom, sampto: the stretch to read, in samples of the file (``sampto=None``: to the
             end). Annotation positions are counted from ``sampfrom``.
+        other_lead: read a second lead too (the file's first channel other than ``lead``),
+            into ``other_signal``, for QRS detection on two leads.
 
     Returns:
         An :class:`ECGRecord` with the signal in mV (physical units of the header).
@@ -168,7 +176,7 @@ def read_record(path: str | Path, *, lead: str | None = None, annotator: str | N
             signal holds no finite samples.
     """
     return _read_record(path, lead=lead, annotator=annotator, target_fs=target_fs,
-                        sampfrom=sampfrom, sampto=sampto)
+                        sampfrom=sampfrom, sampto=sampto, other_lead=other_lead)
 
 
 def record_header(path: str | Path) -> tuple[int, float, tuple[str, ...]]:
@@ -202,7 +210,7 @@ def _read_header(base: str, shown: str | None = None):
 
 def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
                  target_fs: float, shown_name: str | None = None, sampfrom: int = 0,
-                 sampto: int | None = None) -> ECGRecord:
+                 sampto: int | None = None, other_lead: bool = False) -> ECGRecord:
     """:func:`read_record`, naming the record ``shown_name`` in messages (an upload's files
     live in a temporary folder whose path means nothing to the person who sent them)."""
     import wfdb
@@ -223,33 +231,48 @@ def _read_record(path: str | Path, *, lead: str | None, annotator: str | None,
     if not 0 <= sampfrom < stop:
         raise RecordError(f"Record '{Path(shown).name}' holds no samples from {sampfrom} to "
                           f"{stop}.")
+    other = next((i for i in range(len(names)) if i != channel), None) if other_lead else None
     try:
-        # the chosen channel only: a two-channel 24-hour record would double the memory
+        # the chosen channel only (and a second where asked): a two-channel 24-hour record
+        # would double the memory
         rec = wfdb.rdrecord(base, sampfrom=int(sampfrom), sampto=stop,
-                            channels=[channel] if names else None)
+                            channels=(sorted({channel, other}) if other is not None
+                                      else [channel]) if names else None)
     except Exception as exc:  # wfdb raises many types for malformed files
         raise RecordError(f"Could not read WFDB record '{Path(shown).name}' (the header "
                           f"does not match its signal file?): {_plain(exc, base)}") from exc
     if rec.p_signal is None or rec.p_signal.size == 0:
         raise RecordError(f"Record '{Path(shown).name}' holds no signal samples.")
-    signal = rec.p_signal[:, 0]
-    if not np.isfinite(signal).any():
+    column = 0 if other is None or channel < other else 1
+    signal = _filled(rec.p_signal[:, column])
+    if signal is None:
         raise RecordError(f"Record '{Path(shown).name}' lead {names[channel]} holds no "
                           "finite samples.")
-    # Fill the odd invalid sample by linear interpolation rather than failing.
-    if not np.isfinite(signal).all():
-        idx = np.arange(len(signal))
-        ok = np.isfinite(signal)
-        signal = np.interp(idx, idx[ok], signal[ok])
+    second = None if other is None else _filled(rec.p_signal[:, 1 - column])
     fs = float(rec.fs)
     annotations = None
     if annotator:
         annotations = _read_ann(base, annotator, fs, target_fs, len(signal), sampfrom=sampfrom)
     new_sig, _ = resample_to(signal, fs, target_fs)
-    del rec, signal
+    new_other = None if second is None else resample_to(second, fs, target_fs)[0]
+    del rec, signal, second
     return ECGRecord(name=Path(base).name, signal=new_sig, fs=float(target_fs),
                      lead=str(names[channel]) if names else "unknown", original_fs=fs,
-                     annotations=annotations, channels=tuple(str(n) for n in names))
+                     annotations=annotations, channels=tuple(str(n) for n in names),
+                     other_signal=new_other,
+                     other_lead=str(names[other]) if new_other is not None else "")
+
+
+def _filled(signal: np.ndarray) -> np.ndarray | None:
+    """A lead with its odd invalid sample filled by linear interpolation; ``None`` where it
+    holds no finite sample at all."""
+    ok = np.isfinite(signal)
+    if not ok.any():
+        return None
+    if ok.all():
+        return signal
+    idx = np.arange(len(signal))
+    return np.interp(idx, idx[ok], signal[ok])
 
 
 def _plain(exc: BaseException, base: str) -> str:
@@ -576,7 +599,8 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str | None = None,
         target_fs: sampling rate of the result in Hz.
 
     Returns:
-        An :class:`ECGRecord`; ``annotations`` is None when no annotation file was given.
+        An :class:`ECGRecord`; ``annotations`` is None when no annotation file was given; a
+        second lead, where the record has one, in ``other_signal`` (two-lead QRS detection).
 
     Raises:
         RecordError: for a bad or hostile zip (:func:`ecg_core.archives.open_zip`: ``..``
@@ -619,7 +643,7 @@ def read_uploaded_record(files: dict[str, bytes], *, lead: str | None = None,
         has_ann = (Path(tmp) / f"{record}.{annotator}").is_file()
         rec = _read_record(Path(tmp) / record, lead=lead,
                            annotator=annotator if has_ann else None, target_fs=target_fs,
-                           shown_name=record)
+                           shown_name=record, other_lead=True)
     if rec.duration_s < MIN_DURATION_S:
         raise RecordError(f"The record is {rec.duration_s:.1f} s long; at least "
                           f"{MIN_DURATION_S:g} s is needed.")

@@ -101,7 +101,7 @@ try:
         path = EXAMPLE_RECORDS[name][0]
         key = f"example-{name}"
         record = _session_record(f"{key}-{_lead(key)}",
-                                 lambda: read_record(path, lead=_lead(key)))
+                                 lambda: read_record(path, lead=_lead(key), other_lead=True))
     elif source == SOURCES[1]:
         ups = st.file_uploader(f"Record files (up to {upload_limit:.0f} MB in all)",
                                accept_multiple_files=True, key="wfdb_up",
@@ -147,7 +147,8 @@ try:
             name = st.selectbox("MIT-BIH record", list_records(folder), index=0)
             key = f"local-{folder}-{name}"
             record = _session_record(f"{key}-{_lead(key)}",
-                                     lambda: read_record(folder / name, lead=_lead(key)))
+                                     lambda: read_record(folder / name, lead=_lead(key),
+                                                         other_lead=True))
         else:
             st.caption("The MIT-BIH database is not on this server (`data/mitdb`); a record "
                        "can be downloaded from PhysioNet, which needs an internet connection. "

@@ -344,3 +344,69 @@ def test_vote_detector_on_a_real_record_finds_beats_xqrs_misses():
         _, figures[d] = match_detections(ref, detect_beats(rec.signal, rec.fs, d), rec.fs)
     assert figures["vote"]["sensitivity"] > figures["xqrs"]["sensitivity"] + 0.02
     assert figures["vote"]["positive_predictivity"] > 0.99
+
+
+def test_two_lead_vote_rejects_noise_on_one_lead(classifier):
+    """QRS-like artefacts on lead MLII only (as electrode motion hits one lead and not the
+    other): XQRS on MLII takes many for beats; the two-lead vote, which needs four of six
+    detections, keeps the beats and drops the artefacts."""
+    import dataclasses
+
+    from ecg_core.analysis import match_detections
+    from ecg_core.beats import BEAT_SYMBOLS
+
+    rec = read_record(EXCERPT_MITDB / "100", other_lead=True)
+    assert rec.lead == "MLII" and rec.other_lead == "V5"
+    assert rec.other_signal is not None and len(rec.other_signal) == len(rec.signal)
+    assert read_record(EXCERPT_MITDB / "100").other_signal is None  # only when asked for
+    ref = np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
+                    if sym in BEAT_SYMBOLS])
+    rng = np.random.default_rng(0)
+    noisy = rec.signal.astype(np.float64).copy()
+    t = np.arange(-20, 21)
+    spike = 1.5 * np.exp(-0.5 * (t / 5.0) ** 2) - 0.6 * np.exp(-0.5 * ((t - 12) / 5.0) ** 2)
+    mids = (ref[1:] + ref[:-1]) // 2  # halfway between beats, from 60 s to 240 s
+    for m in mids[(mids > 60 * rec.fs) & (mids < 240 * rec.fs)]:
+        at = int(m + rng.integers(-20, 21))
+        noisy[at - 20:at + 21] += spike
+    rec = dataclasses.replace(rec, signal=noisy.astype(np.float32))
+    _, xqrs = match_detections(ref, detect_beats(rec.signal, rec.fs, "xqrs"), rec.fs)
+    two = classify_record(rec, classifier, use_annotations=False, detector="two-lead-vote")
+    assert two.source == "Two-lead vote (XQRS, SleepECG, Elgendi) on MLII and V5"
+    assert xqrs["positive_predictivity"] < 0.9
+    assert two.detection["positive_predictivity"] > 0.99
+    assert two.detection["sensitivity"] > 0.99
+    # without a second lead it is the one-lead vote, and says so
+    alone = classify_record(dataclasses.replace(rec, other_signal=None), classifier,
+                            use_annotations=False, detector="two-lead-vote")
+    assert alone.source.endswith("on MLII only")
+
+
+def test_local_peaks_are_wfdbs_and_xqrs_finds_the_same_beats_with_them():
+    from wfdb import processing
+    from wfdb.processing import qrs
+    from wfdb.processing.peaks import find_local_peaks
+
+    from ecg_core.analysis import local_peaks
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # rounded values: ties (flat tops) are frequent
+        r = int(rng.integers(1, 25))
+        x = np.round(rng.normal(size=int(rng.integers(2 * r + 2, 600))), int(rng.integers(0, 3)))
+        assert np.array_equal(local_peaks(x, r), find_local_peaks(x, r))
+    assert local_peaks(np.ones(50), 5).size == 0 == find_local_peaks(np.ones(50), 5).size
+    rec = read_record(EXCERPT_MITDB / "208")
+    x = rec.signal.astype(np.float64)
+    assert np.array_equal(local_peaks(x, 18), find_local_peaks(x, 18))
+    # XQRS as wfdb ships it, and as detect_beats runs it: the same beats
+    detect_beats(x, rec.fs, "xqrs")  # points XQRS at local_peaks
+    assert qrs.find_local_peaks is local_peaks
+    fast = processing.XQRS(sig=x, fs=rec.fs)
+    fast.detect(verbose=False)
+    qrs.find_local_peaks = find_local_peaks
+    try:
+        slow = processing.XQRS(sig=x, fs=rec.fs)
+        slow.detect(verbose=False)
+    finally:
+        qrs.find_local_peaks = local_peaks
+    assert len(slow.qrs_inds) > 300 and np.array_equal(fast.qrs_inds, slow.qrs_inds)
