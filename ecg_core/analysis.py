@@ -75,8 +75,9 @@ class RecordResult:
 
 #: QRS detectors offered, name -> description. The default is the one with the highest gross
 #: F1 against the reference beats of the 48 MIT-BIH records (ties broken by time): XQRS, F1
-#: 99.38% (Se 99.13%, +P 99.64%) in 2.2 s per 30 minutes; Pan-Tompkins 98.95% in 0.07 s;
-#: NeuroKit2's own 98.40% in 0.11 s (``benchmarks/qrs_detectors.py``, docs/detectors.md).
+#: 99.38% (Se 99.13%, +P 99.64%) in about 0.15 s per 30 minutes (with :func:`local_peaks`);
+#: SleepECG 99.02% in 0.03 s; the votes are measured against it under written rules
+#: (``benchmarks/qrs_detectors.py``, ``benchmarks/detector_vote.py``, docs/detectors.md).
 DETECTORS: dict[str, str] = {
     "xqrs": "XQRS of wfdb-python (wfdb.processing.XQRS)",
     "pantompkins1985": "Pan & Tompkins 1985, as implemented in NeuroKit2 (fastest)",

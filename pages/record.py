@@ -218,6 +218,8 @@ pred = np.array(result.predicted)
 n_beats = len(pred)
 
 st.header("Summary")
+if result.source != "annotations":
+    st.caption(f"Beat positions found by: {result.source}.")
 m = st.columns(6)
 m[0].metric("beats", f"{summary['beats']:,}", help=f"positions from {result.source}")
 m[1].metric("mean heart rate", "n/a" if summary["mean_hr_bpm"] is None

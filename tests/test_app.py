@@ -329,6 +329,14 @@ def test_record_page_xqrs_with_reference_matches_beats_and_normalises():
     at.toggle(key="agree_norm").set_value(True)
     at.run()
     assert not at.exception
+    # the two-lead vote reads the upload's second lead, and the page says so
+    next(s for s in at.selectbox if s.label == "QRS detector").set_value("two-lead-vote")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Two-lead vote (XQRS, SleepECG, Elgendi) on MLII and V5" in c.value
+               for c in at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["detection Se"].rstrip("%")) > 99
 
 
 def test_record_page_offers_bundled_examples_at_once():
