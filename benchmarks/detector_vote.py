@@ -180,9 +180,10 @@ def _two_leads(dev: dict, held: dict, best_one_lead: float, xqrs_ds1_f1: float) 
     def beats(members, m):
         def run(r):
             found = [r[f"det_{d}"] for d in members]
-            if f"det2_{members[0]}" in r:
-                found += [r[f"det2_{d}"] for d in members]
-            return vote_detections(found, float(r["fs"]), min(m, len(found)))
+            if f"det2_{members[0]}" not in r:  # one lead: a majority of it, as detect_beats
+                return vote_detections(found, float(r["fs"]), len(members) // 2 + 1)
+            found += [r[f"det2_{d}"] for d in members]
+            return vote_detections(found, float(r["fs"]), m)
         return run
 
     sets = [("xqrs",), ("xqrs", "sleepecg", "elgendi2010"),
