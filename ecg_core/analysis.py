@@ -87,9 +87,9 @@ DETECTORS: dict[str, str] = {
     "sleepecg": "SleepECG's Pan-Tompkins variant in C (Brunner & Hofer 2023)",
     "vote": "XQRS, SleepECG and Elgendi et al. 2010 voting: a beat where two of the three "
             "find one (the three run in turn)",
-    "two-lead-vote": "the same three on two leads: a beat where four of the six find one; "
-                     "for noisy two-lead records (misses more beats of clean ones; one-lead "
-                     "records get the one-lead vote)",
+    "two-lead-vote": "XQRS, SleepECG and Elgendi on two leads: a beat where four of the six "
+                     "find one; for noisy two-lead records (misses more beats of clean ones; "
+                     "one-lead records get the one-lead vote)",
 }
 DEFAULT_DETECTOR = "xqrs"
 
