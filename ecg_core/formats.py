@@ -35,7 +35,7 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from .errors import RecordError
-from .records import PREFERRED_LEAD, TARGET_FS, ECGRecord, record_from_signal
+from .records import PREFERRED_LEAD, TARGET_FS, ECGRecord, record_from_signal, resample_to
 
 #: Formats read here, with a name for people.
 FORMATS: dict[str, str] = {
@@ -232,7 +232,28 @@ def read_edf_bytes(data: bytes, *, name: str = "upload", lead: str | None = None
             from exc
     values = values * _to_mv(unit, f"Channel '{labels[index]}'")
     record = record_from_signal(values, fs, name=name, lead=labels[index], target_fs=target_fs)
-    return replace(record, channels=tuple(labels))
+    other = None
+    for i, sig in enumerate(signals):
+        if i != index and float(sig.sampling_frequency) == fs and len(sig.data) == len(values):
+            try:
+                other = (labels[i], np.asarray(sig.data, dtype=np.float64)
+                         * _to_mv(sig.physical_dimension, labels[i]))
+            except RecordError:  # not a voltage channel
+                continue
+            break
+    return _with_other_lead(replace(record, channels=tuple(labels)), other, fs)
+
+
+def _with_other_lead(record: ECGRecord, other: tuple[str, np.ndarray] | None,
+                     fs: float) -> ECGRecord:
+    """``record`` with a second lead (label, values in mV at ``fs``) for two-lead QRS
+    detection, where it is all finite and as long as the chosen lead once resampled."""
+    if other is None or not np.isfinite(other[1]).all():
+        return record
+    signal, _ = resample_to(other[1], fs, record.fs)
+    if len(signal) != len(record.signal):
+        return record
+    return replace(record, other_signal=signal, other_lead=other[0])
 
 
 def read_apple_watch_csv(data: bytes, *, name: str = "upload",
@@ -345,7 +366,13 @@ def _read_ecgdatakit_file(path: Path, kind: str | None, *, name: str, lead: str 
     record = record_from_signal(np.asarray(chosen.samples, dtype=np.float64),
                                 float(chosen.sampling_rate), name=stem, lead=chosen.label,
                                 target_fs=target_fs)
-    return replace(record, channels=tuple(labels))
+    other = next(((labels[i], np.asarray(ld.samples, dtype=np.float64))
+                  for i, ld in enumerate(leads)
+                  if ld is not chosen and not ld.is_raw and (ld.units or "").lower() == "mv"
+                  and float(ld.sampling_rate) == float(chosen.sampling_rate)
+                  and len(ld.samples) == len(chosen.samples)), None)
+    return _with_other_lead(replace(record, channels=tuple(labels)), other,
+                            float(chosen.sampling_rate))
 
 
 def read_recording_bytes(data: bytes, *, name: str = "upload", lead: str | None = None,
@@ -362,7 +389,9 @@ def read_recording_bytes(data: bytes, *, name: str = "upload", lead: str | None 
 
     Returns:
         The :class:`ECGRecord`, or ``None`` when the bytes are in none of these formats (the
-        caller then tries WFDB or plain CSV).
+        caller then tries WFDB or plain CSV). Where the file holds another lead with the same
+        sampling rate and a voltage unit, the first such is in ``other_signal`` (two-lead QRS
+        detection).
 
     Raises:
         RecordError: as the format's reader does.

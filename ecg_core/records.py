@@ -56,8 +56,8 @@ class ECGRecord:
         channels: names of all the channels the file holds (``("MLII", "V5")``), from which
             ``lead`` was chosen; empty for a signal given as numbers.
         other_signal: float32 array, shape (n_samples,), in mV at ``fs`` Hz: a second lead of
-            the record (the first other channel of the file), read only when asked for, for
-            QRS detection on two leads; ``None`` otherwise or where the record has one lead.
+            the record (the file's first other channel; for WFDB read only when asked for),
+            for QRS detection on two leads; ``None`` otherwise or where the record has one.
         other_lead: name of that second lead (``""`` where there is none).
     """
 

@@ -241,3 +241,23 @@ def test_an_scp_record_with_a_broken_checksum_is_still_read_but_zeros_are_refuse
     assert header < start
     with pytest.raises(RecordError, match="flat"):
         read_recording_bytes(bytes(zeros), name="208.scp")
+
+
+@pytest.mark.parametrize("name, leads", [("208.edf", ("ECG MLII", "ECG V1")),
+                                         ("208_12lead.edf", ("II", "I")),
+                                         ("208.dcm", ("II", "V1")), ("208.scp", ("II", "V1")),
+                                         ("208_kardia.json", ("I", ""))])
+def test_a_second_lead_is_read_for_the_two_lead_detector(name, leads, classifier):
+    from ecg_core.analysis import classify_record
+    from ecg_core.formats import read_recording_bytes
+    from ecg_core.records import read_record
+
+    rec = read_recording_bytes((FORMATS / name).read_bytes(), name=name)
+    assert (rec.lead, rec.other_lead) == leads
+    result = classify_record(rec, classifier, use_annotations=False, detector="two-lead-vote")
+    assert result.source.endswith(f"on {leads[0]} and {leads[1]}" if leads[1]
+                                  else f"on {leads[0]} only")
+    if leads[1] == "V1":  # the same millivolts as the WFDB record's second lead
+        wfdb_v1 = read_record(EXCERPT_MITDB / "208", other_lead=True).other_signal
+        n = int(25 * 360)
+        assert np.corrcoef(rec.other_signal[360:n], wfdb_v1[360:n])[0, 1] > 0.99
