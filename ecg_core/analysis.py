@@ -114,17 +114,13 @@ _NK_CLEANING = {"neurokit": "neurokit", "pantompkins1985": "pantompkins1985",
                 "nabian2018": "neurokit", "elgendi2010": "elgendi2010"}
 
 
+_LABELS = {"xqrs": "XQRS", "sleepecg": "SleepECG", "vote": "Vote (XQRS, SleepECG, Elgendi)",
+           "two-lead-vote": "Two-lead vote (XQRS, SleepECG, Elgendi)"}
+
+
 def detector_label(name: str) -> str:
     """How a detector is named in results and on the pages (``"NeuroKit2 (neurokit)"``)."""
-    if name == "xqrs":
-        return "XQRS"
-    if name == "vote":
-        return "Vote (XQRS, SleepECG, Elgendi)"
-    if name == "two-lead-vote":
-        return "Two-lead vote (XQRS, SleepECG, Elgendi)"
-    if name == "sleepecg":
-        return "SleepECG"
-    return f"NeuroKit2 ({name})"
+    return _LABELS.get(name, f"NeuroKit2 ({name})")
 
 
 def detect_beats(signal: np.ndarray, fs: float, detector: str = DEFAULT_DETECTOR,
@@ -164,7 +160,7 @@ def detect_beats(signal: np.ndarray, fs: float, detector: str = DEFAULT_DETECTOR
     if detector not in DETECTORS:
         raise ValueError(f"Unknown QRS detector {detector!r}; choose one of {list(DETECTORS)}")
     x = np.asarray(signal, dtype=np.float64)
-    if detector in ("vote", "two-lead-vote"):
+    if detector == "vote" or detector in TWO_LEAD_DETECTORS:
         leads = [x] if detector == "vote" or other is None else [x, other]
         if len(leads) > 1 and len(leads[1]) != len(x):
             raise ValueError("The second lead must have as many samples as the first.")
