@@ -61,7 +61,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
                          scheme=args.scheme, drawings=args.drawings,
                          extra_styles=args.extra_styles, conditioning=args.conditioning,
                          records=args.records.split(",") if args.records else None)
-    info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, config=config,
+    info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, qtdb=args.qtdb,
+                         config=config,
                          workers=args.workers, overwrite=args.overwrite)
     print(f"{info['n_images']} images of {info['n_beats']} beats from "
           f"{len(info['records'])} records in {args.out}; beats per class and split:")
@@ -176,7 +177,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             loaded[key] = load_split(args.data, args.split, protocol, progress=True,
                                      size=clf.input_size)
         x, y, rows = loaded[key]
-        probs = _split_probabilities(clf, x, rows)
+        probs = _split_probabilities(clf, x, rows, data_dir=args.data)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
         records = ([f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
                    if any(r.get("record") for r in rows) else None)  # None: plain folders
@@ -215,7 +216,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         clf = _classifier(args, path)
         protocol = clf.card.get("protocol", {}).get("name", "beat")
         x, y, rows = load_split(args.data, "val", protocol, progress=True, size=clf.input_size)
-        probs = _split_probabilities(clf, x, rows, calibrated=False)
+        probs = _split_probabilities(clf, x, rows, calibrated=False, data_dir=args.data)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
         cal = calibration_card(y_model, probs)
         cal["data"] = str(args.data)
@@ -233,13 +234,16 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .analysis import classify_database
+    from .errors import RecordError
     from .evaluation import detailed_figures, save_evaluation
     from .model import model_name, resolve_model
+    from .protocols import QTDB_HELD_OUT
 
     folder = Path(args.database)
     if not folder.is_dir():
         print(f"error: database folder not found: {args.database}", file=sys.stderr)
         return 2
+    records = QTDB_HELD_OUT if args.held_out else (args.records or None)
     for path in map(resolve_model, args.model):
         clf = _classifier(args, path)
         with tqdm(desc=f"{model_name(path)}: records", unit="record", file=sys.stderr) as bar:
@@ -247,8 +251,12 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            found = classify_database(folder, clf, annotator=args.annotations,
-                                      progress=progress)
+            try:
+                found = classify_database(folder, clf, annotator=args.annotations,
+                                          records=records, progress=progress)
+            except RecordError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         if not len(found["y_true"]):
             print(f"error: no beat of {folder} maps to the classes of {model_name(path)}",
                   file=sys.stderr)
@@ -258,9 +266,11 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
         figures["outside"] = found["outside"]
         figures["skipped"] = found["skipped"]
         figures["leads"] = found["leads"]
-        saved = save_evaluation(path, figures, arrays, protocol="cross-database", split="test",
+        saved = save_evaluation(path, figures, arrays, protocol="cross-database",
+                                split="held-out" if args.held_out else "test",
                                 data=str(folder), extra={"model_name": model_name(path),
-                                                         "classes": clf.card.get("classes", [])})
+                                                         "classes": clf.card.get("classes", []),
+                                                         "records": sorted(found["leads"])})
         ci = figures["ci95"]
         per = "  ".join(f"{c} {v['sensitivity']:.3f}/{v['precision']:.3f}"
                         for c, v in figures["per_class"].items() if v["support"])
@@ -296,7 +306,7 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
                               replace(base, protocol=protocol))[args.arch]
         clf = Classifier.load(result["model_path"])
         x, y, rows = load_split(args.data, "test", protocol, size=clf.input_size)
-        probs = _split_probabilities(clf, x, rows)
+        probs = _split_probabilities(clf, x, rows, data_dir=args.data)
         y_all.append(_labels_for(clf, y, dataset_codes(args.data)))
         p_all.append(probs)
         records += [f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
@@ -369,14 +379,20 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True
-                         ) -> np.ndarray:
+def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
+                         data_dir: str | Path | None = None) -> np.ndarray:
     """Class probabilities of a loaded split (canonical images ``x``, uint8 (n, H, W), and
-    their manifest ``rows``, whose RR intervals feed a model with a rhythm input), 512 images
-    a call. Returns float32 (n, k)."""
-    from .dataset import rhythm_from_rows
+    their manifest ``rows``, whose RR intervals, and for a template model the records named
+    by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call. Returns
+    float32 (n, k)."""
+    from .dataset import context_from_rows, rhythm_from_rows
 
-    rhythm = rhythm_from_rows(rows) if clf.uses_rhythm else None
+    if not clf.uses_rhythm:
+        rhythm = None
+    elif clf.rhythm_context == "template":
+        rhythm = context_from_rows(rows, data_dir)
+    else:
+        rhythm = rhythm_from_rows(rows)
     return np.concatenate([
         clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
                               calibrated=calibrated) for i in range(0, len(x), 512)])
@@ -589,6 +605,29 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ensemble(args: argparse.Namespace) -> int:
+    from .errors import ModelLoadError
+    from .training import ensemble_networks
+
+    if _no_dataset(args.data):
+        return 2
+    missing = [m for m in args.members if not Path(m).is_file()]
+    if missing:
+        print(f"error: model file not found: {missing[0]}", file=sys.stderr)
+        return 2
+    try:
+        result = ensemble_networks(args.members, args.data, args.out)
+    except (ModelLoadError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    card = result["card"]
+    val, test = card["validation"], card["test"]
+    print(f"{len(args.members)} networks -> {result['model_path']}: validation accuracy "
+          f"{val['accuracy']:.4f}, macro Se {val['macro_sensitivity']:.4f}; test accuracy "
+          f"{test['accuracy']:.4f}, macro Se {test['macro_sensitivity']:.4f}")
+    return 0
+
+
 def _cmd_download(args: argparse.Namespace) -> int:
     from .records import download_database
 
@@ -617,6 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build-dataset", help="render beats from WFDB records into class folders")
     b.add_argument("--mitdb", help="MIT-BIH Arrhythmia Database folder")
     b.add_argument("--cudb", help="CU Ventricular Tachyarrhythmia Database folder (VFW windows)")
+    b.add_argument("--qtdb", help="QT Database folder: its annotated records join the AAMI "
+                                  "protocol's training (27) and validation (9); the other 18 "
+                                  "are never built in (the cross-database test)")
     b.add_argument("--out", default="data/beats", help="output folder (default data/beats)")
     b.add_argument("--seed", type=int, default=20180412)
     b.add_argument("--max-per-class", type=int, default=15000,
@@ -666,9 +708,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rhythm", default="",
                    help="comma-separated architectures that also take RR-interval rhythm "
                         "features as a second input (e.g. ecgnet)")
-    t.add_argument("--rhythm-context", choices=["local", "record"], default="local",
-                   help="rhythm features: the four local ones (default), or also the local "
-                        "mean RR over the record's mean RR (the patient's own rhythm)")
+    t.add_argument("--rhythm-context", choices=["local", "record", "template"], default="local",
+                   help="rhythm features: the four local ones (default); also the local "
+                        "mean RR over the record's mean RR (record); or the four and the beat "
+                        "compared with its record's typical beat (template)")
     t.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
                    help="loss weights against imbalance: inverse class frequency (default), "
                         "its square root, or none")
@@ -716,6 +759,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder of WFDB records with reference beat annotations")
     ed.add_argument("--annotations", default="atr", metavar="EXT",
                     help="annotation file extension of the reference beat labels (atr)")
+    held = ed.add_mutually_exclusive_group()
+    held.add_argument("--records", nargs="+", metavar="NAME",
+                      help="only these records (default: every annotated record)")
+    held.add_argument("--held-out", action="store_true",
+                      help="only the QT Database records that no model ever trains or "
+                           "validates on (ecg_core.protocols.QTDB_HELD_OUT), saved as the "
+                           "'held-out' split")
     ed.set_defaults(func=_cmd_evaluate_database)
 
     cv = sub.add_parser("cross-validate",
@@ -833,6 +883,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--model", nargs="+",
                    help="models (paths or names); default: every model in the models folder")
     x.set_defaults(func=_cmd_export)
+
+    en = sub.add_parser("ensemble", help="join networks trained alike from different seeds "
+                                         "into one model that averages their probabilities")
+    en.add_argument("members", nargs="+", help=".keras files of the networks (two or more)")
+    en.add_argument("--data", required=True, help="the dataset folder they were trained on")
+    en.add_argument("--out", required=True, help="the ensemble's .keras file")
+    en.set_defaults(func=_cmd_ensemble)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")
     d.add_argument("databases", nargs="*", default=["mitdb", "cudb"])

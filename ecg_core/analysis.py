@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import BEAT_SYMBOLS, MAX_HALF_WINDOW_S, rhythm_features, rr_intervals
+from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, beat_context, rhythm_features, rr_intervals,
+                    template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -394,6 +395,7 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
             source += (f" on {record.lead} and {record.other_lead}"
                        if record.other_signal is not None else f" on {record.lead} only")
     prev, nxt, local = rr_intervals(positions, fs)  # all beats, before trimming the ends
+    every_beat = positions
     margin = int(round(MAX_HALF_WINDOW_S * fs))
     inside = (positions >= margin) & (positions < len(record.signal) - margin)
     if not inside.any():
@@ -408,14 +410,17 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         ref_pos = np.asarray(ref.sample[keep], dtype=np.int64)
         ref_of, detection = match_detections(ref_pos, positions, fs)
         symbols = [ref.symbol[keep[r]] if r >= 0 else "" for r in ref_of]
+    signal = model_signal(record, classifier)
     if classifier.uses_rhythm:
-        # the record's mean RR: the patient's context (used by models trained with it)
+        # the patient's context (each model reads its own columns): the record's mean RR, and
+        # each beat against the record's typical beat, formed from every beat found
         known = prev[np.isfinite(prev)]
         rr_record = np.full(len(prev), known.mean() if len(known) else np.nan)
-        rhythm = rhythm_features(prev, nxt, local, rr_record)
+        template = (template_features(signal, positions, fs, every_beat)
+                    if classifier.rhythm_context == "template" else None)
+        rhythm = beat_context(rhythm_features(prev, nxt, local, rr_record), template)
     else:
         rhythm = None
-    signal = model_signal(record, classifier)
     n = len(positions)
     probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)
     for start in range(0, n, batch_size):
@@ -717,6 +722,7 @@ def agreement(result: RecordResult) -> dict | None:
 
 
 def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
+                      records: list[str] | tuple[str, ...] | None = None,
                       progress=None) -> dict:
     """Classify every labelled beat of every annotated record of a database folder.
 
@@ -729,6 +735,8 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
         folder: a folder of WFDB records (e.g. ``../shared/qtdb``).
         classifier: an :class:`ecg_core.model.Classifier`.
         annotator: annotation file extension of the reference beat labels.
+        records: only these records (e.g. :data:`ecg_core.protocols.QTDB_HELD_OUT`); ``None``
+            for every annotated record.
         progress: optional callable ``progress(done_records, total_records)``.
 
     Returns:
@@ -742,9 +750,11 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
     from .records import list_records, read_record
 
     folder = Path(folder)
-    names = [n for n in list_records(folder) if (folder / f"{n}.{annotator}").is_file()]
+    names = [n for n in list_records(folder) if (folder / f"{n}.{annotator}").is_file()
+             and (records is None or n in set(records))]
     if not names:
-        raise RecordError(f"No record in {folder} has '{annotator}' annotations.")
+        raise RecordError(f"No record in {folder} has '{annotator}' annotations"
+                          + (" among those asked for." if records is not None else "."))
     mapping = symbol_map(scheme_of(classifier.class_codes))
     index = {c: i for i, c in enumerate(classifier.class_codes)}
     y_true, probs, records = [], [], []

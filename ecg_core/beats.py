@@ -270,3 +270,145 @@ def rhythm_features(rr_prev_s, rr_next_s, rr_local_s, rr_record_s=None) -> np.nd
         out[:, 4] = np.where(good, local / np.where(good, record, 1.0), 0.0)
     np.clip(out, 0.0, 5.0, out=out)
     return out
+
+
+#: Names of the beat-to-template features (``train --rhythm-context template``): how a beat
+#: compares with its record's typical beat (:func:`template_features`).
+TEMPLATE_FEATURES: tuple[str, ...] = ("QRS correlation with the typical beat",
+                                      "beat correlation with the typical beat",
+                                      "QRS amplitude / typical QRS amplitude",
+                                      "residual / typical QRS amplitude", "template available")
+
+#: Windows of the template comparison, in s before and after the R peak: the QRS complex,
+#: and the whole beat (P wave to T wave).
+TEMPLATE_QRS_S: tuple[float, float] = (0.08, 0.08)
+TEMPLATE_BEAT_S: tuple[float, float] = (0.25, 0.45)
+#: Largest shift (s) tried when a beat is aligned on the template (R-peak jitter of the
+#: annotations or of a QRS detector).
+TEMPLATE_SHIFT_S: float = 0.02
+#: Fewest beats a record needs for its typical beat to be formed.
+TEMPLATE_MIN_BEATS: int = 8
+
+
+def template_features(signal: np.ndarray, positions: np.ndarray, fs: float,
+                      template_positions: np.ndarray | None = None) -> np.ndarray:
+    """How each beat compares with the record's typical beat: the patient's own context.
+
+    A beat of a new patient means something relative to the same person's other beats: a
+    normal beat of an unusual shape is still shaped like most of that person's beats, while a
+    ventricular ectopic beat is not. The typical beat is the sample-wise median of every beat's
+    window (aligned on the R peaks), the template that Holter analysers have long compared
+    beats against (template matching; e.g. the beat-to-average features of inter-patient
+    classifiers, Mondejar-Guerra et al. 2019, Biomed Signal Process Control 47:41-48). Each beat
+    is aligned on it by the shift, within :data:`TEMPLATE_SHIFT_S`, that best correlates their
+    QRS complexes.
+
+    Args:
+        signal: float array, shape (n_samples,), in mV (conditioned as the model's beats are).
+        positions: int array, shape (n,): R-peak sample of each beat to describe.
+        fs: sampling rate in Hz.
+        template_positions: int array, R peaks of the beats the typical beat is formed from
+            (every beat of the record); ``positions`` when ``None``.
+
+    Returns:
+        float32 array, shape (n, 5), the features of :data:`TEMPLATE_FEATURES`: Pearson
+        correlation with the typical beat over the QRS window (:data:`TEMPLATE_QRS_S`) and
+        over the whole beat (:data:`TEMPLATE_BEAT_S`), the QRS peak-to-peak amplitude over the
+        typical one, the RMS of the difference from the typical beat (after removing the
+        mean offset) over the typical QRS amplitude, and 1.0. All zero (``template
+        available`` 0) when the record has fewer than :data:`TEMPLATE_MIN_BEATS` beats or a
+        flat typical beat. Ratios are clipped to [0, 5].
+    """
+    x = np.asarray(signal, dtype=np.float32)
+    pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+    tpos = pos if template_positions is None else np.asarray(template_positions,
+                                                             dtype=np.int64).reshape(-1)
+    out = np.zeros((len(pos), len(TEMPLATE_FEATURES)), dtype=np.float32)
+    if len(pos) == 0 or len(tpos) < TEMPLATE_MIN_BEATS or len(x) == 0:
+        return out
+    before, after = (int(round(s * fs)) for s in TEMPLATE_BEAT_S)
+    shift = int(round(TEMPLATE_SHIFT_S * fs))
+    qb, qa = (int(round(s * fs)) for s in TEMPLATE_QRS_S)
+    n_wide = before + after + 1
+    offsets = np.arange(-before, after + 1)
+    template = np.median(x[np.clip(tpos[:, None] + offsets, 0, len(x) - 1)], axis=0)
+    q = slice(before - qb, before + qa + 1)
+    t_qrs = template[q] - template[q].mean()
+    t_amp = float(np.ptp(template[q]))
+    if t_amp <= 1e-6:
+        return out
+    # every beat's window with `shift` samples to spare each side, then its best alignment
+    wide = x[np.clip(pos[:, None] + np.arange(-before - shift, after + shift + 1), 0, len(x) - 1)]
+    lags = np.arange(2 * shift + 1)
+    q_idx = lags[:, None] + np.arange(q.start, q.stop)[None, :]          # (lags, Lq)
+    beats_q = wide[:, q_idx]                                              # (n, lags, Lq)
+    beats_q = beats_q - beats_q.mean(axis=2, keepdims=True)
+    norm = np.sqrt((beats_q ** 2).sum(axis=2) * float((t_qrs ** 2).sum())) + 1e-9
+    corr_q = (beats_q * t_qrs).sum(axis=2) / norm                         # (n, lags)
+    best = corr_q.argmax(axis=1)
+    rows = np.arange(len(pos))
+    beat = wide[rows[:, None], best[:, None] + np.arange(n_wide)[None, :]]  # (n, n_wide)
+    b_c = beat - beat.mean(axis=1, keepdims=True)
+    t_c = template - template.mean()
+    corr_w = (b_c * t_c).sum(axis=1) / (np.sqrt((b_c ** 2).sum(axis=1)
+                                                * float((t_c ** 2).sum())) + 1e-9)
+    residual = np.sqrt(((b_c - t_c) ** 2).mean(axis=1)) / t_amp
+    out[:, 0] = corr_q[rows, best]
+    out[:, 1] = corr_w
+    out[:, 2] = np.clip(np.ptp(beat[:, q], axis=1) / t_amp, 0.0, 5.0)
+    out[:, 3] = np.clip(residual, 0.0, 5.0)
+    out[:, 4] = 1.0
+    return out
+
+
+#: The beat-context vector that every rhythm model reads a selection of: the four local
+#: rhythm features, :data:`RECORD_RHYTHM_FEATURE`, then :data:`TEMPLATE_FEATURES`.
+CONTEXT_FEATURES: tuple[str, ...] = (*RHYTHM_FEATURES, RECORD_RHYTHM_FEATURE, *TEMPLATE_FEATURES)
+
+#: Columns of :data:`CONTEXT_FEATURES` that a model trained with each ``rhythm_context`` reads.
+CONTEXT_COLUMNS: dict[str, tuple[int, ...]] = {
+    "local": (0, 1, 2, 3),
+    "record": (0, 1, 2, 3, 4),
+    "template": (0, 1, 2, 3, 5, 6, 7, 8, 9),
+}
+
+
+def beat_context(rhythm: np.ndarray, template: np.ndarray | None = None) -> np.ndarray:
+    """Join rhythm and template features into the beat-context vector
+    (:data:`CONTEXT_FEATURES`).
+
+    Args:
+        rhythm: float32 array, shape (n, 5), from :func:`rhythm_features` with the record's
+            mean RR.
+        template: float32 array, shape (n, 5), from :func:`template_features`, or ``None``
+            (not available: zeros).
+
+    Returns:
+        float32 array, shape (n, 10).
+
+    Raises:
+        ValueError: if the shapes do not match.
+    """
+    rhythm = np.asarray(rhythm, dtype=np.float32)
+    if rhythm.ndim != 2 or rhythm.shape[1] != len(RHYTHM_FEATURES) + 1:
+        raise ValueError(f"rhythm must have shape (n, 5), not {rhythm.shape}.")
+    if template is None:
+        template = np.zeros((len(rhythm), len(TEMPLATE_FEATURES)), dtype=np.float32)
+    template = np.asarray(template, dtype=np.float32)
+    if template.shape != (len(rhythm), len(TEMPLATE_FEATURES)):
+        raise ValueError(f"template must have shape ({len(rhythm)}, 5), not {template.shape}.")
+    return np.concatenate([rhythm, template], axis=1)
+
+
+def context_columns(context: str) -> tuple[int, ...]:
+    """Columns of :data:`CONTEXT_FEATURES` read by a model trained with ``rhythm_context``
+    ``context``.
+
+    Raises:
+        ValueError: for an unknown context.
+    """
+    try:
+        return CONTEXT_COLUMNS[context]
+    except KeyError:
+        raise ValueError(f"Unknown rhythm context {context!r}; one of "
+                         f"{', '.join(CONTEXT_COLUMNS)}.") from None

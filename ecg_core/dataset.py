@@ -40,13 +40,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import Beat, beats_from_annotations, rhythm_features, vf_windows
+from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations, rhythm_features,
+                    template_features, vf_windows)
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, condition_signal
-from .errors import DatasetError, ECGCoreError
-from .protocols import AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS, PROTOCOLS
-from .records import TARGET_FS, list_records, read_annotations, read_record
+from .errors import DatasetError, ECGCoreError, RecordError
+from .protocols import (AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS, PROTOCOLS,
+                        QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL)
+from .records import TARGET_FS, list_records, read_annotations, read_record, record_header
 from .rendering import DEFAULT_STYLE, STYLE_FAMILIES, random_style, render_beat
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
@@ -148,8 +150,11 @@ def _select(sources: dict[str, Path], config: BuildConfig, progress=None) -> lis
 
 
 def _record_names(database: str, folder: Path, config: BuildConfig) -> list[str]:
-    """Records of a database that a build uses (the AAMI scheme drops the paced records)."""
+    """Records of a database that a build uses (the AAMI scheme drops the paced records; of
+    the QT Database, the annotated records outside :data:`~ecg_core.protocols.QTDB_HELD_OUT`)."""
     names = list_records(folder)
+    if database == "qtdb":  # annotated records, never the held-out ones
+        names = [n for n in names if n not in QTDB_HELD_OUT and (folder / f"{n}.atr").is_file()]
     if config.records is not None:
         names = [n for n in names if n in set(config.records)]
     if config.scheme == "aami":
@@ -304,7 +309,10 @@ def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) 
     (the rare classes live in few records: 208 alone holds most fusion beats) while giving
     validation at least ``min_val_beats`` S and V beats; ties go to the set whose share of
     N beats is closest to ``val_records / 22``. The rule looks at DS1 label counts only.
-    Beats of records in neither set (the paced records, cudb) get ``"excluded"``.
+    Beats of records in neither set (the paced records, cudb) get ``"excluded"``. QT
+    Database beats (a build with ``qtdb``) follow the fixed deal of
+    :data:`ecg_core.protocols.QTDB_TRAIN` and :data:`~ecg_core.protocols.QTDB_VAL`; no QT
+    record is ever in the test split.
 
     Args:
         rows: manifest rows with ``database``, ``record`` and ``label``.
@@ -319,8 +327,13 @@ def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) 
     ds1, ds2 = set(AAMI_DS1), set(AAMI_DS2)
     out = []
     counts: dict[str, dict[str, int]] = {}
+    qt_train, qt_val = set(QTDB_TRAIN), set(QTDB_VAL)
     for r in rows:
         rec = r["record"] if r.get("database", "mitdb") == "mitdb" else None
+        if r.get("database") == "qtdb":  # other patients: the fixed deal of protocols.py
+            out.append("train" if r["record"] in qt_train else
+                       "qt-val" if r["record"] in qt_val else "excluded")
+            continue
         out.append("train" if rec in ds1 else "test" if rec in ds2 else "excluded")
         if rec in ds1:
             counts.setdefault(rec, {}).setdefault(r["label"], 0)
@@ -339,7 +352,9 @@ def aami_split(rows: list[dict], val_records: int = 4, min_val_beats: int = 50) 
         if best_key is None or key > best_key:
             best, best_key = combo, key
     val = set(best)
-    return ["val" if s == "train" and r["record"] in val else s for r, s in zip(rows, out)]
+    return ["val" if s == "qt-val" or (s == "train" and r.get("database", "mitdb") == "mitdb"
+                                       and r["record"] in val) else s
+            for r, s in zip(rows, out)]
 
 
 def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412) -> list[str]:
@@ -439,6 +454,7 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
 
 
 def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | Path | None = None,
+                  qtdb: str | Path | None = None,
                   config: BuildConfig | None = None, workers: int | None = None,
                   overwrite: bool = False, progress: bool = True) -> dict:
     """Build the beat-image dataset: PNGs per class, ``manifest.csv`` and ``dataset.json``.
@@ -451,6 +467,9 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         out_dir: output folder (``data/beats``).
         mitdb: folder of the MIT-BIH Arrhythmia Database (WFDB files).
         cudb: folder of the CU Ventricular Tachyarrhythmia Database, or ``None``.
+        qtdb: folder of the QT Database, or ``None``: its annotated records other than
+            :data:`~ecg_core.protocols.QTDB_HELD_OUT` (lead MLII where a record has one, else
+            its first channel; 250 Hz resampled to ``config.fs``).
         config: build settings (:class:`BuildConfig`).
         workers: rendering processes (default: number of CPU cores).
         overwrite: allow replacing a dataset built with other settings.
@@ -483,8 +502,10 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         sources["mitdb"] = Path(mitdb)
     if cudb:
         sources["cudb"] = Path(cudb)
+    if qtdb:
+        sources["qtdb"] = Path(qtdb)
     if not sources:
-        raise DatasetError("Give at least one database folder (--mitdb and/or --cudb).")
+        raise DatasetError("Give at least one database folder (--mitdb, --cudb, --qtdb).")
     out = Path(out_dir)
     settings = {k: v for k, v in asdict(config).items()}
     settings["split"] = list(config.split)
@@ -786,6 +807,63 @@ def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
     means = {key: float(np.mean(v)) for key, v in sums.items()}
     record = np.array([means.get(key, np.nan) for key in keys], dtype=np.float64)
     return rhythm_features(prev, col("rr_next_s"), col("rr_local_s"), record)
+
+
+def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
+                      sources: dict[str, str | Path] | None = None,
+                      conditioning: str | None = None, fs: float | None = None) -> np.ndarray:
+    """The beat-context vector (:data:`ecg_core.beats.CONTEXT_FEATURES`) of manifest rows:
+    their rhythm features (:func:`rhythm_from_rows`) and their beat-to-template features
+    (:func:`ecg_core.beats.template_features`), each record's typical beat formed from every
+    annotated beat of that record and lead, drawn from the signal conditioned as the images
+    were.
+
+    Args:
+        rows: manifest rows (``database``, ``record``, ``sample``, ``lead``, ``rr_*``).
+        data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``,
+            the ``conditioning`` and the sampling rate ``fs`` (each may be given instead).
+        sources, conditioning, fs: override the build's settings.
+
+    Returns:
+        float32 array, shape (len(rows), 10). Rows without a record (plain folders, cudb
+        windows) have template features all zero ("not available").
+
+    Raises:
+        DatasetError: if a row's record cannot be read from its source folder.
+    """
+    settings: dict = {}
+    if data_dir is not None:
+        try:
+            settings = json.loads((Path(data_dir) / "dataset.json").read_text()).get(
+                "settings", {})
+        except (OSError, ValueError):
+            settings = {}
+    sources = sources if sources is not None else settings.get("sources", {})
+    conditioning = conditioning or settings.get("conditioning") or "none"
+    fs = float(fs or settings.get("fs") or 360.0)
+    template = np.zeros((len(rows), 5), dtype=np.float32)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r.get("database") in sources and r.get("record") and r.get("symbol") != "!":
+            groups.setdefault((r["database"], r["record"], r.get("lead") or ""), []).append(i)
+    for (database, name, lead), idx in groups.items():
+        path = Path(sources[database]) / name
+        try:
+            channels = record_header(path)[2]
+            record = read_record(path, lead=lead if lead in channels else None,
+                                 annotator="atr", target_fs=fs)
+        except RecordError as exc:
+            raise DatasetError(f"The typical beat of {database}/{name} needs its record: "
+                               f"{exc}") from None
+        if record.annotations is None:
+            continue
+        ann = record.annotations
+        beats = np.asarray([s for s, sym in zip(ann.sample, ann.symbol)
+                            if sym in BEAT_SYMBOLS], dtype=np.int64)
+        signal = condition_signal(record.signal, fs, conditioning)
+        samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
+        template[idx] = template_features(signal, samples, fs, beats)
+    return beat_context(rhythm_from_rows(rows), template)
 
 
 def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:

@@ -209,6 +209,21 @@ def layer_table(model) -> list[dict]:
     return rows
 
 
+def explained_network(model):
+    """The network whose layers, feature maps and Grad-CAM are shown: the model itself, or
+    for a seed ensemble (:func:`ecg_core.model.build_ensemble`) its first member, which reads
+    the same inputs the same way (the ensemble's output is the mean of its members').
+
+    Returns:
+        ``(network, n_members)``: a Keras Functional model, and the ensemble's size (1 for a
+        single network).
+    """
+    from .model import ensemble_members
+
+    members = ensemble_members(model)
+    return (members[0], len(members)) if members else (model, 1)
+
+
 def conv_layers(model) -> list[str]:
     """Names of the model's Conv2D layers, input to output."""
     return [layer.name for layer in model.layers if type(layer).__name__ == "Conv2D"]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .beats import CONTEXT_COLUMNS, CONTEXT_FEATURES
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import CLASS_CODES
 from .backend import load_backend
@@ -139,6 +140,57 @@ def shift_output_logits(model, shift: np.ndarray) -> None:
     if shift.shape != bias.shape or not np.isfinite(shift).all():
         raise ValueError(f"shift must hold {bias.shape[0]} finite values, got {shift!r}")
     head.set_weights([kernel, (bias + shift).astype(bias.dtype)])
+
+
+#: Name prefix of the member networks inside an ensemble model (:func:`build_ensemble`).
+ENSEMBLE_MEMBER_PREFIX: str = "member_"
+
+
+def build_ensemble(members: list, name: str = "ensemble"):
+    """One Keras model that averages the class probabilities of several trained networks of
+    the same inputs and classes (a seed ensemble: the mean of networks trained alike from
+    different seeds varies less from one training to another than any one of them;
+    Lakshminarayanan, Pritzel & Blundell 2017, "Simple and scalable predictive uncertainty
+    estimation using deep ensembles", NeurIPS).
+
+    Args:
+        members: ``keras.Model`` objects with the same input shapes and number of outputs.
+            They are renamed ``member_0``, ``member_1``, ... and become nested layers.
+        name: the ensemble model's name.
+
+    Returns:
+        ``keras.Model`` with the members' inputs, returning float32 (batch, n_classes), the
+        mean of their softmax outputs (a layer named ``probabilities``).
+
+    Raises:
+        ValueError: for fewer than two members, or members whose inputs or outputs differ.
+    """
+    load_backend()
+    import keras
+    from keras import layers
+
+    if len(members) < 2:
+        raise ValueError("An ensemble needs at least two networks.")
+    shapes = [[tuple(t.shape[1:]) for t in m.inputs] + [tuple(m.outputs[0].shape[1:])]
+              for m in members]
+    if any(s != shapes[0] for s in shapes[1:]):
+        raise ValueError(f"The networks' inputs or outputs differ: {shapes}.")
+    first = members[0]
+    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=n)
+              for t, n in zip(first.inputs, ("image", "rhythm"))]
+    outs = []
+    for i, member in enumerate(members):
+        member.name = f"{ENSEMBLE_MEMBER_PREFIX}{i}"
+        outs.append(member(inputs if len(inputs) > 1 else inputs[0]))
+    out = layers.Average(name="probabilities")(outs)
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=name)
+
+
+def ensemble_members(model) -> list:
+    """The member networks of an ensemble built by :func:`build_ensemble` ([] for a single
+    network)."""
+    return [layer for layer in model.layers
+            if layer.name.startswith(ENSEMBLE_MEMBER_PREFIX) and hasattr(layer, "layers")]
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -273,6 +325,8 @@ class Classifier:
         class_codes: class codes in output order (from the card).
         input_size: canonical (height, width).
         uses_rhythm: whether the model takes rhythm features (RR intervals) as a second input.
+        rhythm_context: which beat context that input holds (the card's, a key of
+            :data:`ecg_core.beats.CONTEXT_COLUMNS`; ``"none"`` for an image-only model).
         backend: ``"LiteRT"`` or ``"Keras"``: what runs the predictions.
         warning: why the LiteRT twin does not serve (``None`` when it does, or when the
             Keras backend was asked for).
@@ -306,6 +360,7 @@ class Classifier:
             self.input_size: tuple[int, int] = runner.input_size
             self.uses_rhythm: bool = runner.rhythm_features > 0
             self._rhythm_len = runner.rhythm_features
+            self._read_context()
             probe = runner(np.zeros((1, *self.input_size, 1), dtype=np.uint8),
                            np.zeros((1, self._rhythm_len), np.float32) if self.uses_rhythm
                            else None)
@@ -317,11 +372,21 @@ class Classifier:
             self.uses_rhythm = len(model.inputs) == 2
             self._rhythm_len = int(model.inputs[1].shape[-1]) if self.uses_rhythm else 0
             n_out = int(model.output_shape[-1])
+            self._read_context()
             self._trace(model)
         if n_out != len(self.class_codes):
             raise ModelLoadError(
                 f"The model has {n_out} outputs but its card lists "
                 f"{len(self.class_codes)} classes.")
+
+    def _read_context(self) -> None:
+        """Which columns of the beat-context vector the model reads (its card's context)."""
+        context = (self.card.get("rhythm_input") or {}).get("context") or "local"
+        columns = CONTEXT_COLUMNS.get(context, ())
+        if len(columns) != self._rhythm_len:
+            columns = tuple(range(self._rhythm_len))
+        self.rhythm_context: str = context if self.uses_rhythm else "none"
+        self._rhythm_columns = columns
 
     def _trace(self, model) -> None:
         tf = load_backend()
@@ -403,13 +468,19 @@ class Classifier:
         if self.uses_rhythm:
             if rhythm is None:  # no rhythm context: zeros, "available" flag 0
                 rhythm = np.zeros((len(x), self._rhythm_len), dtype=np.float32)
-            # features beyond the model's own (the record's context, for a model trained on
-            # the four local ones) are left out
+            # the model's own columns of the beat-context vector; of a shorter vector, the
+            # first ones (the four local features of a model trained on them)
             rhythm = np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1)
-            if rhythm.shape[1] < self._rhythm_len:
-                raise ValueError(f"This model takes {self._rhythm_len} rhythm features; got "
-                                 f"{rhythm.shape[1]}.")
-            rhythm = rhythm[:, :self._rhythm_len]
+            width = rhythm.shape[1]
+            if width == len(CONTEXT_FEATURES):
+                rhythm = rhythm[:, self._rhythm_columns]
+            elif width >= self._rhythm_len and (
+                    self._rhythm_columns == tuple(range(self._rhythm_len))
+                    or width == self._rhythm_len):
+                rhythm = rhythm[:, :self._rhythm_len]
+            else:
+                raise ValueError(f"This model takes {self._rhythm_len} rhythm features "
+                                 f"({self.rhythm_context} context); got {width}.")
         else:
             rhythm = None
         if self._runner is not None:
@@ -423,9 +494,11 @@ class Classifier:
 
         Args:
             images: uint8 array, shape (n, H, W) or (H, W), canonical form.
-            rhythm: for models with a rhythm input, float32 (n, 5) or (5,) (or the first 4) from
-                :func:`ecg_core.beats.rhythm_features`; ``None`` means "not available" (a lone
-                beat image). Ignored by image-only models.
+            rhythm: for models with a rhythm input, the beat-context vector, float32 (n, 10)
+                or (10,) (:func:`ecg_core.beats.beat_context`), or the model's own columns of
+                it, or for a model of local rhythm features the first 4 or 5 of them
+                (:func:`ecg_core.beats.rhythm_features`); ``None`` means "not available" (a
+                lone beat image). Ignored by image-only models.
             calibrated: apply the card's temperature (:attr:`temperature`); ``False`` gives
                 the network's own outputs (to fit a temperature).
 

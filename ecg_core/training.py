@@ -33,9 +33,10 @@ import numpy as np
 
 from .backend import load_backend
 from .canonical import CANONICAL_SIZE
-from .beats import RECORD_RHYTHM_FEATURE, RHYTHM_FEATURES
+from .beats import CONTEXT_FEATURES, RHYTHM_FEATURES, context_columns
 from .classes import scheme_classes, scheme_codes
-from .dataset import dataset_scheme, drawing_of, load_split, rhythm_from_rows
+from .dataset import (context_from_rows, dataset_scheme, drawing_of, load_split,
+                      rhythm_from_rows)
 from .evaluation import classification_figures
 from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
@@ -69,7 +70,10 @@ class TrainConfig:
         rhythm_archs: architectures that also get the rhythm input (RR intervals,
             :func:`ecg_core.beats.rhythm_features`).
         rhythm_context: ``"local"``: the four local rhythm features; ``"record"``: and the
-            local mean RR over the record's mean RR (:data:`ecg_core.beats.RECORD_RHYTHM_FEATURE`).
+            local mean RR over the record's mean RR (:data:`ecg_core.beats.RECORD_RHYTHM_FEATURE`);
+            ``"template"``: the four local ones and the beat compared with its record's
+            typical beat (:func:`ecg_core.beats.template_features`; needs the records named
+            by the dataset's sources). :data:`ecg_core.beats.CONTEXT_COLUMNS` lists each.
         rhythm_dropout: share of training beats whose rhythm features are hidden (set to
             "not available"), so that a rhythm model still reads a lone beat image.
         input_size: the model's input (height, width) in pixels; images are brought to this
@@ -388,11 +392,17 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     # rhythm features before subsampling: a record's mean RR is that of all its beats
-    n_rhythm = len(RHYTHM_FEATURES) + (config.rhythm_context == "record")
-    r_tr = rhythm_from_rows(tr_rows)[keep][:, :n_rhythm]
+    columns = list(context_columns(config.rhythm_context))
+    if config.rhythm_context == "template" and config.rhythm_archs:
+        def context(rows):  # the typical beat needs each record's signal
+            return context_from_rows(rows, data_dir)[:, columns]
+    else:
+        def context(rows):
+            return rhythm_from_rows(rows)[:, columns]
+    r_tr = context(tr_rows)[keep]
     n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
-    r_va = rhythm_from_rows(va_rows)[:, :n_rhythm]
-    r_te = rhythm_from_rows(te_rows)[:, :n_rhythm]
+    r_va = context(va_rows)
+    r_te = context(te_rows)
     weights = class_weights(y_tr, k, config.max_class_weight, config.class_weighting)
     results: dict[str, dict] = {}
     for arch in archs:
@@ -566,11 +576,12 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
         "scheme": scheme,
         "classes": [{"code": c.code, "name": c.name, "symbols": list(c.symbols)}
                     for c in classes],
-        "rhythm_input": ({"features": list(RHYTHM_FEATURES) + (
-                              [RECORD_RHYTHM_FEATURE] if config.rhythm_context == "record"
-                              else []),
+        "rhythm_input": ({"features": [CONTEXT_FEATURES[i]
+                                       for i in context_columns(config.rhythm_context)],
                           "context": config.rhythm_context,
-                          "function": "ecg_core.beats.rhythm_features",
+                          "function": ("ecg_core.beats.rhythm_features" + (
+                              ", ecg_core.beats.template_features"
+                              if config.rhythm_context == "template" else "")),
                           "hidden_in_training": config.rhythm_dropout} if rhythm else None),
         "input": {"shape": [*size, 1], "dtype": "uint8",
                   "canonical_form": {
@@ -697,3 +708,103 @@ def _cpu_count() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
+                      out_path: str | Path) -> dict:
+    """Join trained networks of one recipe (different seeds) into one ensemble model
+    (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin.
+
+    The members must have been trained on the same dataset (manifest checksum), protocol,
+    classes, input size and rhythm context. The ensemble's calibration, validation and test
+    figures are computed afresh on ``data_dir`` under that protocol; the card lists every
+    member (file, SHA-256, seed and its own validation figures).
+
+    Args:
+        member_paths: ``.keras`` files (at least two), each with its card.
+        data_dir: the dataset folder they were trained on.
+        out_path: the ``.keras`` file to write (card and twin beside it).
+
+    Returns:
+        ``{"model_path": Path, "card": dict}``.
+
+    Raises:
+        ModelLoadError: if a member or its card cannot be read.
+        ValueError: if the members differ in data, protocol, classes, input or context.
+    """
+    import copy
+    import hashlib
+
+    import keras
+
+    from .calibration import calibration_card
+    from .model import build_ensemble, read_card
+    from .runtime import export_twin
+
+    load_backend()
+    paths = [Path(p) for p in member_paths]
+    cards = [read_card(p) for p in paths]
+
+    def key(card):
+        return ((card.get("training_data") or {}).get("manifest_sha256"),
+                (card.get("protocol") or {}).get("name"),
+                tuple(c["code"] for c in card["classes"]), tuple(card["input"]["shape"]),
+                (card.get("rhythm_input") or {}).get("context"))
+    if len(paths) < 2 or any(key(c) != key(cards[0]) for c in cards[1:]):
+        raise ValueError("An ensemble needs two or more networks trained on the same data, "
+                         "protocol, classes, input size and rhythm context.")
+    info = _dataset_info(Path(data_dir))
+    if info.get("manifest_sha256") != key(cards[0])[0]:
+        raise ValueError(f"{data_dir} is not the dataset the networks were trained on.")
+    protocol, codes = key(cards[0])[1], key(cards[0])[2]
+    size = tuple(cards[0]["input"]["shape"][:2])
+    members = [keras.saving.load_model(p, compile=False) for p in paths]
+    model = build_ensemble(members, name=f"{cards[0]['name']}_ensemble")
+    rhythm = cards[0].get("rhythm_input")
+    figures = {}
+    for split in ("val", "test"):
+        x, y, rows = load_split(data_dir, split, protocol, size=size)
+        if rhythm:
+            columns = list(context_columns(rhythm.get("context") or "local"))
+            ctx = (context_from_rows(rows, data_dir) if rhythm.get("context") == "template"
+                   else rhythm_from_rows(rows))[:, columns]
+            prob = model.predict((x[..., None], ctx), batch_size=512, verbose=0)
+        else:
+            prob = model.predict(x[..., None], batch_size=512, verbose=0)
+        figures[split] = (y, prob)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    card = copy.deepcopy(cards[0])
+    for stale in ("same_run", "compared_with", "runtime", "prior_adjustment"):
+        card.pop(stale, None)
+    card.update({
+        "name": out.stem,
+        "architecture": f"ensemble of {len(paths)} x {cards[0]['architecture']}",
+        "file": out.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameters": {
+            "total": int(model.count_params()),
+            "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+            "non_trainable": int(sum(np.prod(w.shape) for w in model.non_trainable_weights))},
+        "ensemble": {
+            "method": "mean of the members' class probabilities "
+                      "(ecg_core.model.build_ensemble)",
+            "members": [{"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                         "seed": (c.get("training") or {}).get("seed"),
+                         "created": c.get("created"),
+                         "validation": _summary(c["validation"]) if "validation" in c else None}
+                        for p, c in zip(paths, cards)]},
+        "calibration": calibration_card(*figures["val"]),
+        "validation": classification_figures(*figures["val"], codes),
+        "test": classification_figures(*figures["test"], codes),
+    })
+    card["training"] = {**card.get("training", {}),
+                        "seeds": [(c.get("training") or {}).get("seed") for c in cards],
+                        "batch_seconds": round(sum((c.get("training") or {}).get(
+                            "batch_seconds") or 0 for c in cards), 1)}
+    from .model import card_path
+
+    card_path(out).write_text(json.dumps(card, indent=2))
+    card["runtime"] = export_twin(out)
+    return {"model_path": out, "card": card}

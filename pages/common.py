@@ -14,6 +14,7 @@ import streamlit as st
 
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ModelLoadError
+from ecg_core.explanation import explained_network
 from ecg_core.model import models_dir, resolve_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,10 +172,17 @@ def upscale(img: np.ndarray, target: int = 192) -> np.ndarray:
 
 
 def keras_model(clf):
-    """The classifier's Keras model, loaded (with TensorFlow, a few seconds and several hundred
-    MB the first time in a server process) under a spinner that says so."""
+    """The network to explain (:func:`ecg_core.explanation.explained_network`: the model, or
+    the first member of a seed ensemble, which the page then says), its Keras model loaded
+    (with TensorFlow, a few seconds and several hundred MB the first time in a server
+    process) under a spinner that says so."""
     if not clf.keras_loaded:
         with st.spinner("Loading TensorFlow and the Keras model for its layers and gradients "
                         "(the first time only: a few seconds)..."):
-            return clf.model
-    return clf.model
+            clf.model
+    network, members = explained_network(clf.model)
+    if members > 1:
+        st.caption(f"This model averages the probabilities of {members} networks trained "
+                   "alike from different seeds; the layers, feature maps and Grad-CAM shown "
+                   "are those of the first.")
+    return network

@@ -63,7 +63,8 @@ def _artifacts() -> list[tuple[dict, dict]]:
         if not (p.parent / doc.get("model_file", "")).is_file():
             continue
         doc["_folder"] = str(p.parent)
-        doc["_data"] = Path(doc.get("data", "")).name
+        doc["_data"] = Path(doc.get("data", "")).name + (
+            "-held-out" if doc.get("split") == "held-out" else "")
         doc["_name"] = doc.get("model_name", doc["model"])
         found.append((doc, arrays))
     return found
@@ -86,7 +87,11 @@ DATA_DESCRIPTIONS = {
     "aami-bandpass": "Every beat of the 22 DS2 records, drawn in the default style from the "
                      "signal band-passed at 0.5-40 Hz, as this model's training beats were.",
     "qtdb": "Every labelled beat of the 54 annotated QT Database records: patients, recorders "
-            "and leads no model has seen.",
+            "and leads that no committed model has trained on.",
+    "qtdb-held-out": "Every labelled beat of the 18 QT Database records that no model ever "
+                     "trains or validates on (`ecg_core.protocols.QTDB_HELD_OUT`): the "
+                     "cross-database test that stays valid when the other 36 join training "
+                     "(`build-dataset --qtdb`).",
 }
 
 
@@ -101,6 +106,7 @@ DATA_LABELS = {
     "aami": "default style (AAMI classes)",
     "aami-bandpass": "default style, signal band-passed (AAMI classes)",
     "qtdb": "QT Database (other patients)",
+    "qtdb-held-out": "QT Database, the 18 records no model trains on",
 }
 
 

@@ -106,3 +106,66 @@ def test_rhythm_features_with_the_record_context():
     np.testing.assert_allclose(five[:3, 4], local[:3] / 0.85, rtol=1e-6)
     assert five[3].tolist() == [0.0] * 5  # an unknown interval: nothing available
     assert rhythm_features(prev, nxt, local, np.full(4, np.nan))[0, 4] == 0.0
+
+
+def _beats_of(record, symbols):
+    ann = record.annotations
+    keep = [i for i, s in enumerate(ann.symbol) if s in symbols]
+    return np.asarray(ann.sample[keep], dtype=np.int64), [ann.symbol[i] for i in keep]
+
+
+def test_template_features_tell_ectopic_beats_from_the_patients_own_normal_ones():
+    from ecg_core.beats import TEMPLATE_FEATURES, template_features
+    from ecg_core.conditioning import condition_signal
+
+    rec = read_record(EXCERPT_MITDB / "208")
+    signal = condition_signal(rec.signal, rec.fs, "bandpass")
+    pos, sym = _beats_of(rec, BEAT_SYMBOLS)
+    f = template_features(signal, pos, rec.fs)
+    assert f.shape == (len(pos), len(TEMPLATE_FEATURES)) and f.dtype == np.float32
+    sym = np.array(sym)
+    normal, ventricular = f[sym == "N"], f[sym == "V"]
+    assert len(normal) > 50 and len(ventricular) > 50
+    # normal beats look like the record's typical beat, ventricular ones do not
+    assert np.median(normal[:, 0]) > 0.97 and np.median(ventricular[:, 0]) < 0.85
+    assert np.median(normal[:, 3]) < 0.5 * np.median(ventricular[:, 3])
+    assert (f[:, 4] == 1.0).all() and (f[:, 2:4] >= 0).all() and (f[:, 2:4] <= 5).all()
+    # the alignment absorbs R-peak jitter of a few milliseconds (on the beats shaped like the
+    # template; an ectopic beat's best alignment within the shift range may move)
+    jittered = template_features(signal, pos + 3, rec.fs, template_positions=pos)
+    np.testing.assert_allclose(jittered[sym == "N", 0], normal[:, 0], atol=0.01)
+    # describing a few beats against the whole record's template gives their rows
+    some = template_features(signal, pos[:5], rec.fs, template_positions=pos)
+    np.testing.assert_allclose(some, f[:5], atol=1e-6)
+
+
+def test_template_features_are_not_available_without_enough_beats_or_signal():
+    from ecg_core.beats import TEMPLATE_MIN_BEATS, template_features
+
+    signal = np.sin(np.linspace(0, 60, 3600)).astype(np.float32)
+    few = np.arange(1, TEMPLATE_MIN_BEATS) * 400
+    assert not template_features(signal, few, 360.0).any()
+    flat = template_features(np.zeros(3600, np.float32), np.arange(1, 9) * 400, 360.0)
+    assert not flat.any()
+    assert template_features(signal, np.array([], np.int64), 360.0).shape == (0, 5)
+
+
+def test_beat_context_joins_rhythm_and_template_and_each_context_reads_its_columns():
+    from ecg_core.beats import (CONTEXT_COLUMNS, CONTEXT_FEATURES, beat_context,
+                                context_columns)
+
+    rhythm = rhythm_features([0.8, 0.5], [0.8, 1.1], [0.8, 0.8], np.full(2, 0.85))
+    ctx = beat_context(rhythm)
+    assert ctx.shape == (2, len(CONTEXT_FEATURES)) == (2, 10)
+    np.testing.assert_array_equal(ctx[:, :5], rhythm)
+    assert not ctx[:, 5:].any()  # no template: "not available"
+    template = np.tile(np.array([[0.9, 0.8, 1.1, 0.1, 1.0]], np.float32), (2, 1))
+    np.testing.assert_array_equal(beat_context(rhythm, template)[:, 5:], template)
+    assert [CONTEXT_FEATURES[i] for i in context_columns("template")][-1] == "template available"
+    assert context_columns("record") == CONTEXT_COLUMNS["record"] == (0, 1, 2, 3, 4)
+    with pytest.raises(ValueError, match="rhythm context"):
+        context_columns("patient")
+    with pytest.raises(ValueError, match="shape"):
+        beat_context(rhythm[:, :4])
+    with pytest.raises(ValueError, match="shape"):
+        beat_context(rhythm, template[:1])

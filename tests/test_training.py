@@ -210,3 +210,61 @@ def test_model_name_is_the_path_below_models():
     assert model_name("/repo/models/aami/ecgnet.keras") == "aami/ecgnet"
     assert model_name("/tmp/run/baseline.keras") == "/tmp/run/baseline"
     assert model_name("baseline.keras") == "baseline"
+
+
+def test_template_context_model_and_its_seed_ensemble(tmp_path):
+    """A rhythm model that compares each beat with its record's typical beat: trained, served
+    from the beat-context vector, used on a whole record, and two seeds joined in an
+    ensemble with its own card and LiteRT twin."""
+    from ecg_core.analysis import classify_record
+    from ecg_core.beats import CONTEXT_FEATURES, TEMPLATE_FEATURES
+    from ecg_core.dataset import context_from_rows, load_split
+    from ecg_core.records import read_record
+    from ecg_core.training import ensemble_networks
+
+    data = tmp_path / "aami"
+    build_dataset(data, mitdb=EXCERPT_MITDB,
+                  config=BuildConfig(records=["208", "232"], scheme="aami", max_per_class=200,
+                                     styled=False, conditioning="bandpass"),
+                  progress=False)
+    paths = []
+    for seed in (1, 2):
+        config = TrainConfig(epochs=1, batch_size=32, max_train=128, rhythm_archs=("ecgnet",),
+                             rhythm_context="template", seed=seed)
+        result = train_models(data, tmp_path / f"s{seed}", ["ecgnet"], config,
+                              progress=False)["ecgnet"]
+        paths.append(result["model_path"])
+    card = result["card"]
+    assert card["rhythm_input"]["context"] == "template"
+    assert card["rhythm_input"]["features"][4:] == list(TEMPLATE_FEATURES)
+    clf = Classifier.load(paths[1])
+    assert clf.backend == "LiteRT" and clf.rhythm_context == "template"
+    # the beat-context vector of the split's rows: the template features come from the records
+    _, _, rows = load_split(data, "test", "beat")
+    ctx = context_from_rows(rows, data)
+    assert ctx.shape == (len(rows), len(CONTEXT_FEATURES)) and (ctx[:, 9] == 1.0).all()
+    images = np.zeros((len(rows[:4]), 64, 64), np.uint8)
+    full = clf.predict_canonical(images, ctx[:4])
+    own = clf.predict_canonical(images, ctx[:4, [0, 1, 2, 3, 5, 6, 7, 8, 9]])
+    np.testing.assert_allclose(full, own, atol=1e-6)
+    with pytest.raises(ValueError, match="template context"):
+        clf.predict_canonical(images, ctx[:4, :5])
+    # a whole record: every beat gets the template features of its record
+    record = read_record(EXCERPT_MITDB / "232", annotator="atr")
+    result = classify_record(record, clf)
+    assert result.probabilities.shape[1] == 5 and len(result.predicted) > 100
+    # two seeds joined: the ensemble averages its members, has a card and a twin
+    out = tmp_path / "ens" / "ecgnet.keras"
+    ens = ensemble_networks(paths, data, out)
+    assert [m["seed"] for m in ens["card"]["ensemble"]["members"]] == [1, 2]
+    assert ens["card"]["architecture"].startswith("ensemble of 2 x ecgnet")
+    assert ens["card"]["runtime"]["check"]["max_abs_difference"] < 1e-5
+    joined = Classifier.load(out)
+    assert joined.backend == "LiteRT" and joined.rhythm_context == "template"
+    members = [Classifier.load(p) for p in paths]
+    mean = np.mean([m.predict_canonical(images, ctx[:4], calibrated=False) for m in members],
+                   axis=0)
+    np.testing.assert_allclose(joined.predict_canonical(images, ctx[:4], calibrated=False), mean,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="two or more"):
+        ensemble_networks(paths[:1], data, tmp_path / "one.keras")
