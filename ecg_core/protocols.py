@@ -69,8 +69,8 @@ AAMI_EXCLUDED: tuple[str, ...] = ("102", "104", "107", "217")
 #: The QT Database's 54 records with reference beat labels (other patients, other recorders
 #: and leads, 250 Hz), dealt once into records that may train and validate an AAMI model and
 #: records always held out for the cross-database figures. Dealt within each of the
-#: database's source groups (sel1...: MIT-BIH Normal Sinus Rhythm and Long-Term; sel3...:
-#: Sudden Death; sele...: European ST-T) by a permutation seeded with 20180412: half to
+#: database's source groups (sel1...: MIT-BIH Long-Term ECG and Normal Sinus Rhythm; sel3...:
+#: MIT-BIH ST Change; sele...: European ST-T) by a permutation seeded with 20180412: half to
 #: training, a sixth to validation, the rest held out (27 / 9 / 18 records).
 QTDB_TRAIN: tuple[str, ...] = (
     "sel14172", "sel16265", "sel16272", "sel16273", "sel16420", "sel16483", "sel17152",

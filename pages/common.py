@@ -77,11 +77,16 @@ def choose_model() -> Path:
     if default not in options:
         options.insert(0, default)
     labels = [model_name(p) for p in options]
-    chosen = st.sidebar.selectbox("Model", labels, index=options.index(default),
+    # a widget's own state does not outlive its page: the choice is kept under a key of
+    # its own, so that the next page opens on it
+    kept = st.session_state.get("chosen_model")
+    index = labels.index(kept) if kept in labels else options.index(default)
+    chosen = st.sidebar.selectbox("Model", labels, index=index,
                                   key="model_choice",
                                   help="ecgnet: this project's CNN; baseline: the textbook "
                                        "CNN; aami/...: AAMI N/S/V/F/Q models trained on DS1; "
                                        "record/...: trained with patients kept apart.")
+    st.session_state["chosen_model"] = chosen
     return options[labels.index(chosen)]
 
 

@@ -50,8 +50,10 @@ else:
     counts = data.get("counts") or {}
     protocol = card.get("protocol", {}).get("name", "beat")
     if card.get("scheme", "jun8") == "aami":
-        source = ("every beat of the 44 non-paced MIT-BIH records, in the five AAMI EC57 "
-                  "classes N, S, V, F, Q")
+        source = ("every beat of the 44 non-paced MIT-BIH records"
+                  + (" and of 36 QT Database records" if "qtdb" in (settings.get("sources")
+                                                               or {}) else "")
+                  + ", in the five AAMI EC57 classes N, S, V, F, Q")
     else:
         build_cap = settings.get("max_per_class")
         source = ("MIT-BIH, plus windows from the VF episodes of the CU Ventricular "
@@ -100,12 +102,24 @@ else:
                  f"(created {tr['initialised_from'].get('created') or 'earlier'})"
                  if tr.get("initialised_from") else "")
         shifted = start + shifted
-        st.markdown(
-            f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
-            f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "
-            f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}, "
-            f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
-            f"{tr.get('machine', 'an unnamed machine')}{shifted}.")
+        members = (card.get("ensemble") or {}).get("members") or []
+        if members:
+            seeds = ", ".join(str(m.get("seed")) for m in members)
+            st.markdown(
+                f"- **Training**: {len(members)} networks of one recipe, from seeds {seeds}, "
+                f"each trained until its validation loss stopped falling (Adam with a "
+                f"{schedule} learning rate from {tr.get('learning_rate')}, {weighting}"
+                f"{capped}); the model averages their probabilities, because one seed "
+                f"differs from another by several points on new patients. "
+                f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
+                f"{tr.get('machine', 'an unnamed machine')}.")
+        else:
+            st.markdown(
+                f"- **Training**: {tr.get('epochs_run')} epochs (the weights of epoch "
+                f"{tr.get('best_epoch')}, the lowest validation loss), Adam with a {schedule} "
+                f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}, "
+                f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
+                f"{tr.get('machine', 'an unnamed machine')}{shifted}.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

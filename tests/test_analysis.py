@@ -205,9 +205,22 @@ def test_evaluate_database_cli_saves_an_artifact_with_intervals(tmp_path):
     assert doc["protocol"] == "cross-database" and doc["figures"]["n_records"] == 4
     lo, hi = doc["figures"]["ci95"]["accuracy"]
     assert lo <= doc["figures"]["accuracy"] <= hi
+    assert doc["records"] == ["100", "207", "208", "232"]
     bad = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--database",
                           str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "not found" in bad.stderr
+    # some records only; a name that is not there is a clear error, not a traceback
+    some = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--model",
+                           str(tmp_path / "ecgnet.keras"), "--database", str(EXCERPT_MITDB),
+                           "--records", "100", "232"], capture_output=True, text=True, cwd=ROOT)
+    assert some.returncode == 0, some.stderr
+    doc = json.loads((tmp_path / "ecgnet.eval.cross-database.test.mitdb.json").read_text())
+    assert doc["records"] == ["100", "232"] and doc["figures"]["n_records"] == 2
+    none = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--model",
+                           str(tmp_path / "ecgnet.keras"), "--database", str(EXCERPT_MITDB),
+                           "--records", "999"], capture_output=True, text=True, cwd=ROOT)
+    assert none.returncode == 2 and "among those asked for" in none.stderr
+    assert "Traceback" not in none.stderr
 
 
 def report_of_208(tmp_path):

@@ -4,6 +4,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -534,3 +535,27 @@ def test_truncated_model_file_shows_what_to_do_on_every_page(monkeypatch, tmp_pa
         at = _page(page)
         assert not at.exception, page
         assert "could not be loaded" in at.error[0].value, page
+
+
+def test_the_aami_seed_ensemble_on_home_and_explainer():
+    """The AAMI model averages several networks: Home says so, and the Explainer shows the
+    layers, feature maps and Grad-CAM of the first of them and says that too."""
+    card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    members = (card.get("ensemble") or {}).get("members") or []
+    if len(members) < 2:
+        pytest.skip("the committed aami/ecgnet is a single network")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{len(members)} networks of one recipe" in text
+    at.switch_page("pages/explainer.py")
+    at.run()
+    assert not at.exception and not at.error
+    # the model chosen on one page is the one the next page opens on
+    assert at.sidebar.selectbox(key="model_choice").value == "aami/ecgnet"
+    assert any(f"averages the probabilities of {len(members)} networks" in c.value
+               for c in at.caption)
+    assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM

@@ -217,6 +217,18 @@ def test_aami_split_trains_on_ds1_tests_on_ds2_and_validates_inside_ds1():
     assert side["102"] == side["217"] == side[("cudb", "cu01")] == "excluded"
     assert side["208"] == "train"  # the record holding most fusion beats stays in training
     assert assign_split(rows, "aami") == aami_split(rows)
+    # QT Database records follow their fixed deal: never in the test split; adding them does
+    # not move the DS1 validation records
+    from ecg_core.protocols import QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL
+
+    assert not set(QTDB_TRAIN) & set(QTDB_VAL) and not set(QTDB_HELD_OUT) & (
+        set(QTDB_TRAIN) | set(QTDB_VAL))
+    assert len(QTDB_TRAIN) + len(QTDB_VAL) + len(QTDB_HELD_OUT) == 54
+    qt = [{"database": "qtdb", "record": rec, "label": "N"}
+          for rec in (QTDB_TRAIN[0], QTDB_VAL[0], QTDB_HELD_OUT[0])]
+    with_qt = aami_split(rows + qt, val_records=4, min_val_beats=1)
+    assert with_qt[:len(rows)] == split
+    assert with_qt[len(rows):] == ["train", "val", "excluded"]
 
 
 @needs_mitdb
@@ -278,3 +290,16 @@ def test_cv_split_tests_every_record_once_and_keeps_patients_apart():
         cv_split(labels, groups, 6, 5)
     with pytest.raises(DatasetError, match="more than 5 records"):
         cv_split(labels[:10], [f"r{i % 4}" for i in range(10)], 1, 5)
+
+
+def test_a_qtdb_build_uses_its_annotated_records_and_never_the_held_out_ones(tmp_path):
+    from ecg_core.dataset import _record_names
+    from ecg_core.protocols import QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL
+
+    names = (QTDB_TRAIN[0], QTDB_VAL[0], QTDB_HELD_OUT[0], "sel00000")
+    for name in names:
+        (tmp_path / f"{name}.hea").write_text("")
+        if name != "sel00000":  # a record without reference beat labels
+            (tmp_path / f"{name}.atr").write_bytes(b"")
+    used = _record_names("qtdb", tmp_path, BuildConfig(scheme="aami"))
+    assert used == sorted([QTDB_TRAIN[0], QTDB_VAL[0]])
