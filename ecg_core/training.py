@@ -749,7 +749,9 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         return ((card.get("training_data") or {}).get("manifest_sha256"),
                 (card.get("protocol") or {}).get("name"),
                 tuple(c["code"] for c in card["classes"]), tuple(card["input"]["shape"]),
-                (card.get("rhythm_input") or {}).get("context"))
+                # cards written before rhythm contexts existed hold the local features
+                ((card.get("rhythm_input") or {}).get("context") or "local")
+                if card.get("rhythm_input") else None)
     if len(paths) < 2 or any(key(c) != key(cards[0]) for c in cards[1:]):
         raise ValueError("An ensemble needs two or more networks trained on the same data, "
                          "protocol, classes, input size and rhythm context.")
