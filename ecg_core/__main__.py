@@ -616,7 +616,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         print(f"error: model file not found: {missing[0]}", file=sys.stderr)
         return 2
     try:
-        result = ensemble_networks(args.members, args.data, args.out)
+        result = ensemble_networks(args.members, args.data, args.out, replaces=args.replaces)
     except (ModelLoadError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -889,6 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("members", nargs="+", help=".keras files of the networks (two or more)")
     en.add_argument("--data", required=True, help="the dataset folder they were trained on")
     en.add_argument("--out", required=True, help="the ensemble's .keras file")
+    en.add_argument("--replaces", metavar="CARD.json",
+                    help="card of the model the ensemble replaces: its test figures are kept "
+                         "in the new card, shown beside the ensemble's")
     en.set_defaults(func=_cmd_ensemble)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")

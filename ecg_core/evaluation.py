@@ -460,16 +460,20 @@ def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | 
     return (right / n if n else None), n
 
 
-def aami_comparison(figures: dict, label: str = "this model") -> list[dict]:
+def aami_comparison(figures: dict, label: str = "this model",
+                    replaced: dict | None = None) -> list[dict]:
     """Our AAMI DS2 figures next to the published ones, one row per source.
 
     Args:
         figures: figures of a model with the AAMI classes on the DS2 test set.
         label: name of our row.
+        replaced: the card's ``replaces`` entry (the model this one replaced, with its
+            ``test`` summary: ``accuracy`` and per-class ``sensitivity``/``precision``), or
+            ``None``.
 
     Returns:
         Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a
-        paper does not give a figure); ours first, then
+        paper does not give a figure); ours first, then the replaced model, then
         :data:`ecg_core.protocols.AAMI_PUBLISHED`.
     """
     from .protocols import AAMI_PUBLISHED
@@ -479,5 +483,13 @@ def aami_comparison(figures: dict, label: str = "this model") -> list[dict]:
             "S_Se": pc.get("S", {}).get("sensitivity"), "S_+P": pc.get("S", {}).get("precision"),
             "V_Se": pc.get("V", {}).get("sensitivity"), "V_+P": pc.get("V", {}).get("precision")}
     keys = ("accuracy", "S_Se", "S_+P", "V_Se", "V_+P")
-    return [ours] + [{"source": p["source"], **{k: p.get(k) for k in keys}}
-                     for p in AAMI_PUBLISHED]
+    rows = [ours]
+    test = (replaced or {}).get("test")
+    if test:
+        se, ppv = test.get("sensitivity", {}), test.get("precision", {})
+        rows.append({"source": f"the model it replaced ({replaced.get('architecture')}, "
+                               f"{str(replaced.get('created') or '')[:10]})",
+                     "accuracy": test.get("accuracy"), "S_Se": se.get("S"),
+                     "S_+P": ppv.get("S"), "V_Se": se.get("V"), "V_+P": ppv.get("V")})
+    return rows + [{"source": p["source"], **{k: p.get(k) for k in keys}}
+                   for p in AAMI_PUBLISHED]

@@ -711,7 +711,7 @@ def _cpu_count() -> int:
 
 
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
-                      out_path: str | Path) -> dict:
+                      out_path: str | Path, replaces: str | Path | None = None) -> dict:
     """Join trained networks of one recipe (different seeds) into one ensemble model
     (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin.
 
@@ -724,6 +724,9 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         member_paths: ``.keras`` files (at least two), each with its card.
         data_dir: the dataset folder they were trained on.
         out_path: the ``.keras`` file to write (card and twin beside it).
+        replaces: the card (JSON) of the model this ensemble replaces, if any: its test
+            figures are kept in the new card (``replaces``), so that the Evaluation page and
+            the docs show the two side by side.
 
     Returns:
         ``{"model_path": Path, "card": dict}``.
@@ -801,6 +804,16 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         "validation": classification_figures(*figures["val"], codes),
         "test": classification_figures(*figures["test"], codes),
     })
+    if replaces is not None:
+        try:
+            old = json.loads(Path(replaces).read_text())
+            card["replaces"] = {"card": str(replaces), "name": old.get("name"),
+                                "architecture": old.get("architecture"),
+                                "created": old.get("created"),
+                                "test": _summary(old["test"])}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"The card of the replaced model, {replaces}, cannot be read "
+                             f"({exc}).") from None
     card["training"] = {**card.get("training", {}),
                         "seeds": [(c.get("training") or {}).get("seed") for c in cards],
                         "batch_seconds": round(sum((c.get("training") or {}).get(

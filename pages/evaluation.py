@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ecg_core.errors import DatasetError
+from ecg_core.errors import DatasetError, ModelLoadError
 from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
                                  grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
-from ecg_core.model import read_history
+from ecg_core.model import read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
 from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_ds2_figure,
@@ -70,6 +70,14 @@ def _artifacts() -> list[tuple[dict, dict]]:
     return found
 
 
+def _card(model_path: Path) -> dict | None:
+    """The model card beside a model file, or ``None`` where it cannot be read."""
+    try:
+        return read_card(model_path)
+    except ModelLoadError:
+        return None
+
+
 #: What the test images of each committed evaluation are (by the dataset folder's name).
 DATA_DESCRIPTIONS = {
     "beats": "Test images drawn by this project in random styles, as the models were trained.",
@@ -110,7 +118,8 @@ DATA_LABELS = {
 }
 
 
-def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> None:
+def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
+          card: dict | None = None) -> None:
     f = doc["figures"]
     codes = list(f["per_class"])
     macro = f.get("macro", {})
@@ -150,7 +159,8 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None) -> Non
     if doc.get("protocol") == "aami":
         st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics; "
                     "S = supraventricular, V = ventricular ectopic beats)")
-        rows = aami_comparison(f, doc.get("model_name", "this model"))
+        rows = aami_comparison(f, doc.get("model_name", "this model"),
+                               replaced=(card or {}).get("replaces"))
         shown = pd.DataFrame([{k: (v if k == "source" else
                                    (MISSING if v is None else f"{100 * v:.1f}%"))
                                for k, v in row.items()} for row in rows])
@@ -271,7 +281,8 @@ with tab_models:
                 doc, arrays = mine[datas.index(data)]
                 chosen.append(doc)
                 model_path = Path(doc["_folder"]) / doc["model_file"]
-                _show(doc, arrays, key=f"side-{side}", history=read_history(model_path))
+                _show(doc, arrays, key=f"side-{side}", history=read_history(model_path),
+                      card=_card(model_path))
         protocols = {doc["protocol"] for doc in chosen}
         if protocols in ({"beat", "record"}, {"beat", "cv"}):
             st.info(

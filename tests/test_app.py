@@ -171,6 +171,12 @@ def test_evaluation_page_aami_side_shows_published_figures():
     published = at.dataframe[2].value
     assert (published == "–").any().any()  # a dash where a paper is silent, never None
     assert not published.isna().any().any()
+    # side by side with the model it replaced, where the card names one
+    card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    if card.get("replaces"):
+        replaced = published[published["source"].str.startswith("the model it replaced")]
+        assert len(replaced) == 1
+        assert replaced["accuracy"].iloc[0] == f"{100 * card['replaces']['test']['accuracy']:.1f}%"
 
 
 def test_per_class_table_shows_a_dash_for_undefined_figures():

@@ -173,3 +173,22 @@ def test_confusion_figures_match_scikit_learn_on_a_real_record(classifier):
             assert ours["per_class"][code][key] == pytest.approx(ref["per_class"][code][key])
     with pytest.raises(ValueError):
         confusion_figures(np.array([0, 9]), np.array([0, 1]), codes)
+
+
+def test_aami_comparison_lists_ours_the_replaced_model_and_the_papers():
+    from ecg_core.evaluation import aami_comparison
+    from ecg_core.protocols import AAMI_PUBLISHED
+
+    figures = {"accuracy": 0.9, "per_class": {"S": {"sensitivity": 0.5, "precision": 0.4},
+                                              "V": {"sensitivity": 0.8, "precision": 0.9}}}
+    rows = aami_comparison(figures, "ours")
+    assert [r["source"] for r in rows] == ["ours"] + [p["source"] for p in AAMI_PUBLISHED]
+    assert rows[0]["S_+P"] == 0.4 and rows[0]["V_Se"] == 0.8
+    replaced = {"architecture": "one network", "created": "2026-11-27T15:50:16+00:00",
+                "test": {"accuracy": 0.85, "sensitivity": {"S": 0.43, "V": 0.95},
+                         "precision": {"S": 0.44, "V": 0.66}}}
+    rows = aami_comparison(figures, "ours", replaced=replaced)
+    assert rows[1] == {"source": "the model it replaced (one network, 2026-11-27)",
+                       "accuracy": 0.85, "S_Se": 0.43, "S_+P": 0.44, "V_Se": 0.95,
+                       "V_+P": 0.66}
+    assert len(rows) == len(AAMI_PUBLISHED) + 2

@@ -255,8 +255,12 @@ def test_template_context_model_and_its_seed_ensemble(tmp_path):
     assert result.probabilities.shape[1] == 5 and len(result.predicted) > 100
     # two seeds joined: the ensemble averages its members, has a card and a twin
     out = tmp_path / "ens" / "ecgnet.keras"
-    ens = ensemble_networks(paths, data, out)
+    replaced = paths[0].with_name("ecgnet.card.json")
+    ens = ensemble_networks(paths, data, out, replaces=replaced)
     assert [m["seed"] for m in ens["card"]["ensemble"]["members"]] == [1, 2]
+    # the replaced model's test figures travel in the card, for the side-by-side views
+    old = json.loads(replaced.read_text())
+    assert ens["card"]["replaces"]["test"]["accuracy"] == old["test"]["accuracy"]
     assert ens["card"]["architecture"].startswith("ensemble of 2 x ecgnet")
     assert ens["card"]["runtime"]["check"]["max_abs_difference"] < 1e-5
     joined = Classifier.load(out)
@@ -268,3 +272,5 @@ def test_template_context_model_and_its_seed_ensemble(tmp_path):
                                atol=1e-5)
     with pytest.raises(ValueError, match="two or more"):
         ensemble_networks(paths[:1], data, tmp_path / "one.keras")
+    with pytest.raises(ValueError, match="cannot be read"):
+        ensemble_networks(paths, data, tmp_path / "two.keras", replaces=tmp_path / "nope.json")
