@@ -393,12 +393,14 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     # rhythm features before subsampling: a record's mean RR is that of all its beats
     columns = list(context_columns(config.rhythm_context))
-    if config.rhythm_context == "template" and config.rhythm_archs:
-        def context(rows):  # the typical beat needs each record's signal
+
+    def context(rows):
+        if not config.rhythm_archs:  # no model takes it
+            return np.zeros((len(rows), len(columns)), dtype=np.float32)
+        if config.rhythm_context == "template":  # the typical beat needs each record's signal
             return context_from_rows(rows, data_dir)[:, columns]
-    else:
-        def context(rows):
-            return rhythm_from_rows(rows)[:, columns]
+        return rhythm_from_rows(rows)[:, columns]
+
     r_tr = context(tr_rows)[keep]
     n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
     r_va = context(va_rows)
