@@ -385,14 +385,10 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
     their manifest ``rows``, whose RR intervals, and for a template model the records named
     by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call. Returns
     float32 (n, k)."""
-    from .dataset import context_from_rows, rhythm_from_rows
+    from .dataset import context_from_rows
 
-    if not clf.uses_rhythm:
-        rhythm = None
-    elif clf.rhythm_context == "template":
-        rhythm = context_from_rows(rows, data_dir)
-    else:
-        rhythm = rhythm_from_rows(rows)
+    rhythm = (context_from_rows(rows, data_dir, template=clf.rhythm_context == "template")
+              if clf.uses_rhythm else None)
     return np.concatenate([
         clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
                               calibrated=calibrated) for i in range(0, len(x), 512)])

@@ -810,7 +810,7 @@ def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
 
 
 def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
-                      sources: dict[str, str | Path] | None = None,
+                      template: bool = True, sources: dict[str, str | Path] | None = None,
                       conditioning: str | None = None, fs: float | None = None) -> np.ndarray:
     """The beat-context vector (:data:`ecg_core.beats.CONTEXT_FEATURES`) of manifest rows:
     their rhythm features (:func:`rhythm_from_rows`) and their beat-to-template features
@@ -822,6 +822,8 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
         rows: manifest rows (``database``, ``record``, ``sample``, ``lead``, ``rr_*``).
         data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``,
             the ``conditioning`` and the sampling rate ``fs`` (each may be given instead).
+        template: form the template features (reading every record); ``False`` leaves them
+            zero ("not available"), for models that do not read them.
         sources, conditioning, fs: override the build's settings.
 
     Returns:
@@ -831,6 +833,8 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
     Raises:
         DatasetError: if a row's record cannot be read from its source folder.
     """
+    if not template:
+        return beat_context(rhythm_from_rows(rows))
     settings: dict = {}
     if data_dir is not None:
         try:

@@ -472,11 +472,10 @@ class Classifier:
             # first ones (the four local features of a model trained on them)
             rhythm = np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1)
             width = rhythm.shape[1]
+            prefix = self._rhythm_columns == tuple(range(self._rhythm_len))
             if width == len(CONTEXT_FEATURES):
                 rhythm = rhythm[:, self._rhythm_columns]
-            elif width >= self._rhythm_len and (
-                    self._rhythm_columns == tuple(range(self._rhythm_len))
-                    or width == self._rhythm_len):
+            elif width == self._rhythm_len or (width > self._rhythm_len and prefix):
                 rhythm = rhythm[:, :self._rhythm_len]
             else:
                 raise ValueError(f"This model takes {self._rhythm_len} rhythm features "

@@ -35,8 +35,7 @@ from .backend import load_backend
 from .canonical import CANONICAL_SIZE
 from .beats import CONTEXT_FEATURES, RHYTHM_FEATURES, context_columns
 from .classes import scheme_classes, scheme_codes
-from .dataset import (context_from_rows, dataset_scheme, drawing_of, load_split,
-                      rhythm_from_rows)
+from .dataset import context_from_rows, dataset_scheme, drawing_of, load_split
 from .evaluation import classification_figures
 from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
@@ -397,9 +396,8 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     def context(rows):
         if not config.rhythm_archs:  # no model takes it
             return np.zeros((len(rows), len(columns)), dtype=np.float32)
-        if config.rhythm_context == "template":  # the typical beat needs each record's signal
-            return context_from_rows(rows, data_dir)[:, columns]
-        return rhythm_from_rows(rows)[:, columns]
+        return context_from_rows(rows, data_dir,
+                                 template=config.rhythm_context == "template")[:, columns]
 
     r_tr = context(tr_rows)[keep]
     n_train_beats = int(sum(drawing_of(tr_rows[i]) == 0 for i in keep))
@@ -772,9 +770,9 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     for split in ("val", "test"):
         x, y, rows = load_split(data_dir, split, protocol, size=size)
         if rhythm:
-            columns = list(context_columns(rhythm.get("context") or "local"))
-            ctx = (context_from_rows(rows, data_dir) if rhythm.get("context") == "template"
-                   else rhythm_from_rows(rows))[:, columns]
+            context = rhythm.get("context") or "local"
+            ctx = context_from_rows(rows, data_dir, template=context == "template")[
+                :, list(context_columns(context))]
             prob = model.predict((x[..., None], ctx), batch_size=512, verbose=0)
         else:
             prob = model.predict(x[..., None], batch_size=512, verbose=0)
