@@ -297,7 +297,10 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
         print(f"error: model file not found: {args.attach}", file=sys.stderr)
         return 2
     base = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                       patience=args.patience, learning_rate=args.lr, schedule=args.schedule)
+                       patience=args.patience, learning_rate=args.lr, schedule=args.schedule,
+                       class_weighting=args.class_weight,
+                       max_train_per_class=args.max_train_per_class or None,
+                       rhythm_archs=(args.arch,) if args.rhythm else ())
     out = Path(args.out)
     y_all, p_all, records = [], [], []
     codes = None
@@ -319,7 +322,9 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
     target = attach or out / f"{args.arch}.keras"
     saved = save_evaluation(target, figures, arrays, protocol="cv", split="test",
                             data=args.data, extra={"model_name": f"{args.arch} (5-fold recipe)",
-                                                   "folds_dir": str(out)})
+                                                   "folds_dir": str(out),
+                                                   "recipe": {k: v for k, v in vars(base).items()
+                                                              if k != "protocol"}})
     few = [c for c, v in figures["per_class"].items() if 0 < v.get("records", 0) < 3]
     kept = [v["sensitivity"] for c, v in figures["per_class"].items() if v.get("records", 0) >= 3]
     print(f"pooled over {len(CV_PROTOCOLS)} folds: {figures['n']} beats of "
@@ -781,6 +786,13 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--schedule", choices=SCHEDULES, default="plateau")
     cv.add_argument("--patience", type=int, default=3)
     cv.add_argument("--seed", type=int, default=20180412)
+    cv.add_argument("--rhythm", action="store_true",
+                    help="the network also takes each beat's RR-interval features (as "
+                         "train --rhythm ARCH)")
+    cv.add_argument("--max-train-per-class", type=int, default=None,
+                    help="keep at most this many training images per class (seeded)")
+    cv.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
+                    help="loss weights against imbalance (as in train)")
     cv.set_defaults(func=_cmd_cross_validate)
 
     ca = sub.add_parser("calibrate",
