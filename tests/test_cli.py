@@ -256,3 +256,33 @@ def test_classify_record_with_the_two_lead_vote_reads_the_second_lead(tmp_path):
                "--out", str(tmp_path / "beats.csv"))
     assert res.returncode == 0, res.stderr
     assert "Two-lead vote (XQRS, SleepECG, Elgendi) on MLII and V5" in res.stdout
+
+
+def test_cross_validate_gives_every_fold_the_recipe_it_was_asked_for(tiny_dataset, tmp_path,
+                                                                    monkeypatch):
+    """The recipe options of ``cross-validate`` reach each fold's training run (the folds
+    themselves need more records than the committed excerpts: cv_split's tests cover them)."""
+    import ecg_core.training as training
+    from ecg_core.__main__ import main
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(data, out, archs, config):
+        seen.append((str(out), archs, config))
+        raise Stop
+
+    monkeypatch.setattr(training, "train_models", fake_train)
+    try:
+        main(["cross-validate", "--data", str(tiny_dataset), "--out", str(tmp_path / "cv"),
+              "--rhythm", "--max-train-per-class", "120", "--class-weight", "sqrt",
+              "--epochs", "3", "--patience", "2"])
+    except Stop:
+        pass
+    (out, archs, config), = seen
+    assert out.endswith("fold1") and archs == ["ecgnet"]
+    assert config.protocol == "fold1" and config.rhythm_archs == ("ecgnet",)
+    assert config.max_train_per_class == 120 and config.class_weighting == "sqrt"
+    assert (config.epochs, config.patience) == (3, 2)
