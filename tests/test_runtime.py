@@ -78,7 +78,7 @@ def test_missing_or_stale_twin_falls_back_to_keras_with_a_warning(tmp_path):
     # a twin made from another model is stale: the card's checksum of the .keras differs
     shutil.copy(ROOT / "models" / "ecgnet.tflite", tmp_path / "ecgnet.tflite")
     assert Classifier.load(tmp_path / "ecgnet.keras").backend == "LiteRT"
-    shutil.copy(ROOT / "models" / "record" / "ecgnet.keras", tmp_path / "ecgnet.keras")
+    shutil.copy(ROOT / "models" / "record" / "baseline.keras", tmp_path / "ecgnet.keras")
     clf = Classifier.load(tmp_path / "ecgnet.keras")
     assert clf.backend == "Keras" and "earlier ecgnet.keras" in clf.warning
     # a damaged twin with the right checksum in the card cannot happen silently either
