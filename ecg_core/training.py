@@ -710,9 +710,30 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def member_training(card: dict) -> dict:
+    """How one network was trained, in brief, from its card: the facts an ensemble's card keeps
+    for each member (members may differ: one fine-tuned from earlier weights, others trained
+    from random ones).
+
+    Args:
+        card: a network's model card (``training`` section as :func:`train_models` writes it).
+
+    Returns:
+        ``{"epochs_run", "best_epoch", "learning_rate", "schedule", "initialised_from"}``, the
+        last the file of the starting weights or ``None`` for random initialisation; missing
+        facts are ``None``.
+    """
+    tr = card.get("training") or {}
+    start = tr.get("initialised_from")
+    return {"epochs_run": tr.get("epochs_run"), "best_epoch": tr.get("best_epoch"),
+            "learning_rate": tr.get("learning_rate"), "schedule": tr.get("schedule"),
+            "initialised_from": start.get("file") if isinstance(start, dict) else start}
+
+
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
                       out_path: str | Path, replaces: str | Path | None = None) -> dict:
-    """Join trained networks of one recipe (different seeds) into one ensemble model
+    """Join trained networks (one recipe from different seeds, or networks of one design
+    trained differently on the same data) into one ensemble model
     (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin.
 
     The members must have been trained on the same dataset (manifest checksum), protocol,
@@ -781,7 +802,9 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     card = copy.deepcopy(cards[0])
-    for stale in ("same_run", "compared_with", "runtime", "prior_adjustment"):
+    # the first member's own figures and choices are not the ensemble's; its comparisons with
+    # other models on the same test images ("compared_with") still hold
+    for stale in ("same_run", "runtime", "prior_adjustment", "selection_note"):
         card.pop(stale, None)
     card.update({
         "name": out.stem,
@@ -798,7 +821,8 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             "members": [{"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                          "seed": (c.get("training") or {}).get("seed"),
                          "created": c.get("created"),
-                         "validation": _summary(c["validation"]) if "validation" in c else None}
+                         "validation": _summary(c["validation"]) if "validation" in c else None,
+                         "training": member_training(c)}
                         for p, c in zip(paths, cards)]},
         "calibration": calibration_card(*figures["val"]),
         "validation": classification_figures(*figures["val"], codes),

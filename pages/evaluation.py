@@ -182,9 +182,14 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.caption("Bars on the diagonal: when the model says 90%, it is right 90% of the "
                    "time. Probabilities are temperature-scaled with the temperature fitted on "
                    "the validation split (model card, `calibration`).")
+    members = ((card or {}).get("ensemble") or {}).get("members") or []
     if history:
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
+    elif members:
+        st.caption(f"**Training history**: this model averages {len(members)} networks, each "
+                   "trained on its own; its card lists them, with each one's validation "
+                   "figures.")
 
 
 tab_models, tab_robust, tab_upload = st.tabs(

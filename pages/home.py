@@ -103,7 +103,25 @@ else:
                  if tr.get("initialised_from") else "")
         shifted = start + shifted
         members = (card.get("ensemble") or {}).get("members") or []
-        if members:
+        recipes = [m.get("training") for m in members]
+        mixed = all(recipes) and len({(r.get("learning_rate"), r.get("schedule"),
+                                        r.get("initialised_from")) for r in recipes}) > 1
+        if members and mixed:
+            def how(m):
+                r = m["training"]
+                start = ("fine-tuned from an earlier model's weights" if r.get("initialised_from")
+                         else "from random weights")
+                sched = "cosine" if r.get("schedule") == "cosine" else "plateau"
+                return (f"seed {m.get('seed')} {start} ({r.get('epochs_run')} epochs, "
+                        f"{sched} learning rate from {r.get('learning_rate')})")
+            st.markdown(
+                f"- **Training**: {len(members)} networks of one design on the same images, "
+                f"their probabilities averaged: {'; '.join(how(m) for m in members)}; "
+                f"{weighting}{capped}. Networks that start from different weights make "
+                f"different errors, which averaging cancels in part. "
+                f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
+                f"{tr.get('machine', 'an unnamed machine')}.")
+        elif members:
             seeds = ", ".join(str(m.get("seed")) for m in members)
             st.markdown(
                 f"- **Training**: {len(members)} networks of one recipe, from seeds {seeds}, "

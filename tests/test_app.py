@@ -113,7 +113,12 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     # and the robustness tab's chart and table
     calibration = [m.value for m in at.markdown if m.value.startswith("**Calibration**")]
     assert len(calibration) == 2 and all("expected calibration error" in m for m in calibration)
-    assert len(_charts(at)) == 6 + 2 + 1 + 1 + 1  # ... and the two noise charts
+    # (an ensemble has no one training history: a caption says so instead)
+    histories = sum((ROOT / "models" / f"{m}.history.json").is_file()
+                    for m in ("ecgnet", "record/ecgnet"))
+    assert histories + sum("averages" in c.value and "Training history" in c.value
+                           for c in at.caption) == 2
+    assert len(_charts(at)) == 6 + histories + 1 + 1 + 1  # ... and the two noise charts
     assert len(at.dataframe) == 2 + 1
     robust = at.dataframe[2].value
     assert {"shared-dataset", "window-0.45", "photo", "screenshots"} <= set(robust["set"])
@@ -135,7 +140,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
         assert jargon not in text
     at.toggle[0].set_value(True)
     at.run()
-    assert not at.exception and len(_charts(at)) == 6 + 2 + 1 + 1 + 1
+    assert not at.exception and len(_charts(at)) == 6 + histories + 1 + 1 + 1
 
 
 def test_evaluation_page_offers_only_models_that_are_there():
@@ -565,3 +570,23 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     assert any(f"averages the probabilities of {len(members)} networks" in c.value
                for c in at.caption)
     assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM
+
+
+def test_home_describes_each_member_of_a_mixed_ensemble():
+    """The default ecgnet averages networks trained differently (one fine-tuned, others from
+    random weights): Home gives each one's start, epochs and learning rate, read from the
+    card."""
+    card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
+    members = (card.get("ensemble") or {}).get("members") or []
+    recipes = [m.get("training") for m in members]
+    if not all(recipes) or len({(r["learning_rate"], r["initialised_from"]) for r in recipes}) < 2:
+        pytest.skip("the committed ecgnet is not an ensemble of differently trained networks")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{len(members)} networks of one design" in text
+    for m in members:
+        start = "fine-tuned" if m["training"]["initialised_from"] else "from random weights"
+        assert f"seed {m['seed']} {start}" in text
+        assert f"{m['training']['epochs_run']} epochs" in text

@@ -7,9 +7,16 @@ import numpy as np
 import pytest
 
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
-                                  feature_maps, grad_cam, layer_table, pool2d, same_padding,
-                                  tile_channels, tiles_exactly)
+                                  explained_network, feature_maps, grad_cam, layer_table, pool2d,
+                                  same_padding, tile_channels, tiles_exactly)
 from tests.conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def network(classifier):
+    """The network the Explainer shows: the committed model, or its first member if it is an
+    ensemble."""
+    return explained_network(classifier.model)[0]
 
 
 def test_output_size_formula_matches_keras_for_a_range_of_settings():
@@ -30,12 +37,12 @@ def test_output_size_formula_matches_keras_for_a_range_of_settings():
     assert tiles_exactly(7, 3, 0, 2) and not tiles_exactly(8, 3, 0, 2)
 
 
-def test_every_layer_of_the_committed_model_agrees_with_the_formula(classifier):
-    rows = layer_table(classifier.model)
+def test_every_layer_of_the_committed_model_agrees_with_the_formula(network):
+    rows = layer_table(network)
     checked = [r for r in rows if r["formula_ok"] is not None]
     assert len(checked) >= 4 and all(r["formula_ok"] for r in checked)
     total = sum(r["trainable"] + r["non_trainable"] for r in rows)
-    assert total == classifier.model.count_params()
+    assert total == network.count_params()
 
 
 def test_convolution_and_cell_by_hand():
@@ -69,27 +76,27 @@ def test_pooling_worked_example():
         pool2d(m, 2, 2, "median")
 
 
-def test_feature_maps_and_grad_cam_on_a_real_example(classifier):
+def test_feature_maps_and_grad_cam_on_a_real_example(classifier, network):
     image = classifier.canonical(
         __import__("ecg_core.canonical", fromlist=["decode_image"]).decode_image(
             sorted((EXAMPLES / "PVC").glob("*.png"))[0].read_bytes()))
-    layers = conv_layers(classifier.model)
-    first = feature_maps(classifier.model, image, layers[0])
-    assert first.shape == tuple(classifier.model.get_layer(layers[0]).output.shape[1:])
+    layers = conv_layers(network)
+    first = feature_maps(network, image, layers[0])
+    assert first.shape == tuple(network.get_layer(layers[0]).output.shape[1:])
     assert np.isfinite(first).all()
     tiled = tile_channels(first, columns=4)
     assert np.nanmax(tiled) <= 1 and np.nanmin(tiled) >= 0
-    cam, idx = grad_cam(classifier.model, image)
+    cam, idx = grad_cam(network, image)
     assert cam.shape == image.shape and cam.dtype == np.float32
     assert cam.min() >= 0 and cam.max() == pytest.approx(1.0)
     assert classifier.class_codes[idx] == "PVC"  # the predicted class by default
-    other, idx2 = grad_cam(classifier.model, image, class_index=0)
+    other, idx2 = grad_cam(network, image, class_index=0)
     assert idx2 == 0 and not np.allclose(cam, other)
     with pytest.raises(ValueError):
-        feature_maps(classifier.model, image, "no_such_layer")
+        feature_maps(network, image, "no_such_layer")
 
 
-def test_grad_cam_points_at_pixels_the_model_uses(classifier):
+def test_grad_cam_points_at_pixels_the_model_uses(classifier, network):
     """Deletion check (Petsiuk et al. 2018, RISE, BMVC) over every bundled example: blanking
     the 10% of pixels that Grad-CAM rates highest must cost the predicted class more
     probability than blanking the 10% it rates lowest; and on most examples the map is
@@ -101,8 +108,8 @@ def test_grad_cam_points_at_pixels_the_model_uses(classifier):
     on_trace = 0
     for path in paths:
         image = classifier.canonical(decode_image(path.read_bytes()))
-        cam, idx = grad_cam(classifier.model, image)
-        base = classifier.predict_canonical(image)[idx]
+        cam, idx = grad_cam(network, image)  # as the Explainer shows it, with the model's
+        base = classifier.predict_canonical(image)[idx]  # own probabilities
         order = np.argsort(cam.ravel(), kind="stable")
         k = image.size // 10
         for name, pixels in (("highest", order[-k:]), ("lowest", order[:k])):

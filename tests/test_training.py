@@ -258,6 +258,9 @@ def test_template_context_model_and_its_seed_ensemble(tmp_path):
     replaced = paths[0].with_name("ecgnet.card.json")
     ens = ensemble_networks(paths, data, out, replaces=replaced)
     assert [m["seed"] for m in ens["card"]["ensemble"]["members"]] == [1, 2]
+    # each member's training in brief (members may be trained differently)
+    for m in ens["card"]["ensemble"]["members"]:
+        assert m["training"]["epochs_run"] >= 1 and m["training"]["initialised_from"] is None
     # the replaced model's test figures travel in the card, for the side-by-side views
     old = json.loads(replaced.read_text())
     assert ens["card"]["replaces"]["test"]["accuracy"] == old["test"]["accuracy"]
