@@ -892,8 +892,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="models (paths or names); default: every model in the models folder")
     x.set_defaults(func=_cmd_export)
 
-    en = sub.add_parser("ensemble", help="join networks trained alike from different seeds "
-                                         "into one model that averages their probabilities")
+    en = sub.add_parser("ensemble", help="join networks of one design trained on the same "
+                                         "data (different seeds or starting weights) into one "
+                                         "model that averages their probabilities")
     en.add_argument("members", nargs="+", help=".keras files of the networks (two or more)")
     en.add_argument("--data", required=True, help="the dataset folder they were trained on")
     en.add_argument("--out", required=True, help="the ensemble's .keras file")

@@ -187,7 +187,7 @@ def keras_model(clf):
             clf.model
     network, members = explained_network(clf.model)
     if members > 1:
-        st.caption(f"This model averages the probabilities of {members} networks trained "
-                   "alike from different seeds; the layers, feature maps and Grad-CAM shown "
-                   "are those of the first.")
+        st.caption(f"This model averages the probabilities of {members} networks of one "
+                   "design, trained on the same images from different starting weights; the "
+                   "layers, feature maps and Grad-CAM shown are those of the first.")
     return network
