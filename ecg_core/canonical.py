@@ -447,8 +447,10 @@ def _median_gray(image: np.ndarray, gray: np.ndarray) -> float:
     arr = np.asarray(image)
     if arr.dtype != np.uint8 or arr.ndim != 2:
         return float(np.median(gray))
-    cum = np.cumsum(np.bincount(arr.ravel(), minlength=256))
     n = arr.size
+    if np.count_nonzero(arr == 255) >= n - (n - 1) // 2:
+        return 1.0  # white makes up both middle values (a drawn beat): no histogram needed
+    cum = np.cumsum(np.bincount(arr.ravel(), minlength=256))
     lo = int(np.searchsorted(cum, (n - 1) // 2, side="right"))
     hi = int(np.searchsorted(cum, n // 2, side="right"))
     levels = np.array([lo, hi], dtype=np.float32) / np.float32(255.0)

@@ -10,6 +10,7 @@ import streamlit as st
 from ecg_core.classes import BEAT_CLASSES
 from ecg_core.model import card_path, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
+from pages.charts import per_class_figure
 from pages.common import EXAMPLES_DIR, choose_model, notice
 
 st.title("ECG beat classification with a convolutional network")
@@ -156,12 +157,18 @@ else:
             def pct(value):
                 return "–" if value is None else f"{100 * value:.1f}%"
 
-            st.table(pd.DataFrame(
+            left, right = st.columns([3, 2])
+            left.table(pd.DataFrame(
                 [{"class": c, **v,
                   "test Se": pct(test["per_class"].get(c, {}).get("sensitivity")
                                  if test["per_class"].get(c, {}).get("support") else None),
                   "test +P": pct(test["per_class"].get(c, {}).get("precision"))}
                  for c, v in counts.items()]).set_index("class"))
+        if test.get("per_class"):
+            # drawn on Home also so that a visitor's browser has Plotly's JavaScript (about
+            # 2 s to load on 2 cores) before Predict draws its first chart
+            (right if counts else st).plotly_chart(per_class_figure(test["per_class"]),
+                                                   width="stretch", key="home-per-class")
 
 st.header("Data and citations")
 st.markdown(

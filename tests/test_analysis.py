@@ -62,6 +62,35 @@ def test_cudb_record_at_250_hz_is_resampled(classifier):
     assert len(result.samples) > 100
 
 
+def test_overlapped_drawing_and_classification_match_beat_by_beat(classifier):
+    """classify_record draws the next batch while a second thread classifies the last one:
+    every beat must still get its own probabilities, and progress must come from the caller's
+    thread (Streamlit's progress bar may only be updated from the script's thread)."""
+    import threading
+
+    from ecg_core.analysis import model_signal
+    from ecg_core.canonical import canonical_form
+    from ecg_core.rendering import render_beat
+
+    rec = read_record(EXCERPT_MITDB / "208")
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total, threading.current_thread() is threading.main_thread()))
+
+    result = classify_record(rec, classifier, batch_size=50, progress=progress)
+    n = len(result.samples)
+    assert n > 300
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen) and seen[-1][:2] == (n, n)
+    assert all(on_main for _, _, on_main in seen) and len(seen) == -(-n // 50)
+    signal = model_signal(rec, classifier)
+    picks = [0, 49, 50, 51, n // 2, n - 1]  # both sides of batch edges, and the last beat
+    images = np.stack([canonical_form(render_beat(signal, int(result.samples[i]), rec.fs),
+                                      classifier.input_size) for i in picks])
+    np.testing.assert_allclose(result.probabilities[picks],
+                               classifier.predict_canonical(images), atol=1e-6)
+
+
 def test_csv_export_of_a_record_matches_the_record(classifier):
     rec = read_record(EXCERPT_MITDB / "100", annotator=None)
     seconds = 60

@@ -50,6 +50,13 @@ def test_home_page_renders_classes_and_notice():
     data = card["training_data"]
     beats = sum(sum(v.values()) for v in data["counts"].values())
     assert f"{beats:,} beats from {len(data['records'])} records" in text
+    # the test Se and +P of each class as a chart too (which also has the browser load
+    # Plotly's JavaScript before Predict's first chart)
+    spec = json.loads(_charts(at)[0].proto.spec)
+    se = next(t for t in spec["data"] if t["name"] == "Se")
+    assert se["x"] == list(card["test"]["per_class"])
+    assert se["y"] == pytest.approx([v["sensitivity"]
+                                     for v in card["test"]["per_class"].values()])
 
 
 def test_predict_page_with_an_example_shows_class_and_chart():
