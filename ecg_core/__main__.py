@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .analysis import DEFAULT_DETECTOR, DETECTORS
+from .analysis import DEFAULT_DETECTOR, DETECTORS, TWO_LEAD_DETECTORS
 from .canonical import CANONICAL_SIZE
 from .errors import ECGCoreError
 from .formats import FORMAT_EXTENSIONS
@@ -60,7 +60,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
                          else args.max_per_class, styled=not args.plain,
                          scheme=args.scheme, drawings=args.drawings,
                          extra_styles=args.extra_styles, conditioning=args.conditioning,
-                         records=args.records.split(",") if args.records else None)
+                         vf_rr=args.vf_rr, records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, qtdb=args.qtdb,
                          config=config,
                          workers=args.workers, overwrite=args.overwrite)
@@ -681,6 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="condition each record's signal before drawing: none (as recorded, "
                         "the default) or bandpass (0.5-40 Hz: baseline wander and noise "
                         "removed); models trained on the build carry it")
+    b.add_argument("--vf-rr", default=DEFAULT_DETECTOR,
+                   choices=["none"] + [d for d in DETECTORS if d not in TWO_LEAD_DETECTORS],
+                   help="QRS detector run over each cudb record to give its VF windows the RR "
+                        "intervals of the 'beats' it finds inside fibrillation, as on the "
+                        "Record page (default: %(default)s); none: no RR intervals")
     b.add_argument("--workers", type=int, default=None)
     b.add_argument("--overwrite", action="store_true",
                    help="replace a dataset built with other settings")

@@ -192,6 +192,37 @@ def vf_windows(name: str, ann: Annotations | None, n_samples: int, fs: float,
     return out
 
 
+def with_detected_rr(beats: list[Beat], detected: np.ndarray, fs: float) -> list[Beat]:
+    """Give beats (VF windows) the RR intervals of the nearest QRS a detector found.
+
+    Inside ventricular fibrillation there are no beats to annotate, so VF windows have no RR
+    intervals of their own; but on a whole recording a QRS detector does find "beats" inside
+    fibrillation, and a model with a rhythm input reads the RR intervals between them. Training
+    windows given those intervals show the model what it will be shown.
+
+    Args:
+        beats: beats (e.g. from :func:`vf_windows`), positions at ``fs``.
+        detected: int array, shape (m,), every QRS position the detector found in the whole
+            record, in samples at ``fs``, in time order.
+        fs: sampling rate in Hz.
+
+    Returns:
+        New beats with ``rr_prev_s``, ``rr_next_s`` and ``rr_local_s`` (s) those of the detected
+        position nearest each beat (as :func:`rr_intervals` computes them over every
+        detection); unchanged beats where nothing was detected.
+    """
+    detected = np.asarray(detected, dtype=np.int64)
+    if len(detected) == 0 or not beats:
+        return list(beats)
+    prev, nxt, local = rr_intervals(detected, fs)
+    at = np.array([b.sample for b in beats], dtype=np.int64)
+    right = np.clip(np.searchsorted(detected, at), 0, len(detected) - 1)
+    left = np.clip(right - 1, 0, len(detected) - 1)
+    nearest = np.where(np.abs(detected[left] - at) <= np.abs(detected[right] - at), left, right)
+    return [Beat(b.record, b.sample, b.symbol, b.label, float(prev[k]), float(nxt[k]),
+                 float(local[k])) for b, k in zip(beats, nearest)]
+
+
 def beat_window(signal: np.ndarray, centre: int, fs: float,
                 before_s: float = WINDOW_BEFORE_S, after_s: float = WINDOW_AFTER_S) -> np.ndarray:
     """The samples of a window around a beat.

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations, rhythm_features,
-                    template_features, vf_windows)
+                    template_features, vf_windows, with_detected_rr)
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, condition_signal
@@ -86,6 +86,11 @@ class BuildConfig:
         conditioning: how each record's signal is conditioned before its beats are drawn
             (:data:`~ecg_core.conditioning.CONDITIONINGS`: ``"none"`` or ``"bandpass"``);
             models trained on the build carry it in their card.
+        vf_rr: the QRS detector (a name of :data:`ecg_core.analysis.DETECTORS`) run over each
+            cudb record, as recorded, to give its VF windows the RR intervals of the nearest
+            "beat" it finds inside fibrillation, as the Record page's detector does
+            (:func:`~ecg_core.beats.with_detected_rr`); ``"none"`` leaves them without RR
+            intervals (builds made before this setting existed).
     """
 
     seed: int = 20180412
@@ -99,6 +104,7 @@ class BuildConfig:
     drawings: int = 1
     extra_styles: str = "screen"
     conditioning: str = "none"
+    vf_rr: str = "xqrs"
     extra: dict = field(default_factory=dict)
 
 
@@ -137,6 +143,12 @@ def _select(sources: dict[str, Path], config: BuildConfig, progress=None) -> lis
             ann, n_samples = read_annotations(folder / name, "atr", config.fs)
             if database == "cudb":
                 beats: list[Beat] = vf_windows(name, ann, n_samples, config.fs, config.vf_stride_s)
+                if beats and config.vf_rr != "none":
+                    from .analysis import detect_beats
+
+                    record = read_record(folder / name, annotator=None, target_fs=config.fs)
+                    beats = with_detected_rr(beats, detect_beats(record.signal, record.fs,
+                                                                 config.vf_rr), config.fs)
             else:
                 beats = beats_from_annotations(name, ann, n_samples, config.fs, classes=classes)
             for b in beats:
@@ -494,6 +506,13 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     if config.extra_styles not in STYLE_FAMILIES:
         raise DatasetError(f"Unknown style family '{config.extra_styles}'; choose from "
                            f"{', '.join(STYLE_FAMILIES)}.")
+    from .analysis import DETECTORS, TWO_LEAD_DETECTORS
+
+    if config.vf_rr != "none" and (config.vf_rr not in DETECTORS
+                                   or config.vf_rr in TWO_LEAD_DETECTORS):
+        raise DatasetError(f"Unknown one-lead QRS detector '{config.vf_rr}' for the VF windows' "
+                           f"RR intervals; choose 'none' or one of "
+                           f"{', '.join(d for d in DETECTORS if d not in TWO_LEAD_DETECTORS)}.")
     if config.drawings > 1 and not config.styled:
         raise DatasetError("Several drawings of a beat need random styles; a plain build would "
                            "draw the same image each time.")
@@ -515,7 +534,7 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         old = json.loads(info_path.read_text())
         # builds made before drawings and style families had them
         old_settings = {"drawings": 1, "extra_styles": "screen", "conditioning": "none",
-                        **(old.get("settings") or {})}
+                        "vf_rr": "none", **(old.get("settings") or {})}
         if old_settings != json.loads(json.dumps(settings)):
             if not overwrite:
                 raise DatasetError(

@@ -169,3 +169,20 @@ def test_beat_context_joins_rhythm_and_template_and_each_context_reads_its_colum
         beat_context(rhythm[:, :4])
     with pytest.raises(ValueError, match="shape"):
         beat_context(rhythm, template[:1])
+
+
+def test_vf_windows_take_the_rr_intervals_of_the_nearest_detection():
+    from ecg_core.beats import Beat, rr_intervals, with_detected_rr
+
+    fs = 360.0
+    detected = np.array([100, 300, 420, 700, 760])
+    windows = [Beat("r", c, "!", "VFW", float("nan"), float("nan")) for c in (90, 350, 740, 900)]
+    out = with_detected_rr(windows, detected, fs)
+    prev, nxt, local = rr_intervals(detected, fs)
+    for w, k in zip(out, (0, 1, 4, 4)):  # 350 lies 50 from 300 and 70 from 420
+        assert (w.record, w.sample, w.label) == ("r", windows[out.index(w)].sample, "VFW")
+        np.testing.assert_equal([w.rr_prev_s, w.rr_next_s, w.rr_local_s],
+                                [prev[k], nxt[k], local[k]])
+    assert np.isnan(out[0].rr_prev_s) and out[1].rr_prev_s == pytest.approx(200 / fs)
+    # nothing detected: the windows stay without RR intervals
+    assert with_detected_rr(windows, np.array([], dtype=int), fs) == windows

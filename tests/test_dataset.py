@@ -40,6 +40,20 @@ def test_layout_manifest_and_split(tiny_dataset):
     # cudb windows are VFW drawn from a 250 Hz record resampled to 360 Hz
     cu = [r for r in rows if r["database"] == "cudb"]
     assert cu and all(r["label"] == "VFW" and r["fs"] == "360" for r in cu)
+    # ... with the RR intervals XQRS finds inside the fibrillation, as on the Record page
+    from ecg_core.analysis import detect_beats
+    from ecg_core.beats import rr_intervals
+    from ecg_core.records import read_record
+
+    assert info["settings"]["vf_rr"] == "xqrs"
+    rec = read_record(EXCERPT_CUDB / "cu09", annotator=None)
+    found = detect_beats(rec.signal, rec.fs, "xqrs")
+    prev, nxt, local = rr_intervals(found, rec.fs)
+    for r in cu:
+        k = int(np.argmin(np.abs(found - int(r["sample"]))))
+        assert abs(int(r["sample"]) - found[k]) < 2 * rec.fs  # "beats" all through VF
+        assert float(r["rr_prev_s"]) == pytest.approx(prev[k], abs=1e-4)
+        assert float(r["rr_local_s"]) == pytest.approx(local[k], abs=1e-4)
 
 
 def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
@@ -65,6 +79,15 @@ def test_build_is_deterministic_and_idempotent(tiny_dataset, tmp_path):
     build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB, config=config,
                   progress=False)
     assert (tiny_dataset / "manifest.csv").read_bytes() == manifest
+    # ... and one made before VF windows had RR intervals is another build
+    info = json.loads(info_path.read_text())
+    del info["settings"]["vf_rr"]
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(DatasetError, match="other settings"):
+        build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB, config=config,
+                      progress=False)
+    info["settings"]["vf_rr"] = "xqrs"
+    info_path.write_text(json.dumps(info))
     # other settings in the same folder are refused without --overwrite
     with pytest.raises(DatasetError, match="other settings"):
         build_dataset(tiny_dataset, mitdb=EXCERPT_MITDB, cudb=EXCERPT_CUDB,
