@@ -2,6 +2,7 @@
 page's path.
 
 Run: python benchmarks/vf_episodes.py [--model record/ecgnet ...] [--cudb ../shared/cudb]
+     [--records cu01,cu09,...]
 
 For every record of the CU Ventricular Tachyarrhythmia Database (Nolle et al. 1986) with VF or
 flutter episodes (its rhythm annotations, `ecg_core.beats.vf_episodes`), runs
@@ -51,10 +52,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", nargs="+", default=["record/ecgnet"])
     ap.add_argument("--cudb", default=str(ROOT.parent / "shared" / "cudb"))
+    ap.add_argument("--records", help="comma-separated record names (e.g. the cudb records of "
+                                      "a model's validation split); default: every record")
     args = ap.parse_args()
+    wanted = set(args.records.split(",")) if args.records else None
     warnings.simplefilter("ignore", FutureWarning)  # wfdb's pandas deprecation
     records = []
     for hea in sorted(Path(args.cudb).glob("cu*.hea")):
+        if wanted is not None and hea.stem not in wanted:
+            continue
         try:
             rec = read_record(hea.with_suffix(""), annotator="atr")
         except RecordError:

@@ -57,8 +57,11 @@ else:
                   + ", in the five AAMI EC57 classes N, S, V, F, Q")
     else:
         build_cap = settings.get("max_per_class")
+        vf_rr = (" (with the RR intervals a QRS detector finds inside fibrillation, as on "
+                 "the Record page)" if card.get("rhythm_input")
+                 and settings.get("vf_rr", "none") != "none" else "")
         source = ("MIT-BIH, plus windows from the VF episodes of the CU Ventricular "
-                  "Tachyarrhythmia Database for the VFW class; "
+                  f"Tachyarrhythmia Database for the VFW class{vf_rr}; "
                   + (f"normal beats capped at {build_cap:,} before the split" if build_cap
                      else "every beat kept, so validation and test hold the data's own "
                           "class mix"))
