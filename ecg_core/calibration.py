@@ -130,3 +130,56 @@ def calibration_card(y_val: np.ndarray, p_val: np.ndarray, split: str = "val") -
         "nll_before": _nll(y, np.asarray(p_val, np.float64), 1.0),
         "nll_after": _nll(y, np.asarray(p_val, np.float64), t),
     }
+
+
+def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 1e-6,
+                   max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Adapt calibrated class probabilities to the class mix of one group of beats.
+
+    The EM procedure of Saerens, Latinne & Decaestecker ("Adjusting the outputs of a
+    classifier to new a priori probabilities: a simple procedure", Neural Computation
+    14(1):21-41, 2002): a classifier's probabilities are right for the class mix it was
+    calibrated on (``source_prior``); for a group of beats with another mix (one patient's
+    record, where ectopic beats may be rare or frequent) the mix ``p_t`` is estimated by
+    alternating ``p(y|x) * p_t(y) / p_s(y)`` (renormalised per beat) and ``p_t`` = the mean
+    of those adapted probabilities, starting from ``p_t = p_s``, until ``p_t`` moves by less
+    than ``tol`` (L1 norm) or after ``max_iter`` rounds.
+
+    Args:
+        probs: float (n, k) calibrated class probabilities of the n beats of one group
+            (rows summing to 1).
+        source_prior: float (k,) class mix the probabilities are calibrated to (positive,
+            summing to 1; see :func:`source_prior`).
+        tol: convergence threshold on the L1 change of the estimated mix.
+        max_iter: most EM rounds.
+
+    Returns:
+        ``(adapted, prior)``: float32 (n, k) adapted probabilities, rows summing to 1, and
+        float64 (k,) the group's estimated class mix. An empty group is returned as it is,
+        with ``source_prior``.
+
+    Raises:
+        ValueError: if the shapes disagree, or ``source_prior`` has a class at or below 0.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    ps = np.asarray(source_prior, dtype=np.float64)
+    if p.ndim != 2 or ps.shape != (p.shape[1],):
+        raise ValueError(f"probabilities {p.shape} and source prior {ps.shape} do not match")
+    if np.any(ps <= 0):
+        raise ValueError("every class of the source prior must be above 0")
+    ps = ps / ps.sum()
+    if len(p) == 0:
+        return p.astype(np.float32), ps
+    pt = ps.copy()
+    adapted = p
+    for _ in range(max_iter):
+        adapted = p * (pt / ps)
+        adapted /= np.maximum(adapted.sum(axis=1, keepdims=True), 1e-300)
+        new = adapted.mean(axis=0)
+        moved = np.abs(new - pt).sum()
+        pt = new
+        if moved < tol:
+            break
+    adapted = p * (pt / ps)
+    adapted /= np.maximum(adapted.sum(axis=1, keepdims=True), 1e-300)
+    return adapted.astype(np.float32), pt
