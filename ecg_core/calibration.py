@@ -133,7 +133,8 @@ def calibration_card(y_val: np.ndarray, p_val: np.ndarray, split: str = "val") -
 
 
 def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 1e-6,
-                   max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+                   max_iter: int = 1000, fixed: np.ndarray | list[int] | tuple[int, ...] = ()
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Adapt calibrated class probabilities to the class mix of one group of beats.
 
     The EM procedure of Saerens, Latinne & Decaestecker ("Adjusting the outputs of a
@@ -143,7 +144,9 @@ def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 
     record, where ectopic beats may be rare or frequent) the mix ``p_t`` is estimated by
     alternating ``p(y|x) * p_t(y) / p_s(y)`` (renormalised per beat) and ``p_t`` = the mean
     of those adapted probabilities, starting from ``p_t = p_s``, until ``p_t`` moves by less
-    than ``tol`` (L1 norm) or after ``max_iter`` rounds.
+    than ``tol`` (L1 norm) or after ``max_iter`` rounds. Classes listed in ``fixed`` keep
+    their source share (a class too rare where the source mix was measured to estimate it);
+    the others share the remaining mass.
 
     Args:
         probs: float (n, k) calibrated class probabilities of the n beats of one group
@@ -152,6 +155,7 @@ def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 
             summing to 1; see :func:`source_prior`).
         tol: convergence threshold on the L1 change of the estimated mix.
         max_iter: most EM rounds.
+        fixed: indices of classes whose share is not re-estimated.
 
     Returns:
         ``(adapted, prior)``: float32 (n, k) adapted probabilities, rows summing to 1, and
@@ -170,12 +174,18 @@ def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 
     ps = ps / ps.sum()
     if len(p) == 0:
         return p.astype(np.float32), ps
+    free = np.ones(len(ps), dtype=bool)
+    free[list(fixed)] = False
+    if not free.any():
+        return p.astype(np.float32), ps
     pt = ps.copy()
     adapted = p
     for _ in range(max_iter):
         adapted = p * (pt / ps)
         adapted /= np.maximum(adapted.sum(axis=1, keepdims=True), 1e-300)
         new = adapted.mean(axis=0)
+        new[~free] = ps[~free]
+        new[free] *= (1.0 - ps[~free].sum()) / max(new[free].sum(), 1e-300)
         moved = np.abs(new - pt).sum()
         pt = new
         if moved < tol:

@@ -268,3 +268,31 @@ def test_a_faint_trace_is_flagged_and_a_clear_one_is_not(record_100):
         img = render_beat(record_100.signal, r, 360.0, random_style(rng))
         assert not any("faint" in w for w in image_warnings(canonical_form(img),
                                                             to_gray_array(img)))
+
+
+def test_em_prior_adaptation_recovers_a_groups_class_mix():
+    """Saerens et al. (2002): exact posteriors under a 50/50 source mix, beats drawn 90/10."""
+    from ecg_core.calibration import adapt_to_prior
+
+    rng = np.random.default_rng(1)
+    n = 4000
+    y = (rng.random(n) < 0.1).astype(int)  # the group's mix: 90% class 0
+    x = rng.normal(np.where(y == 1, 1.5, 0.0), 1.0)
+    lik = np.stack([np.exp(-0.5 * x ** 2), np.exp(-0.5 * (x - 1.5) ** 2)], axis=1)
+    source = np.array([0.5, 0.5])
+    post = lik * source / (lik * source).sum(1, keepdims=True)
+    adapted, prior = adapt_to_prior(post, source)
+    assert prior[0] == pytest.approx(0.9, abs=0.03)
+    assert adapted.shape == post.shape and np.allclose(adapted.sum(1), 1, atol=1e-5)
+    assert (adapted.argmax(1) == y).mean() > (post.argmax(1) == y).mean() + 0.05
+    # a class held at its source share keeps it; the others share the rest
+    three = np.concatenate([post * 0.9, np.full((n, 1), 0.1)], axis=1)
+    _, held = adapt_to_prior(three, np.array([0.45, 0.45, 0.1]), fixed=[2])
+    assert held[2] == pytest.approx(0.1) and held.sum() == pytest.approx(1.0)
+    assert held[0] > held[1]
+    empty, same = adapt_to_prior(np.zeros((0, 2)), source)
+    assert empty.shape == (0, 2) and np.allclose(same, source)
+    with pytest.raises(ValueError):
+        adapt_to_prior(post, np.array([1.0, 0.0]))
+    with pytest.raises(ValueError):
+        adapt_to_prior(post, np.array([0.3, 0.3, 0.4]))
