@@ -294,12 +294,17 @@ def save_evaluation(model_path: str | Path, figures: dict, arrays: dict[str, np.
         extra: more JSON-ready fields (e.g. the model card's class list).
 
     Returns:
-        Path of the JSON file.
+        Path of the JSON file. The document records the SHA-256 of the model file
+        (``model_sha256``), so that figures of an earlier version of a model are told apart
+        (:func:`evaluation_matches_model`).
     """
+    from .runtime import file_sha256
+
     stem = artifact_stem(model_path, protocol, split, data)
     doc = {"model": Path(model_path).stem, "model_file": Path(model_path).name,
            "protocol": protocol, "split": split, "data": str(data),
            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           **({"model_sha256": file_sha256(model_path)} if Path(model_path).is_file() else {}),
            **(extra or {}), "figures": figures}
     json_path = stem.with_name(stem.name + ".json")
     json_path.write_text(json.dumps(doc, indent=1))
@@ -329,6 +334,27 @@ def load_evaluation(json_path: str | Path) -> tuple[dict, dict[str, np.ndarray]]
         with np.load(npz, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     return doc, arrays
+
+
+def evaluation_matches_model(doc: dict, model_path: str | Path) -> bool | None:
+    """Whether an evaluation artifact was measured on the model file as it is now.
+
+    Args:
+        doc: an artifact's document (:func:`load_evaluation`).
+        model_path: the model file it belongs to.
+
+    Returns:
+        ``True`` if the SHA-256 recorded in the artifact (``model_sha256``) is the file's,
+        ``False`` if it is not (the model was retrained or replaced after the figures were
+        measured), ``None`` if the artifact records none or the file is missing.
+    """
+    recorded = doc.get("model_sha256")
+    path = Path(model_path)
+    if not recorded or not path.is_file():
+        return None
+    from .runtime import file_sha256
+
+    return file_sha256(path) == recorded
 
 
 def find_evaluations(models_dir: str | Path) -> list[Path]:

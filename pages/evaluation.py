@@ -9,8 +9,8 @@ import streamlit as st
 
 from ecg_core.errors import DatasetError, ModelLoadError
 from ecg_core.classes import SHARED_DATASET_GROUPS
-from ecg_core.evaluation import (aami_comparison, evaluate_images, find_evaluations,
-                                 grouped_accuracy, load_evaluation)
+from ecg_core.evaluation import (aami_comparison, evaluate_images, evaluation_matches_model,
+                                 find_evaluations, grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
@@ -48,6 +48,12 @@ def _json_file(path: str, mtime: float) -> dict | None:
         return json.loads(Path(path).read_text())
     except ValueError:
         return None
+
+
+@st.cache_data(show_spinner=False)
+def _matches(recorded: str, model_path: str, mtime: float) -> bool | None:
+    """Whether an artifact's recorded checksum is the model file's (once per file version)."""
+    return evaluation_matches_model({"model_sha256": recorded}, model_path)
 
 
 def _artifacts() -> list[tuple[dict, dict]]:
@@ -296,6 +302,12 @@ with tab_models:
                 doc, arrays = mine[datas.index(data)]
                 chosen.append(doc)
                 model_path = Path(doc["_folder"]) / doc["model_file"]
+                if _matches(doc.get("model_sha256") or "", str(model_path),
+                            model_path.stat().st_mtime) is False:
+                    st.warning(f"These figures were measured on an earlier version of "
+                               f"**{doc['_name']}**: its model file has changed since. Run "
+                               "`python -m ecg_core evaluate` again to measure the model "
+                               "as it is now.")
                 _show(doc, arrays, key=f"side-{side}", history=read_history(model_path),
                       card=_card(model_path))
         protocols = {doc["protocol"] for doc in chosen}

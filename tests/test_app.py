@@ -116,6 +116,7 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     at = _evaluation_page()
     assert not at.exception and not at.error
     assert "Not a medical device" in at.warning[0].value
+    assert not any("earlier version" in w.value for w in at.warning)  # figures are current
     # two sides, each: confusion matrix, ROC curves, reliability diagram, training history;
     # and the robustness tab's chart and table
     calibration = [m.value for m in at.markdown if m.value.startswith("**Calibration**")]

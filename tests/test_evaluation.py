@@ -84,6 +84,33 @@ def test_auc_is_none_for_a_class_without_positives_and_artifact_round_trip(tmp_p
         load_evaluation(path)
 
 
+def test_an_artifact_knows_the_model_file_it_was_measured_on(tmp_path):
+    from ecg_core.evaluation import evaluation_matches_model
+
+    f, arrays = detailed_figures(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]),
+                                 ["A", "B"])
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"weights, version 1")
+    doc, _ = load_evaluation(save_evaluation(model, f, arrays, protocol="beat", split="test",
+                                             data="d"))
+    assert len(doc["model_sha256"]) == 64
+    assert evaluation_matches_model(doc, model) is True
+    model.write_bytes(b"weights, version 2")  # retrained after the figures were measured
+    assert evaluation_matches_model(doc, model) is False
+    assert evaluation_matches_model({"figures": {}}, model) is None  # older artifacts
+    assert evaluation_matches_model(doc, tmp_path / "gone.keras") is None
+
+
+def test_committed_evaluations_were_measured_on_the_committed_model_files():
+    from ecg_core.evaluation import evaluation_matches_model
+
+    docs = [p for p in find_evaluations(ROOT / "models") if "experiments" not in p.parts]
+    assert len(docs) >= 15
+    for path in docs:
+        doc, _ = load_evaluation(path)
+        assert evaluation_matches_model(doc, path.parent / doc["model_file"]) is True, path
+
+
 def test_grouped_accuracy_merges_classes_and_drops_the_rest():
     from ecg_core.classes import SHARED_DATASET_GROUPS
     from ecg_core.evaluation import grouped_accuracy
