@@ -29,7 +29,7 @@ split ``test``), which ``python -m ecg_core evaluate`` reads like any built data
     python -m ecg_core evaluate --model models/ecgnet.keras models/baseline.keras \\
         --data data/beats-matplotlib
 
-It is our imitation of another tool's images, not the held-out images of the issue tracker.
+It is our imitation of another tool's images, not the real dataset's images, which are not in this repository.
 """
 
 from __future__ import annotations
