@@ -5,10 +5,14 @@ Every number drawn here comes from an evaluation artifact or history written by 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CLASS_COLOURS = {
     "NOR": "#1f77b4", "LBB": "#ff7f0e", "RBB": "#2ca02c", "APC": "#d62728",
@@ -104,6 +108,8 @@ def per_class_table(per_class: dict[str, dict], confusion: list[list[int]] | Non
                      "F1": (f"{pc['f1']:.3f}" if has_true and pc.get("f1") is not None
                             else MISSING),
                      "AUC": f"{auc:.3f}" if has_true and auc is not None else MISSING})
+    import pandas as pd  # imported here: the pages a first visit opens do not need it
+
     return pd.DataFrame(rows)
 
 

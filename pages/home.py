@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
@@ -161,12 +160,19 @@ else:
                 return "–" if value is None else f"{100 * value:.1f}%"
 
             left, right = st.columns([3, 2])
-            left.table(pd.DataFrame(
-                [{"class": c, **v,
-                  "test Se": pct(test["per_class"].get(c, {}).get("sensitivity")
-                                 if test["per_class"].get(c, {}).get("support") else None),
-                  "test +P": pct(test["per_class"].get(c, {}).get("precision"))}
-                 for c, v in counts.items()]).set_index("class"))
+            # a Markdown table: Home is the first page a visitor opens, and a data table
+            # would make the server import pandas and pyarrow (about 0.6 s) before drawing it
+            splits = list(next(iter(counts.values())))
+            head = ["class", *splits, "test Se", "test +P"]
+            lines = ["| " + " | ".join(head) + " |",
+                     "|---|" + "---:|" * (len(head) - 1)]
+            for c, v in counts.items():
+                pc = test["per_class"].get(c, {})
+                lines.append("| " + " | ".join(
+                    [f"**{c}**", *(f"{v.get(s, 0):,}" for s in splits),
+                     pct(pc.get("sensitivity") if pc.get("support") else None),
+                     pct(pc.get("precision"))]) + " |")
+            left.markdown("\n".join(lines))
         if test.get("per_class"):
             # drawn on Home also so that a visitor's browser has Plotly's JavaScript (about
             # 2 s to load on 2 cores) before Predict draws its first chart

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image, image_warnings
@@ -101,6 +100,8 @@ if progress is not None:
                       + (f"; {failed} could not be read" if failed else ""))
 
 if len(rows) > 1:
+    import pandas as pd  # only for the table of several images: a first upload does without
+
     st.subheader("All images")
     table = pd.DataFrame(rows)
     table = table[[c for c in ["image", "predicted", "confidence", *codes, "warning", "error"]
