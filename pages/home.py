@@ -162,14 +162,22 @@ else:
             left, right = st.columns([3, 2])
             # a Markdown table: Home is the first page a visitor opens, and a data table
             # would make the server import pandas and pyarrow (about 0.6 s) before drawing it
-            splits = list(next(iter(counts.values())))
+            if protocol == "beat":  # the build's own partition is the model's split
+                splits = {s: {c: v.get(s, 0) for c, v in counts.items()}
+                          for s in next(iter(counts.values()))}
+            else:  # patients kept apart: the build's partition is not the model's split
+                val_pc = (card.get("validation") or {}).get("per_class") or {}
+                splits = {"validation": {c: val_pc.get(c, {}).get("support", 0)
+                                         for c in counts},
+                          "test": {c: test["per_class"].get(c, {}).get("support", 0)
+                                   for c in counts}}
             head = ["class", *splits, "test Se", "test +P"]
             lines = ["| " + " | ".join(head) + " |",
                      "|---|" + "---:|" * (len(head) - 1)]
-            for c, v in counts.items():
+            for c in counts:
                 pc = test["per_class"].get(c, {})
                 lines.append("| " + " | ".join(
-                    [f"**{c}**", *(f"{v.get(s, 0):,}" for s in splits),
+                    [f"**{c}**", *(f"{n[c] or 0:,}" for n in splits.values()),
                      pct(pc.get("sensitivity") if pc.get("support") else None),
                      pct(pc.get("precision"))]) + " |")
             left.markdown("\n".join(lines))

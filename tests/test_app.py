@@ -602,3 +602,23 @@ def test_home_describes_each_member_of_a_mixed_ensemble():
         start = "fine-tuned" if m["training"]["initialised_from"] else "from random weights"
         assert f"seed {m['seed']} {start}" in text
         assert f"{m['training']['epochs_run']} epochs" in text
+
+
+def test_home_counts_the_beats_of_the_models_own_split():
+    """A model trained with patients kept apart (AAMI DS1 -> DS2) is tested on DS2, not on the
+    build's random partition: Home's table gives its validation and test beats per class, and
+    the test column adds up to the card's test figures."""
+    card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.sidebar.selectbox[0].set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception
+    table = next(m.value for m in at.markdown if m.value.startswith("| class |"))
+    header, _, *rows = table.splitlines()
+    assert [h.strip() for h in header.strip("|").split("|")] == [
+        "class", "validation", "test", "test Se", "test +P"]
+    test_beats = {r.split("|")[1].strip(" *"): int(r.split("|")[3].replace(",", ""))
+                  for r in rows}
+    assert test_beats == {c: pc["support"] for c, pc in card["test"]["per_class"].items()}
+    assert sum(test_beats.values()) == card["test"]["n"]
