@@ -168,7 +168,12 @@ def main() -> int:
                         pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
                             .set_input_files(str(examples[(i + r) % (len(examples) - 1)]))
                     done: dict[int, float] = {}
+                    deadline = time.perf_counter() + 120
                     while len(done) < sessions:
+                        if time.perf_counter() > deadline:
+                            raise SystemExit(
+                                f"{sessions - len(done)} of {sessions} sessions showed no "
+                                "result within 120 s of their upload")
                         for i, pg in enumerate(pages):
                             if i not in done and pg.locator(RESULT).count() > 1:
                                 done[i] = time.perf_counter() - start[i]
