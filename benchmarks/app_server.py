@@ -153,6 +153,8 @@ def main() -> int:
                     for pg in pages:
                         pg.set_default_timeout(120_000)
                         pg.goto(f"{url}/predict")
+                        # as a visitor does: upload once the upload box is drawn
+                        pg.locator('[data-testid="stFileUploaderDropzone"]').first.wait_for()
                         _idle(pg)
                         # warm-up: the browser loads Plotly's JavaScript at a session's first
                         # chart (measured apart, as first_chart)
