@@ -432,6 +432,86 @@ def download_record(database: str, record: str, out_dir: str | Path) -> Path:
     return out / record
 
 
+#: (database, record, start in s, end in s)
+EXCERPTS: tuple[tuple[str, str, float, float], ...] = (
+    ("mitdb", "100", 0.0, 300.0),
+    ("mitdb", "207", 1500.0, 1800.0),
+    ("mitdb", "208", 0.0, 300.0),
+    ("mitdb", "232", 0.0, 300.0),
+    ("cudb", "cu09", 180.0, 360.0),
+)
+
+
+def write_excerpt(source: Path, out_dir: Path, record: str, start_s: float, end_s: float
+                  ) -> list[Path]:
+    """Cut ``record`` of the database folder ``source`` to [start_s, end_s) and write it.
+
+    Args:
+        source: database folder holding ``record.hea``, ``.dat`` and ``.atr``.
+        out_dir: folder to write the excerpt into (created).
+        record: record name.
+        start_s, end_s: the excerpt's limits in seconds.
+
+    Returns:
+        The files written.
+    """
+    import numpy as np
+    import wfdb
+
+    header = wfdb.rdheader(str(source / record))
+    fs = float(header.fs)
+    a, b = int(round(start_s * fs)), min(int(round(end_s * fs)), int(header.sig_len))
+    rec = wfdb.rdrecord(str(source / record), sampfrom=a, sampto=b, physical=False)
+    ann = wfdb.rdann(str(source / record), "atr", sampfrom=a, sampto=b - 1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    minutes = f"{int(start_s // 60)}:{int(start_s % 60):02d}-{int(end_s // 60)}:{int(end_s % 60):02d}"
+    wfdb.wrsamp(record, fs=fs, units=rec.units, sig_name=rec.sig_name, d_signal=rec.d_signal,
+                fmt=rec.fmt, adc_gain=rec.adc_gain, baseline=rec.baseline,
+                comments=[f"Excerpt {minutes} of PhysioNet {source.name} record {record} "
+                          "(ODC-By 1.0)", *(rec.comments or [])], write_dir=str(out_dir))
+    keep = np.asarray(ann.sample) - a
+    wfdb.wrann(record, "atr", keep, symbol=ann.symbol, subtype=ann.subtype, chan=ann.chan,
+               num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(out_dir))
+    return [out_dir / f"{record}.{ext}" for ext in ("hea", "dat", "atr")]
+
+
+def ensure_excerpts(out_dir: str | Path, shared: str | Path | None = None) -> list[str]:
+    """Make the short real-record excerpts of :data:`EXCERPTS` where they are missing.
+
+    The raw PhysioNet files are not kept in the repository: each excerpt is cut from the
+    whole record in ``shared/<database>`` when that folder holds it, else from the record
+    downloaded from PhysioNet (``download_record``; needs internet) into
+    ``out_dir/<database>/.download``.
+
+    Args:
+        out_dir: folder to hold ``mitdb/`` and ``cudb/`` excerpts (``tests/data``).
+        shared: folder holding the whole databases (``../shared``), or ``None``.
+
+    Returns:
+        The names (``database/record``) of the excerpts that could not be made, with no
+        database and no internet; empty when every excerpt is there.
+    """
+    out = Path(out_dir)
+    missing = []
+    for database, record, start, end in EXCERPTS:
+        target = out / database
+        if (target / f"{record}.hea").is_file() and (target / f"{record}.atr").is_file():
+            continue
+        source = Path(shared) / database if shared is not None else None
+        try:
+            if source is None or not (source / f"{record}.hea").is_file():
+                source = download_record(database, record, target / ".download").parent
+            write_excerpt(source, target, record, start, end)
+        except (RecordError, OSError, ValueError):
+            missing.append(f"{database}/{record}")
+    for database in {d for d, *_ in EXCERPTS}:
+        names = [r for d, r, *_ in EXCERPTS if d == database
+                 and (out / d / f"{r}.hea").is_file()]
+        if names:
+            (out / database / "RECORDS").write_text("\n".join(names) + "\n")
+    return missing
+
+
 #: Shortest signal (s) worth classifying: a few beats with their RR intervals.
 MIN_DURATION_S: float = 5.0
 

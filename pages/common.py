@@ -39,6 +39,13 @@ _EXAMPLES: dict[str, tuple[Path, str]] = {
     "cu09": (_EXCERPTS / "cudb" / "cu09", "CU cu09 (3 min, 250 Hz): a ventricular "
                                           "fibrillation episode"),
 }
+if not all(item[0].with_suffix(".hea").is_file() for item in _EXAMPLES.values()):
+    # the raw PhysioNet excerpts are not in the repository: cut them once per server from the
+    # databases beside the checkout ($ECG_SHARED, ../shared) or download them from PhysioNet;
+    # an example that cannot be made is left out of the menu
+    from ecg_core.records import ensure_excerpts
+
+    ensure_excerpts(_EXCERPTS, os.environ.get("ECG_SHARED", str(ROOT.parent / "shared")))
 EXAMPLE_RECORDS = {name: item for name, item in _EXAMPLES.items()
                    if item[0].with_suffix(".hea").is_file()}
 

@@ -4,8 +4,9 @@ committed model.
 Two sources of real records:
 
 * ``EXCERPT_MITDB`` / ``EXCERPT_CUDB``: five-minute (cudb: three-minute) excerpts of real
-  PhysioNet records committed under ``tests/data/`` (mitdb 100, 207, 208, 232; cudb cu09), so
-  that building, record classification and agreement run on every fresh clone.
+  PhysioNet records under ``tests/data/`` (mitdb 100, 207, 208, 232; cudb cu09), cut at the
+  start of the run from the databases under ``$ECG_SHARED`` (or downloaded from PhysioNet)
+  by ``ecg_core.records.ensure_excerpts``: the raw files are not in the repository.
 * ``MITDB`` / ``CUDB``: the whole databases under ``$ECG_SHARED`` (default ``../shared``), for
   the tests that need whole records (published beat counts, lead layouts); those tests are
   skipped, with the reason, where the databases are absent.
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from ecg_core.records import ensure_excerpts
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ECG_SHARED", ROOT.parent / "shared"))
 MITDB = SHARED / "mitdb"
@@ -27,6 +30,7 @@ EXAMPLES = ROOT / "data" / "examples"
 EXCERPTS = ROOT / "tests" / "data"
 EXCERPT_MITDB = EXCERPTS / "mitdb"
 EXCERPT_CUDB = EXCERPTS / "cudb"
+EXCERPTS_MISSING = ensure_excerpts(EXCERPTS, SHARED)
 #: The records of the tiny dataset: every class of the eight but the paced one.
 TINY_RECORDS = ["100", "207", "208", "232", "cu09"]
 

@@ -5,7 +5,7 @@ import pytest
 
 from ecg_core.errors import RecordError
 from ecg_core.records import TARGET_FS, choose_lead, read_annotations, read_record, resample_to
-from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, MITDB, needs_mitdb
+from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, MITDB, SHARED, needs_cudb, needs_mitdb
 
 
 @needs_mitdb
@@ -104,3 +104,25 @@ def test_a_lead_asked_for_by_name_must_exist():
     with pytest.raises(RecordError, match="no lead 'V9'; its channels are MLII, V1"):
         read_record(EXCERPT_MITDB / "207", lead="V9")
     assert read_record(EXCERPT_CUDB / "cu09").lead == "ECG"  # automatic: no MLII, first
+
+
+@needs_mitdb
+@needs_cudb
+def test_excerpts_are_cut_from_the_databases_as_the_tests_use_them(tmp_path):
+    """The raw PhysioNet excerpts are not committed: they are cut from the whole records, with
+    their ADC values and the reference annotations inside them shifted to the excerpt."""
+    from ecg_core.records import EXCERPTS, ensure_excerpts, read_record
+
+    assert ensure_excerpts(tmp_path, SHARED) == []
+    for database, record, start, end in EXCERPTS:
+        for ext in ("hea", "dat", "atr"):
+            made = (tmp_path / database / f"{record}.{ext}").read_bytes()
+            assert made == (EXCERPT_MITDB.parent / database / f"{record}.{ext}").read_bytes()
+    rec = read_record(tmp_path / "mitdb" / "208")
+    assert rec.duration_s == pytest.approx(300.0, abs=0.01)
+    assert "Excerpt 0:00-5:00 of PhysioNet mitdb record 208" in (
+        tmp_path / "mitdb" / "208.hea").read_text()
+    # a second call finds them there and makes nothing
+    before = (tmp_path / "mitdb" / "208.dat").stat().st_mtime_ns
+    assert ensure_excerpts(tmp_path, SHARED) == []
+    assert (tmp_path / "mitdb" / "208.dat").stat().st_mtime_ns == before

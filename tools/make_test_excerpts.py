@@ -5,7 +5,7 @@ format with the record's own ADC values, gains, channel names and reference anno
 (positions shifted to the excerpt's start; annotations outside it dropped). Nothing is
 filtered or resampled, so an excerpt reads exactly like the same minutes of the full record.
 
-    python tools/make_test_excerpts.py --shared ../shared --out tests/data
+    python tools/make_test_excerpts.py [--shared ../shared] [--out tests/data] [--formats]
 
 The excerpts (ODC-By 1.0; see ``tests/data/README.md`` for the attribution):
 
@@ -46,47 +46,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-#: (database, record, start in s, end in s)
-EXCERPTS: tuple[tuple[str, str, float, float], ...] = (
-    ("mitdb", "100", 0.0, 300.0),
-    ("mitdb", "207", 1500.0, 1800.0),
-    ("mitdb", "208", 0.0, 300.0),
-    ("mitdb", "232", 0.0, 300.0),
-    ("cudb", "cu09", 180.0, 360.0),
-)
+import sys  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-def write_excerpt(source: Path, out_dir: Path, record: str, start_s: float, end_s: float
-                  ) -> list[Path]:
-    """Cut ``record`` of the database folder ``source`` to [start_s, end_s) and write it.
-
-    Args:
-        source: database folder holding ``record.hea``, ``.dat`` and ``.atr``.
-        out_dir: folder to write the excerpt into (created).
-        record: record name.
-        start_s, end_s: the excerpt's limits in seconds.
-
-    Returns:
-        The files written.
-    """
-    import numpy as np
-    import wfdb
-
-    header = wfdb.rdheader(str(source / record))
-    fs = float(header.fs)
-    a, b = int(round(start_s * fs)), min(int(round(end_s * fs)), int(header.sig_len))
-    rec = wfdb.rdrecord(str(source / record), sampfrom=a, sampto=b, physical=False)
-    ann = wfdb.rdann(str(source / record), "atr", sampfrom=a, sampto=b - 1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    minutes = f"{int(start_s // 60)}:{int(start_s % 60):02d}-{int(end_s // 60)}:{int(end_s % 60):02d}"
-    wfdb.wrsamp(record, fs=fs, units=rec.units, sig_name=rec.sig_name, d_signal=rec.d_signal,
-                fmt=rec.fmt, adc_gain=rec.adc_gain, baseline=rec.baseline,
-                comments=[f"Excerpt {minutes} of PhysioNet {source.name} record {record} "
-                          "(ODC-By 1.0)", *(rec.comments or [])], write_dir=str(out_dir))
-    keep = np.asarray(ann.sample) - a
-    wfdb.wrann(record, "atr", keep, symbol=ann.symbol, subtype=ann.subtype, chan=ann.chan,
-               num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(out_dir))
-    return [out_dir / f"{record}.{ext}" for ext in ("hea", "dat", "atr")]
+# one writer for this tool, the tests and the app
+from ecg_core.records import EXCERPTS, ensure_excerpts  # noqa: E402
 
 
 def write_format_fixtures(source: Path, out_dir: Path, record: str = "208",
@@ -346,20 +311,22 @@ def _write_ishne(path: Path, channels: list[tuple[int, np.ndarray]], fs: float,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--shared", default="../shared", help="folder holding mitdb/ and cudb/")
+    p.add_argument("--shared", default="../shared",
+                   help="folder holding mitdb/ and cudb/ (else the records are downloaded "
+                        "from PhysioNet)")
     p.add_argument("--out", default="tests/data")
+    p.add_argument("--formats", action="store_true",
+                   help="also write formats/ (the committed fixtures) from --shared's mitdb")
     args = p.parse_args(argv)
-    written: dict[str, list[str]] = {}
-    for database, record, start, end in EXCERPTS:
-        write_excerpt(Path(args.shared) / database, Path(args.out) / database, record, start,
-                      end)
-        written.setdefault(database, []).append(record)
-    for database, records in written.items():
-        (Path(args.out) / database / "RECORDS").write_text("\n".join(records) + "\n")
-    write_format_fixtures(Path(args.shared) / "mitdb", Path(args.out) / "formats")
+    missing = ensure_excerpts(args.out, args.shared)
+    if missing:
+        print(f"could not make {', '.join(missing)}: no database at {args.shared} and no "
+              "connection to PhysioNet")
+        return 1
+    if args.formats:
+        write_format_fixtures(Path(args.shared) / "mitdb", Path(args.out) / "formats")
     total = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
-    print(f"{sum(map(len, written.values()))} excerpts written to {args.out} "
-          f"({total / 1e6:.2f} MB)")
+    print(f"{len(EXCERPTS)} excerpts in {args.out} ({total / 1e6:.2f} MB)")
     return 0
 
 
