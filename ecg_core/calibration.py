@@ -152,7 +152,7 @@ def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 
         probs: float (n, k) calibrated class probabilities of the n beats of one group
             (rows summing to 1).
         source_prior: float (k,) class mix the probabilities are calibrated to (positive,
-            summing to 1; see :func:`source_prior`).
+            summing to 1; e.g. the mean calibrated probability over validation beats).
         tol: convergence threshold on the L1 change of the estimated mix.
         max_iter: most EM rounds.
         fixed: indices of classes whose share is not re-estimated.

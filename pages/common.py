@@ -39,15 +39,21 @@ _EXAMPLES: dict[str, tuple[Path, str]] = {
     "cu09": (_EXCERPTS / "cudb" / "cu09", "CU cu09 (3 min, 250 Hz): a ventricular "
                                           "fibrillation episode"),
 }
-if not all(item[0].with_suffix(".hea").is_file() for item in _EXAMPLES.values()):
-    # the raw PhysioNet excerpts are not in the repository: cut them once per server from the
-    # databases beside the checkout ($ECG_SHARED, ../shared) or download them from PhysioNet;
-    # an example that cannot be made is left out of the menu
-    from ecg_core.records import ensure_excerpts
+@st.cache_resource(show_spinner="Preparing the example records (once per server)...")
+def example_records() -> dict[str, tuple[Path, str]]:
+    """The example records that are there: name -> (record path, menu label).
 
-    ensure_excerpts(_EXCERPTS, os.environ.get("ECG_SHARED", str(ROOT.parent / "shared")))
-EXAMPLE_RECORDS = {name: item for name, item in _EXAMPLES.items()
-                   if item[0].with_suffix(".hea").is_file()}
+    The raw PhysioNet excerpts are not in the repository: the first call cuts them from the
+    databases beside the checkout (``$ECG_SHARED``, else ``../shared``) or downloads the
+    records from PhysioNet (:func:`ecg_core.records.ensure_excerpts`); an example that cannot
+    be made is left out.
+    """
+    if not all(item[0].with_suffix(".hea").is_file() for item in _EXAMPLES.values()):
+        from ecg_core.records import ensure_excerpts
+
+        ensure_excerpts(_EXCERPTS, os.environ.get("ECG_SHARED", str(ROOT.parent / "shared")))
+    return {name: item for name, item in _EXAMPLES.items()
+            if item[0].with_suffix(".hea").is_file()}
 
 
 def megabytes(n_bytes: int) -> float:

@@ -25,7 +25,7 @@ from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
                           trend_figure)
-from pages.common import (EXAMPLE_RECORDS, ROOT, choose_model, get_classifier, keras_model,
+from pages.common import (ROOT, choose_model, example_records, get_classifier, keras_model,
                           megabytes, notice, probability_chart, release_freed_memory, upscale)
 
 st.title("Record: classify every beat of an ECG")
@@ -93,12 +93,13 @@ key = None
 upload_limit = megabytes(MAX_RECORD_BYTES)
 try:
     if source == SOURCES[0]:
-        names = list(EXAMPLE_RECORDS)
+        examples = example_records()
+        names = list(examples)
         if not names:
             st.info("No bundled example records were found in this installation.")
             st.stop()
-        name = st.selectbox("Example", names, format_func=lambda n: EXAMPLE_RECORDS[n][1])
-        path = EXAMPLE_RECORDS[name][0]
+        name = st.selectbox("Example", names, format_func=lambda n: examples[n][1])
+        path = examples[name][0]
         key = f"example-{name}"
         record = _session_record(f"{key}-{_lead(key)}",
                                  lambda: read_record(path, lead=_lead(key), other_lead=True))
