@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ecg_core.analysis import classify_database  # noqa: E402
 from ecg_core.calibration import adapt_to_prior  # noqa: E402
 from ecg_core.evaluation import classification_figures  # noqa: E402
 from ecg_core.model import Classifier  # noqa: E402
@@ -63,15 +64,12 @@ def main() -> int:
     codes = clf.class_codes
     shared = Path(args.shared)
     out = Path(args.out)
-    val = __import__("ecg_core.analysis", fromlist=["x"]).classify_database(
-        shared / "mitdb", clf, records=DS1_VAL)
+    val = classify_database(shared / "mitdb", clf, records=DS1_VAL)
     prior = val["probabilities"].astype(np.float64).mean(axis=0)
     sets = {"V-DS1": (shared / "mitdb", DS1_VAL), "V-QT": (shared / "qtdb", QTDB_VAL)}
     if args.stage == "after":
         sets = {"DS2": (shared / "mitdb", DS2), "QT held out": (shared / "qtdb", QTDB_HELD_OUT),
                 "QT all 54": (shared / "qtdb", None)}
-    from ecg_core.analysis import classify_database
-
     report = {"model": Path(args.model).name, "source_prior": dict(zip(codes, prior.tolist())),
               "sets": {}}
     for name, (folder, records) in sets.items():
