@@ -60,7 +60,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
                          else args.max_per_class, styled=not args.plain,
                          scheme=args.scheme, drawings=args.drawings,
                          extra_styles=args.extra_styles, conditioning=args.conditioning,
-                         vf_rr=args.vf_rr, records=args.records.split(",") if args.records else None)
+                         vf_rr=args.vf_rr, other_lead=args.other_lead,
+                         records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, qtdb=args.qtdb,
                          config=config,
                          workers=args.workers, overwrite=args.overwrite)
@@ -677,6 +678,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="style family of the extra drawings: screen (like drawing 0) or wide "
                         "(the shared image dataset's drawing, windows of 0.4-1.6 s, fixed mV "
                         "scales with clipping, the first channel)")
+    b.add_argument("--other-lead", action="store_true",
+                   help="draw the extra drawings from the record's other channel (MIT-BIH: "
+                        "mostly V1), so that a model learns beats on more than one lead; with "
+                        "--plain, --drawings 2 draws each training beat on both leads")
     b.add_argument("--conditioning", choices=["none", "bandpass"], default="none",
                    help="condition each record's signal before drawing: none (as recorded, "
                         "the default) or bandpass (0.5-40 Hz: baseline wander and noise "

@@ -91,6 +91,12 @@ class BuildConfig:
             "beat" it finds inside fibrillation, as the Record page's detector does
             (:func:`~ecg_core.beats.with_detected_rr`); ``"none"`` leaves them without RR
             intervals (builds made before this setting existed).
+        other_lead: draw a beat's extra drawings (1..) from the record's other channel (the
+            file's first channel other than the lead of drawing 0: in MIT-BIH mostly V1,
+            some V2, V4 or V5), in the drawing style of drawing 0 (or of its style family
+            when ``styled``), so that a model learns beat shapes on more than one lead. A
+            record with a single channel draws its extra drawings from that channel. Like
+            every extra drawing, used in training only.
     """
 
     seed: int = 20180412
@@ -105,6 +111,7 @@ class BuildConfig:
     extra_styles: str = "screen"
     conditioning: str = "none"
     vf_rr: str = "xqrs"
+    other_lead: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -430,9 +437,15 @@ def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
 
 def _render_record(job: tuple) -> list[tuple[str, str]]:
     """Worker: render the selected beats of one record. Returns (image path, lead) pairs."""
-    database, folder, name, beats, out_dir, styled, fs, extra_styles, conditioning = job
-    record = read_record(Path(folder) / name, annotator=None, target_fs=fs)
+    (database, folder, name, beats, out_dir, styled, fs, extra_styles, conditioning,
+     other_lead) = job
+    record = read_record(Path(folder) / name, annotator=None, target_fs=fs,
+                         other_lead=other_lead)
     conditioned = condition_signal(record.signal, fs, conditioning)
+    second = None  # the other channel, conditioned: (signal, lead)
+    if other_lead:
+        second = ((condition_signal(record.other_signal, fs, conditioning), record.other_lead)
+                  if record.other_signal is not None else (conditioned, record.lead))
     first = None
     import cv2
 
@@ -440,12 +453,16 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
     for rel, sample, seed, drawing in beats:
         path = Path(out_dir) / rel
         lead = record.lead
+        if drawing and second is not None:
+            lead = second[1]
         if not path.exists():
             rng = np.random.default_rng(seed)
             family = STYLE_FAMILIES[extra_styles] if drawing else random_style
             style = family(rng) if styled else DEFAULT_STYLE
-            signal = conditioned
-            if style.first_channel and record.channels and record.channels[0] != record.lead:
+            on_other = bool(drawing) and second is not None
+            signal = second[0] if on_other else conditioned
+            if (not on_other and style.first_channel and record.channels
+                    and record.channels[0] != record.lead):
                 if first is None:
                     other = read_record(Path(folder) / name, lead=record.channels[0],
                                         annotator=None, target_fs=fs)
@@ -457,7 +474,7 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
             tmp = path.with_suffix(".tmp.png")
             cv2.imwrite(str(tmp), img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
             os.replace(tmp, path)
-        elif styled and drawing:  # drawn before: which lead did its style take?
+        elif styled and drawing and second is None:  # drawn before: which lead did it take?
             style = STYLE_FAMILIES[extra_styles](np.random.default_rng(seed))
             if style.first_channel and record.channels:
                 lead = record.channels[0]
@@ -513,9 +530,9 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         raise DatasetError(f"Unknown one-lead QRS detector '{config.vf_rr}' for the VF windows' "
                            f"RR intervals; choose 'none' or one of "
                            f"{', '.join(d for d in DETECTORS if d not in TWO_LEAD_DETECTORS)}.")
-    if config.drawings > 1 and not config.styled:
-        raise DatasetError("Several drawings of a beat need random styles; a plain build would "
-                           "draw the same image each time.")
+    if config.drawings > 1 and not (config.styled or config.other_lead):
+        raise DatasetError("Several drawings of a beat need random styles or the other lead; "
+                           "a plain build would draw the same image each time.")
     sources: dict[str, Path] = {}
     if mitdb:
         sources["mitdb"] = Path(mitdb)
@@ -534,7 +551,7 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         old = json.loads(info_path.read_text())
         # builds made before drawings and style families had them
         old_settings = {"drawings": 1, "extra_styles": "screen", "conditioning": "none",
-                        "vf_rr": "none", **(old.get("settings") or {})}
+                        "vf_rr": "none", "other_lead": False, **(old.get("settings") or {})}
         if old_settings != json.loads(json.dumps(settings)):
             if not overwrite:
                 raise DatasetError(
@@ -569,7 +586,7 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
             (r["image"], r["sample"], r["style_seed"], r["drawing"]))
     leads: dict[str, str] = {}
     job_list = [(db, str(sources[db]), name, beats, str(out), config.styled, config.fs,
-                 config.extra_styles, config.conditioning)
+                 config.extra_styles, config.conditioning, config.other_lead)
                 for (db, name), beats in sorted(jobs.items())]
     workers = workers or max(1, min(os.cpu_count() or 1, len(job_list)))
     bar = tqdm(total=len(rows), desc="rendering beats", unit="beat", disable=not progress)

@@ -193,6 +193,22 @@ def ensemble_members(model) -> list:
             if layer.name.startswith(ENSEMBLE_MEMBER_PREFIX) and hasattr(layer, "layers")]
 
 
+def training_leads(card: dict) -> str:
+    """The leads a model's training beats were drawn on, in words, from its card.
+
+    Args:
+        card: a model card (dict), as :class:`Classifier` holds it.
+
+    Returns:
+        ``"MLII"`` for a model trained on lead MLII alone (where a record has no MLII, its
+        first channel), or ``"MLII and each record's other lead"`` for one whose build drew
+        every training beat on the record's second channel too (``build-dataset
+        --other-lead``; in MIT-BIH mostly V1). Cards without the setting are MLII-only.
+    """
+    settings = (card.get("training_data") or {}).get("settings") or {}
+    return "MLII and each record's other lead" if settings.get("other_lead") else "MLII"
+
+
 def card_path(model_path: str | Path) -> Path:
     """Path of the model card next to a model file (``NAME.keras`` -> ``NAME.card.json``)."""
     p = Path(model_path)

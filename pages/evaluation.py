@@ -108,6 +108,10 @@ DATA_DESCRIPTIONS = {
                    "matplotlib (tools/matplotlib_beats.py --look paper).",
     "aami-bandpass": "Every beat of the 22 DS2 records, drawn in the default style from the "
                      "signal band-passed at 0.5-40 Hz, as this model's training beats were.",
+    "aami-bp-leads": "Every beat of the 22 DS2 records, drawn in the default style on lead MLII "
+                     "from the signal band-passed at 0.5-40 Hz (the same images as "
+                     "aami-bandpass); this model's training beats were drawn on MLII and on "
+                     "each record's other lead.",
     "qtdb": "Every labelled beat of the 54 annotated QT Database records: patients, recorders "
             "and leads that no committed model has trained on.",
     "qtdb-held-out": "Every labelled beat of the 18 QT Database records that no model ever "
@@ -129,6 +133,7 @@ DATA_LABELS = {
     "beats-paper": "ECG paper (matplotlib)",
     "aami": "default style (AAMI classes)",
     "aami-bandpass": "default style, signal band-passed (AAMI classes)",
+    "aami-bp-leads": "default style, signal band-passed (AAMI classes; trained on two leads)",
     "qtdb": "QT Database (other patients)",
     "qtdb-held-out": "QT Database, the 18 records no model trains on",
 }

@@ -20,7 +20,7 @@ from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
                               read_uploaded_record)
-from ecg_core.model import model_name
+from ecg_core.model import model_name, training_leads
 from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
@@ -171,15 +171,24 @@ if record is None:
     st.info("Pick an example or upload a record to see its beats.")
     st.stop()
 
+leads = training_leads(clf.card)
+if leads == PREFERRED_LEAD:
+    lead_help = (f"This model was trained on lead {PREFERRED_LEAD}; other leads are outside its "
+                 "training data, and its figures do not apply there.")
+    lead_warning = (f"Lead **{record.lead}** is not {PREFERRED_LEAD}, the lead this model was "
+                    "trained on: beats drawn from it look different, and the model's figures "
+                    "do not apply to it.")
+else:
+    lead_help = (f"This model learned its training beats on {leads} (mostly V1), and its "
+                 f"figures were measured on {PREFERRED_LEAD}.")
+    lead_warning = (f"Lead **{record.lead}** is not {PREFERRED_LEAD}. This model also learned "
+                    "beats on a second lead (mostly V1), but its figures were measured on "
+                    f"{PREFERRED_LEAD} and may not hold on {record.lead}.")
 if len(record.channels) > 1:
     st.selectbox("Lead", record.channels, index=record.channels.index(record.lead),
-                 key=f"lead-{key}",
-                 help=f"The models were trained on lead {PREFERRED_LEAD}; other leads are "
-                      "outside their training data, and their figures do not apply there.")
+                 key=f"lead-{key}", help=lead_help)
 if not is_preferred_lead(record.lead):
-    st.warning(f"Lead **{record.lead}** is not {PREFERRED_LEAD}, the lead the models were "
-               "trained on: beats drawn from it look different, and the model's figures do not "
-               "apply to it.")
+    st.warning(lead_warning)
 has_ann = record.annotations is not None
 a1, a2 = st.columns(2)
 use_ann = a1.checkbox("Use the annotation file's beat positions (else: detect them)",

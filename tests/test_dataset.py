@@ -198,13 +198,49 @@ def test_several_drawings_per_beat_train_only(tmp_path):
     assert np.array_equal(x_te, x_te1) and np.array_equal(y_te, y_te1)
     x_all, _, _ = load_split(tmp_path / "three", "all")
     assert len(x_all) == len(x_tr) + len(beats) - len(tr) // 3
-    with pytest.raises(DatasetError, match="random styles"):
+    with pytest.raises(DatasetError, match="random styles or the other lead"):
         build_dataset(tmp_path / "plain", mitdb=EXCERPT_MITDB,
                       config=BuildConfig(records=["100"], drawings=2, styled=False),
                       progress=False)
     with pytest.raises(DatasetError, match="at least once"):
         build_dataset(tmp_path / "none", mitdb=EXCERPT_MITDB,
                       config=BuildConfig(records=["100"], drawings=0), progress=False)
+
+
+def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
+    from ecg_core.conditioning import condition_signal
+    from ecg_core.records import read_record
+    from ecg_core.rendering import DEFAULT_STYLE, render_beat
+
+    config = BuildConfig(records=["100"], max_per_class=300, styled=False, drawings=2,
+                         other_lead=True, conditioning="bandpass")
+    info = build_dataset(tmp_path / "leads", mitdb=EXCERPT_MITDB, config=config, progress=False)
+    assert info["settings"]["other_lead"] is True and info["n_images"] == 2 * info["n_beats"]
+    rows = read_manifest(tmp_path / "leads")
+    first = [r for r in rows if r["drawing"] == "0"]
+    second = [r for r in rows if r["drawing"] == "1"]
+    # MIT-BIH 100: MLII and V5; drawing 0 on MLII, drawing 1 of the same beat on V5
+    assert {r["lead"] for r in first} == {"MLII"} and {r["lead"] for r in second} == {"V5"}
+    rec = read_record(EXCERPT_MITDB / "100", lead="V5", annotator=None)
+    v5 = condition_signal(rec.signal, rec.fs, "bandpass")
+    import cv2
+
+    for r in second[:5]:
+        drawn = cv2.imread(str(tmp_path / "leads" / r["image"]), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(drawn, render_beat(v5, int(r["sample"]), rec.fs, DEFAULT_STYLE))
+    differ = sum((tmp_path / "leads" / a["image"]).read_bytes()
+                 != (tmp_path / "leads" / b["image"]).read_bytes()
+                 for a, b in zip(first[:50], second[:50]))
+    assert differ == 50
+    # the second lead is seen in training only; validation and test keep the MLII drawing
+    split = assign_split(rows, "beat")
+    assert all(s in ("train", "excluded") for r, s in zip(rows, split) if r["drawing"] == "1")
+    _, _, te = load_split(tmp_path / "leads", "test")
+    assert te and {r["lead"] for r in te} == {"MLII"}
+    # a second run keeps the build, and the leads in its manifest
+    again = (tmp_path / "leads" / "manifest.csv").read_bytes()
+    build_dataset(tmp_path / "leads", mitdb=EXCERPT_MITDB, config=config, progress=False)
+    assert (tmp_path / "leads" / "manifest.csv").read_bytes() == again
 
 
 def test_extra_drawings_follow_their_beat_under_every_protocol(tiny_dataset):

@@ -25,6 +25,16 @@ def test_card_matches_the_model(classifier):
         assert len(card["ensemble"]["members"]) >= 2 and card["replaces"]["test"]["accuracy"]
 
 
+def test_training_leads_follow_the_build_in_the_card():
+    from ecg_core.model import training_leads
+
+    assert training_leads(read_card(MODEL)) == "MLII"  # the 8-class model: MLII drawings
+    aami = read_card(MODEL.parent / "aami" / "ecgnet.keras")
+    assert aami["training_data"]["settings"]["other_lead"] is True
+    assert training_leads(aami) == "MLII and each record's other lead"
+    assert training_leads({}) == "MLII"  # cards from before the setting
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.png")), ids=lambda p: p.name)
 def test_each_bundled_example_is_classified_as_its_class(classifier, path):
     probs = classifier.predict_bytes(path.read_bytes())
