@@ -67,6 +67,16 @@ def test_build_dataset_with_several_drawings(tmp_path):
     n_images, n_beats = int(words[0]), int(words[3])
     assert n_images == 2 * n_beats and words[4:7] == ["beats", "from", "2"], res.stdout
     assert len(list((tmp_path / "x2").glob("*/*_d1.png"))) == n_beats
+    # a plain build may draw its extra drawing on the other lead (MIT-BIH 100: V5)
+    res = _run("build-dataset", "--mitdb", str(EXCERPT_MITDB), "--records", "100", "--plain",
+               "--max-per-class", "50", "--drawings", "2", "--other-lead",
+               "--out", str(tmp_path / "leads"))
+    assert res.returncode == 0, res.stderr
+    import csv
+
+    with open(tmp_path / "leads" / "manifest.csv", newline="") as fh:
+        leads = {(r["drawing"], r["lead"]) for r in csv.DictReader(fh)}
+    assert leads == {("0", "MLII"), ("1", "V5")}
 
 
 def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
