@@ -452,14 +452,12 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
     done: list[tuple[str, str]] = []
     for rel, sample, seed, drawing in beats:
         path = Path(out_dir) / rel
-        lead = record.lead
-        if drawing and second is not None:
-            lead = second[1]
+        on_other = bool(drawing) and second is not None
+        lead = second[1] if on_other else record.lead
         if not path.exists():
             rng = np.random.default_rng(seed)
             family = STYLE_FAMILIES[extra_styles] if drawing else random_style
             style = family(rng) if styled else DEFAULT_STYLE
-            on_other = bool(drawing) and second is not None
             signal = second[0] if on_other else conditioned
             if (not on_other and style.first_channel and record.channels
                     and record.channels[0] != record.lead):
@@ -474,7 +472,7 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
             tmp = path.with_suffix(".tmp.png")
             cv2.imwrite(str(tmp), img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
             os.replace(tmp, path)
-        elif styled and drawing and second is None:  # drawn before: which lead did it take?
+        elif styled and drawing and not on_other:  # drawn before: which lead did it take?
             style = STYLE_FAMILIES[extra_styles](np.random.default_rng(seed))
             if style.first_channel and record.channels:
                 lead = record.channels[0]
