@@ -36,6 +36,7 @@ from .canonical import CANONICAL_SIZE
 from .beats import CONTEXT_FEATURES, RHYTHM_FEATURES, context_columns
 from .classes import scheme_classes, scheme_codes
 from .dataset import context_from_rows, dataset_scheme, drawing_of, load_split
+from .calibration import prior_log_ratio, shift_probabilities
 from .evaluation import classification_figures
 from .protocols import PROTOCOL_DESCRIPTIONS
 from .rendering import DEFAULT_STYLE
@@ -146,50 +147,6 @@ def class_weights(y: np.ndarray, n_classes: int, max_weight: float,
         weights[i] = (float(min(max_weight, (len(y) / (n_present * c)) ** power)) if c > 0
                       else 1.0)
     return weights
-
-
-def prior_log_ratio(train_counts: np.ndarray, weights: dict[int, float],
-                    target_counts: np.ndarray) -> np.ndarray:
-    """The logit shift that moves a class-weighted model's outputs to another class mix.
-
-    A model trained on ``n_c`` images of class c with loss weight ``w_c`` behaves as if class c
-    had the prior ``pi_train(c) = n_c w_c / sum_j n_j w_j``. On data whose class mix is
-    ``pi_target``, Bayes' rule asks for ``p(c|x) ~ p_model(c|x) pi_target(c) / pi_train(c)``
-    (Saerens, Latinne & Decaestecker, "Adjusting the outputs of a classifier to new a priori
-    probabilities", Neural Computation 14(1):21-41, 2002). This returns that ratio's logarithm.
-
-    Args:
-        train_counts: int array, shape (k,), training images per class.
-        weights: {class index: loss weight}, as from :func:`class_weights`.
-        target_counts: int array, shape (k,), beats per class in the target mix (the
-            training and validation beats, one drawing each, before any cap: the data's own
-            class mix).
-
-    Returns:
-        float64 array, shape (k,): ``log(pi_target(c) / pi_train(c))``; 0 for a class absent
-        from the training images or from the target mix.
-
-    Raises:
-        ValueError: if the two count arrays differ in length.
-    """
-    n = np.asarray(train_counts, dtype=np.float64)
-    t = np.asarray(target_counts, dtype=np.float64)
-    if n.shape != t.shape:
-        raise ValueError(f"count arrays differ in shape: {n.shape} and {t.shape}")
-    effective = n * np.array([weights.get(i, 1.0) for i in range(len(n))])
-    out = np.zeros(len(n))
-    ok = (effective > 0) & (t > 0)
-    if ok.any():
-        out[ok] = (np.log(t[ok] / t[ok].sum())
-                   - np.log(effective[ok] / effective[ok].sum()))
-    return out
-
-
-def shift_probabilities(probs: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Class probabilities with ``shift`` added to their logits: ``p * exp(shift)``,
-    renormalised per row (float64 (n, k) in, float64 (n, k) out)."""
-    q = np.asarray(probs, dtype=np.float64) * np.exp(np.asarray(shift, dtype=np.float64))
-    return q / q.sum(axis=1, keepdims=True)
 
 
 def choose_prior_shift(y: np.ndarray, probs: np.ndarray, log_ratio: np.ndarray,
