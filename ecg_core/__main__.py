@@ -211,10 +211,17 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split
     from .model import card_path, model_name, resolve_model
 
+    if args.class_mix_shift is not None and not 0.0 <= args.class_mix_shift <= 1.0:
+        print(f"error: --class-mix-shift must lie between 0 and 1 (got {args.class_mix_shift:g}).",
+              file=sys.stderr)
+        return 2
     if _no_dataset(args.data):
         return 2
     for path in map(resolve_model, args.model):
         clf = _classifier(args, path)
+        if args.class_mix_shift is not None:
+            _write_class_mix_shift(path, clf.card, args.class_mix_shift, args.data)
+            clf = _classifier(args, path)  # the card's new shift applies from here on
         protocol = clf.card.get("protocol", {}).get("name", "beat")
         x, y, rows = load_split(args.data, "val", protocol, progress=True, size=clf.input_size)
         probs = _split_probabilities(clf, x, rows, calibrated=False, data_dir=args.data)
@@ -224,11 +231,54 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         cal["protocol"] = protocol
         card = json.loads(card_path(path).read_text())
         card["calibration"] = cal
+        if args.class_mix_shift is not None:
+            # the shift changes the model's decisions: its card's figures are recomputed, as
+            # `train --prior-adjustment` does (the test split is scored, never chosen on)
+            from .evaluation import classification_figures
+
+            xt, yt, rows_t = load_split(args.data, "test", protocol, progress=True,
+                                        size=clf.input_size)
+            p_test = _split_probabilities(clf, xt, rows_t, calibrated=False, data_dir=args.data)
+            card["validation"] = classification_figures(y_model, probs, clf.class_codes)
+            card["test"] = classification_figures(_labels_for(clf, yt, dataset_codes(args.data)),
+                                                  p_test, clf.class_codes)
         card_path(path).write_text(json.dumps(card, indent=2))
         print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats "
               f"({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
               f"{100 * cal['ece_after']:.2f}%, written to {card_path(path)}")
     return 0
+
+
+def _write_class_mix_shift(path, card: dict, strength: float, data_dir) -> None:
+    """Write ``strength`` times the model's class-mix log ratio into its card
+    (``prior_shift``; strength 0 removes it)."""
+    import json
+
+    from .model import card_path, model_name
+    from .training import class_mix_log_ratio, figure_summary
+
+    card = json.loads(card_path(path).read_text())
+    if strength == 0:
+        card.pop("prior_shift", None)
+        print(f"{model_name(path)}: class-mix shift removed")
+    else:
+        ratio, info = class_mix_log_ratio(card, data_dir)
+        codes = [c["code"] for c in card["classes"]]
+        before = card.get("prior_shift") or {}
+        card["prior_shift"] = {
+            "method": "outputs moved toward the class mix of the training records (Saerens, "
+                      "Latinne & Decaestecker 2002): strength x log(pi_data / pi_train) added "
+                      "to the logits before the temperature",
+            "strength": float(strength),
+            "shift": {c: float(strength * r) for c, r in zip(codes, ratio)},
+            **info,
+            # the figures of the outputs without a shift, as the card last had them
+            "before": before.get("before") or {k: figure_summary(card[k])
+                                               for k in ("validation", "test") if k in card},
+        }
+        print(f"{model_name(path)}: class-mix shift of strength {strength:g} written: "
+              + ", ".join(f"{c} {strength * r:+.2f}" for c, r in zip(codes, ratio)))
+    card_path(path).write_text(json.dumps(card, indent=2))
 
 
 def _cmd_evaluate_database(args: argparse.Namespace) -> int:
@@ -812,6 +862,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one or more models: .keras paths or names (default ecgnet)")
     ca.add_argument("--data", default="data/beats",
                     help="the built dataset the model was trained on (its validation split)")
+    ca.add_argument("--class-mix-shift", type=float, default=None, metavar="A",
+                    help="first move the model's outputs toward the class mix of its training "
+                         "records by A (0-1; 1 is the full correction, 0 removes a shift), "
+                         "written to its card; choose A on validation records")
     ca.set_defaults(func=_cmd_calibrate)
 
     rb = sub.add_parser("robustness",

@@ -487,7 +487,8 @@ def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | 
 
 
 def aami_comparison(figures: dict, label: str = "this model",
-                    replaced: dict | None = None) -> list[dict]:
+                    replaced: dict | None = None,
+                    without_shift: dict | None = None) -> list[dict]:
     """Our AAMI DS2 figures next to the published ones, one row per source.
 
     Args:
@@ -496,11 +497,13 @@ def aami_comparison(figures: dict, label: str = "this model",
         replaced: the card's ``replaces`` entry (the model this one replaced, with its
             ``test`` summary: ``accuracy`` and per-class ``sensitivity``/``precision``), or
             ``None``.
+        without_shift: for a model with a class-mix shift, its test summary without it (the
+            card's ``prior_shift.before.test``, the same keys), or ``None``.
 
     Returns:
         Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a
-        paper does not give a figure); ours first, then the replaced model, then
-        :data:`ecg_core.protocols.AAMI_PUBLISHED`.
+        paper does not give a figure); ours first, then ours without the class-mix shift,
+        then the replaced model, then :data:`ecg_core.protocols.AAMI_PUBLISHED`.
     """
     from .protocols import AAMI_PUBLISHED
 
@@ -510,12 +513,17 @@ def aami_comparison(figures: dict, label: str = "this model",
             "V_Se": pc.get("V", {}).get("sensitivity"), "V_+P": pc.get("V", {}).get("precision")}
     keys = ("accuracy", "S_Se", "S_+P", "V_Se", "V_+P")
     rows = [ours]
+
+    def summary_row(source: str, test: dict) -> dict:
+        se, ppv = test.get("sensitivity", {}), test.get("precision", {})
+        return {"source": source, "accuracy": test.get("accuracy"), "S_Se": se.get("S"),
+                "S_+P": ppv.get("S"), "V_Se": se.get("V"), "V_+P": ppv.get("V")}
+
+    if without_shift:
+        rows.append(summary_row(f"{label} without its class-mix shift", without_shift))
     test = (replaced or {}).get("test")
     if test:
-        se, ppv = test.get("sensitivity", {}), test.get("precision", {})
-        rows.append({"source": f"the model it replaced ({replaced.get('architecture')}, "
-                               f"{str(replaced.get('created') or '')[:10]})",
-                     "accuracy": test.get("accuracy"), "S_Se": se.get("S"),
-                     "S_+P": ppv.get("S"), "V_Se": se.get("V"), "V_+P": ppv.get("V")})
+        rows.append(summary_row(f"the model it replaced ({replaced.get('architecture')}, "
+                                f"{str(replaced.get('created') or '')[:10]})", test))
     return rows + [{"source": p["source"], **{k: p.get(k) for k in keys}}
                    for p in AAMI_PUBLISHED]

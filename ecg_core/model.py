@@ -209,6 +209,37 @@ def training_leads(card: dict) -> str:
     return "MLII and each record's other lead" if settings.get("other_lead") else "MLII"
 
 
+def class_mix_note(card: dict) -> str | None:
+    """What a model's class-mix shift does to its answers, in words for the person reading
+    them, from its card (``prior_shift``, written by ``ecg-core calibrate --class-mix-shift``).
+
+    Args:
+        card: a model card (dict), as :class:`Classifier` holds it.
+
+    Returns:
+        One or two sentences, Markdown; ``None`` for a model without a shift. Where the card
+        holds test figures with and without the shift, the sentence gives both.
+    """
+    shift = card.get("prior_shift") or {}
+    if not shift.get("shift"):
+        return None
+    note = ("This model weighs its answers by how common each class is in real records (its "
+            f"training records' class mix, strength {float(shift.get('strength', 0)):g}; "
+            "Saerens et al. 2002): a rare class needs clearer evidence, so fewer normal beats "
+            "are called abnormal, and some abnormal beats are called normal.")
+    before = (shift.get("before") or {}).get("test") or {}
+    after = card.get("test") or {}
+    per_class = after.get("per_class") or {}
+    if before.get("accuracy") is not None and after.get("accuracy") is not None:
+        changes = [f"accuracy {100 * before['accuracy']:.1f}% -> {100 * after['accuracy']:.1f}%"]
+        for code, fig in per_class.items():
+            se = (before.get("sensitivity") or {}).get(code)
+            if fig.get("support") and se is not None:
+                changes.append(f"{code} Se {100 * se:.1f}% -> {100 * fig['sensitivity']:.1f}%")
+        note += " On its test split: " + ", ".join(changes) + "."
+    return note
+
+
 def card_path(model_path: str | Path) -> Path:
     """Path of the model card next to a model file (``NAME.keras`` -> ``NAME.card.json``)."""
     p = Path(model_path)
@@ -349,6 +380,11 @@ class Classifier:
         path: the ``.keras`` file, or ``None`` for a model given in memory.
         temperature: the card's calibration temperature (:mod:`ecg_core.calibration`),
             applied to every prediction; 1.0 for a model without one.
+        class_shift: the card's class-mix shift (``prior_shift``, natural-log units, one
+            float per class, float64 (k,)), added to the network's logits before the
+            temperature: it moves the outputs from the class mix the network was trained
+            under toward the class mix of records (Saerens et al. 2002; see
+            :func:`ecg_core.calibration.prior_log_ratio`). ``None`` for a model without one.
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -367,6 +403,10 @@ class Classifier:
         self.path = Path(path) if path is not None else None
         self.warning = warning
         self.temperature = float((card.get("calibration") or {}).get("temperature") or 1.0)
+        shift = (card.get("prior_shift") or {}).get("shift")
+        self.class_shift: np.ndarray | None = (
+            np.array([float(shift.get(c, 0.0)) for c in self.class_codes])
+            if shift else None)
         self.conditioning: str = card.get("conditioning") or "none"
         self._model = model
         self._runner = runner
@@ -515,7 +555,8 @@ class Classifier:
                 (:func:`ecg_core.beats.rhythm_features`); ``None`` means "not available" (a
                 lone beat image). Ignored by image-only models.
             calibrated: apply the card's temperature (:attr:`temperature`); ``False`` gives
-                the network's own outputs (to fit a temperature).
+                the outputs before it (to fit a temperature). The card's class-mix shift
+                (:attr:`class_shift`), part of the model's decision, applies either way.
 
         Returns:
             float32 array, shape (n, n_classes) (or (n_classes,) for one image); rows sum to 1.
@@ -525,6 +566,10 @@ class Classifier:
         if single:
             x = x[None]
         probs = self._call(x[..., None], rhythm)
+        if self.class_shift is not None:
+            from .calibration import shift_probabilities
+
+            probs = shift_probabilities(probs, self.class_shift).astype(np.float32)
         if calibrated and self.temperature != 1.0:
             from .calibration import apply_temperature
 

@@ -183,6 +183,49 @@ def choose_prior_shift(y: np.ndarray, probs: np.ndarray, log_ratio: np.ndarray,
     return best["strength"], table
 
 
+def class_mix_log_ratio(card: dict, data_dir: str | Path | None = None
+                        ) -> tuple[np.ndarray, dict]:
+    """The logit shift that moves a trained model's outputs to the class mix of its data.
+
+    Recomputes, from the model's own training data and its card's settings, what
+    ``train --prior-adjustment validation`` uses: the training images per class after the
+    per-class cap, their loss weights, and the data's class mix (training beats, one drawing
+    each, before any cap, and validation beats; never the test split), then
+    :func:`ecg_core.calibration.prior_log_ratio` (Saerens, Latinne & Decaestecker 2002). For
+    an ensemble, the card's training settings (shared by its members) are used.
+
+    Args:
+        card: the model card (``training`` and ``training_data`` are read).
+        data_dir: the built dataset; default: the card's ``training_data.folder``.
+
+    Returns:
+        ``(ratio, info)``: float64 array (k,), ``log(pi_data / pi_train)`` per class in the
+        card's class order, and a JSON-serialisable dict of the counts, weights and ratio.
+
+    Raises:
+        DatasetError: if the dataset cannot be read.
+        KeyError: if the card lacks the training settings.
+    """
+    t = card["training"]
+    data = Path(data_dir or card["training_data"]["folder"])
+    protocol = (card.get("protocol") or {}).get("name") or t.get("protocol", "beat")
+    codes = [c["code"] for c in card["classes"]]
+    k = len(codes)
+    _, y_tr, tr_rows = load_split(data, "train", protocol)
+    _, y_va, _ = load_split(data, "val", protocol)
+    first = np.array([drawing_of(r) == 0 for r in tr_rows], dtype=bool)
+    mix = np.bincount(y_tr[first], minlength=k) + np.bincount(y_va, minlength=k)
+    keep = _subsample_index(y_tr, t.get("max_train"), t.get("max_train_per_class"), t["seed"])
+    y_cap = y_tr[keep]
+    weights = class_weights(y_cap, k, t["max_class_weight"], t["class_weighting"])
+    ratio = prior_log_ratio(np.bincount(y_cap, minlength=k), weights, mix)
+    info = {"data_mix": dict(zip(codes, map(int, mix))),
+            "train_images": dict(zip(codes, map(int, np.bincount(y_cap, minlength=k)))),
+            "weights": {codes[i]: float(w) for i, w in weights.items()},
+            "log_ratio": dict(zip(codes, map(float, ratio)))}
+    return ratio, info
+
+
 def _timing_callback():
     import keras
 
@@ -371,7 +414,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
             weights, dataset_info, progress, scheme, n_train_beats, mix)
     # Cross-reference the figures of every architecture trained in this run, and of models
     # trained earlier in the same folder on the same data and split.
-    summary = {a: _summary(r["card"]["test"]) for a, r in results.items()}
+    summary = {a: figure_summary(r["card"]["test"]) for a, r in results.items()}
     earlier = _earlier_cards(out, set(results), dataset_info, config.protocol)
     for arch, r in results.items():
         r["card"]["same_run"] = {
@@ -401,7 +444,7 @@ def _earlier_cards(out: Path, trained: set[str], dataset_info: dict, protocol: s
             found[name] = {"note": "Trained in an earlier run on the same images and split.",
                            "created": card.get("created"),
                            "epochs_run": (card.get("training") or {}).get("epochs_run"),
-                           "test": _summary(card["test"])}
+                           "test": figure_summary(card["test"])}
     return found
 
 
@@ -411,7 +454,9 @@ def train(data_dir: str | Path, out_dir: str | Path, config: TrainConfig | None 
     return train_models(data_dir, out_dir, [config.arch], config)[config.arch]
 
 
-def _summary(fig: dict) -> dict:
+def figure_summary(fig: dict) -> dict:
+    """The headline of a figures dict (from :func:`ecg_core.evaluation.classification_figures`):
+    accuracy, macro Se and +P, and each class's Se and +P (fractions)."""
     return {"accuracy": fig["accuracy"], "macro_sensitivity": fig["macro_sensitivity"],
             "macro_precision": fig["macro_precision"],
             "sensitivity": {c: v["sensitivity"] for c, v in fig["per_class"].items()},
@@ -506,7 +551,7 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
                          if mix is not None else None),
             "log_ratio": {codes[i]: float(v) for i, v in enumerate(ratio)},
             "validation": table,
-            "test_before": _summary(classification_figures(y_te, test_prob, codes)),
+            "test_before": figure_summary(classification_figures(y_te, test_prob, codes)),
         }
         if strength > 0:
             shift_output_logits(best, strength * ratio)
@@ -778,7 +823,8 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             "members": [{"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                          "seed": (c.get("training") or {}).get("seed"),
                          "created": c.get("created"),
-                         "validation": _summary(c["validation"]) if "validation" in c else None,
+                         "validation": (figure_summary(c["validation"])
+                                        if "validation" in c else None),
                          "training": member_training(c)}
                         for p, c in zip(paths, cards)]},
         "calibration": calibration_card(*figures["val"]),
@@ -791,7 +837,7 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             card["replaces"] = {"card": str(replaces), "name": old.get("name"),
                                 "architecture": old.get("architecture"),
                                 "created": old.get("created"),
-                                "test": _summary(old["test"])}
+                                "test": figure_summary(old["test"])}
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"The card of the replaced model, {replaces}, cannot be read "
                              f"({exc}).") from None

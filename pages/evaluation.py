@@ -181,7 +181,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics; "
                     "S = supraventricular, V = ventricular ectopic beats)")
         rows = aami_comparison(f, doc.get("model_name", "this model"),
-                               replaced=(card or {}).get("replaces"))
+                               replaced=(card or {}).get("replaces"),
+                               without_shift=(((card or {}).get("prior_shift") or {})
+                                              .get("before") or {}).get("test"))
         shown = pd.DataFrame([{k: (v if k == "source" else
                                    (MISSING if v is None else f"{100 * v:.1f}%"))
                                for k, v in row.items()} for row in rows])

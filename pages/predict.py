@@ -7,6 +7,7 @@ import streamlit as st
 from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image, image_warnings
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
+from ecg_core.model import class_mix_note
 from pages.common import (choose_model, example_files, get_classifier, megabytes, notice,
                           probability_chart, upscale)
 
@@ -62,6 +63,8 @@ if cal.get("temperature"):
 else:
     st.caption("This model's probabilities are not calibrated (its card has no temperature): "
                "read them as scores, not as chances.")
+if class_mix_note(clf.card):
+    st.caption(class_mix_note(clf.card))
 
 codes = clf.class_codes
 rows = []

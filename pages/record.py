@@ -20,7 +20,7 @@ from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
                               read_uploaded_record)
-from ecg_core.model import model_name, training_leads
+from ecg_core.model import class_mix_note, model_name, training_leads
 from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
@@ -230,6 +230,8 @@ n_beats = len(pred)
 st.header("Summary")
 if result.source != "annotations":
     st.caption(f"Beat positions found by: {result.source}.")
+if class_mix_note(clf.card):
+    st.caption(class_mix_note(clf.card))
 m = st.columns(6)
 m[0].metric("beats", f"{summary['beats']:,}", help=f"positions from {result.source}")
 m[1].metric("mean heart rate", "n/a" if summary["mean_hr_bpm"] is None

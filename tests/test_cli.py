@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from ecg_core.classes import CLASS_CODES
 from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT
 
@@ -201,6 +203,49 @@ def test_train_command_with_a_training_cap_and_the_prior_adjustment(tiny_dataset
     res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
                "--prior-adjustment", "test")
     assert res.returncode == 2 and "invalid choice" in res.stderr
+
+
+def test_calibrate_with_a_class_mix_shift_writes_it_and_refits_the_temperature(tiny_dataset,
+                                                                                tmp_path):
+    import numpy as np
+
+    from ecg_core.calibration import shift_probabilities
+    from ecg_core.model import Classifier
+    from ecg_core.training import class_mix_log_ratio
+
+    out = tmp_path / "models"
+    res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
+               "--epochs", "1", "--max-train-per-class", "40")
+    assert res.returncode == 0, res.stderr
+    model = out / "baseline.keras"
+    x = np.zeros((3, 64, 64), np.uint8)
+    x[:, 28:36, :] = 255
+    x[1, 10:54, 30:33] = 255
+    plain = Classifier.load(model).predict_canonical(x, calibrated=False)
+    res = _run("calibrate", "--model", str(model), "--data", str(tiny_dataset),
+               "--class-mix-shift", "0.5")
+    assert res.returncode == 0, res.stderr
+    assert "class-mix shift of strength 0.5" in res.stdout and "T = " in res.stdout
+    card = json.loads((out / "baseline.card.json").read_text())
+    ratio, info = class_mix_log_ratio(card, tiny_dataset)
+    codes = [c["code"] for c in card["classes"]]
+    assert card["prior_shift"]["strength"] == 0.5
+    assert [card["prior_shift"]["shift"][c] for c in codes] == pytest.approx(0.5 * ratio)
+    assert card["prior_shift"]["data_mix"] == info["data_mix"]
+    assert info["data_mix"]["NOR"] > info["train_images"]["NOR"]  # the cap kept fewer
+    clf = Classifier.load(model)
+    assert np.allclose(clf.predict_canonical(x, calibrated=False),
+                       shift_probabilities(plain, 0.5 * ratio), atol=1e-5)
+    assert card["calibration"]["n"] > 0
+    # 0 removes the shift; a strength outside 0-1 is refused with one line
+    res = _run("calibrate", "--model", str(model), "--data", str(tiny_dataset),
+               "--class-mix-shift", "0")
+    assert res.returncode == 0, res.stderr
+    assert "prior_shift" not in json.loads((out / "baseline.card.json").read_text())
+    res = _run("calibrate", "--model", str(model), "--data", str(tiny_dataset),
+               "--class-mix-shift", "2")
+    assert res.returncode == 2 and "between 0 and 1" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_input_errors_exit_2_with_one_line_before_tensorflow_is_imported(tmp_path):

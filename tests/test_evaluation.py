@@ -219,3 +219,10 @@ def test_aami_comparison_lists_ours_the_replaced_model_and_the_papers():
                        "accuracy": 0.85, "S_Se": 0.43, "S_+P": 0.44, "V_Se": 0.95,
                        "V_+P": 0.66}
     assert len(rows) == len(AAMI_PUBLISHED) + 2
+    unshifted = {"accuracy": 0.88, "sensitivity": {"S": 0.6, "V": 0.8},
+                 "precision": {"S": 0.3, "V": 0.9}}
+    rows = aami_comparison(figures, "ours", replaced=replaced, without_shift=unshifted)
+    assert rows[1] == {"source": "ours without its class-mix shift", "accuracy": 0.88,
+                       "S_Se": 0.6, "S_+P": 0.3, "V_Se": 0.8, "V_+P": 0.9}
+    assert rows[2]["source"].startswith("the model it replaced")
+    assert len(rows) == len(AAMI_PUBLISHED) + 3

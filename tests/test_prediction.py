@@ -35,6 +35,24 @@ def test_training_leads_follow_the_build_in_the_card():
     assert training_leads({}) == "MLII"  # cards from before the setting
 
 
+def test_class_mix_note_says_what_the_shift_did_from_the_card():
+    from ecg_core.model import class_mix_note
+
+    assert class_mix_note({}) is None and class_mix_note(read_card(MODEL)) is None
+    card = {"classes": [{"code": "N"}, {"code": "S"}],
+            "prior_shift": {"strength": 0.5, "shift": {"N": 0.4, "S": -1.0},
+                            "before": {"test": {"accuracy": 0.9,
+                                                "sensitivity": {"N": 0.92, "S": 0.6}}}},
+            "test": {"accuracy": 0.95, "per_class": {"N": {"support": 90, "sensitivity": 0.98},
+                                                     "S": {"support": 10,
+                                                           "sensitivity": 0.4}}}}
+    note = class_mix_note(card)
+    assert "strength 0.5" in note
+    assert "accuracy 90.0% -> 95.0%" in note and "S Se 60.0% -> 40.0%" in note
+    del card["prior_shift"]["before"]
+    assert "->" not in class_mix_note(card)
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.png")), ids=lambda p: p.name)
 def test_each_bundled_example_is_classified_as_its_class(classifier, path):
     probs = classifier.predict_bytes(path.read_bytes())

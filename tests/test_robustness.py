@@ -255,6 +255,30 @@ def test_classifier_applies_the_cards_temperature(classifier):
     assert np.allclose(warm.predict_canonical(x, calibrated=False), raw, atol=1e-6)
 
 
+def test_classifier_applies_the_cards_class_mix_shift_before_the_temperature(classifier):
+    from ecg_core.calibration import apply_temperature, shift_probabilities
+    from ecg_core.model import Classifier
+
+    x = np.zeros((2, *classifier.input_size), np.uint8)
+    x[:, 30:34, :] = 255
+    raw = classifier.predict_canonical(x, calibrated=False)
+    codes = classifier.class_codes
+    weakest = codes[int(raw[0].argmin())]
+    card = json.loads(json.dumps(classifier.card))
+    card["calibration"] = {"temperature": 2.0}
+    card["prior_shift"] = {"strength": 1.0, "shift": {weakest: 40.0}}
+    moved = Classifier(None, card, runner=classifier._runner, path=classifier.path) \
+        if classifier._runner is not None else Classifier(classifier.model, card)
+    vector = np.array([40.0 if c == weakest else 0.0 for c in codes])
+    assert np.array_equal(moved.class_shift, vector)
+    # the shift changes the decision (here to the class the network liked least) and the
+    # temperature is applied after it
+    shifted = moved.predict_canonical(x, calibrated=False)
+    assert np.allclose(shifted, shift_probabilities(raw, vector), atol=1e-6)
+    assert codes[int(shifted[0].argmax())] == weakest
+    assert np.allclose(moved.predict_canonical(x), apply_temperature(shifted, 2.0), atol=1e-6)
+
+
 def test_a_faint_trace_is_flagged_and_a_clear_one_is_not(record_100):
     from ecg_core.canonical import canonical_form, image_warnings, to_gray_array
     from ecg_core.rendering import DEFAULT_STYLE, random_style, render_beat

@@ -2,7 +2,7 @@
 (RULE.md beside this file).
 
 Computes the shift ``r = log(pi_data / pi_train)`` as the committed model's training run had
-its class mix (``ecg_core.training.prior_log_ratio``), classifies every labelled beat of the
+its class mix (``ecg_core.training.class_mix_log_ratio``), classifies every labelled beat of the
 DS1 validation records (V-DS1) and of the 36 QT Database records open to training and
 validation (V-QT36) from its reference position (``ecg_core.analysis.classify_database``,
 the network's own outputs, no temperature), and scores each strength ``a`` of the shift
@@ -26,36 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from ecg_core.analysis import classify_database  # noqa: E402
 from ecg_core.calibration import shift_probabilities  # noqa: E402
-from ecg_core.dataset import drawing_of, load_split  # noqa: E402
 from ecg_core.evaluation import classification_figures  # noqa: E402
 from ecg_core.model import Classifier  # noqa: E402
 from ecg_core.protocols import QTDB_TRAIN, QTDB_VAL  # noqa: E402
-from ecg_core.training import (PRIOR_SHIFT_STRENGTHS, _subsample_index,  # noqa: E402
-                               class_weights, prior_log_ratio)
+from ecg_core.training import PRIOR_SHIFT_STRENGTHS, class_mix_log_ratio  # noqa: E402
 
 DS1_VAL = ("108", "119", "124", "220")
-
-
-def log_ratio(card: dict) -> tuple[np.ndarray, dict]:
-    """The shift toward the data's class mix, as ``train --prior-adjustment validation``
-    computes it from the training run's own data and settings."""
-    t = card["training"]
-    data = ROOT / card["training_data"]["folder"]
-    k = len(card["classes"])
-    _, y_tr, tr_rows = load_split(data, "train", "aami")
-    _, y_va, _ = load_split(data, "val", "aami")
-    first = np.array([drawing_of(r) == 0 for r in tr_rows], dtype=bool)
-    mix = np.bincount(y_tr[first], minlength=k) + np.bincount(y_va, minlength=k)
-    keep = _subsample_index(y_tr, t.get("max_train"), t.get("max_train_per_class"), t["seed"])
-    y_cap = y_tr[keep]
-    weights = class_weights(y_cap, k, t["max_class_weight"], t["class_weighting"])
-    ratio = prior_log_ratio(np.bincount(y_cap, minlength=k), weights, mix)
-    codes = [c["code"] for c in card["classes"]]
-    info = {"data_mix": dict(zip(codes, map(int, mix))),
-            "train_images": dict(zip(codes, map(int, np.bincount(y_cap, minlength=k)))),
-            "weights": {codes[i]: float(w) for i, w in weights.items()},
-            "log_ratio": dict(zip(codes, map(float, ratio)))}
-    return ratio, info
 
 
 def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
@@ -80,7 +56,7 @@ def main() -> int:
     clf = Classifier.load(args.model)
     clf.temperature = 1.0  # the network's own outputs: the rule shifts those
     codes = clf.class_codes
-    ratio, info = log_ratio(clf.card)
+    ratio, info = class_mix_log_ratio(clf.card, ROOT / clf.card["training_data"]["folder"])
     ds1 = classify_database(shared / "mitdb", clf, records=DS1_VAL)
     qt = classify_database(shared / "qtdb", clf, records=QTDB_TRAIN + QTDB_VAL)
     rows = []
