@@ -338,7 +338,7 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
     from .dataset import dataset_codes, load_split
     from .evaluation import detailed_figures, save_evaluation
     from .model import Classifier, resolve_model
-    from .protocols import CV_PROTOCOLS
+    from .protocols import CV_PROTOCOLS, DS1_CV_PROTOCOLS
     from .training import TrainConfig, train_models
 
     if _no_dataset(args.data):
@@ -355,7 +355,8 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     y_all, p_all, records = [], [], []
     codes = None
-    for protocol in CV_PROTOCOLS:
+    protocols = DS1_CV_PROTOCOLS if args.within == "ds1" else CV_PROTOCOLS
+    for protocol in protocols:
         result = train_models(args.data, out / protocol, [args.arch],
                               replace(base, protocol=protocol))[args.arch]
         clf = Classifier.load(result["model_path"])
@@ -369,16 +370,19 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
               f"accuracy {float((probs.argmax(1) == y_all[-1]).mean()):.4f}", file=sys.stderr)
     figures, arrays = detailed_figures(np.concatenate(y_all), np.concatenate(p_all), codes,
                                        records)
-    figures["folds"] = len(CV_PROTOCOLS)
+    figures["folds"] = len(protocols)
     target = attach or out / f"{args.arch}.keras"
+    within = " over the AAMI DS1 records" if args.within == "ds1" else ""
     saved = save_evaluation(target, figures, arrays, protocol="cv", split="test",
-                            data=args.data, extra={"model_name": f"{args.arch} (5-fold recipe)",
+                            data=args.data, extra={"model_name": f"{args.arch} (5-fold recipe"
+                                                                 f"{within})",
+                                                   "within": args.within,
                                                    "folds_dir": str(out),
                                                    "recipe": {k: v for k, v in vars(base).items()
                                                               if k != "protocol"}})
     few = [c for c, v in figures["per_class"].items() if 0 < v.get("records", 0) < 3]
     kept = [v["sensitivity"] for c, v in figures["per_class"].items() if v.get("records", 0) >= 3]
-    print(f"pooled over {len(CV_PROTOCOLS)} folds: {figures['n']} beats of "
+    print(f"pooled over {len(protocols)} folds: {figures['n']} beats of "
           f"{figures['n_records']} records; accuracy {figures['accuracy']:.4f}; macro Se over "
           f"the classes with at least 3 records {np.mean(kept):.4f}"
           + (f" (left out: {', '.join(few)})" if few else "") + f" -> {saved}")
@@ -853,6 +857,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep at most this many training images per class (seeded)")
     cv.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
                     help="loss weights against imbalance (as in train)")
+    cv.add_argument("--within", choices=("all", "ds1"), default="all",
+                    help="deal the folds among every record of the dataset (default), or among "
+                         "the 22 AAMI DS1 records only, leaving DS2 and every other record "
+                         "unseen (for an AAMI build: judge a recipe on DS1's patients)")
     cv.set_defaults(func=_cmd_cross_validate)
 
     ca = sub.add_parser("calibrate",

@@ -46,8 +46,8 @@ from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_
 from .classes import folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, condition_signal
 from .errors import DatasetError, ECGCoreError, RecordError
-from .protocols import (AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS, PROTOCOLS,
-                        QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL)
+from .protocols import (AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS,
+                        DS1_CV_PROTOCOLS, PROTOCOLS, QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL)
 from .records import TARGET_FS, list_records, read_annotations, read_record, record_header
 from .rendering import DEFAULT_STYLE, STYLE_FAMILIES, random_style, render_beat
 
@@ -389,7 +389,9 @@ def assign_split(rows: list[dict], protocol: str = "beat", seed: int = 20180412)
         protocol: ``"beat"``: the beat-level random split stored in the manifest (same
             patients on both sides). ``"record"``: :func:`record_split` computed from the
             manifest's record column (patients kept apart); no image is re-rendered.
-            ``"aami"``: :func:`aami_split` (DS1 -> DS2).
+            ``"aami"``: :func:`aami_split` (DS1 -> DS2). ``"foldK"``: fold K of
+            :func:`cv_split` over every record; ``"ds1-foldK"``: the same over the AAMI DS1
+            records only, every other row ``"excluded"``.
         seed: seed of the record split.
 
     Returns:
@@ -431,8 +433,20 @@ def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
         return cv_split([r["label"] for r in rows],
                         [f"{r.get('database', '')}/{r['record']}" for r in rows],
                         int(protocol[4:]), CV_FOLDS, seed)
+    if protocol in DS1_CV_PROTOCOLS:
+        ds1 = [i for i, r in enumerate(rows)
+               if r.get("database", "mitdb") == "mitdb" and r["record"] in AAMI_DS1]
+        if not ds1:
+            raise DatasetError("The dataset holds no AAMI DS1 record (MIT-BIH); the "
+                               f"'{protocol}' protocol deals DS1's records into folds.")
+        out = ["excluded"] * len(rows)
+        for i, s in zip(ds1, cv_split([rows[i]["label"] for i in ds1],
+                                      [rows[i]["record"] for i in ds1],
+                                      int(protocol[len("ds1-fold"):]), CV_FOLDS, seed)):
+            out[i] = s
+        return out
     raise DatasetError(f"Unknown split protocol '{protocol}'; choose from "
-                       f"{', '.join(PROTOCOLS + CV_PROTOCOLS)}.")
+                       f"{', '.join(PROTOCOLS + CV_PROTOCOLS + DS1_CV_PROTOCOLS)}.")
 
 
 def _render_record(job: tuple) -> list[tuple[str, str]]:

@@ -15,6 +15,10 @@ PROTOCOLS: tuple[str, ...] = ("beat", "record", "aami")
 #: :data:`CV_FOLDS` (``ecg_core.dataset.cv_split``); ``cv`` names the pooled result.
 CV_FOLDS: int = 5
 CV_PROTOCOLS: tuple[str, ...] = tuple(f"fold{k}" for k in range(1, CV_FOLDS + 1))
+#: The same folds dealt among the 22 AAMI DS1 records only (protocol ``ds1-foldK``): every
+#: other record (DS2, the paced records, cudb, the QT Database) is left out of training,
+#: validation and test, so that a recipe can be judged on DS1's patients with DS2 unseen.
+DS1_CV_PROTOCOLS: tuple[str, ...] = tuple(f"ds1-fold{k}" for k in range(1, CV_FOLDS + 1))
 
 #: One plain paragraph per protocol, for model cards, the README and the Evaluation page.
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {

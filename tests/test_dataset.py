@@ -351,6 +351,36 @@ def test_cv_split_tests_every_record_once_and_keeps_patients_apart():
         cv_split(labels[:10], [f"r{i % 4}" for i in range(10)], 1, 5)
 
 
+def test_ds1_folds_deal_only_the_aami_ds1_records_and_never_touch_ds2():
+    from ecg_core.dataset import assign_split
+    from ecg_core.errors import DatasetError
+    from ecg_core.protocols import AAMI_DS1, AAMI_DS2, DS1_CV_PROTOCOLS, QTDB_TRAIN
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for db, records in (("mitdb", AAMI_DS1 + AAMI_DS2), ("qtdb", QTDB_TRAIN[:3])):
+        for rec in records:
+            for k in range(30):
+                label = "N" if rng.random() < 0.7 else ("S", "V")[k % 2]
+                rows.append({"database": db, "record": rec, "label": label, "sample": k,
+                             "drawing": 0, "split": "train"})
+                if k % 3 == 0:  # an extra drawing follows its beat
+                    rows.append({**rows[-1], "drawing": 1})
+    tested: dict[str, int] = {}
+    for protocol in DS1_CV_PROTOCOLS:
+        split = assign_split(rows, protocol)
+        for r, s in zip(rows, split):
+            inside = r["database"] == "mitdb" and r["record"] in AAMI_DS1
+            assert (s != "excluded") == inside or (r["drawing"] == 1 and s == "excluded")
+            if s == "test" and r["drawing"] == 0 and r["sample"] == 0:
+                tested[r["record"]] = tested.get(r["record"], 0) + 1
+        assert {"train", "val", "test"} <= set(split)
+    assert tested == {rec: 1 for rec in AAMI_DS1}  # every DS1 patient tested once
+    no_ds1 = [r for r in rows if r["record"] not in AAMI_DS1]
+    with pytest.raises(DatasetError, match="no AAMI DS1 record"):
+        assign_split(no_ds1, "ds1-fold1")
+
+
 def test_a_qtdb_build_uses_its_annotated_records_and_never_the_held_out_ones(tmp_path):
     from ecg_core.dataset import _record_names
     from ecg_core.protocols import QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL
