@@ -157,7 +157,7 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.caption(f"95% confidence intervals, bootstrapping over the {ci['n_records']} "
                    f"records (patients): accuracy {alo:.1%}-{ahi:.1%}, macro Se "
                    f"{slo:.1%}-{shi:.1%}.")
-    data_note = DATA_DESCRIPTIONS.get(Path(doc.get("data", "")).name)
+    data_note = DATA_DESCRIPTIONS.get(doc.get("_data") or Path(doc.get("data", "")).name)
     if data_note:
         st.caption(data_note)
     st.caption(f"{f['n']:,} beats" + (f" from {records} records (patients)" if records else "")

@@ -174,6 +174,17 @@ def test_evaluation_page_names_the_test_images_of_each_artifact():
     at.run()
     assert not at.exception and not at.error
     assert any("drawn by another tool, matplotlib" in c.value for c in at.caption)
+    # the 18 held-out QT records are described as such, not as the whole QT Database
+    at.selectbox(key="model-0").set_value("aami/ecgnet")
+    at.run()
+    at.selectbox(key="protocol-0").set_value("cross-database")
+    at.run()
+    at.selectbox(key="data-0").set_value("qtdb-held-out")
+    at.run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "18 QT Database records that no model ever trains" in captions
+    assert "54 annotated QT Database records" not in captions
 
 
 def test_evaluation_page_aami_side_shows_published_figures():
