@@ -63,8 +63,9 @@ if cal.get("temperature"):
 else:
     st.caption("This model's probabilities are not calibrated (its card has no temperature): "
                "read them as scores, not as chances.")
-if class_mix_note(clf.card):
-    st.caption(class_mix_note(clf.card))
+mix_note = class_mix_note(clf.card)
+if mix_note:
+    st.caption(mix_note)
 
 codes = clf.class_codes
 rows = []

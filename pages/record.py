@@ -230,8 +230,9 @@ n_beats = len(pred)
 st.header("Summary")
 if result.source != "annotations":
     st.caption(f"Beat positions found by: {result.source}.")
-if class_mix_note(clf.card):
-    st.caption(class_mix_note(clf.card))
+mix_note = class_mix_note(clf.card)
+if mix_note:
+    st.caption(mix_note)
 m = st.columns(6)
 m[0].metric("beats", f"{summary['beats']:,}", help=f"positions from {result.source}")
 m[1].metric("mean heart rate", "n/a" if summary["mean_hr_bpm"] is None
