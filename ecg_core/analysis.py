@@ -429,9 +429,14 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         return np.stack([canonical_form(render_beat(signal, int(p), fs), classifier.input_size)
                          for p in positions[start:stop]])
 
+    # a model with a record-context stage reads the beats in their record once all are seen:
+    # the network's own outputs first, the stage after (Classifier.read_in_record)
+    in_record = rhythm is not None and getattr(classifier, "record_stage", None) is not None
+
     def classify(start: int, stop: int, images: np.ndarray) -> None:
-        probs[start:stop] = classifier.predict_canonical(
-            images, None if rhythm is None else rhythm[start:stop])
+        context = None if rhythm is None else rhythm[start:stop]
+        probs[start:stop] = (classifier.network_outputs(images, context) if in_record
+                             else classifier.predict_canonical(images, context))
 
     # Drawing (Python, one core) and the network (native code that releases the interpreter
     # lock) overlap: batch k is classified on a second thread while batch k + 1 is drawn.
@@ -450,6 +455,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         pending.result()
         if progress is not None:
             progress(n, n)
+    if in_record:
+        probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,

@@ -385,6 +385,9 @@ class Classifier:
             temperature: it moves the outputs from the class mix the network was trained
             under toward the class mix of records (Saerens et al. 2002; see
             :func:`ecg_core.calibration.prior_log_ratio`). ``None`` for a model without one.
+        record_stage: the card's record-context stage (:mod:`ecg_core.record_stage`), which
+            reads the beats of a record from the network's outputs set against the record's
+            other beats (:meth:`read_in_record`); ``None`` for a model without one.
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -408,6 +411,7 @@ class Classifier:
             np.array([float(shift.get(c, 0.0)) for c in self.class_codes])
             if shift else None)
         self.conditioning: str = card.get("conditioning") or "none"
+        self.record_stage: dict | None = card.get("record_stage") or None
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()
@@ -561,11 +565,10 @@ class Classifier:
         Returns:
             float32 array, shape (n, n_classes) (or (n_classes,) for one image); rows sum to 1.
         """
-        x = np.asarray(images, dtype=np.uint8)
-        single = x.ndim == 2
+        probs = self.network_outputs(images, rhythm)
+        single = probs.ndim == 1
         if single:
-            x = x[None]
-        probs = self._call(x[..., None], rhythm)
+            probs = probs[None]
         if self.class_shift is not None:
             from .calibration import shift_probabilities
 
@@ -575,6 +578,60 @@ class Classifier:
 
             probs = apply_temperature(probs, self.temperature)
         return probs[0] if single else probs
+
+    def network_outputs(self, images: np.ndarray, rhythm: np.ndarray | None = None
+                        ) -> np.ndarray:
+        """The network's own class probabilities for canonical images: no class-mix shift, no
+        temperature (what :meth:`read_in_record` reads).
+
+        Args:
+            images: uint8 array, shape (n, H, W) or (H, W), canonical form.
+            rhythm: as for :meth:`predict_canonical`.
+
+        Returns:
+            float32 array, shape (n, n_classes) (or (n_classes,) for one image).
+        """
+        x = np.asarray(images, dtype=np.uint8)
+        single = x.ndim == 2
+        if single:
+            x = x[None]
+        probs = self._call(x[..., None], rhythm)
+        return probs[0] if single else probs
+
+    def read_in_record(self, outputs: np.ndarray, rhythm: np.ndarray | None,
+                       records=None) -> np.ndarray:
+        """Class probabilities of beats read in their record.
+
+        With a record-context stage (:attr:`record_stage`) and rhythm features, the stage reads
+        the network's outputs against the record's other beats
+        (:func:`ecg_core.record_stage.stage_features`, :func:`~ecg_core.record_stage.apply_stage`);
+        otherwise each beat gets the network's lone reading (class-mix shift and temperature,
+        as :meth:`predict_canonical` gives).
+
+        Args:
+            outputs: float32 array, shape (n, n_classes): :meth:`network_outputs` of the beats.
+            rhythm: float array, shape (n, >= 5): the beats' rhythm features with the record's
+                mean RR (:func:`ecg_core.beats.rhythm_features`), or ``None``.
+            records: the record of each beat (n keys) when the beats span several records;
+                ``None`` for one record.
+
+        Returns:
+            float32 array, shape (n, n_classes); rows sum to 1.
+        """
+        probs = np.asarray(outputs, dtype=np.float32)
+        if self.record_stage is not None and rhythm is not None and len(probs):
+            from .record_stage import apply_stage, stage_features
+
+            return apply_stage(self.record_stage, stage_features(probs, rhythm, records))
+        if self.class_shift is not None:
+            from .calibration import shift_probabilities
+
+            probs = shift_probabilities(probs, self.class_shift).astype(np.float32)
+        if self.temperature != 1.0:
+            from .calibration import apply_temperature
+
+            probs = apply_temperature(probs, self.temperature)
+        return probs
 
     def canonical(self, image: np.ndarray) -> np.ndarray:
         """The canonical form of an image array at this model's input size (uint8 (H, W))."""
