@@ -41,7 +41,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CODES = ("NOR", "LBB", "RBB", "APC", "PVC", "PAB", "VFW", "VEB")
+#: A drawn Plotly chart (Plotly draws two ``svg.main-svg`` layers in each chart).
 RESULT = ".js-plotly-plot .main-svg"
+CHART = ".js-plotly-plot"
 
 
 def _free_port() -> int:
@@ -62,6 +64,20 @@ def _status_mb(pid: int, field: str = "VmRSS") -> float:
 def _idle(page) -> None:
     page.wait_for_timeout(200)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+def _stuck(pages) -> None:
+    """What the sessions that showed no result had on screen: a screenshot each (under the
+    system's temporary folder) and the status and alert texts, printed."""
+    folder = Path(tempfile.mkdtemp(prefix="app-server-stuck-"))
+    for k, pg in enumerate(pages):
+        pg.screenshot(path=str(folder / f"session-{k}.png"), full_page=True)
+        texts = pg.locator('[data-testid="stStatusWidget"], [data-testid="stAlert"], '
+                           '[data-testid="stException"], [data-testid="stFileUploaderFile"]'
+                           ).all_inner_texts()
+        print(f"session {k}: {' | '.join(t.strip() for t in texts) or 'no status or alert'}",
+              file=sys.stderr)
+    print(f"screenshots in {folder}", file=sys.stderr)
 
 
 def _start_server() -> tuple[subprocess.Popen, str, float]:
@@ -164,20 +180,27 @@ def main() -> int:
                         pg.locator(RESULT).first.wait_for()
                         first_chart.append(time.perf_counter() - t)
                         _idle(pg)
-                    start = {}
+                    start, names = {}, {}
                     for i, pg in enumerate(pages):  # all sessions upload at the same moment
+                        image = examples[(i + r) % (len(examples) - 1)]
+                        names[i] = image.name
                         start[i] = time.perf_counter()
                         pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
-                            .set_input_files(str(examples[(i + r) % (len(examples) - 1)]))
+                            .set_input_files(str(image))
                     done: dict[int, float] = {}
                     deadline = time.perf_counter() + 120
                     while len(done) < sessions:
                         if time.perf_counter() > deadline:
+                            _stuck([pg for i, pg in enumerate(pages) if i not in done])
                             raise SystemExit(
                                 f"{sessions - len(done)} of {sessions} sessions showed no "
                                 "result within 120 s of their upload")
                         for i, pg in enumerate(pages):
-                            if i not in done and pg.locator(RESULT).count() > 1:
+                            # the result of this upload: its heading (the image's name, its
+                            # class) and a second chart drawn (the first is the warm-up's)
+                            if i not in done and pg.locator(
+                                    '[data-testid="stHeading"]', has_text=names[i]).count() \
+                                    and pg.locator(CHART).nth(1).locator(".main-svg").count():
                                 done[i] = time.perf_counter() - start[i]
                         time.sleep(0.02)
                     latencies += list(done.values())
