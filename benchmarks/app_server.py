@@ -123,6 +123,7 @@ def _first_prediction(page, url: str, t0: float, image: Path) -> tuple[float, fl
 
 
 def main() -> int:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     ap = argparse.ArgumentParser()
@@ -177,7 +178,12 @@ def main() -> int:
                         t = time.perf_counter()
                         pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
                             .set_input_files(str(examples[-1]))
-                        pg.locator(RESULT).first.wait_for()
+                        try:
+                            pg.locator(RESULT).first.wait_for()
+                        except PlaywrightTimeout:
+                            _stuck([pg])
+                            raise SystemExit("a session's first upload showed no result "
+                                             "within 120 s") from None
                         first_chart.append(time.perf_counter() - t)
                         _idle(pg)
                     start, names = {}, {}
