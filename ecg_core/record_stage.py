@@ -14,7 +14,14 @@ network, that is, on outputs for patients the network never saw (the situation i
 and reads the served network's outputs. Fitting uses scikit-learn; reading is a few lines of
 NumPy, so serving needs neither scikit-learn nor TensorFlow.
 
-Lone beat images (the Predict page) have no record: they keep the network's own reading.
+Lone beat images (the Predict page) have no record: they keep the network's own reading. A long
+record read in stretches (:func:`ecg_core.analysis.classify_record_file`) is read stretch by
+stretch, each against its own median.
+
+Judged on the 22 DS1 patients out of fold, the unweighted stage called far fewer normal beats
+ectopic but lost ventricular beats in records where they are many and alike, whose median
+reading sits near them; no committed model carries one
+(``models/experiments/record-stage-2026-11-28/``).
 """
 
 from __future__ import annotations
