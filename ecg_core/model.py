@@ -567,8 +567,12 @@ class Classifier:
         """
         probs = self.network_outputs(images, rhythm)
         single = probs.ndim == 1
-        if single:
-            probs = probs[None]
+        probs = self._lone_reading(probs[None] if single else probs, calibrated)
+        return probs[0] if single else probs
+
+    def _lone_reading(self, probs: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """The card's class-mix shift, then (``calibrated``) its temperature, on network
+        outputs float32 (n, k)."""
         if self.class_shift is not None:
             from .calibration import shift_probabilities
 
@@ -577,7 +581,7 @@ class Classifier:
             from .calibration import apply_temperature
 
             probs = apply_temperature(probs, self.temperature)
-        return probs[0] if single else probs
+        return probs
 
     def network_outputs(self, images: np.ndarray, rhythm: np.ndarray | None = None
                         ) -> np.ndarray:
@@ -623,15 +627,7 @@ class Classifier:
             from .record_stage import apply_stage, stage_features
 
             return apply_stage(self.record_stage, stage_features(probs, rhythm, records))
-        if self.class_shift is not None:
-            from .calibration import shift_probabilities
-
-            probs = shift_probabilities(probs, self.class_shift).astype(np.float32)
-        if self.temperature != 1.0:
-            from .calibration import apply_temperature
-
-            probs = apply_temperature(probs, self.temperature)
-        return probs
+        return self._lone_reading(probs)
 
     def canonical(self, image: np.ndarray) -> np.ndarray:
         """The canonical form of an image array at this model's input size (uint8 (H, W))."""
