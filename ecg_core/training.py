@@ -183,6 +183,25 @@ def choose_prior_shift(y: np.ndarray, probs: np.ndarray, log_ratio: np.ndarray,
     return best["strength"], table
 
 
+def data_class_mix(y_train: np.ndarray, train_rows: list[dict], y_val: np.ndarray,
+                   k: int) -> np.ndarray:
+    """The data's class mix, toward which the prior adjustment moves a model's outputs:
+    training beats (one drawing each, before any per-class cap) and validation beats; never
+    the test split.
+
+    Args:
+        y_train: int array (n,), class indices of the training images; ``train_rows`` their
+            manifest rows (which drawing of its beat each image is).
+        y_val: int array (m,), class indices of the validation beats.
+        k: number of classes.
+
+    Returns:
+        int64 array, shape (k,): beats per class.
+    """
+    first = np.array([drawing_of(r) == 0 for r in train_rows], dtype=bool)
+    return np.bincount(y_train[first], minlength=k) + np.bincount(y_val, minlength=k)
+
+
 def class_mix_log_ratio(card: dict, data_dir: str | Path | None = None
                         ) -> tuple[np.ndarray, dict]:
     """The logit shift that moves a trained model's outputs to the class mix of its data.
@@ -213,8 +232,7 @@ def class_mix_log_ratio(card: dict, data_dir: str | Path | None = None
     k = len(codes)
     _, y_tr, tr_rows = load_split(data, "train", protocol)
     _, y_va, _ = load_split(data, "val", protocol)
-    first = np.array([drawing_of(r) == 0 for r in tr_rows], dtype=bool)
-    mix = np.bincount(y_tr[first], minlength=k) + np.bincount(y_va, minlength=k)
+    mix = data_class_mix(y_tr, tr_rows, y_va, k)
     keep = _subsample_index(y_tr, t.get("max_train"), t.get("max_train_per_class"), t["seed"])
     y_cap = y_tr[keep]
     weights = class_weights(y_cap, k, t["max_class_weight"], t["class_weighting"])
@@ -384,10 +402,7 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
     dataset_info = _dataset_info(data_dir)
     scheme = dataset_scheme(data_dir)
     k = len(scheme_codes(scheme))
-    # The data's class mix, for the prior adjustment: training beats (one drawing each, before
-    # any cap) and validation beats; never the test split.
-    first_drawing = np.array([drawing_of(r) == 0 for r in tr_rows], dtype=bool)
-    mix = (np.bincount(y_tr[first_drawing], minlength=k) + np.bincount(y_va, minlength=k))
+    mix = data_class_mix(y_tr, tr_rows, y_va, k)  # for the prior adjustment, before any cap
     keep = _subsample_index(y_tr, config.max_train, config.max_train_per_class, config.seed)
     x_tr, y_tr = x_tr[keep], y_tr[keep]
     # rhythm features before subsampling: a record's mean RR is that of all its beats
