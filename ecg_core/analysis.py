@@ -417,8 +417,10 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         # each beat against the record's typical beat, formed from every beat found
         known = prev[np.isfinite(prev)]
         rr_record = np.full(len(prev), known.mean() if len(known) else np.nan)
+        stage = getattr(classifier, "record_stage", None) or {}
+        wants_shape = stage.get("shape") or stage.get("typical", "all") != "all"
         template = (template_features(signal, positions, fs, every_beat)
-                    if classifier.rhythm_context == "template" else None)
+                    if classifier.rhythm_context == "template" or wants_shape else None)
         rhythm = beat_context(rhythm_features(prev, nxt, local, rr_record), template)
     else:
         rhythm = None

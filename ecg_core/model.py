@@ -614,8 +614,10 @@ class Classifier:
 
         Args:
             outputs: float32 array, shape (n, n_classes): :meth:`network_outputs` of the beats.
-            rhythm: float array, shape (n, >= 5): the beats' rhythm features with the record's
-                mean RR (:func:`ecg_core.beats.rhythm_features`), or ``None``.
+            rhythm: float array, shape (n, >= 5): the beats' context vector
+                (:func:`ecg_core.beats.beat_context`: rhythm features with the record's mean
+                RR, then the template features, which a stage fitted with shape features
+                reads), or ``None``.
             records: the record of each beat (n keys) when the beats span several records;
                 ``None`` for one record.
 
@@ -624,9 +626,10 @@ class Classifier:
         """
         probs = np.asarray(outputs, dtype=np.float32)
         if self.record_stage is not None and rhythm is not None and len(probs):
-            from .record_stage import apply_stage, stage_features
+            from .record_stage import apply_stage, stage_features, stage_options
 
-            return apply_stage(self.record_stage, stage_features(probs, rhythm, records))
+            return apply_stage(self.record_stage, stage_features(
+                probs, rhythm, records, **stage_options(self.record_stage)))
         return self._lone_reading(probs)
 
     def canonical(self, image: np.ndarray) -> np.ndarray:

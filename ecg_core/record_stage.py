@@ -18,10 +18,16 @@ Lone beat images (the Predict page) have no record: they keep the network's own 
 record read in stretches (:func:`ecg_core.analysis.classify_record_file`) is read stretch by
 stretch, each against its own median.
 
+Options: the beat's shape against the record's typical beat
+(:func:`ecg_core.beats.template_features`) as four more features, and the typical reading formed
+from the record's more typical half of beats only.
+
 Judged on the 22 DS1 patients out of fold, the unweighted stage called far fewer normal beats
 ectopic but lost ventricular beats in records where they are many and alike, whose median
-reading sits near them; no committed model carries one
-(``models/experiments/record-stage-2026-11-28/``).
+reading sits near them; the shape features lost more of them, since those beats correlate with
+their record's typical beat about as well as a noisy person's normal beats do. No committed
+model carries a stage (``models/experiments/record-stage-2026-11-28/``,
+``models/experiments/record-stage-shape-2026-11-28/``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ STAGE_FEATURES: tuple[str, ...] = (
     *(f"log p_{c} - record median" for c in "NSVFQ"),
     "rr_prev / rr_local", "rr_next / rr_local", "rr_local / rr_record", "rr_prev / rr_record")
 
+#: Names of the shape features :func:`stage_features` appends with ``shape=True``: the beat
+#: against its record's typical beat (:func:`ecg_core.beats.template_features`).
+SHAPE_FEATURES: tuple[str, ...] = (
+    "QRS correlation with the typical beat", "beat correlation with the typical beat",
+    "QRS amplitude / typical QRS amplitude", "residual / typical QRS amplitude")
+
+#: The typical readings a beat's ``log p`` can be set against (see :func:`stage_features`).
+TYPICAL_READINGS: tuple[str, ...] = ("all", "typical half")
+
 #: Floor of the probabilities before their logarithm (the outputs of a softmax in float32 reach 0).
 PROB_FLOOR: float = 1e-6
 
@@ -42,51 +57,83 @@ class StageError(ValueError):
     """Raised when a record-context stage cannot be fitted or does not fit its inputs."""
 
 
-def stage_features(probs: np.ndarray, rhythm: np.ndarray, records=None) -> np.ndarray:
+def stage_features(probs: np.ndarray, rhythm: np.ndarray, records=None, *, shape: bool = False,
+                   typical: str = "all") -> np.ndarray:
     """The record-context stage's features of each beat.
 
     Args:
         probs: float array, shape (n, k): the network's own class probabilities (no class-mix
             shift, no temperature), classes in the order of the model's card (k = 5 for the
             AAMI classes N, S, V, F, Q).
-        rhythm: float array, shape (n, >= 5): the rhythm features of
-            :func:`ecg_core.beats.rhythm_features` with the record's mean RR (``rr_prev /
-            rr_local``, ``rr_next / rr_local``, ``rr_local`` in s, ``available``, ``rr_local /
-            rr_record``); further columns are ignored.
+        rhythm: float array, shape (n, >= 5): the beat-context vector of
+            :func:`ecg_core.beats.beat_context` (``rr_prev / rr_local``, ``rr_next / rr_local``,
+            ``rr_local`` in s, ``available``, ``rr_local / rr_record``, then the five template
+            features of :func:`ecg_core.beats.template_features`). Only the first five
+            columns are read unless ``shape`` or ``typical="typical half"`` asks for the
+            template features (then 10 columns are needed).
         records: array-like of n record keys (any hashable), the record of each beat; ``None``
             when every beat is of one record.
+        shape: append the beat's shape against its record's typical beat: the four template
+            features (QRS and whole-beat correlation, amplitude ratio, residual).
+        typical: the typical reading each beat's ``log p`` is set against: ``"all"``, the
+            median over the record's beats; ``"typical half"``, the median over the record's
+            beats whose QRS correlation with the typical beat is at least the record's median
+            one (all beats where the template is not available).
 
     Returns:
-        float64 array, shape (n, 2 k + 4): ``log p`` (floored at :data:`PROB_FLOOR`), ``log p``
-        minus its median over the beat's record, then ``rr_prev / rr_local``, ``rr_next /
-        rr_local``, ``rr_local / rr_record`` and ``rr_prev / rr_record`` (1.0 where unknown).
-        The names for k = 5 are :data:`STAGE_FEATURES`.
+        float64 array, shape (n, 2 k + 4) (+ 4 with ``shape``): ``log p`` (floored at
+        :data:`PROB_FLOOR`), ``log p`` minus the record's typical reading, then ``rr_prev /
+        rr_local``, ``rr_next / rr_local``, ``rr_local / rr_record`` and ``rr_prev / rr_record``
+        (1.0 where unknown), then the shape features. The names for k = 5 are
+        :func:`feature_names`.
 
     Raises:
-        StageError: if the shapes do not agree.
+        StageError: if the shapes do not agree or ``typical`` is unknown.
     """
     p = np.asarray(probs, dtype=np.float64)
     r = np.asarray(rhythm, dtype=np.float64)
-    if p.ndim != 2 or r.ndim != 2 or len(p) != len(r) or r.shape[1] < 5:
-        raise StageError(f"The stage needs probabilities (n, k) and rhythm features (n, 5); "
-                         f"got shapes {p.shape} and {r.shape}.")
+    needs = 10 if (shape or typical != "all") else 5
+    if p.ndim != 2 or r.ndim != 2 or len(p) != len(r) or r.shape[1] < needs:
+        raise StageError(f"The stage needs probabilities (n, k) and beat-context features "
+                         f"(n, {needs}); got shapes {p.shape} and {r.shape}.")
+    if typical not in TYPICAL_READINGS:
+        raise StageError(f"Unknown typical reading {typical!r}; use one of "
+                         f"{', '.join(TYPICAL_READINGS)}.")
     logp = np.log(np.clip(p, PROB_FLOOR, 1.0))
     keys = np.zeros(len(p), dtype=np.int64) if records is None else \
         np.unique(np.asarray(records), return_inverse=True)[1].ravel()
     relative = np.empty_like(logp)
     for g in np.unique(keys):
-        rows = keys == g
-        relative[rows] = logp[rows] - np.median(logp[rows], axis=0)
+        rows = np.flatnonzero(keys == g)
+        basis = rows
+        if typical == "typical half" and (r[rows, 9] > 0).any():
+            qrs = r[rows, 5]
+            basis = rows[(r[rows, 9] > 0) & (qrs >= np.median(qrs[r[rows, 9] > 0]))]
+        relative[rows] = logp[rows] - np.median(logp[basis], axis=0)
     known = r[:, 3] > 0
     prev_local = np.where(known, r[:, 0], 1.0)
     next_local = np.where(known, r[:, 1], 1.0)
     local_record = np.where(known & (r[:, 4] > 0), r[:, 4], 1.0)
     rr = np.stack([prev_local, next_local, local_record, prev_local * local_record], axis=1)
-    return np.concatenate([logp, relative, rr], axis=1)
+    parts = [logp, relative, rr]
+    if shape:
+        parts.append(r[:, 5:9])
+    return np.concatenate(parts, axis=1)
+
+
+def feature_names(shape: bool = False) -> list[str]:
+    """Names of :func:`stage_features`' columns for the AAMI classes (18 with ``shape``)."""
+    return list(STAGE_FEATURES) + (list(SHAPE_FEATURES) if shape else [])
+
+
+def stage_options(stage: dict) -> dict:
+    """The :func:`stage_features` options a fitted stage was fitted with (older stages: none)."""
+    return {"shape": bool(stage.get("shape", False)), "typical": stage.get("typical", "all")}
 
 
 def fit_stage(features: np.ndarray, y: np.ndarray, class_codes, *,
-              class_weight: str | None = None, c: float = 1.0, seed: int = 20180412) -> dict:
+              class_weight: str | None = None, c: float = 1.0, seed: int = 20180412,
+              shape: bool = False, typical: str = "all") -> dict:
     """Fit the record-context stage: a multinomial logistic regression on standardised features.
 
     Args:
@@ -96,10 +143,13 @@ def fit_stage(features: np.ndarray, y: np.ndarray, class_codes, *,
         class_weight: ``None`` (the beats' own class mix) or ``"balanced"``.
         c: inverse regularisation strength of the regression.
         seed: random state of the solver.
+        shape, typical: the :func:`stage_features` options the features were computed with;
+            recorded in the stage so that reading computes the same features.
 
     Returns:
         A JSON-ready dict: ``method``, ``features`` (names), ``mean`` and ``scale`` (m each),
-        ``coef`` (k rows of m), ``intercept`` (k), ``class_weight``, ``C``, ``beats`` per class.
+        ``coef`` (k rows of m), ``intercept`` (k), ``class_weight``, ``C``, ``shape``,
+        ``typical``, ``beats`` per class.
         Classes absent from ``y`` get a coefficient row of zeros and an intercept of -30 (never
         chosen).
 
@@ -127,13 +177,14 @@ def fit_stage(features: np.ndarray, y: np.ndarray, class_codes, *,
     else:
         coef[lr.classes_] = lr.coef_
         intercept[lr.classes_] = lr.intercept_
-    names = list(STAGE_FEATURES) if x.shape[1] == len(STAGE_FEATURES) else \
-        [f"feature {i}" for i in range(x.shape[1])]
+    names = feature_names(shape)
+    if len(names) != x.shape[1]:
+        names = [f"feature {i}" for i in range(x.shape[1])]
     return {"method": "multinomial logistic regression on out-of-fold network outputs "
                       "(stacked generalisation, Wolpert 1992)",
             "features": names, "mean": mean.tolist(), "scale": scale.tolist(),
             "coef": coef.tolist(), "intercept": intercept.tolist(),
-            "class_weight": class_weight, "C": c,
+            "class_weight": class_weight, "C": c, "shape": shape, "typical": typical,
             "beats": {code: int((y == i).sum()) for i, code in enumerate(class_codes)}}
 
 

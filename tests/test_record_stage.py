@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_core.record_stage import (STAGE_FEATURES, StageError, apply_stage, fit_stage,
-                                   stage_features)
+from ecg_core.record_stage import (STAGE_FEATURES, StageError, apply_stage, feature_names,
+                                   fit_stage, stage_features, stage_options)
 from tests.conftest import EXCERPT_MITDB
 
 CODES = ("N", "S", "V", "F", "Q")
@@ -40,6 +40,54 @@ def test_features_set_each_beat_against_its_own_record():
     assert np.isfinite(zero).all()
     with pytest.raises(StageError, match="shapes"):
         stage_features(probs, rhythm([1.0] * 5, [1.0] * 5, [1.0] * 5))
+
+
+def context(rhythm_part, qrs_corr, available=1.0):
+    """Beat-context vectors: rhythm features, then template features (QRS correlation given,
+    beat correlation 0.9, amplitude ratio 1.1, residual 0.2)."""
+    n = len(rhythm_part)
+    template = np.stack([qrs_corr, np.full(n, 0.9), np.full(n, 1.1), np.full(n, 0.2),
+                         np.full(n, available)], axis=1)
+    return np.concatenate([rhythm_part, template], axis=1).astype(np.float32)
+
+
+def test_shape_features_and_the_typical_half():
+    """Six beats of one record: four normal beats alike (QRS correlation 0.99) read N, two
+    ventricular beats unlike them (0.2) read V. The typical half is formed from the alike
+    beats only, so it does not move when the V beats are many."""
+    probs = np.array([[0.9, 0.02, 0.05, 0.02, 0.01]] * 4 + [[0.1, 0.05, 0.8, 0.04, 0.01]] * 2)
+    base = rhythm([1.0] * 6, [1.0] * 6, [1.0] * 6)
+    ctx = context(base, np.array([0.99, 0.99, 0.98, 0.99, 0.2, 0.2]))
+    plain = stage_features(probs, ctx)
+    assert plain.shape == (6, 14)  # shape features only on request
+    shaped = stage_features(probs, ctx, shape=True)
+    assert shaped.shape == (6, 18) == (6, len(feature_names(shape=True)))
+    assert np.allclose(shaped[:, 14:], ctx[:, 5:9])
+    assert np.allclose(shaped[:, :14], plain)
+    # three V beats of six: the median over all beats moves halfway toward V, the typical
+    # half (the three beats most like the typical beat) stays at the normal beats' reading
+    probs3 = np.array([[0.9, 0.02, 0.05, 0.02, 0.01]] * 3 + [[0.1, 0.05, 0.8, 0.04, 0.01]] * 3)
+    ctx3 = context(base, np.array([0.99, 0.99, 0.98, 0.2, 0.3, 0.25]))
+    every = stage_features(probs3, ctx3, typical="all")
+    half = stage_features(probs3, ctx3, typical="typical half")
+    assert np.allclose(half[:3, 5:10], 0.0) and (half[3:, 7] > 1.5).all()
+    assert (every[3:, 7] < half[3:, 7]).all()
+    # no template (a record too short): the typical half falls back to every beat
+    none = stage_features(probs3, context(base, np.zeros(6), available=0.0),
+                          typical="typical half")
+    assert np.allclose(none[:, 5:10], every[:, 5:10])
+    with pytest.raises(StageError, match="10"):
+        stage_features(probs, base, shape=True)
+    with pytest.raises(StageError, match="Unknown typical reading"):
+        stage_features(probs, ctx, typical="dominant")
+    # the options travel with a fitted stage, and stages without them read as before
+    y = np.array([0, 0, 0, 0, 2, 2])
+    stage = fit_stage(shaped, y, CODES, shape=True, typical="typical half")
+    assert stage_options(stage) == {"shape": True, "typical": "typical half"}
+    assert stage["features"] == feature_names(shape=True)
+    assert stage_options({}) == {"shape": False, "typical": "all"}
+    assert (apply_stage(stage, stage_features(probs, ctx, shape=True, typical="typical half"))
+            .argmax(1) == y).all()
 
 
 def test_the_stage_learns_prematurity_the_network_missed():
@@ -117,3 +165,37 @@ def test_a_model_with_a_stage_reads_a_record_through_it(tmp_path):
     log_v = np.log(np.clip(raw[:, 2], 1e-6, 1.0))
     expected = np.where(50.0 * (log_v - np.median(log_v)) - 1.0 > 0, "V", "N")
     assert list(expected) == after.predicted
+
+
+def test_a_stage_with_shape_features_gets_them_on_the_record_path(tmp_path):
+    """A stage fitted with shape features makes the Record path form the record's typical beat
+    (ecg_core.beats.template_features): here a stage that calls V every beat whose QRS
+    correlates with the typical beat below 0.9, on the real excerpt of 208 (many V beats)."""
+    import json
+    import shutil
+
+    from ecg_core.analysis import classify_record, model_signal
+    from ecg_core.beats import BEAT_SYMBOLS, template_features
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+    from tests.conftest import ROOT
+
+    for stem in ("ecgnet.keras", "ecgnet.card.json", "ecgnet.tflite"):
+        shutil.copy(ROOT / "models" / "aami" / stem, tmp_path / stem)
+    card_path = tmp_path / "ecgnet.card.json"
+    card = json.loads(card_path.read_text())
+    k, m = len(CODES), len(feature_names(shape=True))
+    coef = np.zeros((k, m))
+    coef[2, 14] = -40.0  # V: low QRS correlation with the typical beat
+    card["record_stage"] = {"mean": [0.0] * m, "scale": [1.0] * m, "coef": coef.tolist(),
+                            "intercept": [0.0, -99.0, 36.0, -99.0, -99.0], "shape": True,
+                            "typical": "all"}
+    card_path.write_text(json.dumps(card))
+    clf = Classifier.load(tmp_path / "ecgnet.keras")
+    record = read_record(EXCERPT_MITDB / "208")
+    result = classify_record(record, clf)
+    ann = record.annotations
+    every = np.array([s for s, sym in zip(ann.sample, ann.symbol) if sym in BEAT_SYMBOLS])
+    corr = template_features(model_signal(record, clf), result.samples, record.fs, every)[:, 0]
+    assert list(np.where(corr < 0.9, "V", "N")) == result.predicted
+    assert 0 < result.predicted.count("V") < len(result.predicted)
