@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .beats import TEMPLATE_FEATURES
+
 #: Names of the stage's input features, in order (see :func:`stage_features`).
 STAGE_FEATURES: tuple[str, ...] = (
     *(f"log p_{c}" for c in "NSVFQ"),
@@ -42,9 +44,7 @@ STAGE_FEATURES: tuple[str, ...] = (
 
 #: Names of the shape features :func:`stage_features` appends with ``shape=True``: the beat
 #: against its record's typical beat (:func:`ecg_core.beats.template_features`).
-SHAPE_FEATURES: tuple[str, ...] = (
-    "QRS correlation with the typical beat", "beat correlation with the typical beat",
-    "QRS amplitude / typical QRS amplitude", "residual / typical QRS amplitude")
+SHAPE_FEATURES: tuple[str, ...] = TEMPLATE_FEATURES[:4]
 
 #: The typical readings a beat's ``log p`` can be set against (see :func:`stage_features`).
 TYPICAL_READINGS: tuple[str, ...] = ("all", "typical half")
