@@ -1,0 +1,74 @@
+"""Validation figures of reading each beat on both leads (RULE.md beside this file), from the
+readings written by ``readings.py``. Writes a Markdown table to stdout and every figure (with
+confusion matrices) as JSON to --out.
+
+Run from the repository root:
+    python models/experiments/two-lead-reading-2026-11-28/score.py --readings data/two-lead.npz \
+        --out models/experiments/two-lead-reading-2026-11-28/validation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from ecg_core.calibration import shift_probabilities  # noqa: E402
+from ecg_core.evaluation import classification_figures  # noqa: E402
+
+
+def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
+    f = classification_figures(y, probs, codes)
+    out = {"n": int(len(y)), "accuracy": 100 * f["accuracy"], "confusion": f["confusion"]}
+    for c in codes:
+        pc = f["per_class"][c]
+        out[f"{c} n"] = int(pc["support"])
+        out[f"{c} Se"] = 100 * pc["sensitivity"]
+        out[f"{c} +P"] = 100 * pc["precision"]
+    out["C"] = float(np.mean([out["S Se"], out["S +P"], out["V Se"], out["V +P"]]))
+    return out
+
+
+def readings(a: np.ndarray, b: np.ndarray, shift: np.ndarray) -> dict[str, np.ndarray]:
+    """The baseline and the two candidates, each with the class-mix shift applied."""
+    la, lb = (np.log(np.clip(x.astype(np.float64), 1e-6, 1.0)) for x in (a, b))
+    g = np.exp((la + lb) / 2)
+    return {"baseline": shift_probabilities(a, shift),
+            "L1": shift_probabilities((a.astype(np.float64) + b) / 2, shift),
+            "L2": shift_probabilities(g / g.sum(axis=1, keepdims=True), shift)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--readings", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    z = np.load(args.readings)
+    codes = tuple(str(c) for c in z["codes"])
+    result: dict = {}
+    for name in ("DS1-OOF", "V-QT36"):
+        rows = z["set"] == name
+        probs = readings(z["a"][rows], z["b"][rows], z["shift"][rows])
+        result[name] = {k: figures(z["y"][rows], p, codes) for k, p in probs.items()}
+        result[name]["records with two leads"] = int(len(np.unique(z["record"][rows & z["two"]])))
+    print("| reading | DS1-OOF acc | N Se | S Se | S +P | V Se | V +P | F Se | F +P | C "
+          "| V-QT36 acc | V-QT36 N Se | V-QT36 V Se / +P |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in ("baseline", "L1", "L2"):
+        d, q = result["DS1-OOF"][name], result["V-QT36"][name]
+        print(f"| {name} | {d['accuracy']:.2f} | {d['N Se']:.1f} | {d['S Se']:.1f} | "
+              f"{d['S +P']:.1f} | {d['V Se']:.1f} | {d['V +P']:.1f} | {d['F Se']:.1f} | "
+              f"{d['F +P']:.1f} | {d['C']:.2f} | {q['accuracy']:.2f} | {q['N Se']:.1f} | "
+              f"{q['V Se']:.1f} / {q['V +P']:.1f} |")
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
