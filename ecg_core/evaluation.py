@@ -70,6 +70,35 @@ def classification_figures(y_true: np.ndarray, y_prob: np.ndarray,
     }
 
 
+def se_ppv_percent(y_true: np.ndarray, y_prob: np.ndarray,
+                   class_codes: tuple[str, ...] | list[str]) -> dict:
+    """The figures an experiment's table reports, flat and in percent: accuracy, and each
+    class's sensitivity (Se) and positive predictivity (+P) in the terms of ANSI/AAMI EC57.
+
+    Args:
+        y_true: int array, shape (n,), true class indices into ``class_codes``.
+        y_prob: float array, shape (n, k), predicted class probabilities (the class read is
+            their argmax).
+        class_codes: the k class codes.
+
+    Returns:
+        ``{"n", "accuracy" (%), "confusion" (k x k counts), "<code> n", "<code> Se" (%),
+        "<code> +P" (%)}`` for every class; Se or +P of a class with no beat, or never
+        predicted, is 0.
+
+    Raises:
+        ValueError: if shapes disagree (as :func:`classification_figures`).
+    """
+    f = classification_figures(y_true, y_prob, class_codes)
+    out = {"n": f["n"], "accuracy": 100 * f["accuracy"], "confusion": f["confusion"]}
+    for code in class_codes:
+        pc = f["per_class"][code]
+        out[f"{code} n"] = pc["support"]
+        out[f"{code} Se"] = 100 * pc["sensitivity"]
+        out[f"{code} +P"] = 100 * pc["precision"]
+    return out
+
+
 def confusion_figures(y_true: np.ndarray, y_pred: np.ndarray,
                       class_codes: tuple[str, ...] | list[str]) -> dict:
     """Accuracy, per-class Se/+P/F1 and the confusion matrix of hard predictions.

@@ -5,7 +5,8 @@ import pytest
 
 from ecg_core.errors import DatasetError
 from ecg_core.evaluation import (classification_figures, comparison_table, detailed_figures,
-                                 find_evaluations, load_evaluation, save_evaluation)
+                                 find_evaluations, load_evaluation, save_evaluation,
+                                 se_ppv_percent)
 from tests.conftest import ROOT
 
 
@@ -27,6 +28,20 @@ def test_figures_match_a_hand_computed_case():
     # cross-entropy of the true class probabilities
     p_true = prob[np.arange(6), y_true]
     assert f["loss"] == pytest.approx(-np.mean(np.log(p_true)), rel=1e-6)
+
+
+def test_se_and_ppv_in_percent_for_experiment_tables():
+    # true: N N N S S V ; read: N N S S V V; no beat of F, never predicted either
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    prob = np.eye(4)[[0, 0, 1, 1, 2, 2]]
+    f = se_ppv_percent(y_true, prob, ["N", "S", "V", "F"])
+    assert f["n"] == 6 and f["accuracy"] == pytest.approx(100 * 4 / 6)
+    assert (f["N n"], f["S n"], f["V n"], f["F n"]) == (3, 2, 1, 0)
+    assert f["N Se"] == pytest.approx(200 / 3) and f["N +P"] == pytest.approx(100.0)
+    assert f["S Se"] == pytest.approx(50.0) and f["S +P"] == pytest.approx(50.0)
+    assert f["V Se"] == pytest.approx(100.0) and f["V +P"] == pytest.approx(50.0)
+    assert f["F Se"] == 0.0 and f["F +P"] == 0.0
+    assert f["confusion"][0] == [2, 1, 0, 0]
 
 
 def test_absent_classes_are_left_out_of_macro_averages():

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.analysis import classify_database  # noqa: E402
-from ecg_core.evaluation import classification_figures  # noqa: E402
+from ecg_core.evaluation import se_ppv_percent  # noqa: E402
 from ecg_core.model import Classifier  # noqa: E402
 from ecg_core.protocols import QTDB_TRAIN, QTDB_VAL  # noqa: E402
 from ecg_core.record_stage import apply_stage, fit_stage, stage_features  # noqa: E402
@@ -38,13 +38,7 @@ CANDIDATES = {"C": {"shape": True, "typical": "all"},
 
 
 def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
-    f = classification_figures(y, probs, codes)
-    out = {"n": int(len(y)), "accuracy": 100 * f["accuracy"], "confusion": f["confusion"]}
-    for c in codes:
-        pc = f["per_class"][c]
-        out[f"{c} n"] = int(pc["support"])
-        out[f"{c} Se"] = 100 * pc["sensitivity"]
-        out[f"{c} +P"] = 100 * pc["precision"]
+    out = se_ppv_percent(y, probs, codes)
     out["C"] = float(np.mean([out["S Se"], out["S +P"], out["V Se"], out["V +P"]]))
     return out
 

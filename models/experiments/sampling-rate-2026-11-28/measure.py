@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.analysis import classify_database  # noqa: E402
-from ecg_core.evaluation import classification_figures  # noqa: E402
+from ecg_core.evaluation import se_ppv_percent  # noqa: E402
 from ecg_core.model import Classifier  # noqa: E402
 from ecg_core.protocols import AAMI_DS1, QTDB_TRAIN, QTDB_VAL  # noqa: E402
 
@@ -59,16 +59,6 @@ def write_low_rate(src: Path, name: str, out: Path) -> None:
                write_dir=str(out))
 
 
-def figures(y, probs, codes) -> dict:
-    f = classification_figures(y, probs, codes)
-    out = {"n": int(len(y)), "accuracy": 100 * f["accuracy"], "confusion": f["confusion"]}
-    for c in codes:
-        pc = f["per_class"][c]
-        out[f"{c} Se"] = 100 * pc["sensitivity"]
-        out[f"{c} +P"] = 100 * pc["precision"]
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(ROOT / "models" / "aami" / "ecgnet.keras"))
@@ -88,8 +78,8 @@ def main() -> int:
             low = classify_database(tmp, clf, records=names)
         same = len(native["y_true"]) == len(low["y_true"]) and \
             np.array_equal(native["y_true"], low["y_true"])
-        entry = {"native": figures(native["y_true"], native["probabilities"], codes),
-                 "128 Hz": figures(low["y_true"], low["probabilities"], codes),
+        entry = {"native": se_ppv_percent(native["y_true"], native["probabilities"], codes),
+                 "128 Hz": se_ppv_percent(low["y_true"], low["probabilities"], codes),
                  "same beats": bool(same)}
         if same:
             entry["beats read alike (%)"] = 100 * float(np.mean(
