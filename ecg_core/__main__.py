@@ -351,7 +351,8 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
                        patience=args.patience, learning_rate=args.lr, schedule=args.schedule,
                        class_weighting=args.class_weight,
                        max_train_per_class=args.max_train_per_class or None,
-                       rhythm_archs=(args.arch,) if args.rhythm else ())
+                       rhythm_archs=(args.arch,) if args.rhythm else (),
+                       rhythm_context=args.rhythm_context)
     out = Path(args.out)
     y_all, p_all, records = [], [], []
     codes = None
@@ -853,6 +854,9 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--rhythm", action="store_true",
                     help="the network also takes each beat's RR-interval features (as "
                          "train --rhythm ARCH)")
+    cv.add_argument("--rhythm-context", choices=["local", "record", "template"],
+                    default="local",
+                    help="with --rhythm: which rhythm features (as train --rhythm-context)")
     cv.add_argument("--max-train-per-class", type=int, default=None,
                     help="keep at most this many training images per class (seeded)")
     cv.add_argument("--class-weight", choices=CLASS_WEIGHTINGS, default="inverse",
