@@ -332,12 +332,13 @@ def test_cross_validate_gives_every_fold_the_recipe_it_was_asked_for(tiny_datase
     monkeypatch.setattr(training, "train_models", fake_train)
     try:
         main(["cross-validate", "--data", str(tiny_dataset), "--out", str(tmp_path / "cv"),
-              "--rhythm", "--max-train-per-class", "120", "--class-weight", "sqrt",
-              "--epochs", "3", "--patience", "2"])
+              "--rhythm", "--rhythm-context", "record", "--max-train-per-class", "120",
+              "--class-weight", "sqrt", "--epochs", "3", "--patience", "2"])
     except Stop:
         pass
     (out, archs, config), = seen
     assert out.endswith("fold1") and archs == ["ecgnet"]
     assert config.protocol == "fold1" and config.rhythm_archs == ("ecgnet",)
+    assert config.rhythm_context == "record"
     assert config.max_train_per_class == 120 and config.class_weighting == "sqrt"
     assert (config.epochs, config.patience) == (3, 2)
