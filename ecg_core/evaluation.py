@@ -99,6 +99,45 @@ def se_ppv_percent(y_true: np.ndarray, y_prob: np.ndarray,
     return out
 
 
+def ectopic_figures(y_true: np.ndarray, y_prob: np.ndarray,
+                    class_codes: tuple[str, ...] | list[str]) -> dict:
+    """:func:`se_ppv_percent` with ``"C"``, the criterion the record-context experiments judge
+    by: the mean of S Se, S +P, V Se and V +P (%), the ectopic classes of ANSI/AAMI EC57.
+
+    Args and errors as :func:`se_ppv_percent`; ``class_codes`` must hold ``"S"`` and ``"V"``.
+    """
+    out = se_ppv_percent(y_true, y_prob, class_codes)
+    out["C"] = float(np.mean([out["S Se"], out["S +P"], out["V Se"], out["V +P"]]))
+    return out
+
+
+def ectopic_table(result: dict, names, label: str = "reading",
+                  first: str = "DS1-OOF", second: str = "V-QT36") -> str:
+    """A Markdown table of :func:`ectopic_figures` for readings on two validation sets.
+
+    Args:
+        result: ``{first: {name: figures}, second: {name: figures}}``.
+        names: the readings (rows), in order.
+        label: the first column's heading.
+        first, second: the two sets' keys: every figure of the first, accuracy, N Se and V
+            Se / +P of the second.
+
+    Returns:
+        The table, one row per name, figures in % (accuracy and C to 2 decimals, the rest 1).
+    """
+    lines = [f"| {label} | {first} acc | N Se | S Se | S +P | V Se | V +P | F Se | F +P | C "
+             f"| {second} acc | {second} N Se | {second} V Se / +P |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in names:
+        d, q = result[first][name], result[second][name]
+        lines.append(
+            f"| {name} | {d['accuracy']:.2f} | {d['N Se']:.1f} | {d['S Se']:.1f} | "
+            f"{d['S +P']:.1f} | {d['V Se']:.1f} | {d['V +P']:.1f} | {d['F Se']:.1f} | "
+            f"{d['F +P']:.1f} | {d['C']:.2f} | {q['accuracy']:.2f} | {q['N Se']:.1f} | "
+            f"{q['V Se']:.1f} / {q['V +P']:.1f} |")
+    return "\n".join(lines)
+
+
 def confusion_figures(y_true: np.ndarray, y_pred: np.ndarray,
                       class_codes: tuple[str, ...] | list[str]) -> dict:
     """Accuracy, per-class Se/+P/F1 and the confusion matrix of hard predictions.

@@ -5,8 +5,8 @@ import pytest
 
 from ecg_core.errors import DatasetError
 from ecg_core.evaluation import (classification_figures, comparison_table, detailed_figures,
-                                 find_evaluations, load_evaluation, save_evaluation,
-                                 se_ppv_percent)
+                                 ectopic_figures, ectopic_table, find_evaluations,
+                                 load_evaluation, save_evaluation, se_ppv_percent)
 from tests.conftest import ROOT
 
 
@@ -42,6 +42,21 @@ def test_se_and_ppv_in_percent_for_experiment_tables():
     assert f["V Se"] == pytest.approx(100.0) and f["V +P"] == pytest.approx(50.0)
     assert f["F Se"] == 0.0 and f["F +P"] == 0.0
     assert f["confusion"][0] == [2, 1, 0, 0]
+
+
+def test_the_ectopic_criterion_and_its_table():
+    # N N S S V V read N S S N V N: S Se 50 +P 50, V Se 50 +P 100 -> C = 62.5
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    prob = np.eye(5)[[0, 1, 1, 0, 2, 0]]
+    f = ectopic_figures(y_true, prob, ["N", "S", "V", "F", "Q"])
+    assert f["C"] == pytest.approx(62.5) and f["accuracy"] == pytest.approx(50.0)
+    g = ectopic_figures(y_true, np.eye(5)[[0, 0, 1, 1, 2, 2]], ["N", "S", "V", "F", "Q"])
+    table = ectopic_table({"A": {"x": f, "y": g}, "B": {"x": g, "y": f}}, ["y", "x"],
+                          "model", first="A", second="B")
+    lines = table.splitlines()
+    assert lines[0].startswith("| model | A acc |") and "B V Se / +P" in lines[0]
+    assert len(lines) == 4 and lines[2].startswith("| y | 100.00 |")
+    assert "| 62.50 | 100.00 |" in lines[3] and lines[3].endswith("| 100.0 / 100.0 |")
 
 
 def test_absent_classes_are_left_out_of_macro_averages():

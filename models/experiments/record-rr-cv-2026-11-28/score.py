@@ -24,19 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 from ecg_core.analysis import classify_database  # noqa: E402
 from ecg_core.dataset import context_from_rows, load_split  # noqa: E402
-from ecg_core.evaluation import se_ppv_percent  # noqa: E402
+from ecg_core.evaluation import ectopic_figures as figures  # noqa: E402
+from ecg_core.evaluation import ectopic_table  # noqa: E402
 from ecg_core.model import Classifier  # noqa: E402
 from ecg_core.protocols import DS1_CV_PROTOCOLS, QTDB_TRAIN, QTDB_VAL  # noqa: E402
 from ecg_core.training import class_mix_log_ratio  # noqa: E402
 
 RECIPES = {"baseline (local RR context)": "data/runs-cv-ds1",
            "record RR context": "data/runs-cv-ds1-record"}
-
-
-def figures(y, probs, codes) -> dict:
-    out = se_ppv_percent(y, probs, codes)
-    out["C"] = float(np.mean([out["S Se"], out["S +P"], out["V Se"], out["V +P"]]))
-    return out
 
 
 def fold_network(runs: Path, protocol: str, data: str) -> Classifier:
@@ -74,15 +69,7 @@ def main() -> int:
         result["DS1-OOF"][name] = figures(np.concatenate(ys), np.concatenate(ps), codes)
         result["V-QT36"][name] = figures(d["y_true"], np.mean(qt, axis=0), codes)
         Path(args.out).write_text(json.dumps(result, indent=1))
-    print("| recipe | DS1-OOF acc | N Se | S Se | S +P | V Se | V +P | F Se | F +P | C "
-          "| V-QT36 acc | V-QT36 N Se | V-QT36 V Se / +P |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name in (n for n in RECIPES if n in result["DS1-OOF"]):
-        d, q = result["DS1-OOF"][name], result["V-QT36"][name]
-        print(f"| {name} | {d['accuracy']:.2f} | {d['N Se']:.1f} | {d['S Se']:.1f} | "
-              f"{d['S +P']:.1f} | {d['V Se']:.1f} | {d['V +P']:.1f} | {d['F Se']:.1f} | "
-              f"{d['F +P']:.1f} | {d['C']:.2f} | {q['accuracy']:.2f} | {q['N Se']:.1f} | "
-              f"{q['V Se']:.1f} / {q['V +P']:.1f} |")
+    print(ectopic_table(result, [n for n in RECIPES if n in result["DS1-OOF"]], "recipe"))
     Path(args.out).write_text(json.dumps(result, indent=1))
     return 0
 

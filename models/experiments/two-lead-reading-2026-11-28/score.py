@@ -20,13 +20,8 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.calibration import shift_probabilities  # noqa: E402
-from ecg_core.evaluation import se_ppv_percent  # noqa: E402
-
-
-def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
-    out = se_ppv_percent(y, probs, codes)
-    out["C"] = float(np.mean([out["S Se"], out["S +P"], out["V Se"], out["V +P"]]))
-    return out
+from ecg_core.evaluation import ectopic_figures as figures  # noqa: E402
+from ecg_core.evaluation import ectopic_table  # noqa: E402
 
 
 def readings(a: np.ndarray, b: np.ndarray, shift: np.ndarray) -> dict[str, np.ndarray]:
@@ -51,15 +46,7 @@ def main() -> int:
         probs = readings(z["a"][rows], z["b"][rows], z["shift"][rows])
         result[name] = {k: figures(z["y"][rows], p, codes) for k, p in probs.items()}
         result[name]["records with two leads"] = int(len(np.unique(z["record"][rows & z["two"]])))
-    print("| reading | DS1-OOF acc | N Se | S Se | S +P | V Se | V +P | F Se | F +P | C "
-          "| V-QT36 acc | V-QT36 N Se | V-QT36 V Se / +P |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name in ("baseline", "L1", "L2"):
-        d, q = result["DS1-OOF"][name], result["V-QT36"][name]
-        print(f"| {name} | {d['accuracy']:.2f} | {d['N Se']:.1f} | {d['S Se']:.1f} | "
-              f"{d['S +P']:.1f} | {d['V Se']:.1f} | {d['V +P']:.1f} | {d['F Se']:.1f} | "
-              f"{d['F +P']:.1f} | {d['C']:.2f} | {q['accuracy']:.2f} | {q['N Se']:.1f} | "
-              f"{q['V Se']:.1f} / {q['V +P']:.1f} |")
+    print(ectopic_table(result, ("baseline", "L1", "L2"), "reading"))
     Path(args.out).write_text(json.dumps(result, indent=1))
     return 0
 
