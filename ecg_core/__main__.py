@@ -668,18 +668,20 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
 
     if _no_dataset(args.data):
         return 2
-    missing = [m for m in args.members if not Path(m).is_file()]
+    missing = [m for m in [*args.members, *(args.v_from or [])] if not Path(m).is_file()]
     if missing:
         print(f"error: model file not found: {missing[0]}", file=sys.stderr)
         return 2
     try:
-        result = ensemble_networks(args.members, args.data, args.out, replaces=args.replaces)
+        result = ensemble_networks(args.members, args.data, args.out, replaces=args.replaces,
+                                   guard_paths=args.v_from, guard_class="V")
     except (ModelLoadError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     card = result["card"]
     val, test = card["validation"], card["test"]
-    print(f"{len(args.members)} networks -> {result['model_path']}: validation accuracy "
+    print(f"{len(args.members) + len(args.v_from or [])} networks -> {result['model_path']}: "
+          "validation accuracy "
           f"{val['accuracy']:.4f}, macro Se {val['macro_sensitivity']:.4f}; test accuracy "
           f"{test['accuracy']:.4f}, macro Se {test['macro_sensitivity']:.4f}")
     return 0
@@ -977,6 +979,11 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--replaces", metavar="CARD.json",
                     help="card of the model the ensemble replaces: its test figures are kept "
                          "in the new card, shown beside the ensemble's")
+    en.add_argument("--v-from", nargs="+", metavar="MODEL.keras",
+                    help="networks whose mean probability of V (ventricular ectopic beat) is "
+                         "the ensemble's; the members then decide among the other classes "
+                         "(for example, networks of the record's own rhythm context as members, "
+                         "networks of local RR features deciding V)")
     en.set_defaults(func=_cmd_ensemble)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")

@@ -146,43 +146,153 @@ def shift_output_logits(model, shift: np.ndarray) -> None:
 ENSEMBLE_MEMBER_PREFIX: str = "member_"
 
 
-def build_ensemble(members: list, name: str = "ensemble"):
-    """One Keras model that averages the class probabilities of several trained networks of
-    the same inputs and classes (a seed ensemble: the mean of networks trained alike from
-    different seeds varies less from one training to another than any one of them;
-    Lakshminarayanan, Pritzel & Blundell 2017, "Simple and scalable predictive uncertainty
-    estimation using deep ensembles", NeurIPS).
+_layers_lock = threading.Lock()
+_LAYERS: dict = {}
 
-    Args:
-        members: ``keras.Model`` objects with the same input shapes and number of outputs.
-            They are renamed ``member_0``, ``member_1``, ... and become nested layers.
-        name: the ensemble model's name.
+
+def ensemble_layers() -> dict:
+    """The fixed (weightless) Keras layers that join networks of different inputs into one
+    ensemble (:func:`build_ensemble`), registered with Keras once per process so that a saved
+    ensemble loads (TensorFlow is imported on first call):
+
+    * ``LeadingColumns(n)``: the first ``n`` columns of a float32 (batch, m) tensor. A network
+      trained on the four local RR features reads them from the record-context vector, whose
+      first four columns they are (:data:`ecg_core.beats.CONTEXT_COLUMNS`).
+    * ``GuardedClass(index)``: from two probability vectors ``p`` and ``g`` (float32
+      (batch, k) each), ``q[index] = g[index]`` and, for every other class c,
+      ``q[c] = (1 - g[index]) * p[c] / (1 - p[index])``: the class ``index`` decided by
+      ``g``, the others by ``p`` among themselves (rows still sum to 1).
 
     Returns:
-        ``keras.Model`` with the members' inputs, returning float32 (batch, n_classes), the
-        mean of their softmax outputs (a layer named ``probabilities``).
+        ``{"LeadingColumns": cls, "GuardedClass": cls}``.
 
     Raises:
-        ValueError: for fewer than two members, or members whose inputs or outputs differ.
+        ImportError: if TensorFlow or Keras is not installed.
+    """
+    if _LAYERS:
+        return _LAYERS
+    with _layers_lock:
+        if _LAYERS:
+            return _LAYERS
+        load_backend()
+        import keras
+
+        @keras.saving.register_keras_serializable(package="ecg_core")
+        class LeadingColumns(keras.layers.Layer):
+            def __init__(self, n: int, **kwargs):
+                super().__init__(**kwargs)
+                self.n = int(n)
+
+            def call(self, x):
+                return x[:, :self.n]
+
+            def compute_output_shape(self, input_shape):
+                return (input_shape[0], self.n)
+
+            def get_config(self):
+                return {**super().get_config(), "n": self.n}
+
+        @keras.saving.register_keras_serializable(package="ecg_core")
+        class GuardedClass(keras.layers.Layer):
+            def __init__(self, index: int, **kwargs):
+                super().__init__(**kwargs)
+                self.index = int(index)
+
+            def call(self, inputs):
+                from keras import ops
+
+                p, g = inputs
+                i = self.index
+                k = p.shape[-1]
+                g_i = g[:, i:i + 1]
+                rest = ops.maximum(1.0 - p[:, i:i + 1], 1e-12)
+                mask = ops.reshape(ops.one_hot(i, k, dtype=p.dtype), (1, k))
+                return p / rest * (1.0 - g_i) * (1.0 - mask) + g_i * mask
+
+            def compute_output_shape(self, input_shapes):
+                return input_shapes[0]
+
+            def get_config(self):
+                return {**super().get_config(), "index": self.index}
+
+        _LAYERS.update(LeadingColumns=LeadingColumns, GuardedClass=GuardedClass)
+    return _LAYERS
+
+
+def build_ensemble(members: list, name: str = "ensemble", *, guard: list | None = None,
+                   guard_class: int | None = None):
+    """One Keras model that averages the class probabilities of several trained networks of
+    the same classes (a seed ensemble: the mean of networks trained alike from different seeds
+    varies less from one training to another than any one of them; Lakshminarayanan, Pritzel
+    & Blundell 2017, "Simple and scalable predictive uncertainty estimation using deep
+    ensembles", NeurIPS); optionally with one class decided by other networks.
+
+    Networks with a rhythm input may read different numbers of rhythm features: the ensemble
+    takes the widest vector and gives each network its first columns (``LeadingColumns`` of
+    :func:`ensemble_layers`); the caller checks that those are the features it was trained on.
+
+    Args:
+        members: ``keras.Model`` objects with the same image input and number of outputs. They
+            are renamed ``member_0``, ``member_1``, ... and become nested layers.
+        name: the ensemble model's name.
+        guard: networks (same inputs and outputs) whose mean probability of class
+            ``guard_class`` replaces the members' (``GuardedClass`` of :func:`ensemble_layers`):
+            ``q[g] = guard mean[g]``, the other classes the members' mean scaled to
+            ``1 - q[g]``. Renamed ``member_<n>`` after the members.
+        guard_class: index of the class the guard decides (with ``guard``).
+
+    Returns:
+        ``keras.Model`` with inputs ``image`` (uint8 (batch, H, W, 1)) and, for networks with a
+        rhythm input, ``rhythm`` (float32 (batch, widest)), returning float32
+        (batch, n_classes) (a layer named ``probabilities``).
+
+    Raises:
+        ValueError: for fewer than two networks in all, networks whose image inputs, outputs
+            or use of a rhythm input differ, or a guard without a valid class index.
     """
     load_backend()
     import keras
     from keras import layers
 
-    if len(members) < 2:
+    guard = list(guard or [])
+    networks = list(members) + guard
+    if len(networks) < 2 or not members:
         raise ValueError("An ensemble needs at least two networks.")
-    shapes = [[tuple(t.shape[1:]) for t in m.inputs] + [tuple(m.outputs[0].shape[1:])]
-              for m in members]
+    if guard and (guard_class is None
+                  or not 0 <= int(guard_class) < int(members[0].outputs[0].shape[-1])):
+        raise ValueError(f"The guarded class must be a class index; got {guard_class!r}.")
+    shapes = [(tuple(m.inputs[0].shape[1:]), len(m.inputs), tuple(m.outputs[0].shape[1:]))
+              for m in networks]
     if any(s != shapes[0] for s in shapes[1:]):
         raise ValueError(f"The networks' inputs or outputs differ: {shapes}.")
-    first = members[0]
+    widths = [int(m.inputs[1].shape[-1]) if len(m.inputs) == 2 else 0 for m in networks]
+    first = networks[int(np.argmax(widths))]
     inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=n)
               for t, n in zip(first.inputs, ("image", "rhythm"))]
-    outs = []
-    for i, member in enumerate(members):
-        member.name = f"{ENSEMBLE_MEMBER_PREFIX}{i}"
-        outs.append(member(inputs if len(inputs) > 1 else inputs[0]))
-    out = layers.Average(name="probabilities")(outs)
+    columns = ensemble_layers()["LeadingColumns"]
+    narrowed: dict[int, object] = {}
+
+    def call(i: int, network):
+        network.name = f"{ENSEMBLE_MEMBER_PREFIX}{i}"
+        if len(inputs) == 1:
+            return network(inputs[0])
+        width = widths[i]
+        if width not in narrowed:
+            narrowed[width] = (inputs[1] if width == max(widths)
+                               else columns(width, name=f"rhythm_{width}")(inputs[1]))
+        return network([inputs[0], narrowed[width]])
+
+    outs = [call(i, m) for i, m in enumerate(networks)]
+
+    def mean(tensors, label):
+        return tensors[0] if len(tensors) == 1 else layers.Average(name=label)(tensors)
+
+    if not guard:
+        out = layers.Average(name="probabilities")(outs)
+    else:
+        p = mean(outs[:len(members)], "members_mean")
+        g = mean(outs[len(members):], "guard_mean")
+        out = ensemble_layers()["GuardedClass"](int(guard_class), name="probabilities")([p, g])
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=name)
 
 
@@ -661,6 +771,7 @@ def _load_keras(path: Path):
     try:
         import keras
 
+        ensemble_layers()  # an ensemble's own layers, registered before it loads
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged archive
         raise ModelLoadError(f"Model file {path} could not be loaded: the archive is "

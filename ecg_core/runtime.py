@@ -100,7 +100,7 @@ def export_twin(model_path: str | Path, *, seed: int = 20180412) -> dict:
     import io
 
     from .backend import load_backend
-    from .model import card_path, read_card
+    from .model import card_path, ensemble_layers, read_card
 
     path = Path(model_path)
     card = read_card(path)
@@ -108,6 +108,7 @@ def export_twin(model_path: str | Path, *, seed: int = 20180412) -> dict:
     import keras
 
     try:
+        ensemble_layers()  # an ensemble's own layers, registered before it loads
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:
         raise ModelLoadError(f"Model file {path} could not be loaded ({type(exc).__name__}).") \

@@ -748,69 +748,97 @@ def member_training(card: dict) -> dict:
 
 
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
-                      out_path: str | Path, replaces: str | Path | None = None) -> dict:
+                      out_path: str | Path, replaces: str | Path | None = None, *,
+                      guard_paths: list[str | Path] | None = None,
+                      guard_class: str = "V") -> dict:
     """Join trained networks (one recipe from different seeds, or networks of one design
     trained differently on the same data) into one ensemble model
-    (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin.
+    (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin;
+    optionally with one class decided by other networks (``guard_paths``).
 
-    The members must have been trained on the same dataset (manifest checksum), protocol,
-    classes, input size and rhythm context. The ensemble's calibration, validation and test
-    figures are computed afresh on ``data_dir`` under that protocol; the card lists every
-    member (file, SHA-256, seed and its own validation figures).
+    The networks must have been trained on the same dataset (manifest checksum), protocol,
+    classes and input size. Their rhythm contexts may differ where one's features are the first
+    columns of another's (the four local RR features are the first four of the record
+    context): the ensemble reads the widest context and gives each network its own columns.
+    The ensemble's calibration, validation and test figures are computed afresh on
+    ``data_dir`` under that protocol; the card lists every network (file, SHA-256, seed, role
+    and its own validation figures).
 
     Args:
-        member_paths: ``.keras`` files (at least two), each with its card.
+        member_paths: ``.keras`` files, each with its card; their mean probabilities decide
+            (with ``guard_paths``, decide among the classes other than ``guard_class``).
         data_dir: the dataset folder they were trained on.
         out_path: the ``.keras`` file to write (card and twin beside it).
         replaces: the card (JSON) of the model this ensemble replaces, if any: its test
             figures are kept in the new card (``replaces``), so that the Evaluation page and
             the docs show the two side by side.
+        guard_paths: ``.keras`` files whose mean probability of ``guard_class`` is the
+            ensemble's (``GuardedClass`` of :func:`ecg_core.model.ensemble_layers`); ``None``
+            for a plain mean.
+        guard_class: the class code the guard decides.
 
     Returns:
         ``{"model_path": Path, "card": dict}``.
 
     Raises:
-        ModelLoadError: if a member or its card cannot be read.
-        ValueError: if the members differ in data, protocol, classes, input or context.
+        ModelLoadError: if a network or its card cannot be read.
+        ValueError: if there are fewer than two networks, or they differ in data, protocol,
+            classes or input, or their rhythm contexts cannot be read from one vector, or the
+            guard class is not one of theirs.
     """
     import copy
     import hashlib
-
-    import keras
 
     from .calibration import calibration_card
     from .model import build_ensemble, read_card
     from .runtime import export_twin
 
-    load_backend()
+    load_backend()  # before Keras, so that TensorFlow's start-up lines are silenced
+    import keras
+
     paths = [Path(p) for p in member_paths]
-    cards = [read_card(p) for p in paths]
+    guards = [Path(p) for p in guard_paths or []]
+    cards = [read_card(p) for p in paths + guards]
 
     def key(card):
         return ((card.get("training_data") or {}).get("manifest_sha256"),
                 (card.get("protocol") or {}).get("name"),
                 tuple(c["code"] for c in card["classes"]), tuple(card["input"]["shape"]),
-                # cards written before rhythm contexts existed hold the local features
-                ((card.get("rhythm_input") or {}).get("context") or "local")
-                if card.get("rhythm_input") else None)
-    if len(paths) < 2 or any(key(c) != key(cards[0]) for c in cards[1:]):
+                bool(card.get("rhythm_input")))
+
+    def context(card):  # cards written before rhythm contexts existed hold the local features
+        return (card.get("rhythm_input") or {}).get("context") or "local"
+
+    if len(cards) < 2 or not paths or any(key(c) != key(cards[0]) for c in cards[1:]):
         raise ValueError("An ensemble needs two or more networks trained on the same data, "
-                         "protocol, classes, input size and rhythm context.")
+                         "protocol, classes and input size.")
+    widest = max(cards, key=lambda c: len(context_columns(context(c))))
+    if cards[0].get("rhythm_input"):
+        top = context_columns(context(widest))
+        if any(context_columns(context(c)) != top[:len(context_columns(context(c)))]
+               for c in cards):
+            raise ValueError("The networks' rhythm contexts cannot be read from one vector: "
+                             + ", ".join(sorted({context(c) for c in cards})) + ".")
     info = _dataset_info(Path(data_dir))
     if info.get("manifest_sha256") != key(cards[0])[0]:
         raise ValueError(f"{data_dir} is not the dataset the networks were trained on.")
     protocol, codes = key(cards[0])[1], key(cards[0])[2]
+    if guards and guard_class not in codes:
+        raise ValueError(f"The guarded class {guard_class!r} is not one of the networks' "
+                         f"classes ({', '.join(codes)}).")
     size = tuple(cards[0]["input"]["shape"][:2])
-    members = [keras.saving.load_model(p, compile=False) for p in paths]
-    model = build_ensemble(members, name=f"{cards[0]['name']}_ensemble")
-    rhythm = cards[0].get("rhythm_input")
+    networks = [keras.saving.load_model(p, compile=False) for p in paths + guards]
+    model = build_ensemble(networks[:len(paths)], name=f"{cards[0]['name']}_ensemble",
+                           guard=networks[len(paths):],
+                           guard_class=codes.index(guard_class) if guards else None)
+    rhythm = widest.get("rhythm_input")
     figures = {}
     for split in ("val", "test"):
         x, y, rows = load_split(data_dir, split, protocol, size=size)
         if rhythm:
-            context = rhythm.get("context") or "local"
-            ctx = context_from_rows(rows, data_dir, template=context == "template")[
-                :, list(context_columns(context))]
+            ctx_name = rhythm.get("context") or "local"
+            ctx = context_from_rows(rows, data_dir, template=ctx_name == "template")[
+                :, list(context_columns(ctx_name))]
             prob = model.predict((x[..., None], ctx), batch_size=512, verbose=0)
         else:
             prob = model.predict(x[..., None], batch_size=512, verbose=0)
@@ -818,14 +846,22 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    card = copy.deepcopy(cards[0])
+    card = copy.deepcopy(widest)
     # the first member's own figures and choices are not the ensemble's; its comparisons with
     # other models on the same test images ("compared_with") still hold
-    for stale in ("same_run", "runtime", "prior_adjustment", "selection_note"):
+    for stale in ("same_run", "runtime", "prior_adjustment", "selection_note", "replaces",
+                  "prior_shift"):
         card.pop(stale, None)
+    n = len(cards)
+    method = "mean of the members' class probabilities (ecg_core.model.build_ensemble)"
+    if guards:
+        method = (f"{guard_class} probability: the mean of the {len(guards)} {guard_class} "
+                  f"networks'; the other classes: the mean of the other {len(paths)} networks' "
+                  f"probabilities, scaled to what {guard_class} leaves "
+                  "(ecg_core.model.build_ensemble, GuardedClass)")
     card.update({
         "name": out.stem,
-        "architecture": f"ensemble of {len(paths)} x {cards[0]['architecture']}",
+        "architecture": f"ensemble of {n} x {cards[0]['architecture']}",
         "file": out.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": {
@@ -833,15 +869,18 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
             "non_trainable": int(sum(np.prod(w.shape) for w in model.non_trainable_weights))},
         "ensemble": {
-            "method": "mean of the members' class probabilities "
-                      "(ecg_core.model.build_ensemble)",
+            "method": method,
+            **({"guard": {"class": guard_class, "members": len(guards)}} if guards else {}),
             "members": [{"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                          "seed": (c.get("training") or {}).get("seed"),
                          "created": c.get("created"),
+                         "rhythm_context": context(c) if c.get("rhythm_input") else None,
+                         **({"decides": guard_class if i >= len(paths) else "other classes"}
+                            if guards else {}),
                          "validation": (figure_summary(c["validation"])
                                         if "validation" in c else None),
                          "training": member_training(c)}
-                        for p, c in zip(paths, cards)]},
+                        for i, (p, c) in enumerate(zip(paths + guards, cards))]},
         "calibration": calibration_card(*figures["val"]),
         "validation": classification_figures(*figures["val"], codes),
         "test": classification_figures(*figures["test"], codes),

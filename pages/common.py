@@ -199,7 +199,14 @@ def keras_model(clf):
                         "(the first time only: a few seconds)..."):
             clf.model
     network, members = explained_network(clf.model)
-    if members > 1:
+    guard = ((clf.card.get("ensemble") or {}).get("guard") or {})
+    if members > 1 and guard:
+        st.caption(f"This model joins {members} networks of one design: "
+                   f"{members - guard['members']} decide among the classes other than "
+                   f"{guard['class']} and {guard['members']} give the probability of "
+                   f"{guard['class']}; the layers, feature maps and Grad-CAM shown are those "
+                   "of the first.")
+    elif members > 1:
         st.caption(f"This model averages the probabilities of {members} networks of one "
                    "design, trained on the same images from different starting weights; the "
                    "layers, feature maps and Grad-CAM shown are those of the first.")

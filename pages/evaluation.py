@@ -206,9 +206,12 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
     elif members:
-        st.caption(f"**Training history**: this model averages {len(members)} networks, each "
-                   "trained on its own; its card lists them, with each one's validation "
-                   "figures.")
+        guard = ((card or {}).get("ensemble") or {}).get("guard")
+        joined = (f"joins {len(members)} networks ({guard['members']} give the probability of "
+                  f"{guard['class']}, the others decide among the other classes)" if guard
+                  else f"averages {len(members)} networks")
+        st.caption(f"**Training history**: this model {joined}, each trained on its own; its "
+                   "card lists them, with each one's validation figures.")
 
 
 tab_models, tab_robust, tab_upload = st.tabs(

@@ -109,7 +109,25 @@ else:
         recipes = [m.get("training") for m in members]
         mixed = all(recipes) and len({(r.get("learning_rate"), r.get("schedule"),
                                         r.get("initialised_from")) for r in recipes}) > 1
-        if members and mixed:
+        guard = (card.get("ensemble") or {}).get("guard") or {}
+        if members and guard:
+            def seeds(role):
+                return ", ".join(str(m.get("seed")) for m in members
+                                 if (m.get("decides") == guard["class"]) == role)
+            g = guard["class"]
+            st.markdown(
+                f"- **Training**: {len(members)} networks of one design on the same images, "
+                f"each trained until its validation loss stopped falling ({weighting}"
+                f"{capped}). {len(members) - guard['members']} of them (seeds {seeds(False)}) "
+                "read each beat's RR intervals against the patient's own rhythm (the local "
+                "mean RR over the record's mean RR as well) and decide among the classes "
+                f"other than {g}; {guard['members']} (seeds {seeds(True)}) read the local RR "
+                f"intervals alone and give the probability of {g}. Validated on patients "
+                "kept out of training, the patient's own rhythm removes many false ectopic "
+                f"calls, while the local networks find more {g} beats. "
+                f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
+                f"{tr.get('machine', 'an unnamed machine')}.")
+        elif members and mixed:
             def how(m):
                 r = m["training"]
                 start = ("fine-tuned from an earlier model's weights" if r.get("initialised_from")

@@ -128,8 +128,8 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     # (an ensemble has no one training history: a caption says so instead)
     histories = sum((ROOT / "models" / f"{m}.history.json").is_file()
                     for m in ("ecgnet", "record/ecgnet"))
-    assert histories + sum("averages" in c.value and "Training history" in c.value
-                           for c in at.caption) == 2
+    assert histories + sum(("averages" in c.value or "joins" in c.value)
+                           and "Training history" in c.value for c in at.caption) == 2
     assert len(_charts(at)) == 6 + histories + 1 + 1 + 1  # ... and the two noise charts
     assert len(at.dataframe) == 2 + 1
     robust = at.dataframe[2].value
@@ -198,6 +198,12 @@ def test_evaluation_page_aami_side_shows_published_figures():
     assert len(at.dataframe) == 4
     published = at.dataframe[2].value
     assert (published == "–").any().any()  # a dash where a paper is silent, never None
+    card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    guard = (card.get("ensemble") or {}).get("guard")
+    if guard:  # what each of its networks decides, in place of one training history
+        n = len(card["ensemble"]["members"])
+        assert any(f"joins {n} networks ({guard['members']} give the probability of "
+                   f"{guard['class']}" in c.value for c in at.caption)
     assert not published.isna().any().any()
     # side by side with the model it replaced, where the card names one
     card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
@@ -584,14 +590,22 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     at.run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert f"{len(members)} networks of one recipe" in text
+    guard = card["ensemble"].get("guard")
+    if guard:  # one class decided by some of the networks: Home names which, by seed
+        assert f"{len(members)} networks of one design" in text
+        for m in members:
+            assert str(m["seed"]) in text
+        assert f"give the probability of {guard['class']}" in text
+        said = f"{guard['members']} give the probability of {guard['class']}"
+    else:
+        assert f"{len(members)} networks of one recipe" in text
+        said = f"averages the probabilities of {len(members)} networks"
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
     # the model chosen on one page is the one the next page opens on
     assert at.sidebar.selectbox(key="model_choice").value == "aami/ecgnet"
-    assert any(f"averages the probabilities of {len(members)} networks" in c.value
-               for c in at.caption)
+    assert any(said in c.value for c in at.caption)
     assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM
 
 

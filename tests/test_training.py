@@ -277,3 +277,39 @@ def test_template_context_model_and_its_seed_ensemble(tmp_path):
         ensemble_networks(paths[:1], data, tmp_path / "one.keras")
     with pytest.raises(ValueError, match="cannot be read"):
         ensemble_networks(paths, data, tmp_path / "two.keras", replaces=tmp_path / "nope.json")
+    # networks of different rhythm contexts: the record-context network decides N, S, F, Q
+    # among themselves and the local network decides V (GuardedClass), read from one vector
+    nets = {}
+    for context in ("record", "local"):
+        config = TrainConfig(epochs=1, batch_size=32, max_train=128, rhythm_archs=("ecgnet",),
+                             rhythm_context=context, seed=3)
+        nets[context] = train_models(data, tmp_path / context, ["ecgnet"], config,
+                                     progress=False)["ecgnet"]["model_path"]
+    out = tmp_path / "guarded" / "ecgnet.keras"
+    guarded = ensemble_networks([nets["record"]], data, out, guard_paths=[nets["local"]],
+                                guard_class="V")["card"]
+    assert guarded["ensemble"]["guard"] == {"class": "V", "members": 1}
+    assert [m["decides"] for m in guarded["ensemble"]["members"]] == ["other classes", "V"]
+    assert guarded["rhythm_input"]["context"] == "record"
+    assert guarded["runtime"]["check"]["max_abs_difference"] < 1e-5
+    joined = Classifier.load(out)
+    assert joined.backend == "LiteRT" and joined.rhythm_context == "record"
+    record_net, local_net = Classifier.load(nets["record"]), Classifier.load(nets["local"])
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 64, 64), dtype=np.uint8)
+    p, g = record_net.network_outputs(images, ctx[:6]), local_net.network_outputs(images, ctx[:6])
+    v = list(joined.class_codes).index("V")
+    expected = p / (1 - p[:, [v]]) * (1 - g[:, [v]])
+    expected[:, v] = g[:, v]
+    got = joined.network_outputs(images, ctx[:6])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    # the Keras model (a fallback, and what the Explainer opens) loads with its own layers
+    np.testing.assert_allclose(Classifier.load(out, backend="keras").network_outputs(
+        images, ctx[:6]), got, atol=1e-5)
+    # a template network and a record network read different columns: refused
+    with pytest.raises(ValueError, match="one vector"):
+        ensemble_networks([paths[0]], data, tmp_path / "mixed.keras", guard_paths=[nets["record"]])
+    with pytest.raises(ValueError, match="guarded class"):
+        ensemble_networks([nets["record"]], data, tmp_path / "q.keras",
+                          guard_paths=[nets["local"]], guard_class="X")
