@@ -319,6 +319,32 @@ def training_leads(card: dict) -> str:
     return "MLII and each record's other lead" if settings.get("other_lead") else "MLII"
 
 
+#: What each rhythm context adds to a network's reading, in words (model cards to pages).
+CONTEXT_WORDS: dict[str, str] = {
+    "local": "read the local RR intervals alone",
+    "record": ("read each beat's RR intervals against the patient's own rhythm (the local mean "
+               "RR over the record's mean RR as well)"),
+    "template": "compare each beat with its record's typical beat as well",
+}
+
+
+def ensemble_roles(card: dict) -> str | None:
+    """What the networks of an ensemble with a guarded class (:func:`build_ensemble` with
+    ``guard``) each decide, in words, from its card: ``"joins 8 networks (4 give the
+    probability of V, the other 4 decide among the other classes)"``.
+
+    Returns:
+        The phrase, or ``None`` for a single network or a plain mean.
+    """
+    ensemble = card.get("ensemble") or {}
+    guard, members = ensemble.get("guard"), ensemble.get("members") or []
+    if not guard or not members:
+        return None
+    n, m, g = len(members), int(guard["members"]), guard["class"]
+    return (f"joins {n} networks ({m} give the probability of {g}, the other {n - m} decide "
+            "among the other classes)")
+
+
 def class_mix_note(card: dict) -> str | None:
     """What a model's class-mix shift does to its answers, in words for the person reading
     them, from its card (``prior_shift``, written by ``ecg-core calibrate --class-mix-shift``).

@@ -15,7 +15,7 @@ import streamlit as st
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ModelLoadError
 from ecg_core.explanation import explained_network
-from ecg_core.model import models_dir, resolve_model
+from ecg_core.model import ensemble_roles, models_dir, resolve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "data" / "examples"
@@ -199,13 +199,10 @@ def keras_model(clf):
                         "(the first time only: a few seconds)..."):
             clf.model
     network, members = explained_network(clf.model)
-    guard = ((clf.card.get("ensemble") or {}).get("guard") or {})
-    if members > 1 and guard:
-        st.caption(f"This model joins {members} networks of one design: "
-                   f"{members - guard['members']} decide among the classes other than "
-                   f"{guard['class']} and {guard['members']} give the probability of "
-                   f"{guard['class']}; the layers, feature maps and Grad-CAM shown are those "
-                   "of the first.")
+    roles = ensemble_roles(clf.card)
+    if members > 1 and roles:
+        st.caption(f"This model {roles}; the layers, feature maps and Grad-CAM shown are "
+                   "those of the first.")
     elif members > 1:
         st.caption(f"This model averages the probabilities of {members} networks of one "
                    "design, trained on the same images from different starting weights; the "

@@ -12,7 +12,7 @@ from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, evaluation_matches_model,
                                  find_evaluations, grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
-from ecg_core.model import read_card, read_history
+from ecg_core.model import ensemble_roles, read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
 from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_ds2_figure,
@@ -206,10 +206,7 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.markdown("**Training history**")
         st.plotly_chart(history_figure(history), width="stretch", key=f"hist-{key}")
     elif members:
-        guard = ((card or {}).get("ensemble") or {}).get("guard")
-        joined = (f"joins {len(members)} networks ({guard['members']} give the probability of "
-                  f"{guard['class']}, the others decide among the other classes)" if guard
-                  else f"averages {len(members)} networks")
+        joined = ensemble_roles(card or {}) or f"averages {len(members)} networks"
         st.caption(f"**Training history**: this model {joined}, each trained on its own; its "
                    "card lists them, with each one's validation figures.")
 

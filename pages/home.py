@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
-from ecg_core.model import card_path, model_name
+from ecg_core.model import CONTEXT_WORDS, card_path, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
 from pages.charts import per_class_figure
 from pages.common import EXAMPLES_DIR, choose_model, notice
@@ -111,21 +111,29 @@ else:
                                         r.get("initialised_from")) for r in recipes}) > 1
         guard = (card.get("ensemble") or {}).get("guard") or {}
         if members and guard:
-            def seeds(role):
-                return ", ".join(str(m.get("seed")) for m in members
-                                 if (m.get("decides") == guard["class"]) == role)
             g = guard["class"]
+
+            def group(decides_guard: bool) -> tuple[str, set]:
+                """The seeds of one group of networks, and their rhythm contexts."""
+                ms = [m for m in members if (m.get("decides") == g) == decides_guard]
+                return (", ".join(str(m.get("seed")) for m in ms),
+                        {m.get("rhythm_context") for m in ms})
+
+            def reads(contexts: set) -> str:
+                words = CONTEXT_WORDS.get(next(iter(contexts))) if len(contexts) == 1 else None
+                return f" {words} and" if words else ""
+
+            (s_other, c_other), (s_guard, c_guard) = group(False), group(True)
+            why = (" Validated on patients kept out of training, the patient's own rhythm "
+                   f"removes many false ectopic calls, while the local networks find more {g} "
+                   "beats." if (c_other, c_guard) == ({"record"}, {"local"}) else "")
             st.markdown(
                 f"- **Training**: {len(members)} networks of one design on the same images, "
                 f"each trained until its validation loss stopped falling ({weighting}"
-                f"{capped}). {len(members) - guard['members']} of them (seeds {seeds(False)}) "
-                "read each beat's RR intervals against the patient's own rhythm (the local "
-                "mean RR over the record's mean RR as well) and decide among the classes "
-                f"other than {g}; {guard['members']} (seeds {seeds(True)}) read the local RR "
-                f"intervals alone and give the probability of {g}. Validated on patients "
-                "kept out of training, the patient's own rhythm removes many false ectopic "
-                f"calls, while the local networks find more {g} beats. "
-                f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
+                f"{capped}). {len(members) - guard['members']} of them (seeds {s_other})"
+                f"{reads(c_other)} decide among the classes other than {g}; "
+                f"{guard['members']} (seeds {s_guard}){reads(c_guard)} give the probability "
+                f"of {g}.{why} {tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
                 f"{tr.get('machine', 'an unnamed machine')}.")
         elif members and mixed:
             def how(m):

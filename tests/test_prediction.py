@@ -113,3 +113,14 @@ def test_a_four_feature_rhythm_model_takes_the_first_four_of_five():
                            aami.predict_canonical(images, five * [1, 1, 1, 1, 0] + [0, 0, 0, 0, 1]))
     with pytest.raises(ValueError, match="5 rhythm features"):
         aami.predict_canonical(images, five[:, :4])
+
+
+def test_ensemble_roles_say_what_each_group_of_networks_decides():
+    from ecg_core.model import ensemble_roles
+
+    card = {"ensemble": {"guard": {"class": "V", "members": 3},
+                         "members": [{"seed": s} for s in range(7)]}}
+    assert ensemble_roles(card) == ("joins 7 networks (3 give the probability of V, the other "
+                                    "4 decide among the other classes)")
+    assert ensemble_roles({"ensemble": {"members": [{}, {}]}}) is None  # a plain mean
+    assert ensemble_roles({}) is None
