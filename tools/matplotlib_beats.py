@@ -9,7 +9,8 @@ of image with the plotting library such figures usually come from, for an evalua
 model has trained on: another rasteriser, another line width (matplotlib's default 1.5 pt, about
 2 px), another grey (its default blue ``C0`` in grey), its own autoscaling.
 
-Each beat of the dataset's test split (drawing 0) is drawn once, in a style drawn at random
+Each beat of the dataset's test split (drawing 0; ``--split val`` for the validation split, on
+which choices are made) is drawn once, in a style drawn at random
 with a fixed seed per beat: window 0.7-1.0 s, the R peak at 45-55% of it; for a quarter of the
 beats, the top (two thirds of those) or bottom 10-35% of the amplitude range falls outside the
 axes and runs into the margin, cut at the image edge.
@@ -22,7 +23,7 @@ paper``: a black trace on ECG paper (400 x 300 px, a pink grid of 0.04 s x 0.1 m
 every 0.2 s and 0.5 mV, no labels).
 
 The images go into one folder per class, with a manifest of the beats they show (all in the
-split ``test``), which ``python -m ecg_core evaluate`` reads like any built dataset's::
+split drawn), which ``python -m ecg_core evaluate`` reads like any built dataset's::
 
     pip install -r requirements-dev.txt   # matplotlib: for this script and its test only
     python tools/matplotlib_beats.py --data data/beats --out data/beats-matplotlib
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cudb", default="../shared/cudb")
     ap.add_argument("--out", default="data/beats-matplotlib")
     ap.add_argument("--seed", type=int, default=1804)
+    ap.add_argument("--split", choices=["val", "test"], default="test",
+                    help="the split whose beats are drawn: val (for choices) or test (for "
+                         "reporting; default)")
     ap.add_argument("--look", choices=["shared", "screenshot", "paper"], default="shared",
                     help="shared: like the shared image dataset (default); screenshot: a "
                          "400 x 250 px plot with axes (closed or open frame), tick labels, a "
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sources = {"mitdb": Path(args.mitdb), "cudb": Path(args.cudb)}
     rows = [r for r in read_manifest(args.data)
-            if r["split"] == "test" and drawing_of(r) == 0 and r["database"] in sources]
+            if r["split"] == args.split and drawing_of(r) == 0 and r["database"] in sources]
     out = Path(args.out)
     look = args.look
     # 192 x 128 px in the default axes box (axes hidden), a 400 x 250 px screenshot with axes,
