@@ -13,10 +13,11 @@ Starts `streamlit run streamlit_app.py` on a free loopback port and drives Debia
   reached from Home by the sidebar's link as a visitor does: in
   words (the predicted class and its probability, above the chart) and with its Plotly chart
   (whose JavaScript the browser loads at a session's first chart);
-* resident memory (RSS) of the server process after the first prediction, after the load
-  test, after the Record page has classified a 30-min record (MIT-BIH 208 uploaded, where
-  `../shared/mitdb` is present; else the bundled 5-min example), its peak (VmHWM) until then,
-  and after the Explainer has loaded TensorFlow for the model's layers and gradients;
+* resident memory (RSS) of the server process along a visitor's path: after the first
+  prediction, then after the Record page has classified a 30-min record (MIT-BIH 208
+  uploaded, where `../shared/mitdb` is present; else the bundled 5-min example), then after
+  the load test below, its peak (VmHWM) until then, and after the Explainer has loaded
+  TensorFlow for the model's layers and gradients;
 * latency from upload to result (predicted class and chart shown) on the Predict page with
   1, 4 and 8 browser sessions uploading at the same moment, `--rounds` times each:
   median (p50) and 95th percentile (p95). Each session first makes one warm-up upload: a
@@ -161,6 +162,23 @@ def main() -> int:
                 raise
         try:
             rss_first = _status_mb(proc.pid)
+            # the visitor's path first: Home, Predict (above), then Record on a 30-min record
+            page = browser.new_page()
+            page.set_default_timeout(300_000)
+            page.goto(f"{url}/record")
+            page.get_by_text("Agreement with the reference annotations").first.wait_for()
+            record_name = "the bundled example (208, 5 min)"
+            whole = ROOT.parent / "shared" / "mitdb"
+            if (whole / "208.hea").is_file():
+                page.get_by_text("WFDB record (.hea").first.click()
+                _idle(page)
+                page.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
+                    .set_input_files([str(whole / f"208{e}") for e in (".hea", ".dat", ".atr")])
+                page.get_by_text(re.compile(r"30\.\d min")).first.wait_for()
+                page.get_by_text("Agreement with the reference annotations").first.wait_for()
+                record_name = "MIT-BIH 208 (30 min, uploaded)"
+            _idle(page)
+            rss_record = _status_mb(proc.pid)
             rows = []
             first_chart: list[float] = []
             for sessions in (1, 4, 8):
@@ -215,22 +233,6 @@ def main() -> int:
                 q = np.percentile(latencies, [50, 95])
                 rows.append((sessions, len(latencies), q[0], q[1]))
             rss_after = _status_mb(proc.pid)
-            page = browser.new_page()
-            page.set_default_timeout(300_000)
-            page.goto(f"{url}/record")
-            page.get_by_text("Agreement with the reference annotations").first.wait_for()
-            record_name = "the bundled example (208, 5 min)"
-            whole = ROOT.parent / "shared" / "mitdb"
-            if (whole / "208.hea").is_file():
-                page.get_by_text("WFDB record (.hea").first.click()
-                _idle(page)
-                page.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
-                    .set_input_files([str(whole / f"208{e}") for e in (".hea", ".dat", ".atr")])
-                page.get_by_text(re.compile(r"30\.\d min")).first.wait_for()
-                page.get_by_text("Agreement with the reference annotations").first.wait_for()
-                record_name = "MIT-BIH 208 (30 min, uploaded)"
-            _idle(page)
-            rss_record = _status_mb(proc.pid)
             peak = _status_mb(proc.pid, "VmHWM")
             # the Explainer needs the Keras model (layers, gradients): TensorFlow loads now
             page.goto(f"{url}/explainer")
@@ -251,10 +253,10 @@ def main() -> int:
     for cache, healthy, first_render, first_text, first_prediction in cold:
         print(f"| {cache} | {healthy:.1f} | {first_render:.1f} | {first_text:.1f} | "
               f"{first_prediction:.1f} |")
-    print(f"server RSS after the first prediction: {rss_first:.0f} MB; after the load test: "
-          f"{rss_after:.0f} MB; after the Record page on {record_name}: {rss_record:.0f} MB; "
-          f"peak (VmHWM) until then: {peak:.0f} MB; after the Explainer (TensorFlow loaded): "
-          f"{rss_explainer:.0f} MB")
+    print(f"server RSS after the first prediction: {rss_first:.0f} MB; then after the Record "
+          f"page on {record_name}: {rss_record:.0f} MB; then after the load test: "
+          f"{rss_after:.0f} MB; peak (VmHWM) until then: {peak:.0f} MB; then after the "
+          f"Explainer (TensorFlow loaded): {rss_explainer:.0f} MB")
     print(f"a session's first chart (loads Plotly's JavaScript, one session at a time): "
           f"median {np.median(first_chart):.2f} s")
     print("| sessions at once | uploads | p50 s (upload to result) | p95 s |")

@@ -73,3 +73,22 @@ def test_matplotlib_screenshots_keep_axes_and_colour_and_are_read_through_them(t
     x, y, _ = load_split(out, "test", cache=False)
     accuracy = float((classifier.predict_canonical(x).argmax(axis=1) == y).mean())
     assert accuracy >= 0.9  # through the frame, grid and labels (smoke test, as above)
+
+
+def test_matplotlib_beats_draws_the_validation_split_on_request(tiny_dataset, tmp_path,
+                                                                classifier):
+    pytest.importorskip("matplotlib")
+    from ecg_core.dataset import drawing_of
+    from ecg_core.errors import DatasetError
+    from ecg_core.robustness import evaluate_folder
+
+    out = tmp_path / "val"
+    rows = _draw(tiny_dataset, out, "--split", "val")
+    val = [r for r in read_manifest(tiny_dataset) if r["split"] == "val" and drawing_of(r) == 0]
+    assert val and [(r["record"], r["sample"], r["label"]) for r in rows] == \
+        [(r["record"], r["sample"], r["label"]) for r in val]
+    assert {r["split"] for r in rows} == {"val"}
+    # read as a folder set of the validation split (for choices); it holds no test images
+    assert evaluate_folder(classifier, out, "val")["n"] == len(val)
+    with pytest.raises(DatasetError, match="no test images"):
+        evaluate_folder(classifier, out, "test")
