@@ -157,22 +157,6 @@ def reliability_figure(reliability: dict) -> go.Figure:
     return fig
 
 
-def per_class_figure(per_class: dict[str, dict]) -> go.Figure:
-    """Grouped bars: test sensitivity (Se) and positive predictivity (+P) of each class with
-    test beats, from a model card's or an evaluation's ``per_class`` figures."""
-    codes = [c for c, v in per_class.items() if v.get("support")]
-    fig = go.Figure()
-    for key, name, colour in (("sensitivity", "Se", "#1f77b4"),
-                              ("precision", "+P", "#ff7f0e")):
-        values = [per_class[c].get(key) for c in codes]
-        fig.add_trace(go.Bar(x=codes, y=values, name=name, marker_color=colour,
-                             hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>"))
-    fig.update_layout(yaxis=dict(range=[0, 1.0], tickformat=".0%"), height=300,
-                      barmode="group", margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="h", y=1.12))
-    return fig
-
-
 def robustness_figure(tables: dict[str, dict]) -> go.Figure:
     """Grouped bars: accuracy of each model (a trace) on each robustness set."""
     fig = go.Figure()

@@ -9,7 +9,6 @@ import streamlit as st
 from ecg_core.classes import BEAT_CLASSES
 from ecg_core.model import CONTEXT_WORDS, card_path, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
-from pages.charts import per_class_figure
 from pages.common import EXAMPLES_DIR, choose_model, notice
 
 st.title("ECG beat classification with a convolutional network")
@@ -185,9 +184,11 @@ else:
             def pct(value):
                 return "–" if value is None else f"{100 * value:.1f}%"
 
-            left, right = st.columns([3, 2])
-            # a Markdown table: Home is the first page a visitor opens, and a data table
-            # would make the server import pandas and pyarrow (about 0.6 s) before drawing it
+            # a Markdown table, and no chart: Home is the first page a visitor opens. A data
+            # table would make the server import pandas and pyarrow (about 0.6 s), and a Plotly
+            # chart has the browser load and start Plotly's JavaScript (1.4-1.9 s on 2 cores)
+            # just as the visitor clicks through to Predict, which then shows its first
+            # prediction about half a second later (docs/speed.md)
             if protocol == "beat":  # the build's own partition is the model's split
                 splits = {s: {c: v.get(s, 0) for c, v in counts.items()}
                           for s in next(iter(counts.values()))}
@@ -206,12 +207,7 @@ else:
                     [f"**{c}**", *(f"{n[c] or 0:,}" for n in splits.values()),
                      pct(pc.get("sensitivity") if pc.get("support") else None),
                      pct(pc.get("precision"))]) + " |")
-            left.markdown("\n".join(lines))
-        if test.get("per_class"):
-            # drawn on Home also so that a visitor's browser has Plotly's JavaScript (about
-            # 2 s to load on 2 cores) before Predict draws its first chart
-            (right if counts else st).plotly_chart(per_class_figure(test["per_class"]),
-                                                   width="stretch", key="home-per-class")
+            st.markdown("\n".join(lines))
 
 st.header("Data and citations")
 st.markdown(
