@@ -9,9 +9,9 @@ Starts `streamlit run streamlit_app.py` on a free loopback port and drives Debia
   woken): once with the browser's cache empty (a first visit), then ``--cold-starts`` times
   with Streamlit's and Plotly's JavaScript cached (a returning visitor; the figures move by
   tenths of a second from start to start, so a median of several is the steadier figure).
-  Seconds from launching the server process to `/_stcore/health` answering, to the Home page's first render in the
-  browser (its title visible), and to the first prediction shown on the Predict page,
-  reached from Home by the sidebar's link as a visitor does: in
+  Seconds from launching the server process to `/_stcore/health` answering, to the Home
+  page's first render in the browser (its title visible), and to the first prediction shown
+  on the Predict page, reached from Home by the sidebar's link as a visitor does: in
   words (the predicted class and its probability, above the chart) and with its Plotly chart
   (whose JavaScript the browser loads at a session's first chart);
 * resident memory (RSS) of the server process along a visitor's path: after the first
@@ -148,8 +148,8 @@ def main() -> int:
                   "--disable-renderer-backgrounding",
                   "--disable-backgrounding-occluded-windows"])
         # Cold server starts: first with the browser's cache empty (a first visit), then with
-        # Streamlit's and Plotly's JavaScript in it (a returning visitor). The second server
-        # stays up for the rest of the measurements.
+        # Streamlit's and Plotly's JavaScript in it (a returning visitor), --cold-starts times.
+        # The last server stays up for the rest of the measurements.
         proc = None
         for cache in ("empty", *["warm"] * max(1, args.cold_starts)):
             if proc is not None:
@@ -260,8 +260,8 @@ def main() -> int:
     warm = np.array([row[1:] for row in cold if row[0] == "warm"])
     if len(warm) > 1:
         for name, f in (("median", np.median), ("lowest", np.min), ("highest", np.max)):
-            print(f"| warm, {name} of {len(warm)} | " + " | ".join(f"{v:.2f}" for v in f(warm, 0))
-                  + " |")
+            print(f"| warm, {name} of {len(warm)} | "
+                  + " | ".join(f"{v:.2f}" for v in f(warm, 0)) + " |")
     print(f"server RSS after the first prediction: {rss_first:.0f} MB; then after the Record "
           f"page on {record_name}: {rss_record:.0f} MB; then after the load test: "
           f"{rss_after:.0f} MB; peak (VmHWM) until then: {peak:.0f} MB; then after the "

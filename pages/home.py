@@ -188,7 +188,7 @@ else:
             # table would make the server import pandas and pyarrow (about 0.6 s), and a Plotly
             # chart has the browser load and start Plotly's JavaScript (1.4-1.9 s on 2 cores)
             # just as the visitor clicks through to Predict, which then shows its first
-            # prediction about half a second later (docs/speed.md)
+            # prediction in words about 0.9 s later (docs/speed.md)
             if protocol == "beat":  # the build's own partition is the model's split
                 splits = {s: {c: v.get(s, 0) for c, v in counts.items()}
                           for s in next(iter(counts.values()))}
