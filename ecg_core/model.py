@@ -32,7 +32,7 @@ from .classes import CLASS_CODES
 from .backend import load_backend
 from .errors import ModelLoadError
 
-ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet")
+ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet", "ecgnet-wide")
 
 
 def build_model(arch: str, n_classes: int = len(CLASS_CODES),
@@ -70,12 +70,16 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
         x = layers.MaxPooling2D(2, name="pool2")(x)
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(128, activation="relu", name="dense")(x)
-    elif arch == "ecgnet":
+    elif arch in ("ecgnet", "ecgnet-wide"):
+        # ecgnet-wide: the same layers with twice the filters and a wider dense layer
+        # (about four times the multiply-adds).
+        k = 2 if arch == "ecgnet-wide" else 1
         # Block 1 downsamples at once (stride 2): 64x64 -> 32x32, the cheapest place to do it.
-        x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="conv1")(x)
+        x = layers.Conv2D(16 * k, 3, strides=2, padding="same", use_bias=False,
+                          name="conv1")(x)
         x = layers.BatchNormalization(name="bn1")(x)
         x = layers.ReLU(name="relu1")(x)
-        for i, filters in enumerate((32, 48, 64), start=2):  # 32 -> 16 -> 8 -> 4
+        for i, filters in enumerate((32 * k, 48 * k, 64 * k), start=2):  # 32 -> 16 -> 8 -> 4
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
             x = layers.BatchNormalization(name=f"bn{i}")(x)
             x = layers.ReLU(name=f"relu{i}")(x)
@@ -90,7 +94,7 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
             x = layers.Dense(32, activation="relu", name="image_code")(x)
             x = layers.Dropout(0.5, name="image_code_dropout")(x)
             x = layers.Concatenate(name="image_and_rhythm")([x, r])
-        x = layers.Dense(96, activation="relu", name="dense")(x)
+        x = layers.Dense(96 * k, activation="relu", name="dense")(x)
         x = layers.Dropout(0.3, name="dropout2")(x)
         if rhythm:
             x = layers.Concatenate(name="head_and_rhythm")([x, r])
