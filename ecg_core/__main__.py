@@ -756,7 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model on a built dataset")
     t.add_argument("--arch", default="baseline,ecgnet",
                    help="architecture(s), comma-separated, trained in one run on the same "
-                        "split: baseline, ecgnet (default both)")
+                        "split: baseline, ecgnet, ecgnet-wide (default baseline,ecgnet)")
     t.add_argument("--data", default="data/beats")
     t.add_argument("--out", default="models",
                    help="folder for NAME.keras, NAME.card.json, NAME.history.json")

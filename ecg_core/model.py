@@ -41,7 +41,8 @@ def build_model(arch: str, n_classes: int = len(CLASS_CODES),
     """Build an uncompiled Keras model.
 
     Args:
-        arch: ``"baseline"`` or ``"ecgnet"``.
+        arch: ``"baseline"``, ``"ecgnet"`` or ``"ecgnet-wide"`` (ecgnet with twice the
+            filters in every convolution and a dense layer of 192).
         n_classes: number of output classes.
         input_size: (height, width) of the canonical input image.
         rhythm: add a second input, the beat's rhythm features

@@ -51,7 +51,7 @@ class TrainConfig:
     """Training settings, written to the model card.
 
     Attributes:
-        arch: architecture name (``"baseline"`` or ``"ecgnet"``).
+        arch: architecture name (one of :data:`ecg_core.model.ARCHITECTURES`).
         epochs: maximum epochs.
         batch_size: images per batch.
         learning_rate: Adam's initial learning rate.

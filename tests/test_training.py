@@ -23,6 +23,12 @@ def test_architectures_have_the_documented_shapes():
     net = build_model("ecgnet")
     assert net.get_layer("conv1").output.shape[1:] == (32, 32, 16)  # downsampled at once
     assert any("bn" in l.name for l in net.layers)
+    wide = build_model("ecgnet-wide")  # the same layers, twice the filters
+    assert [l.name for l in wide.layers] == [l.name for l in net.layers]
+    assert wide.get_layer("conv1").output.shape[1:] == (32, 32, 32)
+    assert wide.get_layer("conv4").output.shape[-1] == 128
+    assert wide.get_layer("dense").output.shape[-1] == 192
+    assert wide.output_shape == (None, 8) and wide.count_params() > 3 * net.count_params()
 
 
 def test_training_batches_visit_every_beat_once_per_epoch_with_its_class_weight():
