@@ -674,13 +674,14 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         return 2
     try:
         result = ensemble_networks(args.members, args.data, args.out, replaces=args.replaces,
-                                   guard_paths=args.v_from, guard_class="V")
+                                   guard_paths=args.v_from, guard_class="V",
+                                   same_images_as=args.same_images_as)
     except (ModelLoadError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     card = result["card"]
     val, test = card["validation"], card["test"]
-    print(f"{len(args.members) + len(args.v_from or [])} networks -> {result['model_path']}: "
+    print(f"{len(card['ensemble']['members'])} networks -> {result['model_path']}: "
           "validation accuracy "
           f"{val['accuracy']:.4f}, macro Se {val['macro_sensitivity']:.4f}; test accuracy "
           f"{test['accuracy']:.4f}, macro Se {test['macro_sensitivity']:.4f}")
@@ -973,7 +974,9 @@ def build_parser() -> argparse.ArgumentParser:
     en = sub.add_parser("ensemble", help="join networks of one design trained on the same "
                                          "data (different seeds or starting weights) into one "
                                          "model that averages their probabilities")
-    en.add_argument("members", nargs="+", help=".keras files of the networks (two or more)")
+    en.add_argument("members", nargs="+",
+                    help=".keras files of the networks (two or more); an ensemble among them "
+                         "joins network by network")
     en.add_argument("--data", required=True, help="the dataset folder they were trained on")
     en.add_argument("--out", required=True, help="the ensemble's .keras file")
     en.add_argument("--replaces", metavar="CARD.json",
@@ -984,6 +987,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "the ensemble's; the members then decide among the other classes "
                          "(for example, networks of the record's own rhythm context as members, "
                          "networks of local RR features deciding V)")
+    en.add_argument("--same-images-as", nargs="+", metavar="SHA256",
+                    help="manifest checksums of earlier builds of --data with the same images "
+                         "(a rebuild that changed only other columns): networks trained on "
+                         "them may join; the card records it")
     en.set_defaults(func=_cmd_ensemble)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")

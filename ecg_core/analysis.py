@@ -356,7 +356,7 @@ def model_signal(record: ECGRecord, classifier) -> np.ndarray:
 
 
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
-                    detector: str = DEFAULT_DETECTOR, batch_size: int = 128,
+                    detector: str = DEFAULT_DETECTOR, batch_size: int = 64,
                     progress=None) -> RecordResult:
     """Find and classify every beat of a record.
 
@@ -368,7 +368,10 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         use_annotations: take beat positions from the record's annotations when present
             (every beat symbol); otherwise, or without annotations, detect them.
         detector: the QRS detector (a name of :data:`DETECTORS`) used to find beats.
-        batch_size: beats per model call.
+        batch_size: beats per model call. The LiteRT interpreter holds one batch's
+            activations: for the committed `ecgnet` on MIT-BIH 208 (2 CPU cores), 64 beats
+            a call peak 23 MB above the loaded model where 128 peak 50 MB, for 0.05 s more
+            (1.82-1.85 s against 1.77-1.80 s).
         progress: optional callable ``progress(done, total)``.
 
     Returns:
@@ -442,7 +445,7 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
 
     # Drawing (Python, one core) and the network (native code that releases the interpreter
     # lock) overlap: batch k is classified on a second thread while batch k + 1 is drawn.
-    # Measured on 2 cores: MIT-BIH 208 with the three-network model, 2.5-2.7 s -> 1.9-2.1 s
+    # Measured on 2 cores: MIT-BIH 208 with the then three-network model, 2.5-2.7 s -> 1.9-2.1 s
     # (benchmarks/record_latency.py). Progress is reported from the calling thread only.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecg-classify") as pool:
         pending = None

@@ -25,6 +25,7 @@ import json
 import math
 import platform
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -750,14 +751,17 @@ def member_training(card: dict) -> dict:
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
                       out_path: str | Path, replaces: str | Path | None = None, *,
                       guard_paths: list[str | Path] | None = None,
-                      guard_class: str = "V") -> dict:
+                      guard_class: str = "V",
+                      same_images_as: list[str] | None = None) -> dict:
     """Join trained networks (one recipe from different seeds, or networks of one design
     trained differently on the same data) into one ensemble model
     (:func:`ecg_core.model.build_ensemble`) with its own card, figures and LiteRT twin;
     optionally with one class decided by other networks (``guard_paths``).
 
     The networks must have been trained on the same dataset (manifest checksum), protocol,
-    classes and input size. Their rhythm contexts may differ where one's features are the first
+    classes and input size. A member may itself be a plain ensemble (no guard): its networks
+    join one by one, each weighing as much as any other network, and its card's entries for
+    them are kept (with ``joined_from``, the ensemble's file). Their rhythm contexts may differ where one's features are the first
     columns of another's (the four local RR features are the first four of the record
     context): the ensemble reads the widest context and gives each network its own columns.
     The ensemble's calibration, validation and test figures are computed afresh on
@@ -776,6 +780,11 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             ensemble's (``GuardedClass`` of :func:`ecg_core.model.ensemble_layers`); ``None``
             for a plain mean.
         guard_class: the class code the guard decides.
+        same_images_as: manifest checksums (SHA-256) of earlier builds of ``data_dir`` whose
+            images are those of today's build (a rebuild that changed only columns that image
+            networks do not read); networks trained on them are accepted, and the card says so
+            (``training_data.same_images_as``). The caller vouches for it: check that a
+            network trained on the earlier build reproduces its figures on today's images.
 
     Returns:
         ``{"model_path": Path, "card": dict}``.
@@ -784,13 +793,13 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         ModelLoadError: if a network or its card cannot be read.
         ValueError: if there are fewer than two networks, or they differ in data, protocol,
             classes or input, or their rhythm contexts cannot be read from one vector, or the
-            guard class is not one of theirs.
+            guard class is not one of theirs, or a member is an ensemble with a guard.
     """
     import copy
     import hashlib
 
     from .calibration import calibration_card
-    from .model import build_ensemble, read_card
+    from .model import build_ensemble, ensemble_members, read_card
     from .runtime import export_twin
 
     load_backend()  # before Keras, so that TensorFlow's start-up lines are silenced
@@ -800,8 +809,12 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     guards = [Path(p) for p in guard_paths or []]
     cards = [read_card(p) for p in paths + guards]
 
+    info = _dataset_info(Path(data_dir))
+    same = set(same_images_as or [])
+
     def key(card):
-        return ((card.get("training_data") or {}).get("manifest_sha256"),
+        manifest = (card.get("training_data") or {}).get("manifest_sha256")
+        return (info.get("manifest_sha256") if manifest in same else manifest,
                 (card.get("protocol") or {}).get("name"),
                 tuple(c["code"] for c in card["classes"]), tuple(card["input"]["shape"]),
                 bool(card.get("rhythm_input")))
@@ -819,7 +832,6 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
                for c in cards):
             raise ValueError("The networks' rhythm contexts cannot be read from one vector: "
                              + ", ".join(sorted({context(c) for c in cards})) + ".")
-    info = _dataset_info(Path(data_dir))
     if info.get("manifest_sha256") != key(cards[0])[0]:
         raise ValueError(f"{data_dir} is not the dataset the networks were trained on.")
     protocol, codes = key(cards[0])[1], key(cards[0])[2]
@@ -827,9 +839,36 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         raise ValueError(f"The guarded class {guard_class!r} is not one of the networks' "
                          f"classes ({', '.join(codes)}).")
     size = tuple(cards[0]["input"]["shape"][:2])
-    networks = [keras.saving.load_model(p, compile=False) for p in paths + guards]
-    model = build_ensemble(networks[:len(paths)], name=f"{cards[0]['name']}_ensemble",
-                           guard=networks[len(paths):],
+    loaded = [keras.saving.load_model(p, compile=False) for p in paths + guards]
+    # each member network, with its entry for the card: a joined ensemble gives its networks
+    entries, members = [], []
+    for i, (p, c, net) in enumerate(zip(paths + guards, cards, loaded)):
+        role = ({"decides": guard_class if i >= len(paths) else "other classes"}
+                if guards else {})
+        inner = ensemble_members(net)
+        if inner:
+            if (c.get("ensemble") or {}).get("guard") or i >= len(paths):
+                raise ValueError(f"{p} is an ensemble with a guard (or joins as one); only a "
+                                 "plain ensemble can join another.")
+            members += inner
+            entries += [{**e, "architecture": e.get("architecture")
+                         or (c.get("training") or {}).get("arch"), "joined_from": str(p)}
+                        for e in c["ensemble"]["members"]]
+            continue
+        members.append(net)
+        entries.append({"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                        "seed": (c.get("training") or {}).get("seed"),
+                        "created": c.get("created"),
+                        "architecture": (c.get("training") or {}).get("arch")
+                        or c.get("architecture"),
+                        "rhythm_context": context(c) if c.get("rhythm_input") else None,
+                        **role,
+                        "validation": (figure_summary(c["validation"])
+                                       if "validation" in c else None),
+                        "training": member_training(c)})
+    n_plain = len(members) - len(guards)
+    model = build_ensemble(members[:n_plain], name=f"{cards[0]['name']}_ensemble",
+                           guard=members[n_plain:],
                            guard_class=codes.index(guard_class) if guards else None)
     rhythm = widest.get("rhythm_input")
     figures = {}
@@ -852,16 +891,19 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     for stale in ("same_run", "runtime", "prior_adjustment", "selection_note", "replaces",
                   "prior_shift"):
         card.pop(stale, None)
-    n = len(cards)
+    n = len(members)
     method = "mean of the members' class probabilities (ecg_core.model.build_ensemble)"
     if guards:
         method = (f"{guard_class} probability: the mean of the {len(guards)} {guard_class} "
-                  f"networks'; the other classes: the mean of the other {len(paths)} networks' "
+                  f"networks'; the other classes: the mean of the other {n_plain} networks' "
                   f"probabilities, scaled to what {guard_class} leaves "
                   "(ecg_core.model.build_ensemble, GuardedClass)")
     card.update({
         "name": out.stem,
-        "architecture": f"ensemble of {n} x {cards[0]['architecture']}",
+        "architecture": "ensemble of " + " + ".join(
+            f"{k} x {a}" for a, k in Counter(
+                e.get("architecture") or cards[0]["architecture"] for e in entries).items())
+        + (", each with a rhythm input" if cards[0].get("rhythm_input") else ""),
         "file": out.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": {
@@ -871,16 +913,7 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
         "ensemble": {
             "method": method,
             **({"guard": {"class": guard_class, "members": len(guards)}} if guards else {}),
-            "members": [{"file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-                         "seed": (c.get("training") or {}).get("seed"),
-                         "created": c.get("created"),
-                         "rhythm_context": context(c) if c.get("rhythm_input") else None,
-                         **({"decides": guard_class if i >= len(paths) else "other classes"}
-                            if guards else {}),
-                         "validation": (figure_summary(c["validation"])
-                                        if "validation" in c else None),
-                         "training": member_training(c)}
-                        for i, (p, c) in enumerate(zip(paths + guards, cards))]},
+            "members": entries},
         "calibration": calibration_card(*figures["val"]),
         "validation": classification_figures(*figures["val"], codes),
         "test": classification_figures(*figures["test"], codes),
@@ -896,9 +929,15 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
             raise ValueError(f"The card of the replaced model, {replaces}, cannot be read "
                              f"({exc}).") from None
     card["training"] = {**card.get("training", {}),
-                        "seeds": [(c.get("training") or {}).get("seed") for c in cards],
+                        "seeds": [e.get("seed") for e in entries],
                         "batch_seconds": round(sum((c.get("training") or {}).get(
                             "batch_seconds") or 0 for c in cards), 1)}
+    earlier = sorted({(c.get("training_data") or {}).get("manifest_sha256") for c in cards}
+                     & same)
+    if earlier:
+        card["training_data"] = {**(card.get("training_data") or {}),
+                                 **{k: info.get(k) for k in ("manifest_sha256", "built_at")},
+                                 "same_images_as": earlier}
     from .model import card_path
 
     card_path(out).write_text(json.dumps(card, indent=2))

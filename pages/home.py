@@ -135,15 +135,21 @@ else:
                 f"of {g}.{why} {tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
                 f"{tr.get('machine', 'an unnamed machine')}.")
         elif members and mixed:
+            designs = [m.get("architecture") for m in members]
+            several = len(set(designs)) > 1
+
             def how(m):
                 r = m["training"]
                 start = ("fine-tuned from an earlier model's weights" if r.get("initialised_from")
                          else "from random weights")
                 sched = "cosine" if r.get("schedule") == "cosine" else "plateau"
-                return (f"seed {m.get('seed')} {start} ({r.get('epochs_run')} epochs, "
+                design = f"{m.get('architecture')}, " if several else ""
+                return (f"{design}seed {m.get('seed')} {start} ({r.get('epochs_run')} epochs, "
                         f"{sched} learning rate from {r.get('learning_rate')})")
+            kinds = (" and ".join(f"{designs.count(d)} of `{d}`" for d in dict.fromkeys(designs))
+                     if several else "one design")
             st.markdown(
-                f"- **Training**: {len(members)} networks of one design on the same images, "
+                f"- **Training**: {len(members)} networks of {kinds} on the same images, "
                 f"their probabilities averaged: {'; '.join(how(m) for m in members)}; "
                 f"{weighting}{capped}. Networks that start from different weights make "
                 f"different errors, which averaging cancels in part. "

@@ -618,7 +618,12 @@ def test_home_describes_each_member_of_a_mixed_ensemble():
     at.run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert f"{len(members)} networks of one design" in text
+    designs = [m.get("architecture") for m in members]
+    if len(set(designs)) > 1:  # networks of several designs: each is named
+        assert f"{len(members)} networks of " in text
+        assert all(f"{designs.count(d)} of `{d}`" in text for d in set(designs))
+    else:
+        assert f"{len(members)} networks of one design" in text
     for m in members:
         start = "fine-tuned" if m["training"]["initialised_from"] else "from random weights"
         assert f"seed {m['seed']} {start}" in text

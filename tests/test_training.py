@@ -279,6 +279,29 @@ def test_template_context_model_and_its_seed_ensemble(tmp_path):
                    axis=0)
     np.testing.assert_allclose(joined.predict_canonical(images, ctx[:4], calibrated=False), mean,
                                atol=1e-5)
+    # an ensemble joins another network by network: each of the three weighs a third, and
+    # a network trained on an earlier build of the same images joins when named so
+    import shutil
+
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copy(paths[1], earlier / "ecgnet.keras")
+    moved = json.loads(paths[1].with_name("ecgnet.card.json").read_text())
+    moved["training_data"]["manifest_sha256"] = "0" * 64
+    (earlier / "ecgnet.card.json").write_text(json.dumps(moved))
+    with pytest.raises(ValueError, match="same data"):
+        ensemble_networks([out, earlier / "ecgnet.keras"], data, tmp_path / "three.keras")
+    three = ensemble_networks([out, earlier / "ecgnet.keras"], data, tmp_path / "three.keras",
+                              same_images_as=["0" * 64])["card"]
+    assert [m["seed"] for m in three["ensemble"]["members"]] == [1, 2, 2]
+    assert [m.get("joined_from") for m in three["ensemble"]["members"]] == [str(out)] * 2 + [None]
+    assert three["training_data"]["same_images_as"] == ["0" * 64]
+    assert three["training_data"]["manifest_sha256"] == json.loads(
+        (data / "dataset.json").read_text())["manifest_sha256"]
+    assert three["architecture"] == "ensemble of 3 x ecgnet, each with a rhythm input"
+    p1, p2 = (m.predict_canonical(images, ctx[:4], calibrated=False) for m in members)
+    np.testing.assert_allclose(Classifier.load(tmp_path / "three.keras").predict_canonical(
+        images, ctx[:4], calibrated=False), (p1 + 2 * p2) / 3, atol=1e-5)
     with pytest.raises(ValueError, match="two or more"):
         ensemble_networks(paths[:1], data, tmp_path / "one.keras")
     with pytest.raises(ValueError, match="cannot be read"):
