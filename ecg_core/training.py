@@ -761,9 +761,10 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     The networks must have been trained on the same dataset (manifest checksum), protocol,
     classes and input size. A member may itself be a plain ensemble (no guard): its networks
     join one by one, each weighing as much as any other network, and its card's entries for
-    them are kept (with ``joined_from``, the ensemble's file). Their rhythm contexts may differ where one's features are the first
-    columns of another's (the four local RR features are the first four of the record
-    context): the ensemble reads the widest context and gives each network its own columns.
+    them are kept (with ``joined_from``, the ensemble's file). Their rhythm contexts may
+    differ where one's features are the first columns of another's (the four local RR
+    features are the first four of the record context): the ensemble reads the widest
+    context and gives each network its own columns.
     The ensemble's calibration, validation and test figures are computed afresh on
     ``data_dir`` under that protocol; the card lists every network (file, SHA-256, seed, role
     and its own validation figures).
