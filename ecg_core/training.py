@@ -550,6 +550,9 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
     if not model_path.exists():  # e.g. a single epoch with NaN loss never checkpointed
         model.save(model_path)
     best = keras.saving.load_model(model_path, compile=False)
+    # saved again uncompiled: the checkpoint holds the optimizer's state (two moments per
+    # weight, about twice the weights' size), which reading never needs
+    best.save(model_path)
     x_test_in = (x_te[..., None], r_te) if rhythm else x_te[..., None]
     val_prob = best.predict(x_val_in, batch_size=512, verbose=0)
     test_prob = best.predict(x_test_in, batch_size=512, verbose=0)

@@ -1,7 +1,10 @@
 """A tiny training run on a real (small) dataset: files, card, history, reload."""
 
+import io
 import json
+import zipfile
 
+import h5py
 import numpy as np
 import pytest
 
@@ -121,6 +124,10 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     results = train_models(tiny_dataset, tmp_path, ["baseline"], config, progress=False)
     r = results["baseline"]
     assert (tmp_path / "baseline.keras").is_file()
+    # the saved model holds the weights only, not the optimizer's state from training
+    with zipfile.ZipFile(tmp_path / "baseline.keras") as z:
+        weights = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+        assert "layers" in weights and "optimizer" not in weights
     history = json.loads((tmp_path / "baseline.history.json").read_text())
     assert len(history["loss"]) == 2 and len(history["epoch_batch_seconds"]) == 2
     card = json.loads((tmp_path / "baseline.card.json").read_text())
