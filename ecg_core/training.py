@@ -654,6 +654,11 @@ def _train_one(arch, config, out, train_xy, val_xy, test_xy, weights, dataset_in
 def _initialise(model, path: Path) -> dict:
     """Copy the weights of the model at ``path`` into ``model`` (fine-tuning).
 
+    Returns:
+        the card's ``training.initialised_from``: ``{"file", "sha256", "created",
+        "training"}``, the last how the starting model was trained
+        (:func:`member_training` of its card; ``None`` without a card).
+
     Raises:
         ModelLoadError: if the file is missing or its model's layers do not match.
     """
@@ -673,9 +678,11 @@ def _initialise(model, path: Path) -> dict:
                             "model to train; it cannot start it.")
     model.set_weights(source.get_weights())
     card = card_path(path)
+    source_card = json.loads(card.read_text()) if card.exists() else {}
+    # how the starting weights were trained, so that the card tells the whole recipe
     return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "created": (json.loads(card.read_text()).get("created") if card.exists()
-                        else None)}
+            "created": source_card.get("created"),
+            "training": member_training(source_card) if source_card else None}
 
 
 def _versions() -> dict[str, str]:

@@ -11,6 +11,18 @@ from ecg_core.model import CONTEXT_WORDS, card_path, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
 from pages.common import EXAMPLES_DIR, choose_model, notice
 
+
+def _earlier_training(tr: dict | None) -> str:
+    """How the model whose weights a run started from was trained, as a clause ('' if the
+    card does not say)."""
+    if not tr or not tr.get("epochs_run"):
+        return ""
+    sched = "cosine" if tr.get("schedule") == "cosine" else "plateau"
+    start = ("itself from earlier weights" if tr.get("initialised_from")
+             else "from random weights")
+    return (f", trained {tr['epochs_run']} epochs {start}, {sched} learning rate from "
+            f"{tr.get('learning_rate')}")
+
 st.title("ECG beat classification with a convolutional network")
 notice()
 st.markdown(
@@ -101,7 +113,8 @@ else:
                    f"adjustment of strength {prior['strength']:g}, chosen on validation)"
                    if prior.get("strength") else "")
         start = ("; it started from the weights of an earlier model of the same design "
-                 f"(created {tr['initialised_from'].get('created') or 'earlier'})"
+                 f"(created {tr['initialised_from'].get('created') or 'earlier'}"
+                 f"{_earlier_training(tr['initialised_from'].get('training'))})"
                  if tr.get("initialised_from") else "")
         shifted = start + shifted
         members = (card.get("ensemble") or {}).get("members") or []

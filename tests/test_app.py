@@ -639,6 +639,31 @@ def test_home_describes_each_member_of_a_mixed_ensemble(monkeypatch, tmp_path):
         assert f"{m['training']['epochs_run']} epochs" in text
 
 
+def test_home_tells_how_the_starting_weights_of_a_fine_tuned_model_were_trained(monkeypatch,
+                                                                                tmp_path):
+    """A network trained on from an earlier one's weights: Home gives both runs, the earlier
+    one's epochs and start as its card recorded them, not only the last run's epochs."""
+    import shutil
+
+    card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(ROOT / "models" / f"ecgnet{suffix}", tmp_path / f"ecgnet{suffix}")
+    card.pop("ensemble", None)
+    card["training"].update({"epochs_run": 7, "best_epoch": 6, "initialised_from": {
+        "file": "models/ecgnet.keras", "sha256": "0" * 64, "created": "2026-01-02T03:04:05",
+        "training": {"epochs_run": 13, "best_epoch": 12, "learning_rate": 0.001,
+                     "schedule": "cosine", "initialised_from": None}}})
+    (tmp_path / "ecgnet.card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "ecgnet.keras"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Training**: 7 epochs (the weights of epoch 6" in text
+    assert ("earlier model of the same design (created 2026-01-02T03:04:05, trained 13 epochs "
+            "from random weights, cosine learning rate from 0.001)") in text
+
+
 def test_home_counts_the_beats_of_the_models_own_split():
     """A model trained with patients kept apart (AAMI DS1 -> DS2) is tested on DS2, not on the
     build's random partition: Home's table gives its validation and test beats per class, and

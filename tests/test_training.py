@@ -1,5 +1,6 @@
 """A tiny training run on a real (small) dataset: files, card, history, reload."""
 
+import hashlib
 import io
 import json
 import zipfile
@@ -151,6 +152,14 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     clf = Classifier.load(r["model_path"])
     probs = clf.predict_canonical(np.zeros((3, 64, 64), np.uint8))
     assert probs.shape == (3, 8) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    # trained on from these weights: the card tells where it started and how that was trained
+    on = train_models(tiny_dataset, tmp_path / "on", ["baseline"],
+                      TrainConfig(epochs=1, batch_size=32, max_train=256,
+                                  init_from=str(tmp_path / "baseline.keras")),
+                      progress=False)["baseline"]["card"]["training"]["initialised_from"]
+    assert on["sha256"] == hashlib.sha256((tmp_path / "baseline.keras").read_bytes()).hexdigest()
+    assert on["created"] == card["created"]
+    assert on["training"]["epochs_run"] == 2 and on["training"]["initialised_from"] is None
 
 
 def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_path):

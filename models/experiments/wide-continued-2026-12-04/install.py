@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from ecg_core.training import figure_summary  # noqa: E402
+from ecg_core.training import figure_summary, member_training  # noqa: E402
 
 RUN = ROOT / "data" / "runs-wide-continued"
 MODELS = ROOT / "models"
@@ -43,6 +43,10 @@ def main() -> int:
     if old_path.resolve() != kept.resolve():
         shutil.copyfile(old_path, kept)
     card.pop("same_run", None)  # the run's other models: none
+    start = card["training"].get("initialised_from") or {}
+    if start.get("sha256") == old.get("runtime", {}).get("keras_sha256") and not start.get(
+            "training"):  # C started from the replaced model: say how that was trained
+        start["training"] = member_training(old)
     card.update({"name": "ecgnet", "file": "ecgnet.keras",
                  "compared_with": old.get("compared_with", {}),
                  "replaces": {"card": str(kept.relative_to(ROOT)), "name": old.get("name"),
