@@ -23,6 +23,7 @@ def _earlier_training(tr: dict | None) -> str:
     return (f", trained {tr['epochs_run']} epochs {start}, {sched} learning rate from "
             f"{tr.get('learning_rate')}")
 
+
 st.title("ECG beat classification with a convolutional network")
 notice()
 st.markdown(
