@@ -605,16 +605,25 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM
 
 
+def _home_with_card(monkeypatch, tmp_path, card: dict):
+    """Home, run on the committed ecgnet served from tmp_path under another card."""
+    import shutil
+
+    for suffix in (".keras", ".tflite"):
+        shutil.copy(ROOT / "models" / f"ecgnet{suffix}", tmp_path / f"ecgnet{suffix}")
+    (tmp_path / "ecgnet.card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "ecgnet.keras"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
 def test_home_describes_each_member_of_a_mixed_ensemble(monkeypatch, tmp_path):
     """An ensemble may average networks trained differently (one fine-tuned, others from
     random weights) and of different designs (``ensemble`` joins them): Home gives each one's
     design, start, epochs and learning rate, read from the card. The committed network is
     served from a folder whose card describes it as such an ensemble."""
-    import shutil
-
     card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
-    for suffix in (".keras", ".tflite"):
-        shutil.copy(ROOT / "models" / f"ecgnet{suffix}", tmp_path / f"ecgnet{suffix}")
     members = [
         {"seed": 11, "architecture": "ecgnet",
          "training": {"epochs_run": 6, "learning_rate": 0.0005, "schedule": "cosine",
@@ -626,10 +635,7 @@ def test_home_describes_each_member_of_a_mixed_ensemble(monkeypatch, tmp_path):
          "training": {"epochs_run": 9, "learning_rate": 0.001, "schedule": "cosine",
                       "initialised_from": None}}]
     card["ensemble"] = {"method": "mean", "members": members}
-    (tmp_path / "ecgnet.card.json").write_text(json.dumps(card))
-    monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "ecgnet.keras"))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
+    at = _home_with_card(monkeypatch, tmp_path, card)
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "3 networks of 2 of `ecgnet` and 1 of `ecgnet-wide`" in text
@@ -643,20 +649,13 @@ def test_home_tells_how_the_starting_weights_of_a_fine_tuned_model_were_trained(
                                                                                 tmp_path):
     """A network trained on from an earlier one's weights: Home gives both runs, the earlier
     one's epochs and start as its card recorded them, not only the last run's epochs."""
-    import shutil
-
     card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
-    for suffix in (".keras", ".tflite"):
-        shutil.copy(ROOT / "models" / f"ecgnet{suffix}", tmp_path / f"ecgnet{suffix}")
     card.pop("ensemble", None)
     card["training"].update({"epochs_run": 7, "best_epoch": 6, "initialised_from": {
         "file": "models/ecgnet.keras", "sha256": "0" * 64, "created": "2026-01-02T03:04:05",
         "training": {"epochs_run": 13, "best_epoch": 12, "learning_rate": 0.001,
                      "schedule": "cosine", "initialised_from": None}}})
-    (tmp_path / "ecgnet.card.json").write_text(json.dumps(card))
-    monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "ecgnet.keras"))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
+    at = _home_with_card(monkeypatch, tmp_path, card)
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "**Training**: 7 epochs (the weights of epoch 6" in text
