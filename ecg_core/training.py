@@ -747,15 +747,18 @@ def member_training(card: dict) -> dict:
         card: a network's model card (``training`` section as :func:`train_models` writes it).
 
     Returns:
-        ``{"epochs_run", "best_epoch", "learning_rate", "schedule", "initialised_from"}``, the
-        last the file of the starting weights or ``None`` for random initialisation; missing
-        facts are ``None``.
+        ``{"epochs_run", "best_epoch", "learning_rate", "schedule", "initialised_from",
+        "earlier"}``: ``initialised_from`` the file of the starting weights or ``None`` for
+        random initialisation; ``earlier`` the same brief of the model those weights came
+        from, as the card recorded it (nested as deep as the chain of runs goes; ``None`` for
+        random initialisation or a card that does not say); missing facts are ``None``.
     """
     tr = card.get("training") or {}
     start = tr.get("initialised_from")
     return {"epochs_run": tr.get("epochs_run"), "best_epoch": tr.get("best_epoch"),
             "learning_rate": tr.get("learning_rate"), "schedule": tr.get("schedule"),
-            "initialised_from": start.get("file") if isinstance(start, dict) else start}
+            "initialised_from": start.get("file") if isinstance(start, dict) else start,
+            "earlier": start.get("training") if isinstance(start, dict) else None}
 
 
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,

@@ -14,14 +14,18 @@ from pages.common import EXAMPLES_DIR, choose_model, notice
 
 def _earlier_training(tr: dict | None) -> str:
     """How the model whose weights a run started from was trained, as a clause ('' if the
-    card does not say)."""
+    card does not say), back along the chain of runs its card records."""
     if not tr or not tr.get("epochs_run"):
         return ""
     sched = "cosine" if tr.get("schedule") == "cosine" else "plateau"
-    start = ("itself from earlier weights" if tr.get("initialised_from")
-             else "from random weights")
-    return (f", trained {tr['epochs_run']} epochs {start}, {sched} learning rate from "
-            f"{tr.get('learning_rate')}")
+    rate = f", {sched} learning rate from {tr.get('learning_rate')}"
+    if not tr.get("initialised_from"):
+        return f", trained {tr['epochs_run']} epochs from random weights{rate}"
+    deeper = _earlier_training(tr.get("earlier"))
+    if deeper:  # ", trained 10 epochs ..." -> "from the weights of one trained 10 epochs ..."
+        return (f", trained {tr['epochs_run']} epochs{rate}; that from the weights of "
+                f"one{deeper[1:]}")
+    return f", trained {tr['epochs_run']} epochs itself from earlier weights{rate}"
 
 
 st.title("ECG beat classification with a convolutional network")

@@ -663,6 +663,26 @@ def test_home_tells_how_the_starting_weights_of_a_fine_tuned_model_were_trained(
             "from random weights, cosine learning rate from 0.001)") in text
 
 
+def test_home_tells_every_earlier_run_of_a_model_trained_on_twice(monkeypatch, tmp_path):
+    """A network trained on from weights that were themselves trained on from earlier ones:
+    Home gives the runs back to the random start, as the card's chain records them."""
+    card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
+    card.pop("ensemble", None)
+    card["training"].update({"epochs_run": 5, "best_epoch": 4, "initialised_from": {
+        "file": "models/ecgnet.keras", "sha256": "0" * 64, "created": "2026-01-02T03:04:05",
+        "training": {"epochs_run": 8, "best_epoch": 8, "learning_rate": 0.0004,
+                     "schedule": "cosine", "initialised_from": "models/ecgnet.keras",
+                     "earlier": {"epochs_run": 11, "best_epoch": 9, "learning_rate": 0.001,
+                                 "schedule": "cosine", "initialised_from": None}}}})
+    at = _home_with_card(monkeypatch, tmp_path, card)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Training**: 5 epochs (the weights of epoch 4" in text
+    assert ("(created 2026-01-02T03:04:05, trained 8 epochs, cosine learning rate from 0.0004; "
+            "that from the weights of one trained 11 epochs from random weights, cosine "
+            "learning rate from 0.001)") in text
+
+
 def test_home_counts_the_beats_of_the_models_own_split():
     """A model trained with patients kept apart (AAMI DS1 -> DS2) is tested on DS2, not on the
     build's random partition: Home's table gives its validation and test beats per class, and

@@ -160,6 +160,16 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert on["sha256"] == hashlib.sha256((tmp_path / "baseline.keras").read_bytes()).hexdigest()
     assert on["created"] == card["created"]
     assert on["training"]["epochs_run"] == 2 and on["training"]["initialised_from"] is None
+    assert on["training"]["earlier"] is None  # random weights: no run before
+    # a third run, from the second's weights: the card keeps the whole chain of runs
+    again = train_models(tiny_dataset, tmp_path / "again", ["baseline"],
+                         TrainConfig(epochs=1, batch_size=32, max_train=256,
+                                     init_from=str(tmp_path / "on" / "baseline.keras")),
+                         progress=False)["baseline"]["card"]["training"]["initialised_from"]
+    assert again["training"]["epochs_run"] == 1
+    assert again["training"]["initialised_from"] == str(tmp_path / "baseline.keras")
+    assert again["training"]["earlier"]["epochs_run"] == 2
+    assert again["training"]["earlier"]["initialised_from"] is None
 
 
 def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_path):
