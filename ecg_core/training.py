@@ -761,6 +761,83 @@ def member_training(card: dict) -> dict:
             "earlier": start.get("training") if isinstance(start, dict) else None}
 
 
+def install_model(source: str | Path, target: str | Path,
+                  replaces: str | Path | None = None,
+                  keep_replaced: str | Path | None = None) -> dict:
+    """Install a trained network as a named model (e.g. a run's ``ecgnet-wide.keras`` as the
+    committed ``models/ecgnet.keras``), with a card that names the model it replaces.
+
+    Copies ``source``'s ``.keras`` file, LiteRT twin (``.tflite``) and history to ``target``'s
+    name, unchanged (the twin's recorded checksums stay valid), and writes the card: the new
+    name and files, the replaced model's comparison models (``compared_with``) and its test
+    figures (``replaces``); when the network was trained on from the replaced model's weights,
+    how those were trained (:func:`member_training` of the replaced card, which carries the
+    chain of earlier runs) under ``training.initialised_from.training``. The run's
+    ``same_run`` entry (other networks of its training run) is dropped.
+
+    Args:
+        source: a ``.keras`` file written by :func:`train_models`, its card, twin and history
+            beside it.
+        target: the ``.keras`` path to install as; its stem becomes the model's name.
+        replaces: the card of the model being replaced; by default ``target``'s card when
+            there is one (read before anything is overwritten); ``None`` and no card there:
+            the new card replaces nothing.
+        keep_replaced: where to keep a copy of the replaced card (the new card's
+            ``replaces.card`` names it; by default ``replaces`` itself).
+
+    Returns:
+        The new card (dict), also written as ``target``'s ``.card.json``.
+
+    Raises:
+        ModelLoadError: if ``source``, its card, twin or history is missing.
+        ValueError: if the replaced card is ``source``'s own (installed already: name the
+            replaced model's kept card instead).
+    """
+    import shutil
+
+    from .errors import ModelLoadError
+    from .model import card_path
+    from .runtime import twin_path
+
+    source, target = Path(source), Path(target)
+    parts = {".keras": source, ".tflite": twin_path(source), ".card.json": card_path(source),
+             ".history.json": source.with_suffix(".history.json")}
+    missing = [str(p) for p in parts.values() if not p.is_file()]
+    if missing:
+        raise ModelLoadError(f"Cannot install {source.name}: missing {', '.join(missing)}.")
+    card = json.loads(parts[".card.json"].read_text())
+    old_path = Path(replaces) if replaces is not None else card_path(target)
+    old = json.loads(old_path.read_text()) if old_path.is_file() else None
+    if old is not None and old.get("created") == card.get("created"):
+        raise ValueError(f"{old_path} is the card of {source.name} itself (installed already); "
+                         "name the replaced model's kept card.")
+    name = target.stem
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(parts[".keras"], target)
+    shutil.copyfile(parts[".tflite"], twin_path(target))
+    shutil.copyfile(parts[".history.json"], target.with_suffix(".history.json"))
+    card.pop("same_run", None)
+    card.update({"name": name, "file": target.name})
+    if card.get("runtime"):
+        card["runtime"]["file"] = twin_path(target).name
+    if old is not None:
+        kept = Path(keep_replaced) if keep_replaced is not None else old_path
+        if kept.resolve() != old_path.resolve():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(old_path, kept)
+        start = (card.get("training") or {}).get("initialised_from")
+        if isinstance(start, dict) and start.get("sha256") and (
+                start["sha256"] == (old.get("runtime") or {}).get("keras_sha256")):
+            start["training"] = member_training(old)  # with the chain of runs before it
+        card.update({"compared_with": old.get("compared_with", {}),
+                     "replaces": {"card": str(kept), "name": old.get("name"),
+                                  "architecture": old.get("architecture"),
+                                  "created": old.get("created"),
+                                  "test": figure_summary(old["test"])}})
+    card_path(target).write_text(json.dumps(card, indent=2))
+    return card
+
+
 def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
                       out_path: str | Path, replaces: str | Path | None = None, *,
                       guard_paths: list[str | Path] | None = None,

@@ -12,9 +12,11 @@ import pytest
 from ecg_core.canonical import decode_image
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import BuildConfig, build_dataset
+from ecg_core.errors import ModelLoadError
 from ecg_core.model import Classifier, build_model
-from ecg_core.training import (TrainConfig, choose_prior_shift, class_weights,
-                               prior_log_ratio, shift_probabilities, train_models)
+from ecg_core.training import (TrainConfig, choose_prior_shift, class_weights, figure_summary,
+                               install_model, prior_log_ratio, shift_probabilities,
+                               train_models)
 from tests.conftest import EXCERPT_MITDB
 
 
@@ -170,6 +172,43 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert again["training"]["initialised_from"] == str(tmp_path / "baseline.keras")
     assert again["training"]["earlier"]["epochs_run"] == 2
     assert again["training"]["earlier"]["initialised_from"] is None
+
+
+def test_a_run_installed_as_a_named_model_keeps_the_replaced_models_figures(tiny_dataset,
+                                                                              tmp_path):
+    """install_model copies a run's network, twin and history under the model's name, and
+    its card names the model it replaces (test figures, kept card) and how the weights it
+    started from were trained; installing it over itself is refused."""
+    config = TrainConfig(epochs=1, batch_size=32, max_train=128)
+    first = train_models(tiny_dataset, tmp_path / "a", ["baseline"], config,
+                         progress=False)["baseline"]
+    models = tmp_path / "models"
+    card = install_model(first["model_path"], models / "net.keras")
+    assert card["name"] == "net" and "replaces" not in card
+    assert Classifier.load(models / "net.keras").backend == "LiteRT"  # the twin still serves
+    config.init_from = str(models / "net.keras")
+    second = train_models(tiny_dataset, tmp_path / "b", ["baseline"], config,
+                          progress=False)["baseline"]
+    kept = tmp_path / "kept" / "net-replaced.card.json"
+    card = install_model(second["model_path"], models / "net.keras", keep_replaced=kept)
+    for suffix in (".keras", ".tflite", ".history.json"):
+        assert ((models / "net").with_suffix(suffix).read_bytes()
+                == second["model_path"].with_suffix(suffix).read_bytes())
+    written = json.loads((models / "net.card.json").read_text())
+    assert written == card and card["file"] == "net.keras"
+    assert card["runtime"]["file"] == "net.tflite" and "same_run" not in card
+    assert card["replaces"]["card"] == str(kept)
+    assert card["replaces"]["created"] == first["card"]["created"]
+    assert card["replaces"]["test"] == figure_summary(first["card"]["test"])
+    assert json.loads(kept.read_text())["created"] == first["card"]["created"]
+    start = card["training"]["initialised_from"]["training"]
+    assert start["epochs_run"] == 1 and start["initialised_from"] is None
+    clf = Classifier.load(models / "net.keras")
+    assert clf.backend == "LiteRT" and clf.card["created"] == second["card"]["created"]
+    with pytest.raises(ValueError, match="installed already"):
+        install_model(second["model_path"], models / "net.keras")
+    with pytest.raises(ModelLoadError, match="missing"):
+        install_model(tmp_path / "nowhere.keras", models / "other.keras")
 
 
 def test_cosine_schedule_and_comparison_with_an_earlier_run(tiny_dataset, tmp_path):

@@ -84,11 +84,20 @@ def probabilities(model, images: np.ndarray, failed) -> np.ndarray:
     return probs
 
 
-def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
-    pred = np.where(probs.sum(1) > 0, probs.argmax(1), -1)
-    se = {c: float((pred[y == i] == i).mean()) for i, c in enumerate(codes) if (y == i).any()}
-    return {"accuracy": float((pred == y).mean()), "macro_se": float(np.mean(list(se.values()))),
-            "se": se, "errors": int((pred != y).sum())}
+def _earlier_figures():
+    """``figures(y, probs, codes)`` of the second cycle's ``score.py``, so that both rules
+    count accuracy, macro Se and errors the same way (a row without a canonical form is an
+    error)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "wide_continued_score", HERE.parent / "wide-continued-2026-12-04" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.figures
+
+
+figures = _earlier_figures()
 
 
 def main() -> int:
@@ -102,8 +111,12 @@ def main() -> int:
     card = json.loads(COMMITTED.with_suffix(".card.json").read_text())
     codes = [c["code"] for c in card["classes"]]
     w_sha = card["training"]["initialised_from"]["sha256"]
-    nets = {"C": keras.saving.load_model(COMMITTED), "C3": keras.saving.load_model(NEW)}
     members = {"C": sha256(COMMITTED), "C3": sha256(NEW)}
+    if members["C"] == members["C3"]:
+        raise SystemExit("models/ecgnet.keras is C3 already (install.py ran): this script "
+                         "compares the candidates with the network committed before them; "
+                         "its result is validation.json.")
+    nets = {"C": keras.saving.load_model(COMMITTED), "C3": keras.saving.load_model(NEW)}
     w_ok = FIRST.is_file() and sha256(FIRST) == w_sha
     if w_ok:
         nets["W"] = keras.saving.load_model(FIRST)
