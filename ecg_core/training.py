@@ -833,7 +833,8 @@ def install_model(source: str | Path, target: str | Path,
                      "replaces": {"card": str(kept), "name": old.get("name"),
                                   "architecture": old.get("architecture"),
                                   "created": old.get("created"),
-                                  "test": figure_summary(old["test"])}})
+                                  "test": (figure_summary(old["test"]) if old.get("test")
+                                           else None)}})
     card_path(target).write_text(json.dumps(card, indent=2))
     return card
 
