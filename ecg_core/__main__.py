@@ -11,6 +11,7 @@ Commands:
     examples        draw a few test-split beats per class into data/examples
     export          write each model's LiteRT twin (NAME.tflite), which serves predictions
                     without TensorFlow (``train`` writes it too)
+    install         install a trained run as a named model, its card naming the one replaced
     download        download mitdb / cudb from PhysioNet with wfdb (needs internet)
 
 Errors caused by input (missing files, unknown lead, unreadable model) end the run with a
@@ -688,6 +689,25 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_install(args: argparse.Namespace) -> int:
+    from .errors import ModelLoadError
+    from .training import install_model
+
+    if args.replaces and not Path(args.replaces).is_file():
+        print(f"error: card of the replaced model not found: {args.replaces}", file=sys.stderr)
+        return 2
+    try:
+        card = install_model(args.run, args.target, replaces=args.replaces,
+                             keep_replaced=args.keep_replaced)
+    except (ModelLoadError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    old = card.get("replaces")
+    print(f"{args.target}: {card['architecture']} (created {card['created']})"
+          + (f", replaces {old['name']} (created {old['created']})" if old else ""))
+    return 0
+
+
 def _cmd_download(args: argparse.Namespace) -> int:
     from .records import download_database
 
@@ -992,6 +1012,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "(a rebuild that changed only other columns): networks trained on "
                          "them may join; the card records it")
     en.set_defaults(func=_cmd_ensemble)
+
+    ins = sub.add_parser("install", help="install a trained run as a named model (e.g. "
+                                         "models/ecgnet.keras), its card keeping the test "
+                                         "figures of the model it replaces")
+    ins.add_argument("run", help="the run's .keras file (its card, LiteRT twin and history "
+                                 "beside it, as train writes them)")
+    ins.add_argument("target", help="the .keras path to install as; its name is the model's")
+    ins.add_argument("--replaces", metavar="CARD.json",
+                     help="card of the model replaced (default: the target's card, if any)")
+    ins.add_argument("--keep-replaced", metavar="CARD.json",
+                     help="where to keep a copy of the replaced card, which the new card names")
+    ins.set_defaults(func=_cmd_install)
 
     d = sub.add_parser("download", help="download PhysioNet databases (needs internet)")
     d.add_argument("databases", nargs="*", default=["mitdb", "cudb"])

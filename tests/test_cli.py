@@ -189,6 +189,37 @@ def test_truncated_or_wrong_model_file_gives_one_line_and_status_2(tmp_path):
     assert res.returncode == 2 and "card" in res.stderr
 
 
+def test_install_puts_a_run_under_a_models_name_and_refuses_to_install_it_twice(tmp_path):
+    """`install` copies a network with its twin and history under a new name, and the model
+    then serves by that name through the models folder; installing it over itself, or a run
+    whose files are missing, ends with one line and status 2."""
+    import shutil
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for suffix in (".keras", ".tflite", ".card.json", ".history.json"):
+        shutil.copy(ROOT / "models" / f"baseline{suffix}", run / f"baseline{suffix}")
+    models = tmp_path / "models"
+    res = _run("install", str(run / "baseline.keras"), str(models / "mine.keras"))
+    assert res.returncode == 0, res.stderr
+    assert "mine.keras: baseline" in res.stdout and "replaces" not in res.stdout
+    card = json.loads((models / "mine.card.json").read_text())
+    assert card["name"] == "mine" and card["runtime"]["file"] == "mine.tflite"
+    res = _run("--models", str(models), "predict", str(EXAMPLES / "NOR"), "--model", "mine")
+    assert res.returncode == 0 and "runs on Keras" not in res.stderr, res.stderr  # twin serves
+    rows = list(csv.DictReader(res.stdout.splitlines()))
+    assert rows and all(r["predicted"] for r in rows)
+    for args, said in (((str(run / "baseline.keras"), str(models / "mine.keras")),
+                        "installed already"),
+                       ((str(tmp_path / "none.keras"), str(models / "other.keras")), "missing"),
+                       ((str(run / "baseline.keras"), str(models / "other.keras"),
+                         "--replaces", str(tmp_path / "none.card.json")), "not found")):
+        res = _run("install", *args)
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 2 and len(lines) == 1 and said in lines[0], res.stderr
+    assert not (models / "other.keras").exists()
+
+
 def test_train_command_with_a_training_cap_and_the_prior_adjustment(tiny_dataset, tmp_path):
     out = tmp_path / "models"
     res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
