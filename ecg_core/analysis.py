@@ -445,8 +445,9 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
 
     # Drawing (Python, one core) and the network (native code that releases the interpreter
     # lock) overlap: batch k is classified on a second thread while batch k + 1 is drawn.
-    # Measured on 2 cores: MIT-BIH 208, the three-network model of 2026-11-28, 2.5-2.7 s -> 1.9-2.1 s
-    # (benchmarks/record_latency.py). Progress is reported from the calling thread only.
+    # Measured on 2 cores: MIT-BIH 208, the three-network model of 2026-11-28, 2.5-2.7 s ->
+    # 1.9-2.1 s (benchmarks/record_latency.py). Progress is reported from the calling thread
+    # only.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecg-classify") as pool:
         pending = None
         for start in range(0, n, batch_size):

@@ -828,7 +828,8 @@ def install_model(source: str | Path, target: str | Path,
         start = (card.get("training") or {}).get("initialised_from")
         if isinstance(start, dict) and start.get("sha256") and (
                 start["sha256"] == (old.get("runtime") or {}).get("keras_sha256")):
-            start["training"] = member_training(old)  # with the chain of runs before it
+            # train wrote this too, but a card from before the chain was recorded lacks it
+            start["training"] = member_training(old)
         card.update({"compared_with": old.get("compared_with", {}),
                      "replaces": {"card": str(kept), "name": old.get("name"),
                                   "architecture": old.get("architecture"),

@@ -28,21 +28,27 @@ NEW = ROOT / "data" / "runs-wide-continued" / "ecgnet-wide.keras"
 CACHE = ROOT / "data" / "wide-network-val-sets.npz"
 
 
-def raw(clf: Classifier, images: np.ndarray, failed) -> np.ndarray:
-    """The network's probabilities (no temperature), float64 (n, 8); zero rows where the
-    canonical form could not be made."""
-    probs = np.zeros((len(images), len(clf.class_codes)), np.float64)
-    ok = np.setdiff1d(np.arange(len(images)), np.asarray(list(failed), int))
-    for s in range(0, len(ok), 512):
-        probs[ok[s:s + 512]] = clf.predict_canonical(images[ok[s:s + 512]], calibrated=False)
-    return probs
+def _drawing_script():
+    """``../wide-network-2026-12-04/score.py``, which drew the cached sets: its ``raw`` reads
+    them, and its ``figures`` counts them, the same way here."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "wide_network_score", HERE.parent / "wide-network-2026-12-04" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_earlier = _drawing_script()
+raw = _earlier.raw  # probabilities without temperature; zero rows where no canonical form
 
 
 def figures(y: np.ndarray, probs: np.ndarray, codes) -> dict:
+    """The earlier script's accuracy, macro Se and Se per class, and the number of errors (a
+    row without a canonical form counts as one)."""
     pred = np.where(probs.sum(1) > 0, probs.argmax(1), -1)
-    se = {c: float((pred[y == i] == i).mean()) for i, c in enumerate(codes) if (y == i).any()}
-    return {"accuracy": float((pred == y).mean()), "macro_se": float(np.mean(list(se.values()))),
-            "se": se, "errors": int((pred != y).sum())}
+    return {**_earlier.figures(y, probs, codes), "errors": int((pred != y).sum())}
 
 
 def main() -> int:
