@@ -305,15 +305,22 @@ def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
 
 
 def _thin(runs: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The rows of ``runs`` that are thin lines: the rows ``_LINE_GAP`` px above and below hold
-    ink along at most half of the run (a band of ink, e.g. a shaded background, is no line)."""
+    """The rows of ``runs`` that are thin lines: the band of rows around the run, contiguous
+    with it, that hold ink along more than half of it is at most ``2 * _LINE_GAP - 1`` px
+    thick. A band of ink (a shaded background) is no line; two thin lines a few pixels apart
+    (a grid line beside the frame) are two lines."""
     out = runs.copy()
     h = mask.shape[0]
+    widest = 2 * _LINE_GAP - 1
     for r in np.flatnonzero(runs.any(axis=1)):
         cols = runs[r]
-        above = mask[r - _LINE_GAP, cols].mean() if r >= _LINE_GAP else 0.0
-        below = mask[r + _LINE_GAP, cols].mean() if r + _LINE_GAP < h else 0.0
-        if above > 0.5 or below > 0.5:
+        thickness = 1
+        for step in (-1, 1):
+            y = r + step
+            while 0 <= y < h and thickness <= widest and mask[y, cols].mean() > 0.5:
+                thickness += 1
+                y += step
+        if thickness > widest:
             out[r] = False
     return out
 

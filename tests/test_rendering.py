@@ -112,6 +112,33 @@ def test_a_plots_frame_grid_ticks_and_labels_are_removed():
     assert _corr(ref, canonical_form(1 - framed)) > _corr(ref, _crop_without_removal(framed))
 
 
+def test_a_grid_line_a_few_pixels_inside_the_frame_is_erased_with_it():
+    # matplotlib's last grid line often falls 3 px inside the right spine (and the top one
+    # under the top spine): two thin lines side by side, not a band of ink
+    import cv2
+
+    bare = render_signal(_beat())
+    ref = canonical_form(bare)
+    framed = _framed(bare, grid=True, closed=True)
+    h, w = framed.shape
+    x0, x1 = int(DEFAULT_STYLE.margin_left * w), int((1 - DEFAULT_STYLE.margin_right) * w)
+    y0, y1 = int(DEFAULT_STYLE.margin_top * h), int((1 - DEFAULT_STYLE.margin_bottom) * h)
+    cv2.line(framed, (x1 - 3, y0), (x1 - 3, y1), 190, 1)
+    cv2.line(framed, (x0, y0 + 3), (x1, y0 + 3), 190, 1)
+    lines = plot_lines(1 - framed.astype(np.float32) / 255)
+    for col in (x1, x1 - 3):
+        assert lines[y0:y1, col].mean() > 0.9, col
+    for row in (y0, y0 + 3):
+        assert lines[row, x0:x1].mean() > 0.9, row
+    other = canonical_form(framed)
+    assert _corr(ref, other) > 0.9
+    assert np.abs(ref.astype(int) - other).mean() < 12
+    # a band of ink 8 px thick is still no line: a shaded strip behind a bare beat
+    shaded = bare.copy()
+    shaded[20:28] = np.minimum(shaded[20:28], 120)
+    assert not plot_lines(1 - shaded.astype(np.float32) / 255).any()
+
+
 def _crop_without_removal(ink):
     """The canonical form as it was before plot furniture was removed (for comparison)."""
     import cv2
