@@ -33,6 +33,11 @@ from .errors import ImageDecodeError
 
 #: Canonical image size (height, width) in px.
 CANONICAL_SIZE: tuple[int, int] = (64, 64)
+#: Version of what :func:`canonical_form` returns, raised whenever a change to it alters any
+#: image's canonical form; caches of canonical arrays (:func:`ecg_core.dataset.load_split`)
+#: are keyed by it. 2: two plot lines side by side (a grid line a few pixels inside the frame)
+#: are both erased.
+CANONICAL_VERSION: int = 2
 
 #: Largest upload accepted, in bytes.
 MAX_IMAGE_BYTES: int = 10 * 1024 * 1024

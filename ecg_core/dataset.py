@@ -42,7 +42,8 @@ import numpy as np
 
 from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations, rhythm_features,
                     template_features, vf_windows, with_detected_rr)
-from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
+from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
+                        decode_image)
 from .classes import folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, condition_signal
 from .errors import DatasetError, ECGCoreError, RecordError
@@ -750,7 +751,8 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
 
     A folder without ``manifest.csv`` is read as plain class folders (split ``"all"``).
     Canonical arrays are cached next to the manifest, one file per size
-    (``canonical_64x64.npz``), keyed by the manifest's hash, so that training and evaluation
+    (``canonical_64x64.npz``), keyed by the manifest's hash and the canonical form's version
+    (:data:`ecg_core.canonical.CANONICAL_VERSION`), so that training and evaluation
     decode each PNG once. The cache may be written compressed (``np.savez_compressed``) to
     move it between machines; it is read the same way.
 
@@ -785,7 +787,8 @@ def load_split(data_dir: str | Path, split: str, protocol: str = "beat", progres
     x_all = None
     cache_path = root / f"canonical_{size[0]}x{size[1]}.npz"
     if cache:
-        key = hashlib.sha256((root / "manifest.csv").read_bytes()).hexdigest()
+        key = (hashlib.sha256((root / "manifest.csv").read_bytes()).hexdigest()
+               + f":canonical-{CANONICAL_VERSION}")
         if cache_path.is_file():
             with np.load(cache_path) as z:
                 if str(z["key"]) == key and len(z["x"]) == len(rows):

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from ecg_core.canonical import CANONICAL_VERSION
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_split,
                               build_dataset, dataset_codes, load_split, read_manifest,
@@ -110,6 +111,14 @@ def test_load_split_gives_canonical_arrays(tiny_dataset):
     assert (tiny_dataset / "canonical_64x64.npz").is_file()  # cache written
     x2, y2, _ = load_split(tiny_dataset, "test")
     assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    # a cache written by another version of the canonical form is not read
+    cache = tiny_dataset / "canonical_64x64.npz"
+    with np.load(cache) as z:
+        key, cached = str(z["key"]), z["x"]
+    assert key.endswith(f":canonical-{CANONICAL_VERSION}")
+    np.savez(cache, x=np.zeros_like(cached), key=key.rsplit(":", 1)[0])
+    x4, _, _ = load_split(tiny_dataset, "test")
+    assert np.array_equal(x4, x)
     # another input size has its own cache, and the same beats
     x3, y3, _ = load_split(tiny_dataset, "test", size=(32, 48))
     assert x3.shape == (len(x), 32, 48) and np.array_equal(y3, y)
