@@ -202,7 +202,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(table)
     if args.table:
         Path(args.table).write_text(table + "\n")
+    if args.by_record:
+        _print_by_record(docs)
     return 0
+
+
+def _print_by_record(docs: list[dict]) -> None:
+    from .evaluation import record_markdown
+
+    for d in docs:
+        by_record = d["figures"].get("by_record")
+        if not by_record:
+            print(f"\n{d['model']}: no records to count by (plain class folders)")
+            continue
+        print(f"\n{d['model']} ({d['protocol']}, {d['split']}), record by record:\n")
+        print(record_markdown(by_record, list(d["figures"]["per_class"])))
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -330,6 +344,10 @@ def _cmd_evaluate_database(args: argparse.Namespace) -> int:
         print(f"{model_name(path)} on {folder.name}: {figures['n']} beats of "
               f"{figures['n_records']} records; accuracy {figures['accuracy']:.4f} (95% CI "
               f"{acc_ci[0]:.4f}-{acc_ci[1]:.4f}); Se/+P: {per} -> {saved}")
+        if args.by_record:
+            _print_by_record([{"model": model_name(path), "protocol": "cross-database",
+                               "split": "held-out" if args.held_out else "test",
+                               "figures": figures}])
     return 0
 
 
@@ -836,6 +854,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="split protocol (default: the one each model was trained under)")
     ev.add_argument("--out", help="folder for the artifacts (default: next to each model)")
     ev.add_argument("--table", help="also write the Markdown comparison table here")
+    ev.add_argument("--by-record", action="store_true",
+                    help="also print each model's figures record by record (patient by "
+                         "patient), the records with the most errors first")
     ev.set_defaults(func=_cmd_evaluate)
 
     ed = sub.add_parser("evaluate-database",
@@ -855,6 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="only the QT Database records that no model ever trains or "
                            "validates on (ecg_core.protocols.QTDB_HELD_OUT), saved as the "
                            "'held-out' split")
+    ed.add_argument("--by-record", action="store_true",
+                    help="also print each model's figures record by record, the records "
+                         "with the most errors first")
     ed.set_defaults(func=_cmd_evaluate_database)
 
     cv = sub.add_parser("cross-validate",

@@ -260,6 +260,52 @@ def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, records: list[str], k: 
     return out
 
 
+def record_figures(y_true: np.ndarray, y_pred: np.ndarray, records: list[str],
+                   class_codes: tuple[str, ...] | list[str]) -> list[dict]:
+    """How a model reads each record (one patient), for the by-record table.
+
+    Pooled figures hide that a model's errors on new patients come from a few people: one
+    record whose normal beats all look ectopic to it can hold most of a test set's false
+    calls. Counting per record shows who they are (the per-record view of inter-patient
+    evaluation; de Chazal et al. 2004, IEEE Trans Biomed Eng 51(7):1196-1206, report their
+    results record by record too).
+
+    Args:
+        y_true: int array, shape (n,), true class indices into ``class_codes``.
+        y_pred: int array, shape (n,), predicted class indices.
+        records: record key of each beat (e.g. ``"mitdb/207"``), length n.
+        class_codes: the k class codes.
+
+    Returns:
+        One dict per record, in record order: ``{"record", "beats", "errors", "accuracy",
+        "per_class": {code: {"beats", "found", "called"}}}``: the record's beats of each class,
+        how many of them the model gave that class (true positives) and how many beats of the
+        record it gave that class in all; classes absent from the record and never predicted
+        in it are left out. Se is ``found / beats``, +P ``found / called``.
+
+    Raises:
+        ValueError: if the lengths differ.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if not len(y_true) == len(y_pred) == len(records):
+        raise ValueError("y_true, y_pred and records must have the same length")
+    k = len(class_codes)
+    names, index = np.unique(np.asarray(records, dtype=object).astype(str), return_inverse=True)
+    cms = np.zeros((len(names), k, k), np.int64)
+    np.add.at(cms, (index, y_true, y_pred), 1)
+    out = []
+    for name, cm in zip(names, cms):
+        n = int(cm.sum())
+        right = int(np.trace(cm))
+        per_class = {code: {"beats": int(cm[i].sum()), "found": int(cm[i, i]),
+                            "called": int(cm[:, i].sum())}
+                     for i, code in enumerate(class_codes) if cm[i].sum() or cm[:, i].sum()}
+        out.append({"record": str(name), "beats": n, "errors": n - right,
+                    "accuracy": right / n if n else None, "per_class": per_class})
+    return out
+
+
 def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
                      class_codes: tuple[str, ...] | list[str],
                      records: list[str] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -280,7 +326,8 @@ def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
         ``(figures, arrays)``: figures is JSON-ready (the keys of
         :func:`classification_figures` plus ``per_class[code]["specificity"|"auc"|"records"]``,
         ``macro``, ``weighted``, ``n_records``, ``ci95`` (with records: 95% intervals by
-        bootstrapping over records, :func:`bootstrap_ci`), ``reliability`` (expected calibration error
+        bootstrapping over records, :func:`bootstrap_ci`), ``by_record`` (with records:
+        :func:`record_figures`), ``reliability`` (expected calibration error
         and the reliability diagram's bins, :func:`ecg_core.calibration.reliability`)); arrays holds ``y_true`` (int64, (n,)),
         ``y_prob`` (float32, (n, k)) and, per class with an AUC, ``roc_fpr_CODE``,
         ``roc_tpr_CODE``, ``roc_thresholds_CODE`` (float64, the curve's points from
@@ -334,6 +381,8 @@ def detailed_figures(y_true: np.ndarray, y_prob: np.ndarray,
         figures["n_records"] = len(set(records))
         figures["ci95"] = bootstrap_ci(y_true, y_prob.argmax(axis=1), records,
                                        len(class_codes), class_codes)
+        figures["by_record"] = record_figures(y_true, y_prob.argmax(axis=1), records,
+                                              class_codes)
     from .calibration import reliability
 
     figures["reliability"] = reliability(y_true, y_prob)
@@ -461,6 +510,48 @@ def comparison_table(docs: list[dict]) -> str:
             cells.append("n/a" if not pc.get("support") else
                          f"{pct(pc['sensitivity'])}/{pct(pc['precision'])}")
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def record_rows(by_record: list[dict], codes: list[str] | tuple[str, ...]) -> list[dict]:
+    """The by-record figures (:func:`record_figures`) as rows of display text, the records
+    with the most errors first.
+
+    Args:
+        by_record: ``figures["by_record"]``.
+        codes: the class codes to give a column each.
+
+    Returns:
+        One dict per record: ``record``, ``beats``, ``errors`` (int), ``accuracy`` ("97.5%"),
+        and per class code "found/beats" ("-" for no beats of the class), followed by
+        ", N false" when N beats of other classes were called that class; "" where the class
+        neither occurs nor is predicted in the record.
+    """
+    rows = []
+    for rec in sorted(by_record, key=lambda r: (-r["errors"], r["record"])):
+        acc = rec.get("accuracy")
+        row = {"record": rec["record"], "beats": rec["beats"], "errors": rec["errors"],
+               "accuracy": "n/a" if acc is None else f"{100 * acc:.1f}%"}
+        for code in codes:
+            pc = rec["per_class"].get(code)
+            if pc is None:
+                row[code] = ""
+                continue
+            false = pc["called"] - pc["found"]
+            row[code] = ((f"{pc['found']}/{pc['beats']}" if pc["beats"] else "-")
+                         + (f", {false} false" if false else ""))
+        rows.append(row)
+    return rows
+
+
+def record_markdown(by_record: list[dict], codes: list[str] | tuple[str, ...]) -> str:
+    """:func:`record_rows` as a Markdown table (the CLI's ``--by-record``)."""
+    rows = record_rows(by_record, codes)
+    if not rows:
+        return ""
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -113,6 +113,16 @@ def per_class_table(per_class: dict[str, dict], confusion: list[list[int]] | Non
     return pd.DataFrame(rows)
 
 
+def record_table(by_record: list[dict], codes: list[str]) -> pd.DataFrame:
+    """The by-record figures (``figures["by_record"]``) as a table of display text, the
+    records with the most errors first (:func:`ecg_core.evaluation.record_rows`)."""
+    import pandas as pd
+
+    from ecg_core.evaluation import record_rows
+
+    return pd.DataFrame(record_rows(by_record, codes))
+
+
 def per_class_columns() -> dict:
     """Streamlit column settings for :func:`per_class_table`: what each figure means."""
     import streamlit as st

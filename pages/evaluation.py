@@ -16,8 +16,8 @@ from ecg_core.model import ensemble_roles, read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
 from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_ds2_figure,
-                          noise_figure, per_class_columns, per_class_table, reliability_figure,
-                          robustness_figure, roc_figure)
+                          noise_figure, per_class_columns, per_class_table, record_table,
+                          reliability_figure, robustness_figure, roc_figure)
 from pages.common import (MAX_ZIP_UPLOAD_BYTES, MODELS_DIR, choose_model, get_classifier,
                           megabytes, notice)
 
@@ -177,6 +177,17 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
     if not records:
         table = table.drop(columns=["records"])
     st.dataframe(table, hide_index=True, width="stretch", column_config=per_class_columns())
+    by_record = f.get("by_record") or []
+    if len(by_record) > 1:
+        with st.expander(f"By record: the {len(by_record)} records (patients) one by one"):
+            st.caption("Pooled figures hide that errors come from a few people. Per class: "
+                       "beats found / beats of that class in the record, then how many beats "
+                       "of other classes the model called that class (false calls). Sorted by "
+                       "errors."
+                       + (" Under the beat split these patients' other beats were in "
+                          "training." if doc.get("protocol") == "beat" else ""))
+            st.dataframe(record_table(by_record, codes), hide_index=True, width="stretch",
+                         key=f"records-{key}")
     if doc.get("protocol") == "aami":
         st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics; "
                     "S = supraventricular, V = ventricular ectopic beats)")

@@ -241,10 +241,22 @@ def test_evaluate_database_cli_saves_an_artifact_with_intervals(tmp_path):
     # some records only; a name that is not there is a clear error, not a traceback
     some = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--model",
                            str(tmp_path / "ecgnet.keras"), "--database", str(EXCERPT_MITDB),
-                           "--records", "100", "232"], capture_output=True, text=True, cwd=ROOT)
+                           "--records", "100", "232", "--by-record"],
+                          capture_output=True, text=True, cwd=ROOT)
     assert some.returncode == 0, some.stderr
     doc = json.loads((tmp_path / "ecgnet.eval.cross-database.test.mitdb.json").read_text())
     assert doc["records"] == ["100", "232"] and doc["figures"]["n_records"] == 2
+    # record by record: each record's beats add up, and the table lists both, worst first
+    by = doc["figures"]["by_record"]
+    assert sorted(r["record"] for r in by) == ["100", "232"]
+    assert sum(r["beats"] for r in by) == doc["figures"]["n"]
+    for r in by:
+        assert r["beats"] == sum(c["beats"] for c in r["per_class"].values())
+        assert r["errors"] == r["beats"] - sum(c["found"] for c in r["per_class"].values())
+    lines = [x for x in some.stdout.splitlines() if x.startswith(("| 100 |", "| 232 |"))]
+    worst = max(by, key=lambda r: r["errors"])
+    assert len(lines) == 2 and lines[0].startswith(f"| {worst['record']} | {worst['beats']} | "
+                                                   f"{worst['errors']} |")
     none = subprocess.run([sys.executable, "-m", "ecg_core", "evaluate-database", "--model",
                            str(tmp_path / "ecgnet.keras"), "--database", str(EXCERPT_MITDB),
                            "--records", "999"], capture_output=True, text=True, cwd=ROOT)

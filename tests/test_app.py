@@ -127,8 +127,9 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     assert histories + sum(("averages" in c.value or "joins" in c.value)
                            and "Training history" in c.value for c in at.caption) == 2
     assert len(_charts(at)) == 6 + histories + 1 + 1 + 1  # ... and the two noise charts
-    assert len(at.dataframe) == 2 + 1
-    robust = at.dataframe[2].value
+    by_record = [e for e in at.expander if e.label.startswith("By record")]
+    assert len(at.dataframe) == 2 + 1 + len(by_record)
+    robust = at.dataframe[-1].value
     assert {"shared-dataset", "window-0.45", "photo", "screenshots"} <= set(robust["set"])
     assert "ecgnet" in robust.columns
     intervals = [c.value for c in at.caption if "95% confidence intervals" in c.value]
@@ -190,9 +191,17 @@ def test_evaluation_page_aami_side_shows_published_figures():
     assert not at.exception and not at.error
     assert at.selectbox(key="protocol-1").value == "aami"
     assert any("Against the published figures" in m.value for m in at.markdown)
-    # two per-class tables, the published comparison, and the robustness tab's table
-    assert len(at.dataframe) == 4
-    published = at.dataframe[2].value
+    # two per-class tables, the published comparison, the robustness tab's table, and a
+    # by-record table where an artifact has one (the AAMI test split's 22 DS2 records)
+    by_record = [e for e in at.expander if e.label.startswith("By record")]
+    assert len(at.dataframe) == 4 + len(by_record)
+    assert any(e.label.startswith("By record: the 22 records") for e in by_record)
+    tables = [d.value for d in at.dataframe]
+    records = next(t for t in tables if "record" in t.columns and "errors" in t.columns)
+    assert len(records) == 22 and records["record"].str.startswith("mitdb/").all()
+    assert list(records["errors"]) == sorted(records["errors"], reverse=True)
+    assert {"N", "S", "V"} <= set(records.columns)
+    published = next(t for t in tables if "source" in t.columns)
     assert (published == "–").any().any()  # a dash where a paper is silent, never None
     card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
     guard = (card.get("ensemble") or {}).get("guard")
@@ -207,6 +216,24 @@ def test_evaluation_page_aami_side_shows_published_figures():
         replaced = published[published["source"].str.startswith("the model it replaced")]
         assert len(replaced) == 1
         assert replaced["accuracy"].iloc[0] == f"{100 * card['replaces']['test']['accuracy']:.1f}%"
+
+
+def test_record_table_puts_the_records_with_most_errors_first():
+    from pages.charts import record_table
+
+    by_record = [
+        {"record": "mitdb/100", "beats": 10, "errors": 1, "accuracy": 0.9,
+         "per_class": {"N": {"beats": 10, "found": 9, "called": 9},
+                       "V": {"beats": 0, "found": 0, "called": 1}}},
+        {"record": "mitdb/208", "beats": 20, "errors": 5, "accuracy": 0.75,
+         "per_class": {"N": {"beats": 12, "found": 10, "called": 13},
+                       "V": {"beats": 8, "found": 5, "called": 7}}}]
+    table = record_table(by_record, ["N", "S", "V"])
+    assert list(table["record"]) == ["mitdb/208", "mitdb/100"]
+    worst = table.iloc[0]
+    assert worst["accuracy"] == "75.0%" and worst["S"] == ""
+    assert worst["N"] == "10/12, 3 false" and worst["V"] == "5/8, 2 false"
+    assert table.iloc[1]["V"] == "-, 1 false" and table.iloc[1]["N"] == "9/10"
 
 
 def test_per_class_table_shows_a_dash_for_undefined_figures():

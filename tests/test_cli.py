@@ -118,13 +118,15 @@ def test_evaluate_writes_artifacts_and_comparison_table(tmp_path):
     table = tmp_path / "table.md"
     res = _run("evaluate", "--model", str(ROOT / "models" / "ecgnet.keras"),
                str(ROOT / "models" / "baseline.keras"), "--data", str(data), "--split", "all",
-               "--protocol", "beat", "--out", str(models), "--table", str(table))
+               "--protocol", "beat", "--out", str(models), "--table", str(table),
+               "--by-record")
     assert res.returncode == 0, res.stderr
+    assert "ecgnet: no records to count by (plain class folders)" in res.stdout
     assert (models / "ecgnet.eval.beat.all.set.json").is_file()
     assert (models / "baseline.eval.beat.all.set.npz").is_file()
     # plain folders say nothing of records (patients): no count rather than a wrong one
     doc = json.loads((models / "ecgnet.eval.beat.all.set.json").read_text())
-    assert "n_records" not in doc["figures"]
+    assert "n_records" not in doc["figures"] and "by_record" not in doc["figures"]
     text = table.read_text()
     assert text.count("\n") == 4 and "| ecgnet | beat | all | 6 |  |" in text
 

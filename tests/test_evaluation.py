@@ -1,5 +1,7 @@
 """Test-set figures against hand-computed cases."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,17 @@ def test_detailed_figures_specificity_auc_records_and_averages():
     assert f["weighted"]["sensitivity"] == pytest.approx(f["accuracy"])  # weighted Se = acc
     assert arrays["roc_fpr_A"][0] == 0 and arrays["roc_tpr_A"][-1] == 1
     assert arrays["y_prob"].dtype == np.float32
+    # by record: 100 holds beats 0 (A->A) and 2 (A->B); 200 beats 3 (B->B) and 4 (B->C)
+    by = {r["record"]: r for r in f["by_record"]}
+    assert [r["record"] for r in f["by_record"]] == sorted(set(records))
+    assert by["mitdb/100"]["beats"] == 2 and by["mitdb/100"]["errors"] == 1
+    assert by["mitdb/100"]["per_class"] == {"A": {"beats": 2, "found": 1, "called": 1},
+                                            "B": {"beats": 0, "found": 0, "called": 1}}
+    assert by["mitdb/200"]["accuracy"] == pytest.approx(0.5)
+    assert by["mitdb/200"]["per_class"]["C"] == {"beats": 0, "found": 0, "called": 1}
+    assert by["cudb/cu01"]["per_class"] == {"C": {"beats": 1, "found": 1, "called": 1}}
+    assert sum(r["errors"] for r in f["by_record"]) == round(6 * (1 - f["accuracy"]))
+    json.dumps(f)  # JSON-ready
 
 
 def test_auc_is_none_for_a_class_without_positives_and_artifact_round_trip(tmp_path):
