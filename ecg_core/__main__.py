@@ -508,7 +508,8 @@ def _usable_cores() -> int:
 def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .analysis import agreement, classify_record, classify_record_file, summarise
+    from .analysis import (agreement, classify_record, classify_record_file, irregular_rhythm_note,
+                           summarise)
     from .records import TARGET_FS, choose_lead, read_record, record_base, record_header
 
     path = Path(args.record)
@@ -579,6 +580,9 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
           f"{'n/a' if hr is None else f'{hr:.0f} bpm'}; "
           + ", ".join(f"{c} {n}" for c, n in summary["per_class"].items() if n),
           file=report)
+    note = irregular_rhythm_note(summary, result.class_codes)
+    if note:
+        print(f"note: {note}", file=report)
     agree = agreement(result)
     if agree and agree["figures"]:
         f = agree["figures"]

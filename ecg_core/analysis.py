@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, beat_context, rhythm_features, rr_intervals,
-                    template_features)
+from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, beat_context, irregular_rr, rhythm_features,
+                    rr_intervals, template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -27,6 +27,11 @@ from .rendering import render_beat
 #: class code of either scheme.
 ECTOPIC_CLASSES: frozenset[str] = frozenset({"APC", "PVC", "VEB", "S", "V", "F"})
 VENTRICULAR_CLASSES: frozenset[str] = frozenset({"PVC", "VEB", "V"})
+#: Classes of supraventricular premature beats (8-class and AAMI schemes).
+SUPRAVENTRICULAR_CLASSES: frozenset[str] = frozenset({"APC", "S"})
+#: Share of a record's beats in irregular RR stretches (:func:`ecg_core.beats.irregular_rr`)
+#: from which :func:`irregular_rhythm_note` speaks.
+IRREGULAR_NOTE_SHARE: float = 0.10
 
 
 @dataclass
@@ -681,8 +686,9 @@ def summarise(result: RecordResult) -> dict:
         RR), RR statistics in s (``rr_mean_s``, ``rr_sd_s``, ``rr_min_s``, ``rr_max_s``),
         ``ectopic_per_hour`` (beats of :data:`ECTOPIC_CLASSES` per hour of record),
         ``ventricular_runs`` (runs of 2 or more consecutive ventricular beats:
-        ``couplets`` = runs of 2, ``runs_3_or_more``, ``longest``), ``duration_s`` and
-        ``source``.
+        ``couplets`` = runs of 2, ``runs_3_or_more``, ``longest``), ``irregular_share`` (the
+        share of beats in stretches of irregularly irregular RR intervals,
+        :func:`ecg_core.beats.irregular_rr`), ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
     rr = result.rr_prev_s[np.isfinite(result.rr_prev_s)]
@@ -702,9 +708,34 @@ def summarise(result: RecordResult) -> dict:
         "ventricular_runs": {"couplets": sum(r == 2 for r in runs),
                              "runs_3_or_more": sum(r >= 3 for r in runs),
                              "longest": max(runs, default=0)},
+        "irregular_share": float(irregular_rr(result.samples, result.fs).mean())
+        if len(pred) else 0.0,
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
+
+
+def irregular_rhythm_note(summary: dict, class_codes) -> str | None:
+    """What an irregular rhythm means for the supraventricular calls, in words for the
+    reader of a record's results; ``None`` when the record's ``irregular_share``
+    (:func:`summarise`) is under :data:`IRREGULAR_NOTE_SHARE` or the model has no
+    supraventricular class.
+
+    A premature beat is premature against a regular rhythm; in atrial fibrillation or flutter
+    the MIT-BIH labels (and AAMI EC57) call supraventricular beats normal. Counted record by
+    record, most false S calls of ``aami/ecgnet`` on new patients fall in such records
+    (docs/results.md).
+    """
+    share = float(summary.get("irregular_share") or 0.0)
+    classes = [c for c in class_codes if c in SUPRAVENTRICULAR_CLASSES]
+    if share < IRREGULAR_NOTE_SHARE or not classes:
+        return None
+    return (f"The RR intervals are irregularly irregular around {share:.0%} of the beats, as in "
+            "atrial fibrillation or flutter, or frequent ectopic beats of no fixed pattern. "
+            f"There, {' and '.join(classes)} calls (supraventricular premature beats) are "
+            "unreliable: with no regular rhythm a beat cannot be premature, and in atrial "
+            "fibrillation or flutter the reference labels call these beats normal. On new "
+            "patients most false supraventricular calls come from such records.")
 
 
 def scheme_of(class_codes: tuple[str, ...]) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, summarise,
-                       trend)
+from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, irregular_rhythm_note,
+                       summarise, trend)
 from .classes import BY_CODE
 from .records import ECGRecord
 
@@ -160,6 +160,8 @@ def record_report(record: ECGRecord, result: RecordResult, classifier, *,
                                    _COLOURS.get(c, "#333")))
     hr = s["mean_hr_bpm"]
     runs = s["ventricular_runs"]
+    note = irregular_rhythm_note(s, result.class_codes)
+    irregular = f'\n<p class="caveat">{esc(note)}</p>' if note else ""
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -170,6 +172,7 @@ body {{ font-family: system-ui, sans-serif; max-width: 700px; margin: 1.5em auto
 h1 {{ font-size: 20px; margin-bottom: 0.2em; }} h2 {{ font-size: 16px; margin: 1.2em 0 0.4em; }}
 h3 {{ font-size: 13px; margin: 0.8em 0 0.2em; font-weight: 600; }}
 .notice {{ border: 2px solid #c00; padding: 0.5em 0.8em; background: #fff4f4; }}
+.caveat {{ border-left: 4px solid #e0a000; padding: 0.3em 0.8em; background: #fffbea; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px 2px 0; text-align: left; }}
 @media print {{ body {{ margin: 0.5em; }} }}
 </style></head><body>
@@ -192,7 +195,7 @@ ectopic beats {ectopic:,} ({100 * ectopic / n:.1f}% of beats,
 {(ectopic / hours if hours else 0):.0f} per hour); ventricular beats {vent:,}
 ({100 * vent / n:.1f}%, {(vent / hours if hours else 0):.0f} per hour).
 Ventricular runs: couplets {runs['couplets']}, runs of 3 or more {runs['runs_3_or_more']}
-(longest {runs['longest']} beats).</p>
+(longest {runs['longest']} beats).</p>{irregular}
 <h2>Heart rate, minute by minute</h2>
 {_hr_trend_svg(result)}
 <h2>RR intervals</h2>

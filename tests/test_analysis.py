@@ -6,7 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from ecg_core.analysis import agreement, classify_record, detect_beats, summarise
+from ecg_core.analysis import (agreement, classify_record, detect_beats, irregular_rhythm_note,
+                               summarise)
 from ecg_core.errors import RecordError
 from ecg_core.records import (read_record, read_signal_csv, read_uploaded_record,
                               record_from_signal)
@@ -31,6 +32,14 @@ def test_record_with_annotations_gives_reference_and_agreement(classifier):
     s = summarise(result)
     assert s["per_class"]["PVC"] > 120 and 80 < s["mean_hr_bpm"] < 130
     assert s["ventricular_runs"]["couplets"] > 0
+    # its RR intervals are irregular for most of the five minutes: the APC calls get a caveat
+    assert s["irregular_share"] > 0.5
+    note = irregular_rhythm_note(s, result.class_codes)
+    assert note.startswith(f"The RR intervals are irregularly irregular around "
+                           f"{s['irregular_share']:.0%} of the beats") and "APC calls" in note
+    assert irregular_rhythm_note({**s, "irregular_share": 0.05}, result.class_codes) is None
+    assert irregular_rhythm_note(s, ("NOR", "PVC")) is None  # no supraventricular class
+    assert "S calls" in irregular_rhythm_note(s, ("N", "S", "V", "F", "Q"))
     a = agreement(result)
     assert a["figures"]["per_class"]["PVC"]["sensitivity"] > 0.9
     assert a["figures"]["n"] == len(result.samples) - sum(a["outside"].values())
@@ -52,6 +61,7 @@ def test_record_without_annotations_uses_xqrs(classifier):
     matched = np.abs(ref[:, None] - result.samples[None, :]).min(axis=1) <= 0.05 * 360
     assert matched.mean() > 0.99
     assert summarise(result)["per_class"]["NOR"] / len(result.samples) > 0.95
+    assert summarise(result)["irregular_share"] == 0.0  # sinus rhythm
     assert agreement(result) is None
 
 
@@ -291,6 +301,7 @@ def test_record_report_is_one_self_contained_page(tmp_path):
     assert "<h3>NOR:" in page and "<h3>PVC:" in page
     assert page.count("<svg") >= 4
     assert "beat protocol (same patients on both sides: flattering)" in page
+    assert '<p class="caveat">The RR intervals are irregularly irregular' in page
 
 
 def test_a_stretch_of_a_record_reads_like_the_same_samples_of_the_whole():

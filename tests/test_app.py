@@ -410,10 +410,19 @@ def test_record_page_offers_bundled_examples_at_once():
     assert len(examples.options) == 5
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["beats"].replace(",", "")) > 450  # the default example, 208
+    # 208's RR intervals are irregular for most of the excerpt: the summary says what that
+    # means for the supraventricular calls
+    assert any(w.value.startswith("The RR intervals are irregularly irregular")
+               for w in at.warning), [w.value[:60] for w in at.warning]
     examples.set_value("cu09")
     at.run()
     assert not at.exception and not at.error
     assert any("250 Hz -> 360 Hz" in c.value for c in at.caption)
+    next(sb for sb in at.selectbox if sb.label == "Example").set_value("100")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Record **100**" in c.value for c in at.caption)
+    assert not any("irregularly irregular" in w.value for w in at.warning)  # sinus rhythm
 
 
 SIGNAL_FILE = "Signal file (EDF/BDF, DICOM, HL7 aECG, SCP-ECG, Holter, watch exports, CSV/TXT)"

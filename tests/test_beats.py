@@ -186,3 +186,38 @@ def test_vf_windows_take_the_rr_intervals_of_the_nearest_detection():
     assert np.isnan(out[0].rr_prev_s) and out[1].rr_prev_s == pytest.approx(200 / fs)
     # nothing detected: the windows stay without RR intervals
     assert with_detected_rr(windows, np.array([], dtype=int), fs) == windows
+
+
+def test_irregular_rr_flags_random_intervals_not_a_steady_rhythm_or_bigeminy():
+    from ecg_core.beats import irregular_rr
+
+    rng = np.random.default_rng(20180412)
+    steady = np.cumsum(0.8 + rng.normal(0, 0.01, 300))  # sinus rhythm, a little variability
+    random = np.cumsum(rng.uniform(0.4, 1.1, 300))       # irregularly irregular
+    bigeminy = np.cumsum(np.tile([0.55, 1.05], 150) + rng.normal(0, 0.01, 300))
+
+    def as_samples(t):
+        return np.round(t * 360).astype(np.int64)
+
+    assert not irregular_rr(as_samples(steady), 360.0).any()
+    assert irregular_rr(as_samples(random), 360.0).mean() > 0.6
+    assert not irregular_rr(as_samples(bigeminy), 360.0).any()  # regular in its irregularity
+    # a steady rhythm that turns irregular: the flags follow the change, within a window
+    mixed = np.cumsum(np.r_[0.8 + rng.normal(0, 0.01, 200), rng.uniform(0.4, 1.1, 200)])
+    flags = irregular_rr(as_samples(mixed), 360.0)
+    assert not flags[:180].any() and flags[220:].mean() > 0.6
+    assert not irregular_rr(as_samples(steady[:20]), 360.0).any()  # too few beats to judge
+
+
+def test_irregular_rr_on_real_records():
+    import wfdb
+
+    from ecg_core.beats import irregular_rr
+
+    def share(record):
+        ann = wfdb.rdann(str(EXCERPT_MITDB / record), "atr")
+        pos = np.array([s for s, sym in zip(ann.sample, ann.symbol) if sym in BEAT_SYMBOLS])
+        return irregular_rr(pos, 360.0).mean()
+
+    assert share("100") == 0.0  # sinus rhythm
+    assert share("208") > 0.5   # frequent ventricular beats, couplets, fusion beats
