@@ -193,6 +193,19 @@ def confusion_figures(y_true: np.ndarray, y_pred: np.ndarray,
 N_BOOTSTRAP: int = 1000
 
 
+def _record_confusions(y_true, y_pred, records, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The record keys in sorted order (str (r,)) and each record's confusion matrix (int64
+    (r, k, k), rows true, columns predicted). Raises ValueError if the lengths differ."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if not len(y_true) == len(y_pred) == len(records):
+        raise ValueError("y_true, y_pred and records must have the same length")
+    names, index = np.unique(np.asarray(records, dtype=object).astype(str), return_inverse=True)
+    cms = np.zeros((len(names), k, k), np.int64)
+    np.add.at(cms, (index, y_true, y_pred), 1)
+    return names, cms
+
+
 def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, records: list[str], k: int,
                  class_codes: tuple[str, ...] | list[str] | None = None,
                  n_boot: int = N_BOOTSTRAP, seed: int = 20180412) -> dict:
@@ -222,13 +235,7 @@ def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, records: list[str], k: 
     Raises:
         ValueError: if the lengths differ.
     """
-    y_true = np.asarray(y_true, dtype=np.int64)
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    if not len(y_true) == len(y_pred) == len(records):
-        raise ValueError("y_true, y_pred and records must have the same length")
-    names, index = np.unique(np.asarray(records, dtype=object).astype(str), return_inverse=True)
-    per_record = np.zeros((len(names), k, k), np.int64)
-    np.add.at(per_record, (index, y_true, y_pred), 1)
+    names, per_record = _record_confusions(y_true, y_pred, records, k)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(names), size=(n_boot, len(names)))
     counts = np.stack([np.bincount(d, minlength=len(names)) for d in draws])
@@ -286,14 +293,7 @@ def record_figures(y_true: np.ndarray, y_pred: np.ndarray, records: list[str],
     Raises:
         ValueError: if the lengths differ.
     """
-    y_true = np.asarray(y_true, dtype=np.int64)
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    if not len(y_true) == len(y_pred) == len(records):
-        raise ValueError("y_true, y_pred and records must have the same length")
-    k = len(class_codes)
-    names, index = np.unique(np.asarray(records, dtype=object).astype(str), return_inverse=True)
-    cms = np.zeros((len(names), k, k), np.int64)
-    np.add.at(cms, (index, y_true, y_pred), 1)
+    names, cms = _record_confusions(y_true, y_pred, records, len(class_codes))
     out = []
     for name, cm in zip(names, cms):
         n = int(cm.sum())
