@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ecg_core.beats import irregular_rr
 from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, ROOT
 
 pytest.importorskip("dask.distributed")
@@ -56,7 +57,10 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
         row = summary[summary["record"] == name].iloc[0]
         assert row["status"] == "ok" and row["beats"] == len(ref.samples)
         assert row["n_PVC"] == ref.predicted.count("PVC")
+        assert row["irregular_rr_percent"] == pytest.approx(
+            100 * irregular_rr(ref.samples, ref.fs).mean())
         assert (mine["detector"] == "annotations").all()
+    assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()
     # a second run redoes nothing
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")}
