@@ -92,3 +92,48 @@ def test_matplotlib_beats_draws_the_validation_split_on_request(tiny_dataset, tm
     assert evaluate_folder(classifier, out, "val")["n"] == len(val)
     with pytest.raises(DatasetError, match="no test images"):
         evaluate_folder(classifier, out, "test")
+
+
+def test_cv_by_record_adds_the_figures_of_each_record_to_an_old_artifact(tiny_dataset,
+                                                                           tmp_path,
+                                                                           monkeypatch,
+                                                                           capsys):
+    import importlib.util
+    import json
+
+    import ecg_core.protocols
+    from ecg_core.classes import CLASS_CODES
+
+    # five records are too few for five folds: two protocols stand in for the folds
+    folds = ("beat", "record")
+    monkeypatch.setattr(ecg_core.protocols, "CV_PROTOCOLS", folds)
+    spec = importlib.util.spec_from_file_location("cv_by_record",
+                                                  ROOT / "tools" / "cv_by_record.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    y, records = [], []
+    for protocol in folds:
+        _, labels, rows = load_split(tiny_dataset, "test", protocol)
+        y.append(labels)
+        records += [f"{r['database']}/{r['record']}" for r in rows]
+    y = np.concatenate(y)
+    prob = np.eye(len(CLASS_CODES))[y]
+    wrong = np.arange(0, len(y), 7)  # every seventh beat read as the next class
+    prob[wrong] = np.eye(len(CLASS_CODES))[(y[wrong] + 1) % len(CLASS_CODES)]
+    artifact = tmp_path / "ecgnet.eval.cv.test.tiny.json"
+    np.savez(artifact.with_suffix(".npz"), y_true=y, y_prob=prob)
+    doc = {"protocol": "cv", "data": str(tiny_dataset), "model_name": "ecgnet (5-fold recipe)",
+           "figures": {"n": len(y), "per_class": {c: {} for c in CLASS_CODES}}}
+    artifact.write_text(json.dumps(doc))
+    assert tool.main([str(artifact)]) == 0
+    by = json.loads(artifact.read_text())["figures"]["by_record"]
+    assert sorted(r["record"] for r in by) == sorted(set(records))
+    assert sum(r["beats"] for r in by) == len(y) and sum(r["errors"] for r in by) == len(wrong)
+    # labels that are not the dataset's: refused in one line, the artifact left as it was
+    np.savez(artifact.with_suffix(".npz"), y_true=(y + 1) % len(CLASS_CODES), y_prob=prob)
+    before = artifact.read_text()
+    capsys.readouterr()
+    assert tool.main([str(artifact)]) == 2
+    err = capsys.readouterr().err
+    assert "not the artifact's beats" in err and len(err.strip().splitlines()) == 1
+    assert artifact.read_text() == before
