@@ -219,11 +219,15 @@ if state_key not in st.session_state:
     for k in [k for k in st.session_state if str(k).startswith("result-")]:
         del st.session_state[k]  # keep one result per session
     st.session_state[state_key] = result
+    # the summary (RR statistics, runs, the rhythm's irregularity: about 0.6 s for a day of
+    # beats) once per result, not on every rerun of the page
+    st.session_state["record_summary"] = (state_key, summarise(result))
     release_freed_memory()  # the beat images and batches of a long record
     st.session_state.pop("beat_no", None)
     st.session_state.pop("last_pick", None)
 result = st.session_state[state_key]
-summary = summarise(result)
+cached = st.session_state.get("record_summary")
+summary = cached[1] if cached and cached[0] == state_key else summarise(result)
 pred = np.array(result.predicted)
 n_beats = len(pred)
 

@@ -25,8 +25,6 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 import measure as M  # noqa: E402
 
-from ecg_core.dataset import load_split  # noqa: E402
-
 
 def window_features(samples: np.ndarray, fs: float, width: int) -> np.ndarray:
     """(nRMSSD, turning-point z-score, normalised Shannon entropy) around each beat."""
@@ -49,14 +47,7 @@ def window_features(samples: np.ndarray, fs: float, width: int) -> np.ndarray:
 
 
 def main() -> int:
-    rows, ys = [], []
-    for protocol in M.DS1_CV_PROTOCOLS:
-        _, y, r = load_split(M.DATA, "test", protocol)
-        rows += r
-        ys.append(y)
-    y = np.concatenate(ys)
-    records = np.array([r["record"] for r in rows])
-    samples = np.array([int(r["sample"]) for r in rows])
+    _, y, records, samples = M.ds1_oof_beats()
     shown = ["106", "119", "201", "203", "207", "208", "215", "223", "220", "116", "205"]
     for width in (32, 64):
         feats = np.zeros((len(y), 3))

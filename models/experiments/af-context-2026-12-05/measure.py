@@ -72,6 +72,19 @@ def _trim(w: np.ndarray) -> np.ndarray:
     return w[keep]
 
 
+def ds1_oof_beats() -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]:
+    """The DS1 beats in the order the cross-validated outputs hold them (each fold's test
+    split, fold after fold): rows, labels, record names, R-peak samples."""
+    rows, ys = [], []
+    for protocol in DS1_CV_PROTOCOLS:
+        _, y, r = load_split(DATA, "test", protocol)
+        rows += r
+        ys.append(y)
+    records = np.array([r["record"] for r in rows])
+    samples = np.array([int(r["sample"]) for r in rows])
+    return rows, np.concatenate(ys), records, samples
+
+
 def figures(y: np.ndarray, p: np.ndarray) -> dict:
     pred = p.argmax(axis=1)
     out = {"accuracy": float((pred == y).mean())}
@@ -87,14 +100,7 @@ def figures(y: np.ndarray, p: np.ndarray) -> dict:
 def main() -> int:
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    rows, ys = [], []
-    for protocol in DS1_CV_PROTOCOLS:
-        _, y, r = load_split(DATA, "test", protocol)
-        rows += r
-        ys.append(y)
-    y = np.concatenate(ys)
-    records = np.array([r["record"] for r in rows])
-    samples = np.array([int(r["sample"]) for r in rows])
+    rows, y, records, samples = ds1_oof_beats()
     assert set(records) == set(AAMI_DS1), sorted(set(records))
     rhythm = np.empty(len(rows), dtype=object)
     irr = np.zeros(len(rows))

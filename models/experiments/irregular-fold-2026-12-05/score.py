@@ -19,13 +19,12 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.beats import irregular_rr  # noqa: E402
-from ecg_core.dataset import load_split  # noqa: E402
-from ecg_core.protocols import DS1_CV_PROTOCOLS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-DATA = ROOT / "data" / "aami-bp-leads"
-RECIPES = {"local RR (committed recipe)": "ds1-cv-2026-11-28", "record RR": "record-rr-cv-2026-11-28"}
-CODES = ("N", "S", "V", "F", "Q")
+sys.path.insert(0, str(HERE.parent / "af-context-2026-12-05"))
+
+# the measurement's reading of the DS1 out-of-fold beats, recipes and figures
+from measure import CODES, RECIPES, ds1_oof_beats, figures  # noqa: E402
 
 
 def flags(samples: np.ndarray, pred: np.ndarray, fs: float, skip_ventricular: bool) -> np.ndarray:
@@ -46,27 +45,8 @@ def flags(samples: np.ndarray, pred: np.ndarray, fs: float, skip_ventricular: bo
     return out
 
 
-def figures(y: np.ndarray, p: np.ndarray) -> dict:
-    pred = p.argmax(axis=1)
-    out = {"accuracy": float((pred == y).mean())}
-    for c in ("S", "V"):
-        i = CODES.index(c)
-        tp = int(((pred == i) & (y == i)).sum())
-        out[f"{c} Se"] = tp / max(1, int((y == i).sum()))
-        out[f"{c} +P"] = tp / max(1, int((pred == i).sum()))
-    out["flagged"] = None
-    return out
-
-
 def main() -> int:
-    rows, ys = [], []
-    for protocol in DS1_CV_PROTOCOLS:
-        _, y, r = load_split(DATA, "test", protocol)
-        rows += r
-        ys.append(y)
-    y = np.concatenate(ys)
-    records = np.array([r["record"] for r in rows])
-    samples = np.array([int(r["sample"]) for r in rows])
+    rows, y, records, samples = ds1_oof_beats()
     fs = float(rows[0]["fs"])
     s, n = CODES.index("S"), CODES.index("N")
     out = {"beats": int(len(y)), "recipes": {}}
