@@ -42,24 +42,13 @@ sys.path.insert(0, str(ROOT))
 from ecg_core.analysis import classify_record, scheme_of  # noqa: E402
 from ecg_core.beats import BEAT_SYMBOLS  # noqa: E402
 from ecg_core.classes import symbol_map  # noqa: E402
+from ecg_core.conditioning import RECORDED_NOISES, noise_gain  # noqa: E402
 from ecg_core.model import Classifier, model_name, resolve_model  # noqa: E402
 from ecg_core.protocols import AAMI_DS2  # noqa: E402
 from ecg_core.records import ECGRecord, read_record  # noqa: E402
 
-NOISES = ("bw", "em", "ma")
+NOISES = tuple(RECORDED_NOISES)
 SNRS = (24, 12, 6, 0)
-
-
-def noise_gain(clean: np.ndarray, beats: np.ndarray, fs: float, noise: np.ndarray,
-               snr_db: float) -> float:
-    """Factor that brings ``noise`` to ``snr_db`` against ``clean``, as the noise stress test
-    defines SNR (QRS peak-to-peak amplitude A, S = A^2 / 8, N = mean square of the noise)."""
-    half = int(round(0.05 * fs))
-    pp = np.array([np.ptp(clean[max(0, b - half):b + half + 1]) for b in beats])
-    lo, hi = np.percentile(pp, [5, 95])
-    amplitude = float(pp[(pp >= lo) & (pp <= hi)].mean())
-    n = float(np.mean((noise - noise.mean()) ** 2))
-    return float(np.sqrt(amplitude ** 2 / 8.0 / (n * 10 ** (snr_db / 10.0))))
 
 
 def _one_record(model: str, mitdb: str, nstdb: str, record: str, detector: str) -> dict:

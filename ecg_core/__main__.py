@@ -62,9 +62,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
                          scheme=args.scheme, drawings=args.drawings,
                          extra_styles=args.extra_styles, conditioning=args.conditioning,
                          vf_rr=args.vf_rr, other_lead=args.other_lead,
+                         noisy_drawings=args.noisy_drawings,
                          records=args.records.split(",") if args.records else None)
     info = build_dataset(args.out, mitdb=args.mitdb, cudb=args.cudb, qtdb=args.qtdb,
-                         config=config,
+                         nstdb=args.nstdb, config=config,
                          workers=args.workers, overwrite=args.overwrite)
     print(f"{info['n_images']} images of {info['n_beats']} beats from "
           f"{len(info['records'])} records in {args.out}; beats per class and split:")
@@ -782,6 +783,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the extra drawings from the record's other channel (MIT-BIH: "
                         "mostly V1), so that a model learns beats on more than one lead; with "
                         "--plain, --drawings 2 draws each training beat on both leads")
+    b.add_argument("--noisy-drawings", type=int, default=0, metavar="N",
+                   help="draw each beat N more times from lead MLII with recorded noise added "
+                        "(bw, em or ma of the noise stress test database at 24, 18, 12 or 6 "
+                        "dB SNR; needs --nstdb); training only (default 0)")
+    b.add_argument("--nstdb", help="MIT-BIH Noise Stress Test Database folder (noise records "
+                                   "for --noisy-drawings)")
     b.add_argument("--conditioning", choices=["none", "bandpass"], default="none",
                    help="condition each record's signal before drawing: none (as recorded, "
                         "the default) or bandpass (0.5-40 Hz: baseline wander and noise "

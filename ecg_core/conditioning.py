@@ -16,6 +16,11 @@ Methods (:data:`CONDITIONINGS`):
   bandwidth recommended by the AHA does (Kligfield P et al., Recommendations for the
   standardization and interpretation of the electrocardiogram, part I. *Circulation*
   115:1306-1324, 2007). Zero phase keeps the QRS complex where it was.
+
+Recorded noise can also be added to a clean signal at a set signal-to-noise ratio
+(:func:`noise_gain`, :func:`add_recorded_noise`), as the MIT-BIH Noise Stress Test Database
+does: for the noise benchmarks, and for training drawings of noisy beats
+(``BuildConfig.noisy_drawings``).
 """
 
 from __future__ import annotations
@@ -63,3 +68,78 @@ def condition_signal(signal: np.ndarray, fs: float, method: str = "none") -> np.
         raise ValueError(f"A {fs:g} Hz signal cannot be band-passed to {high:g} Hz.")
     sos = butter(_ORDER, [low, high], btype="bandpass", fs=fs, output="sos")
     return sosfiltfilt(sos, x.astype(np.float64)).astype(np.float32)
+
+
+#: The noise records of the MIT-BIH Noise Stress Test Database (Moody GB, Muldrow WE, Mark RG,
+#: "A noise stress test for arrhythmia detectors", Computers in Cardiology 11:381-384, 1984).
+RECORDED_NOISES: dict[str, str] = {
+    "bw": "baseline wander",
+    "em": "electrode motion artefact",
+    "ma": "muscle (EMG) artefact",
+}
+
+
+def noise_gain(clean: np.ndarray, beats: np.ndarray, fs: float, noise: np.ndarray,
+               snr_db: float) -> float:
+    """Factor that brings ``noise`` to ``snr_db`` against ``clean``, as the noise stress test
+    defines the SNR.
+
+    The signal power is that of a sine of the QRS complexes' peak-to-peak amplitude,
+    S = A^2 / 8, where A is the mean peak-to-peak amplitude within 50 ms of each beat (the
+    largest and smallest 5% left out); the noise power N is the noise's mean square (about its
+    mean). The gain is sqrt(S / (N * 10^(SNR/10))) (Moody, Muldrow & Mark 1984; the
+    ``nstdbgen`` program of the WFDB software).
+
+    Args:
+        clean: float array, shape (n,), the clean signal in mV.
+        beats: int array, shape (m,), m >= 1, sample positions of the beats' QRS complexes.
+        fs: sampling rate in Hz.
+        noise: float array, shape (k,), the noise in mV (any length).
+        snr_db: the wanted SNR in dB.
+
+    Returns:
+        The gain (float, >= 0) by which to multiply ``noise``.
+
+    Raises:
+        ValueError: if there are no beats, or the noise is constant.
+    """
+    beats = np.asarray(beats, dtype=np.int64)
+    if beats.size == 0:
+        raise ValueError("The SNR is measured against QRS complexes; no beat was given.")
+    half = int(round(0.05 * fs))
+    pp = np.array([np.ptp(clean[max(0, b - half):b + half + 1]) for b in beats])
+    lo, hi = np.percentile(pp, [5, 95])
+    amplitude = float(pp[(pp >= lo) & (pp <= hi)].mean())
+    n = float(np.mean((np.asarray(noise, dtype=np.float64) - np.mean(noise)) ** 2))
+    if n <= 0:
+        raise ValueError("The noise is constant: it has no power to scale.")
+    return float(np.sqrt(amplitude ** 2 / 8.0 / (n * 10 ** (snr_db / 10.0))))
+
+
+def add_recorded_noise(clean: np.ndarray, beats: np.ndarray, fs: float, noise: np.ndarray,
+                       snr_db: float, offset: int = 0) -> np.ndarray:
+    """The clean signal with recorded noise added at ``snr_db`` (see :func:`noise_gain`).
+
+    The noise, less its mean, is read circularly from sample ``offset`` on (repeated when it is
+    shorter than the signal), so that different offsets give different stretches of the same
+    noise record.
+
+    Args:
+        clean: float array, shape (n,), in mV.
+        beats: int array, shape (m,), QRS positions in samples (for the SNR).
+        fs: sampling rate in Hz of both signals.
+        noise: float array, shape (k,), in mV, k >= 1.
+        snr_db: the SNR in dB.
+        offset: first noise sample used.
+
+    Returns:
+        float64 array, shape (n,), in mV.
+
+    Raises:
+        ValueError: as :func:`noise_gain`.
+    """
+    clean = np.asarray(clean, dtype=np.float64)
+    noise = np.asarray(noise, dtype=np.float64)
+    idx = (np.arange(len(clean)) + int(offset)) % len(noise)
+    stretch = noise[idx] - noise.mean()
+    return clean + noise_gain(clean, beats, fs, stretch, snr_db) * stretch

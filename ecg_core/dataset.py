@@ -45,7 +45,7 @@ from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations, rh
 from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
                         decode_image)
 from .classes import folder_to_class, scheme_codes, symbol_map
-from .conditioning import CONDITIONINGS, condition_signal
+from .conditioning import CONDITIONINGS, RECORDED_NOISES, add_recorded_noise, condition_signal
 from .errors import DatasetError, ECGCoreError, RecordError
 from .protocols import (AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS,
                         DS1_CV_PROTOCOLS, PROTOCOLS, QTDB_HELD_OUT, QTDB_TRAIN, QTDB_VAL)
@@ -98,6 +98,16 @@ class BuildConfig:
             when ``styled``), so that a model learns beat shapes on more than one lead. A
             record with a single channel draws its extra drawings from that channel. Like
             every extra drawing, used in training only.
+        noisy_drawings: drawings added after the others (numbers ``drawings`` ..
+            ``drawings + noisy_drawings - 1``), each of lead MLII (drawing 0's lead) in drawing
+            0's style family, with recorded noise of the MIT-BIH Noise Stress Test Database
+            added before conditioning (needs ``nstdb`` in :func:`build_dataset`). Each such
+            drawing's seed chooses the noise record (:data:`~ecg_core.conditioning.
+            RECORDED_NOISES`, equally likely) and the SNR (:data:`NOISY_SNRS_DB`, equally
+            likely, as the noise stress test defines it: :func:`~ecg_core.conditioning.
+            noise_gain`); the noise is the noise record's second channel (``noise2``; the
+            project's noise benchmarks use the first), read circularly from an offset drawn
+            per record and noise record. Training material only, like every extra drawing.
     """
 
     seed: int = 20180412
@@ -113,7 +123,15 @@ class BuildConfig:
     conditioning: str = "none"
     vf_rr: str = "xqrs"
     other_lead: bool = False
+    noisy_drawings: int = 0
     extra: dict = field(default_factory=dict)
+
+
+#: SNRs in dB of the noisy training drawings (``BuildConfig.noisy_drawings``).
+NOISY_SNRS_DB: tuple[float, ...] = (24.0, 18.0, 12.0, 6.0)
+
+#: The noise records' channel that noisy training drawings take (the benchmarks use the other).
+NOISE_TRAINING_CHANNEL = "noise2"
 
 
 def _stable_id(text: str) -> int:
@@ -453,10 +471,31 @@ def _beat_splits(rows: list[dict], protocol: str, seed: int) -> list[str]:
 def _render_record(job: tuple) -> list[tuple[str, str]]:
     """Worker: render the selected beats of one record. Returns (image path, lead) pairs."""
     (database, folder, name, beats, out_dir, styled, fs, extra_styles, conditioning,
-     other_lead) = job
+     other_lead, plain_drawings, nstdb, master_seed) = job
     record = read_record(Path(folder) / name, annotator=None, target_fs=fs,
                          other_lead=other_lead)
     conditioned = condition_signal(record.signal, fs, conditioning)
+    noisy: dict[tuple[str, float], np.ndarray] = {}  # (noise, SNR) -> conditioned noisy MLII
+    noises: dict[str, tuple[np.ndarray, int]] = {}  # noise -> (noise signal, offset)
+    qrs = np.array(sorted({b[1] for b in beats}), dtype=np.int64)
+
+    def noisy_signal(drawing_seed: int) -> np.ndarray:
+        rng = np.random.default_rng([drawing_seed, 1])
+        kind = list(RECORDED_NOISES)[int(rng.integers(len(RECORDED_NOISES)))]
+        snr = NOISY_SNRS_DB[int(rng.integers(len(NOISY_SNRS_DB)))]
+        if kind not in noises:
+            n = read_record(Path(nstdb) / kind, lead=NOISE_TRAINING_CHANNEL, annotator=None,
+                            target_fs=fs).signal
+            offset = int(np.random.default_rng(style_seed(master_seed, database, f"{name}:{kind}",
+                                                              0))
+                         .integers(len(n)))
+            noises[kind] = (n, offset)
+        if (kind, snr) not in noisy:
+            n, offset = noises[kind]
+            noisy[(kind, snr)] = condition_signal(
+                add_recorded_noise(record.signal, qrs, fs, n, snr, offset), fs, conditioning)
+        return noisy[(kind, snr)]
+
     second = None  # the other channel, conditioned: (signal, lead)
     if other_lead:
         second = ((condition_signal(record.other_signal, fs, conditioning), record.other_lead)
@@ -467,14 +506,16 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
     done: list[tuple[str, str]] = []
     for rel, sample, seed, drawing in beats:
         path = Path(out_dir) / rel
-        on_other = bool(drawing) and second is not None
+        with_noise = drawing >= plain_drawings
+        on_other = bool(drawing) and second is not None and not with_noise
         lead = second[1] if on_other else record.lead
         if not path.exists():
             rng = np.random.default_rng(seed)
-            family = STYLE_FAMILIES[extra_styles] if drawing else random_style
+            family = STYLE_FAMILIES[extra_styles] if drawing and not with_noise else random_style
             style = family(rng) if styled else DEFAULT_STYLE
-            signal = second[0] if on_other else conditioned
-            if (not on_other and style.first_channel and record.channels
+            signal = (noisy_signal(seed) if with_noise else second[0] if on_other
+                      else conditioned)
+            if (not on_other and not with_noise and style.first_channel and record.channels
                     and record.channels[0] != record.lead):
                 if first is None:
                     other = read_record(Path(folder) / name, lead=record.channels[0],
@@ -487,7 +528,7 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
             tmp = path.with_suffix(".tmp.png")
             cv2.imwrite(str(tmp), img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
             os.replace(tmp, path)
-        elif styled and drawing and not on_other:  # drawn before: which lead did it take?
+        elif styled and drawing and not on_other and not with_noise:  # which lead did it take?
             style = STYLE_FAMILIES[extra_styles](np.random.default_rng(seed))
             if style.first_channel and record.channels:
                 lead = record.channels[0]
@@ -496,7 +537,7 @@ def _render_record(job: tuple) -> list[tuple[str, str]]:
 
 
 def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | Path | None = None,
-                  qtdb: str | Path | None = None,
+                  qtdb: str | Path | None = None, nstdb: str | Path | None = None,
                   config: BuildConfig | None = None, workers: int | None = None,
                   overwrite: bool = False, progress: bool = True) -> dict:
     """Build the beat-image dataset: PNGs per class, ``manifest.csv`` and ``dataset.json``.
@@ -512,6 +553,8 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         qtdb: folder of the QT Database, or ``None``: its annotated records other than
             :data:`~ecg_core.protocols.QTDB_HELD_OUT` (lead MLII where a record has one, else
             its first channel; 250 Hz resampled to ``config.fs``).
+        nstdb: folder of the MIT-BIH Noise Stress Test Database (its ``bw``, ``em``, ``ma``
+            noise records), needed when ``config.noisy_drawings`` > 0.
         config: build settings (:class:`BuildConfig`).
         workers: rendering processes (default: number of CPU cores).
         overwrite: allow replacing a dataset built with other settings.
@@ -521,8 +564,8 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         The contents written to ``dataset.json`` (settings, counts per class and split).
 
     Raises:
-        DatasetError: if no source is given, or ``out_dir`` holds a build with other settings
-            and ``overwrite`` is false.
+        DatasetError: if no source is given, noisy drawings are asked for without ``nstdb``,
+            or ``out_dir`` holds a build with other settings and ``overwrite`` is false.
         RecordError: if a record cannot be read.
     """
     from tqdm.auto import tqdm
@@ -543,6 +586,11 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
         raise DatasetError(f"Unknown one-lead QRS detector '{config.vf_rr}' for the VF windows' "
                            f"RR intervals; choose 'none' or one of "
                            f"{', '.join(d for d in DETECTORS if d not in TWO_LEAD_DETECTORS)}.")
+    if config.noisy_drawings < 0:
+        raise DatasetError(f"A build cannot draw {config.noisy_drawings} noisy drawings.")
+    if config.noisy_drawings and not nstdb:
+        raise DatasetError("Noisy drawings need the MIT-BIH Noise Stress Test Database "
+                           "(--nstdb): its noise records are what is added.")
     if config.drawings > 1 and not (config.styled or config.other_lead):
         raise DatasetError("Several drawings of a beat need random styles or the other lead; "
                            "a plain build would draw the same image each time.")
@@ -559,12 +607,17 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     settings = {k: v for k, v in asdict(config).items()}
     settings["split"] = list(config.split)
     settings["sources"] = {k: str(v) for k, v in sources.items()}
+    if config.noisy_drawings:
+        settings["sources"]["nstdb"] = str(nstdb)
+        settings["noisy_snrs_db"] = list(NOISY_SNRS_DB)
+        settings["noise_channel"] = NOISE_TRAINING_CHANNEL
     info_path = out / "dataset.json"
     if info_path.exists():
         old = json.loads(info_path.read_text())
         # builds made before drawings and style families had them
         old_settings = {"drawings": 1, "extra_styles": "screen", "conditioning": "none",
-                        "vf_rr": "none", "other_lead": False, **(old.get("settings") or {})}
+                        "vf_rr": "none", "other_lead": False, "noisy_drawings": 0,
+                        **(old.get("settings") or {})}
         if old_settings != json.loads(json.dumps(settings)):
             if not overwrite:
                 raise DatasetError(
@@ -589,7 +642,8 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
     for r, split in zip(rows, splits):
         r["split"] = split
     beats = rows
-    rows = [{**r, "drawing": d} for r in beats for d in range(config.drawings)]
+    rows = [{**r, "drawing": d} for r in beats
+            for d in range(config.drawings + config.noisy_drawings)]
     jobs: dict[tuple[str, str], list] = {}
     for r in rows:
         key = (r["database"], r["record"], r["sample"], r["drawing"])
@@ -599,7 +653,8 @@ def build_dataset(out_dir: str | Path, *, mitdb: str | Path | None, cudb: str | 
             (r["image"], r["sample"], r["style_seed"], r["drawing"]))
     leads: dict[str, str] = {}
     job_list = [(db, str(sources[db]), name, beats, str(out), config.styled, config.fs,
-                 config.extra_styles, config.conditioning, config.other_lead)
+                 config.extra_styles, config.conditioning, config.other_lead, config.drawings,
+                 str(nstdb) if nstdb else None, config.seed)
                 for (db, name), beats in sorted(jobs.items())]
     workers = workers or max(1, min(os.cpu_count() or 1, len(job_list)))
     bar = tqdm(total=len(rows), desc="rendering beats", unit="beat", disable=not progress)

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ECG_SHARED", ROOT.parent / "shared"))
 MITDB = SHARED / "mitdb"
 CUDB = SHARED / "cudb"
+NSTDB = SHARED / "nstdb"
 MODEL = ROOT / "models" / "ecgnet.keras"
 EXAMPLES = ROOT / "data" / "examples"
 EXCERPTS = ROOT / "tests" / "data"
@@ -38,6 +39,8 @@ needs_mitdb = pytest.mark.skipif(not (MITDB / "100.hea").is_file(),
                                  reason=f"MIT-BIH database not found at {MITDB}")
 needs_cudb = pytest.mark.skipif(not (CUDB / "cu01.hea").is_file(),
                                 reason=f"CU database not found at {CUDB}")
+needs_nstdb = pytest.mark.skipif(not (NSTDB / "em.hea").is_file(),
+                                 reason=f"MIT-BIH Noise Stress Test Database not found at {NSTDB}")
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,10 @@ def test_missing_model_exits_non_zero_with_one_line(tmp_path):
 def test_build_dataset_refuses_missing_source(tmp_path):
     res = _run("build-dataset", "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "database folder" in res.stderr
+    res = _run("build-dataset", "--mitdb", str(EXCERPT_MITDB), "--records", "100", "--plain",
+               "--noisy-drawings", "1", "--out", str(tmp_path / "x"))
+    assert res.returncode == 2 and "--nstdb" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_build_dataset_with_several_drawings(tmp_path):

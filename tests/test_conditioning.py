@@ -72,3 +72,37 @@ def test_build_and_record_paths_apply_the_models_conditioning(tmp_path, classifi
     conditioned = classify_record(record, filtered)
     assert len(plain.predicted) == len(conditioned.predicted)
     assert not np.allclose(plain.probabilities, conditioned.probabilities)
+
+
+def test_recorded_noise_is_added_at_the_snr_the_noise_stress_test_defines():
+    from ecg_core.beats import BEAT_SYMBOLS
+    from ecg_core.conditioning import add_recorded_noise, noise_gain
+    from ecg_core.records import read_record
+
+    rec = read_record(EXCERPT_MITDB / "100")
+    beats = np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
+                      if sym in BEAT_SYMBOLS])
+    noise = np.random.default_rng(1).normal(0.3, 0.05, size=20_000)  # shorter: read circularly
+    clean = rec.signal.astype(np.float64)
+    half = int(round(0.05 * rec.fs))
+    pp = np.array([np.ptp(clean[b - half:b + half + 1]) for b in beats if b >= half])
+    lo, hi = np.percentile(pp, [5, 95])
+    signal_power = pp[(pp >= lo) & (pp <= hi)].mean() ** 2 / 8
+    for snr in (24.0, 12.0, 0.0):
+        noisy = add_recorded_noise(clean, beats, rec.fs, noise, snr, offset=7_000)
+        added = noisy - clean
+        assert noisy.shape == clean.shape and noisy.dtype == np.float64
+        assert abs(added.mean()) < 1e-3  # the noise's own mean is not added
+        assert 10 * np.log10(signal_power / np.mean(added ** 2)) == pytest.approx(snr, abs=0.05)
+    # the offset chooses the stretch: circular, so offset + len(noise) is the same stretch
+    a = add_recorded_noise(clean, beats, rec.fs, noise, 12.0, offset=0)
+    b = add_recorded_noise(clean, beats, rec.fs, noise, 12.0, offset=5)
+    c = add_recorded_noise(clean, beats, rec.fs, noise, 12.0, offset=len(noise))
+    assert not np.allclose(a, b) and np.allclose(a, c)
+    # 6 dB less SNR is twice the noise amplitude
+    assert noise_gain(clean, beats, rec.fs, noise, 6.0) == pytest.approx(
+        2 * noise_gain(clean, beats, rec.fs, noise, 12.0), rel=0.01)
+    with pytest.raises(ValueError, match="no beat"):
+        noise_gain(clean, beats[:0], rec.fs, noise, 12.0)
+    with pytest.raises(ValueError, match="constant"):
+        noise_gain(clean, beats, rec.fs, np.ones(100), 12.0)

@@ -12,8 +12,8 @@ from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_
                               build_dataset, dataset_codes, load_split, read_manifest,
                               record_split, rhythm_from_rows, scan_folder)
 from ecg_core.errors import DatasetError
-from tests.conftest import (CUDB, EXCERPT_CUDB, EXCERPT_MITDB, MITDB, TINY_RECORDS,
-                            needs_mitdb)
+from tests.conftest import (CUDB, EXCERPT_CUDB, EXCERPT_MITDB, MITDB, NSTDB, TINY_RECORDS,
+                            needs_mitdb, needs_nstdb)
 
 
 def _tree_hash(root):
@@ -250,6 +250,65 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     again = (tmp_path / "leads" / "manifest.csv").read_bytes()
     build_dataset(tmp_path / "leads", mitdb=EXCERPT_MITDB, config=config, progress=False)
     assert (tmp_path / "leads" / "manifest.csv").read_bytes() == again
+
+
+@needs_nstdb
+def test_noisy_drawings_add_recorded_noise_to_lead_mlii_for_training_only(tmp_path):
+    import cv2
+
+    from ecg_core.conditioning import RECORDED_NOISES, add_recorded_noise, condition_signal
+    from ecg_core.dataset import NOISE_TRAINING_CHANNEL, NOISY_SNRS_DB, style_seed
+    from ecg_core.records import read_record
+    from ecg_core.rendering import DEFAULT_STYLE, render_beat
+
+    common = dict(records=["100"], max_per_class=60, styled=False, drawings=2, other_lead=True,
+                  conditioning="bandpass")
+    clean = build_dataset(tmp_path / "clean", mitdb=EXCERPT_MITDB, config=BuildConfig(**common),
+                          progress=False)
+    config = BuildConfig(**common, noisy_drawings=1)
+    info = build_dataset(tmp_path / "noisy", mitdb=EXCERPT_MITDB, nstdb=NSTDB, config=config,
+                         progress=False)
+    assert info["n_images"] == 3 * info["n_beats"] == 3 * clean["n_beats"]
+    assert info["settings"]["sources"]["nstdb"] == str(NSTDB)
+    assert info["settings"]["noise_channel"] == NOISE_TRAINING_CHANNEL == "noise2"
+    rows = read_manifest(tmp_path / "noisy")
+    # drawings 0 and 1 are those of the build without noise, file for file
+    assert [r for r in rows if r["drawing"] != "2"] == read_manifest(tmp_path / "clean")
+    for r in rows[:6]:
+        if r["drawing"] != "2":
+            assert ((tmp_path / "noisy" / r["image"]).read_bytes()
+                    == (tmp_path / "clean" / r["image"]).read_bytes())
+    noisy = [r for r in rows if r["drawing"] == "2"]
+    assert len(noisy) == info["n_beats"] and {r["lead"] for r in noisy} == {"MLII"}
+    # each noisy drawing is lead MLII with one of the noise records at one of the SNRs added
+    # (the noise's second channel, from the record's offset), conditioned, then drawn
+    rec = read_record(EXCERPT_MITDB / "100", annotator=None)
+    qrs = np.array(sorted({int(r["sample"]) for r in rows}))
+    candidates = []
+    for kind in RECORDED_NOISES:
+        noise = read_record(NSTDB / kind, lead="noise2", annotator=None).signal
+        offset = int(np.random.default_rng(style_seed(config.seed, "mitdb", f"100:{kind}", 0))
+                     .integers(len(noise)))
+        for snr in NOISY_SNRS_DB:
+            candidates.append(condition_signal(
+                add_recorded_noise(rec.signal, qrs, rec.fs, noise, snr, offset), rec.fs,
+                "bandpass"))
+    conditioned = condition_signal(rec.signal, rec.fs, "bandpass")
+    for r in noisy[:4]:
+        drawn = cv2.imread(str(tmp_path / "noisy" / r["image"]), cv2.IMREAD_UNCHANGED)
+        assert not np.array_equal(drawn, render_beat(conditioned, int(r["sample"]), rec.fs,
+                                                     DEFAULT_STYLE))
+        assert any(np.array_equal(drawn, render_beat(c, int(r["sample"]), rec.fs, DEFAULT_STYLE))
+                   for c in candidates)
+    # training material only: validation and test read drawing 0
+    split = assign_split(rows, "beat")
+    assert all(s in ("train", "excluded") for r, s in zip(rows, split) if r["drawing"] == "2")
+    assert sum(s == "train" for r, s in zip(rows, split) if r["drawing"] == "2") > 0
+    with pytest.raises(DatasetError, match="Noise Stress Test"):
+        build_dataset(tmp_path / "x", mitdb=EXCERPT_MITDB, config=config, progress=False)
+    with pytest.raises(DatasetError, match="noisy drawings"):
+        build_dataset(tmp_path / "x", mitdb=EXCERPT_MITDB, nstdb=NSTDB,
+                      config=BuildConfig(**{**common, "noisy_drawings": -1}), progress=False)
 
 
 def test_extra_drawings_follow_their_beat_under_every_protocol(tiny_dataset):
