@@ -43,13 +43,18 @@ def noisy_mask(samples: np.ndarray, fs: float) -> np.ndarray:
     return (minutes >= 5.0) & (((minutes - 5.0) % 4.0) < 2.0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def stress_test_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of the noise stress test benchmarks: --models, --nstdb, --mitdb, --json."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--models", nargs="+", default=["ecgnet", "aami/ecgnet"])
     ap.add_argument("--nstdb", default=str(ROOT.parent / "shared" / "nstdb"))
     ap.add_argument("--mitdb", default=str(ROOT.parent / "shared" / "mitdb"))
-    ap.add_argument("--json", default=None, help="also write the table as JSON here")
-    args = ap.parse_args(argv)
+    ap.add_argument("--json", default=None, help="also write the figures as JSON here")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = stress_test_arguments(__doc__.split("\n\n")[0]).parse_args(argv)
     print(f"Machine: {platform.machine()}, Python {platform.python_version()}")
     out = {}
     for model in args.models:

@@ -509,7 +509,7 @@ def _usable_cores() -> int:
 def _cmd_classify_record(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .analysis import (agreement, classify_record, classify_record_file, irregular_rhythm_note,
+    from .analysis import (agreement, classify_record, classify_record_file, record_notes,
                            summarise)
     from .records import TARGET_FS, choose_lead, read_record, record_base, record_header
 
@@ -581,8 +581,7 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
           f"{'n/a' if hr is None else f'{hr:.0f} bpm'}; "
           + ", ".join(f"{c} {n}" for c, n in summary["per_class"].items() if n),
           file=report)
-    note = irregular_rhythm_note(summary, result.class_codes)
-    if note:
+    for note in record_notes(summary, result.class_codes):
         print(f"note: {note}", file=report)
     agree = agreement(result)
     if agree and agree["figures"]:

@@ -40,7 +40,7 @@ from .errors import ECGCoreError, RecordError
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "record", "path", "key", "status", "error", "detector", "duration_s", "beats",
     "mean_hr_bpm", "ectopic_per_hour", "ectopic_percent", "ventricular_couplets",
-    "ventricular_runs_3_or_more", "irregular_rr_percent")
+    "ventricular_runs_3_or_more", "irregular_rr_percent", "noisy_percent")
 
 
 #: Suffixes of signal files read as CSV/TXT (one column in mV, or time then mV).
@@ -203,6 +203,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                    ventricular_couplets=s["ventricular_runs"]["couplets"],
                    ventricular_runs_3_or_more=s["ventricular_runs"]["runs_3_or_more"],
                    irregular_rr_percent=100.0 * s["irregular_share"],
+                   noisy_percent=None if s["noisy_share"] is None else 100.0 * s["noisy_share"],
                    **{f"n_{c}": v for c, v in s["per_class"].items()})
     out_dir = Path(out)
     if beats is not None:

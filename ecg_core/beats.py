@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .classes import SYMBOL_TO_CLASS
+from .conditioning import qrs_amplitude
 from .errors import RecordError
 from .records import Annotations, ECGRecord
 
@@ -202,6 +203,68 @@ def irregular_rr(positions: np.ndarray, fs: float) -> np.ndarray:
     # each beat is judged by the window centred on it (clipped at the ends of the record)
     start = np.clip(np.arange(n) - width // 2, 0, len(windows) - 1)
     return flagged[start]
+
+
+#: The stretch of each beat compared with its neighbours (s before and after the R peak),
+#: the neighbours each side it is compared with, and the beats each side whose comparisons
+#: pool into one beat's noise estimate (:func:`beat_snr_db`).
+SNR_BEFORE_S: float = 0.25
+SNR_AFTER_S: float = 0.40
+SNR_NEIGHBOURS: int = 6
+SNR_POOL: int = 5
+#: Estimated SNR (dB) under which a beat counts as noisy (:func:`beat_snr_db`).
+NOISY_SNR_DB: float = 18.0
+
+
+def beat_snr_db(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.ndarray:
+    """Estimated signal-to-noise ratio around each beat, in dB, as the noise stress test
+    defines SNR (QRS amplitude A, signal power A^2 / 8; Moody, Muldrow & Mark 1984,
+    :func:`ecg_core.conditioning.noise_gain`).
+
+    Noise is what differs between two beats of the same shape. Each beat's stretch
+    (:data:`SNR_BEFORE_S` before to :data:`SNR_AFTER_S` after its R peak, less its median)
+    is compared with each of its :data:`SNR_NEIGHBOURS` neighbours on either side; half the
+    mean squared difference to the most alike of them estimates the noise power around it (an
+    ectopic beat finds a beat of its own shape among them as long as its shape recurs). The
+    estimates of the :data:`SNR_POOL` beats each side are pooled by their lower quartile, so
+    that a lone beat of a shape seen nowhere near does not read as noise. A is the record's
+    (:func:`~ecg_core.conditioning.qrs_amplitude`). The estimate reads high where noise is
+    heavy (the most alike neighbour is the one the noise happened to spare) and is capped by
+    the beats' own variation (about 24-30 dB in clean records): measured with
+    ``benchmarks/noise_estimate.py`` (docs/how-it-works.md).
+
+    Args:
+        signal: float array, shape (n_samples,), in mV: the signal as the beats are drawn.
+        positions: int array, shape (n,), R-peak positions in samples, in time order.
+        fs: sampling rate in Hz.
+
+    Returns:
+        float64 array, shape (n,), dB; NaN for beats whose stretch runs off the signal, and
+        for every beat when fewer than 3 beats have a whole stretch.
+    """
+    x = np.asarray(signal, dtype=np.float64).reshape(-1)
+    pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+    out = np.full(len(pos), np.nan)
+    before, after = int(round(SNR_BEFORE_S * fs)), int(round(SNR_AFTER_S * fs))
+    whole = np.flatnonzero((pos - before >= 0) & (pos + after < len(x)))
+    m = len(whole)
+    if m < 3:
+        return out
+    segs = x[pos[whole, None] + np.arange(-before, after)[None, :]]
+    segs -= np.median(segs, axis=1, keepdims=True)
+    best = np.full(m, np.inf)
+    for d in range(1, SNR_NEIGHBOURS + 1):
+        if d >= m:
+            break
+        msd = ((segs[d:] - segs[:-d]) ** 2).mean(axis=1) / 2  # beat i against beat i + d
+        best[:-d] = np.minimum(best[:-d], msd)
+        best[d:] = np.minimum(best[d:], msd)
+    padded = np.pad(best, SNR_POOL, mode="edge")
+    pooled = np.percentile(np.lib.stride_tricks.sliding_window_view(padded, 2 * SNR_POOL + 1),
+                           25, axis=1)
+    power = qrs_amplitude(x, pos[whole], fs) ** 2 / 8.0
+    out[whole] = 10.0 * np.log10(power / np.maximum(pooled, 1e-12))
+    return out
 
 
 def vf_episodes(ann: Annotations | None, n_samples: int) -> list[tuple[int, int]]:

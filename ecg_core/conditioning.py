@@ -79,6 +79,30 @@ RECORDED_NOISES: dict[str, str] = {
 }
 
 
+def qrs_amplitude(signal: np.ndarray, beats: np.ndarray, fs: float) -> float:
+    """The QRS amplitude A of the noise stress test: the mean peak-to-peak amplitude of the
+    signal within 50 ms of each beat, the largest and smallest 5% left out.
+
+    Args:
+        signal: float array, shape (n,), in mV.
+        beats: int array, shape (m,), m >= 1, QRS positions in samples.
+        fs: sampling rate in Hz.
+
+    Returns:
+        A in mV.
+
+    Raises:
+        ValueError: if there are no beats.
+    """
+    beats = np.asarray(beats, dtype=np.int64)
+    if beats.size == 0:
+        raise ValueError("The SNR is measured against QRS complexes; no beat was given.")
+    half = int(round(0.05 * fs))
+    pp = np.array([np.ptp(signal[max(0, b - half):b + half + 1]) for b in beats])
+    lo, hi = np.percentile(pp, [5, 95])
+    return float(pp[(pp >= lo) & (pp <= hi)].mean())
+
+
 def noise_gain(clean: np.ndarray, beats: np.ndarray, fs: float, noise: np.ndarray,
                snr_db: float) -> float:
     """Factor that brings ``noise`` to ``snr_db`` against ``clean``, as the noise stress test
@@ -103,13 +127,7 @@ def noise_gain(clean: np.ndarray, beats: np.ndarray, fs: float, noise: np.ndarra
     Raises:
         ValueError: if there are no beats, or the noise is constant.
     """
-    beats = np.asarray(beats, dtype=np.int64)
-    if beats.size == 0:
-        raise ValueError("The SNR is measured against QRS complexes; no beat was given.")
-    half = int(round(0.05 * fs))
-    pp = np.array([np.ptp(clean[max(0, b - half):b + half + 1]) for b in beats])
-    lo, hi = np.percentile(pp, [5, 95])
-    amplitude = float(pp[(pp >= lo) & (pp <= hi)].mean())
+    amplitude = qrs_amplitude(clean, beats, fs)
     n = float(np.mean((np.asarray(noise, dtype=np.float64) - np.mean(noise)) ** 2))
     if n <= 0:
         raise ValueError("The noise is constant: it has no power to scale.")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, irregular_rhythm_note,
+from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, record_notes,
                        summarise, trend)
 from .classes import BY_CODE
 from .records import ECGRecord
@@ -160,8 +160,8 @@ def record_report(record: ECGRecord, result: RecordResult, classifier, *,
                                    _COLOURS.get(c, "#333")))
     hr = s["mean_hr_bpm"]
     runs = s["ventricular_runs"]
-    note = irregular_rhythm_note(s, result.class_codes)
-    irregular = f'\n<p class="caveat">{esc(note)}</p>' if note else ""
+    irregular = "".join(f'\n<p class="caveat">{esc(note)}</p>'
+                        for note in record_notes(s, result.class_codes))
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

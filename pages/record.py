@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               irregular_rhythm_note, model_signal, summarise, trend)
+                               model_signal, record_notes, summarise, trend)
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
@@ -252,9 +252,8 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
                  f"{runs['couplets']}; longest run: {runs['longest']} beats")
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
-irregular_note = irregular_rhythm_note(summary, result.class_codes)
-if irregular_note:
-    st.warning(irregular_note)
+for note in record_notes(summary, result.class_codes):
+    st.warning(note)
 
 if record.duration_s > LONG_RECORD_S:
     bin_s = 3600.0 if record.duration_s >= 4 * 3600 else 600.0

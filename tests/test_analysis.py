@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ecg_core.analysis import (agreement, classify_record, detect_beats, irregular_rhythm_note,
-                               summarise)
+                               model_signal, record_notes, summarise)
+from ecg_core.beats import BEAT_SYMBOLS
 from ecg_core.errors import RecordError
 from ecg_core.records import (read_record, read_signal_csv, read_uploaded_record,
                               record_from_signal)
@@ -62,7 +63,38 @@ def test_record_without_annotations_uses_xqrs(classifier):
     assert matched.mean() > 0.99
     assert summarise(result)["per_class"]["NOR"] / len(result.samples) > 0.95
     assert summarise(result)["irregular_share"] == 0.0  # sinus rhythm
+    assert summarise(result)["noisy_share"] == 0.0 and record_notes(
+        summarise(result), result.class_codes) == []
     assert agreement(result) is None
+
+
+def test_a_noisy_record_and_a_fibrillation_get_the_noise_caveat(classifier):
+    from ecg_core.analysis import NOISE_NOTE_SHARE, noise_note
+    from ecg_core.beats import NOISY_SNR_DB, beat_snr_db
+    from ecg_core.conditioning import add_recorded_noise, condition_signal
+    clean = read_record(EXCERPT_MITDB / "100")
+    ann = clean.annotations
+    beats = np.array([s for s, sym in zip(ann.sample, ann.symbol) if sym in BEAT_SYMBOLS])
+    noise = condition_signal(np.random.default_rng(5).normal(size=len(clean.signal)), clean.fs,
+                             "bandpass")
+    noisy = record_from_signal(add_recorded_noise(clean.signal, beats, clean.fs, noise, 6.0),
+                               clean.fs, name="100 + noise", lead="MLII", annotations=ann)
+    result = classify_record(noisy, classifier)
+    s = summarise(result)
+    assert result.snr_db.shape == result.samples.shape
+    assert s["noisy_share"] == pytest.approx(float((result.snr_db < NOISY_SNR_DB).mean()))
+    assert s["noisy_share"] > 0.9
+    note = noise_note(s)
+    assert note.startswith(f"Around {s['noisy_share']:.0%} of the beats the signal is noisy")
+    assert record_notes(s, result.class_codes) == [note]
+    assert noise_note({**s, "noisy_share": NOISE_NOTE_SHARE / 2}) is None
+    assert noise_note({**s, "noisy_share": None}) is None  # a result without estimates
+    # ventricular fibrillation has no recurring beat shape: the same caveat, with the rhythm's
+    vf = classify_record(read_record(EXCERPT_CUDB / "cu09"), classifier)
+    notes = record_notes(summarise(vf), vf.class_codes)
+    assert len(notes) == 2 and "fibrillation or flutter" in notes[1]
+    np.testing.assert_array_equal(vf.snr_db, beat_snr_db(
+        model_signal(read_record(EXCERPT_CUDB / "cu09"), classifier), vf.samples, vf.fs))
 
 
 def test_cudb_record_at_250_hz_is_resampled(classifier):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecg_core.beats import irregular_rr
+from ecg_core.beats import NOISY_SNR_DB, irregular_rr
 from tests.conftest import EXCERPT_CUDB, EXCERPT_MITDB, ROOT
 
 pytest.importorskip("dask.distributed")
@@ -59,6 +59,7 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
         assert row["n_PVC"] == ref.predicted.count("PVC")
         assert row["irregular_rr_percent"] == pytest.approx(
             100 * irregular_rr(ref.samples, ref.fs).mean())
+        assert row["noisy_percent"] == pytest.approx(100 * (ref.snr_db < NOISY_SNR_DB).mean())
         assert (mine["detector"] == "annotations").all()
     assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()

@@ -221,3 +221,49 @@ def test_irregular_rr_on_real_records():
 
     assert share("100") == 0.0  # sinus rhythm
     assert share("208") > 0.5   # frequent ventricular beats, couplets, fusion beats
+
+
+def _reference_beats(rec):
+    return np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
+                     if sym in BEAT_SYMBOLS])
+
+
+def test_beat_snr_estimates_added_noise_on_a_real_record():
+    from ecg_core.beats import NOISY_SNR_DB, beat_snr_db
+    from ecg_core.conditioning import add_recorded_noise, condition_signal
+
+    rec = read_record(EXCERPT_MITDB / "100")
+    beats = _reference_beats(rec)
+    clean = beat_snr_db(rec.signal, beats, rec.fs)
+    assert clean.shape == beats.shape and clean.dtype == np.float64
+    assert np.isnan(clean[0]) and np.isfinite(clean[1:-1]).all()  # the first beat is at 0.2 s
+    assert np.nanmedian(clean) > 25 and np.nanmean(clean < NOISY_SNR_DB) == 0
+    # white noise band-passed to the ECG band, added at known SNRs: the estimate follows it
+    noise = condition_signal(np.random.default_rng(3).normal(size=len(rec.signal)), rec.fs,
+                             "bandpass")
+    previous = np.inf
+    for snr in (24.0, 12.0, 6.0):
+        noisy = add_recorded_noise(rec.signal, beats, rec.fs, noise, snr)
+        estimate = np.nanmedian(beat_snr_db(noisy, beats, rec.fs))
+        assert snr - 1.5 < estimate < snr + 4.0 and estimate < previous  # reads a little high
+        previous = estimate
+    # noise in the middle minute only: the beats there, and only those, read noisy
+    middle = (beats > 120 * rec.fs) & (beats < 180 * rec.fs)
+    part = rec.signal + np.where((np.arange(len(rec.signal)) > 120 * rec.fs)
+                                 & (np.arange(len(rec.signal)) < 180 * rec.fs),
+                                 add_recorded_noise(rec.signal, beats, rec.fs, noise, 6.0)
+                                 - rec.signal, 0.0)
+    flags = beat_snr_db(part, beats, rec.fs) < NOISY_SNR_DB
+    assert flags[middle][6:-6].all() and not flags[~middle & (np.abs(beats - 150 * rec.fs)
+                                                             > 40 * rec.fs)].any()
+    assert np.isnan(beat_snr_db(rec.signal, beats[:2], rec.fs)).all()  # too few to compare
+
+
+def test_beat_snr_is_not_fooled_by_recurring_ectopic_beats():
+    from ecg_core.beats import NOISY_SNR_DB, beat_snr_db
+
+    # 208: 168 premature ventricular beats and 72 fusion beats in five minutes, couplets;
+    # each ectopic beat finds one of its own shape among its neighbours
+    rec = read_record(EXCERPT_MITDB / "208")
+    snr = beat_snr_db(rec.signal, _reference_beats(rec), rec.fs)
+    assert np.nanmean(snr < NOISY_SNR_DB) < 0.05
