@@ -2,19 +2,22 @@
 committed recipe, both by 5-fold cross-validation within DS1 (RULE.md beside this file).
 
 1. DS1-OOF: each fold network's outputs on its fold's test records, shifted by 0.25 x that
-   network's own class-mix log ratio (the committed reading), pooled over the 22 patients.
-   The baseline's fold networks are no longer on disk: their saved out-of-fold outputs
-   (``../ds1-cv-2026-11-28/``) are shifted the same way, each fold's log ratio recomputed
-   from its recipe (the candidate fold's card, whose training settings are checked to be the
-   baseline's) on the build it was trained on (``data/aami-bp-leads``).
+   network's own class-mix log ratio before any temperature (the committed reading), pooled
+   over the 22 patients. The baseline's fold networks are no longer on disk; their figures
+   under the same reading are those recorded by ``../record-rr-cv-2026-11-28/score.py``.
+   Their saved out-of-fold outputs (``../ds1-cv-2026-11-28/``) are temperature-scaled
+   (``cross-validate`` pools calibrated outputs), so the committed reading cannot be
+   recomputed from them; they are compared, for information, with the candidate's own saved
+   outputs read the same way (both unshifted; both shifted after the temperature, each fold's
+   log ratio from its recipe on the build it was trained on).
 2. V-QT36: the candidate's five fold networks averaged (each with its shift) on the 36 QT
    records open to validation, from the reference beats (Record page path). The baseline's
    figures are those recorded by ``../record-rr-cv-2026-11-28/score.py``.
 
 Writes validation.json beside this file and prints the table; then, deciding nothing, the
-figures without the shift and, per record, the normal beats read as ectopic.
+other readings and, per record, the normal beats read as ectopic.
 
-Run from the repository root (about 10 min on 2 cores):
+Run from the repository root (about 5 min on 2 cores):
     python models/experiments/recorded-noise-2026-12-05/score.py
 """
 
@@ -62,32 +65,36 @@ def main() -> int:
     base = np.load(EXPERIMENTS / "ds1-cv-2026-11-28" / "ecgnet.eval.cv.test.aami-bp-leads.npz")
     base_recipe = json.loads((EXPERIMENTS / "ds1-cv-2026-11-28"
                               / "ecgnet.eval.cv.test.aami-bp-leads.json").read_text())["recipe"]
-    ys, recs, raw_c, raw_b, shifted_c, shifted_b, qt = [], [], [], [], [], [], []
+    cand = np.load(HERE / "ecgnet.eval.cv.test.aami-bp-leads-noise.npz")
+    assert np.array_equal(base["y_true"], cand["y_true"])
+    ys, recs, live, saved_c, saved_b, qt = [], [], [], [], [], []
     start = 0
     for protocol in DS1_CV_PROTOCOLS:
         clf = Classifier.load(RUNS / protocol / "ecgnet.keras")
-        clf.temperature = 1.0
         t = clf.card["training"]
         for k in RECIPE_KEYS:
             mine = list(t[k]) if isinstance(t[k], tuple) else t[k]
             assert mine == base_recipe[k], (k, t[k], base_recipe[k])
         codes = list(clf.class_codes)
         x, y, rows = load_split(NOISE_DATA, "test", protocol, size=clf.input_size)
-        context = context_from_rows(rows, NOISE_DATA)
-        p = np.concatenate([clf.predict_canonical(x[i:i + 512], context[i:i + 512])
-                            for i in range(0, len(x), 512)])
-        pb = base["y_prob"][start:start + len(y)].astype(np.float64)
         assert np.array_equal(base["y_true"][start:start + len(y)], y), protocol
+        sl = slice(start, start + len(y))
         start += len(y)
         ratio_c = class_mix_log_ratio(clf.card, NOISE_DATA)[0]
         ratio_b = class_mix_log_ratio(clf.card, BASE_DATA)[0]
-        raw_c.append(p)
-        raw_b.append(pb)
-        shifted_c.append(shift_probabilities(p, SHIFT * ratio_c))
-        shifted_b.append(shift_probabilities(pb, SHIFT * ratio_b))
+        # the committed reading: the shift on the network's outputs, no temperature
+        clf.temperature = 1.0
+        clf.class_shift = SHIFT * ratio_c
+        context = context_from_rows(rows, NOISE_DATA)
+        live.append(np.concatenate([clf.predict_canonical(x[i:i + 512], context[i:i + 512])
+                                    for i in range(0, len(x), 512)]))
+        # the saved (temperature-scaled) outputs of both recipes, shifted alike
+        saved_c.append(shift_probabilities(cand["y_prob"][sl].astype(np.float64),
+                                           SHIFT * ratio_c))
+        saved_b.append(shift_probabilities(base["y_prob"][sl].astype(np.float64),
+                                           SHIFT * ratio_b))
         ys.append(y)
         recs += [r["record"] for r in rows]
-        clf.class_shift = SHIFT * ratio_c
         qt.append(classify_database(ROOT.parent / "shared" / "qtdb", clf,
                                     records=QTDB_TRAIN + QTDB_VAL))
         print(protocol, "scored", flush=True)
@@ -96,18 +103,23 @@ def main() -> int:
     recorded = json.loads((EXPERIMENTS / "record-rr-cv-2026-11-28" / "validation.json")
                           .read_text())
     result = {
-        "DS1-OOF": {BASELINE: ectopic_figures(y, np.concatenate(shifted_b), codes),
-                    CANDIDATE: ectopic_figures(y, np.concatenate(shifted_c), codes)},
+        "DS1-OOF": {BASELINE: recorded["DS1-OOF"]["baseline (local RR context)"],
+                    CANDIDATE: ectopic_figures(y, np.concatenate(live), codes)},
         "V-QT36": {BASELINE: recorded["V-QT36"]["baseline (local RR context)"],
                    CANDIDATE: ectopic_figures(qt[0]["y_true"],
                                               np.mean([d["probabilities"] for d in qt], axis=0),
                                               codes)},
-        "baseline DS1-OOF as recorded": recorded["DS1-OOF"]["baseline (local RR context)"],
-        "unshifted DS1-OOF": {BASELINE: ectopic_figures(y, np.concatenate(raw_b), codes),
-                              CANDIDATE: ectopic_figures(y, np.concatenate(raw_c), codes)},
-        "normal beats read ectopic per record (shifted)": {
-            BASELINE: _per_record(y, np.concatenate(shifted_b), records, codes),
-            CANDIDATE: _per_record(y, np.concatenate(shifted_c), records, codes)},
+        "saved outputs, unshifted": {
+            BASELINE: ectopic_figures(y, base["y_prob"].astype(np.float64), codes),
+            CANDIDATE: ectopic_figures(y, cand["y_prob"].astype(np.float64), codes)},
+        "saved outputs, shifted after the temperature": {
+            BASELINE: ectopic_figures(y, np.concatenate(saved_b), codes),
+            CANDIDATE: ectopic_figures(y, np.concatenate(saved_c), codes)},
+        "normal beats read ectopic per record (saved outputs, shifted after the temperature)": {
+            BASELINE: _per_record(y, np.concatenate(saved_b), records, codes),
+            CANDIDATE: _per_record(y, np.concatenate(saved_c), records, codes)},
+        "normal beats read ectopic per record (candidate, committed reading)":
+            _per_record(y, np.concatenate(live), records, codes),
     }
     b, c = result["DS1-OOF"][BASELINE], result["DS1-OOF"][CANDIDATE]
     qb, qc = result["V-QT36"][BASELINE]["accuracy"], result["V-QT36"][CANDIDATE]["accuracy"]
@@ -123,6 +135,11 @@ def main() -> int:
     result["qualifies"] = all(v[2] for v in checks.values())
     (HERE / "validation.json").write_text(json.dumps(result, indent=1))
     print(ectopic_table(result, [BASELINE, CANDIDATE], "recipe"))
+    for reading in ("saved outputs, unshifted", "saved outputs, shifted after the temperature"):
+        print(f"\n{reading}: " + "; ".join(
+            f"{name}: accuracy {f['accuracy']:.2f}, S {f['S Se']:.1f} / {f['S +P']:.1f}, "
+            f"V {f['V Se']:.1f} / {f['V +P']:.1f}, C {f['C']:.2f}"
+            for name, f in result[reading].items()))
     for k, (value, bound, ok) in checks.items():
         print(f"{k}: {value:.2f} against {bound:.2f}: {'holds' if ok else 'fails'}")
     print("qualifies" if result["qualifies"] else "does not qualify")
