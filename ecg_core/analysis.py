@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, NOISY_SNR_DB, beat_context, beat_snr_db,
-                    irregular_rr, rhythm_features, rr_intervals, template_features)
+from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, NOISY_SNR_DB, SNR_AFTER_S, SNR_BEFORE_S,
+                    beat_context, beat_snr_db, irregular_rr, rhythm_features, rr_intervals,
+                    template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -749,6 +750,39 @@ def irregular_rhythm_note(summary: dict, class_codes) -> str | None:
             "unreliable: with no regular rhythm a beat cannot be premature, and in atrial "
             "fibrillation or flutter the reference labels call these beats normal. On new "
             "patients most false supraventricular calls come from such records.")
+
+
+def noisy_stretches(result: RecordResult, merge_s: float = 1.0) -> list[tuple[float, float]]:
+    """Where a record reads noisy: the stretches of consecutive beats whose estimated SNR is
+    under :data:`~ecg_core.beats.NOISY_SNR_DB`, each from its first beat's stretch start
+    (:data:`~ecg_core.beats.SNR_BEFORE_S` before the R peak) to its last beat's end
+    (:data:`~ecg_core.beats.SNR_AFTER_S` after), stretches less than ``merge_s`` apart
+    joined. For shading a strip.
+
+    Returns:
+        ``[(start_s, end_s), ...]`` in s from the record's start, in time order; empty for a
+        result without SNR estimates or with no noisy beat.
+    """
+    if result.snr_db is None or not len(result.samples):
+        return []
+    noisy = result.snr_db < NOISY_SNR_DB  # NaN (no estimate) counts as not noisy
+    t = result.samples / result.fs
+    out: list[tuple[float, float]] = []
+    i, n = 0, len(noisy)
+    while i < n:
+        if not noisy[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and noisy[j + 1]:
+            j += 1
+        start, end = float(t[i] - SNR_BEFORE_S), float(t[j] + SNR_AFTER_S)
+        if out and start - out[-1][1] < merge_s:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((max(0.0, start), end))
+        i = j + 1
+    return out
 
 
 def noise_note(summary: dict) -> str | None:

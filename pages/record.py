@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               model_signal, record_notes, summarise, trend)
+                               model_signal, noisy_stretches, record_notes, summarise,
+                               trend)
+from ecg_core.beats import NOISY_SNR_DB
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
@@ -309,6 +311,10 @@ fig.add_trace(go.Scatter(x=[t_beat], y=[float(record.signal[sample])], mode="mar
                          marker=dict(size=18, color="rgba(0,0,0,0)",
                                      line=dict(color="#d62728", width=3))))
 fig.add_vline(x=t_beat, line=dict(color="#d62728", width=1, dash="dot"))
+# where the signal reads noisy (estimated SNR under the caveat's threshold), shaded amber
+noisy_bands = [(a, b) for a, b in noisy_stretches(result) if b >= t[0] and a <= t[-1]]
+for a, b in noisy_bands:
+    fig.add_vrect(x0=a, x1=b, fillcolor="rgba(224,160,0,0.15)", line_width=0, layer="below")
 # the y-axis spans what the trace mostly does (0.1-99.9th percentile), not rare extremes
 lo, hi = np.percentile(record.signal[lo_i:hi_i], [0.1, 99.9])
 pad = 0.15 * max(hi - lo, 0.5)
@@ -320,7 +326,9 @@ fig.update_layout(height=380, xaxis=dict(title="time (s)", range=[start, start +
 st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun", selection_mode="points",
                 config={"scrollZoom": True})
 st.caption("Drag to move along the record, scroll or use the toolbar to zoom; the red ring is "
-           "the chosen beat.")
+           "the chosen beat."
+           + (f" Amber bands: the signal reads noisy there (estimated SNR under "
+              f"{NOISY_SNR_DB:g} dB)." if noisy_bands else ""))
 c1, c2, c3 = st.columns(3)
 # made when clicked (not on every rerun): a 30-min strip is megabytes of HTML
 c1.download_button("Per-beat CSV", lambda: result.to_frame().to_csv(index=False).encode(),
@@ -345,7 +353,10 @@ ref = result.reference[chosen]
 st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
             f"**{pred[chosen]}**"
             + (f" ({BY_CODE[pred[chosen]].name})" if pred[chosen] in BY_CODE else "")
-            + (f"; reference symbol {describe_symbol(ref, result.class_codes)}" if ref else ""))
+            + (f"; reference symbol {describe_symbol(ref, result.class_codes)}" if ref else "")
+            + (f"; estimated SNR {result.snr_db[chosen]:.0f} dB"
+               + (" (noisy)" if result.snr_db[chosen] < NOISY_SNR_DB else "")
+               if result.snr_db is not None and np.isfinite(result.snr_db[chosen]) else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ecg_core.analysis import (agreement, classify_record, detect_beats, irregular_rhythm_note,
-                               model_signal, record_notes, summarise)
+                               model_signal, noisy_stretches, record_notes, summarise)
 from ecg_core.beats import BEAT_SYMBOLS
 from ecg_core.errors import RecordError
 from ecg_core.records import (read_record, read_signal_csv, read_uploaded_record,
@@ -89,6 +89,20 @@ def test_a_noisy_record_and_a_fibrillation_get_the_noise_caveat(classifier):
     assert record_notes(s, result.class_codes) == [note]
     assert noise_note({**s, "noisy_share": NOISE_NOTE_SHARE / 2}) is None
     assert noise_note({**s, "noisy_share": None}) is None  # a result without estimates
+    # one stretch over the whole excerpt; none for the clean record
+    bands = noisy_stretches(result)
+    assert len(bands) >= 1 and bands[0][0] < 3 and bands[-1][1] > 290
+    clean_result = classify_record(clean, classifier)
+    assert noisy_stretches(clean_result) == []
+    # noisy beats 3-5 and 8 (more than 1 s from 5's stretch), as a strip shades them
+    import dataclasses
+
+    fake = dataclasses.replace(clean_result, snr_db=np.where(
+        np.isin(np.arange(len(clean_result.samples)), [3, 4, 5, 9]), 5.0, 30.0))
+    t = clean_result.samples / clean_result.fs
+    assert noisy_stretches(fake) == [(pytest.approx(t[3] - 0.25), pytest.approx(t[5] + 0.40)),
+                                     (pytest.approx(t[9] - 0.25), pytest.approx(t[9] + 0.40))]
+    assert noisy_stretches(dataclasses.replace(clean_result, snr_db=None)) == []
     # ventricular fibrillation has no recurring beat shape: the same caveat, with the rhythm's
     vf = classify_record(read_record(EXCERPT_CUDB / "cu09"), classifier)
     notes = record_notes(summarise(vf), vf.class_codes)

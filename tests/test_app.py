@@ -422,12 +422,15 @@ def test_record_page_offers_bundled_examples_at_once():
     # ventricular fibrillation: no recurring beat shape, and the page says what that means
     assert any(w.value.startswith("Around") and "no recurring shape" in w.value
                for w in at.warning), [w.value[:60] for w in at.warning]
+    assert any("Amber bands: the signal reads noisy there" in c.value for c in at.caption)
+    assert any("estimated SNR" in m.value for m in at.markdown)  # the chosen beat's
     next(sb for sb in at.selectbox if sb.label == "Example").set_value("100")
     at.run()
     assert not at.exception and not at.error
     assert any("Record **100**" in c.value for c in at.caption)
     assert not any("irregularly irregular" in w.value for w in at.warning)  # sinus rhythm
     assert not any("no recurring shape" in w.value for w in at.warning)  # a clean signal
+    assert not any("Amber bands" in c.value for c in at.caption)
 
 
 SIGNAL_FILE = "Signal file (EDF/BDF, DICOM, HL7 aECG, SCP-ECG, Holter, watch exports, CSV/TXT)"
