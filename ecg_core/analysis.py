@@ -877,8 +877,8 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
 
     Returns:
         ``{"y_true": int64 (n,), "probabilities": float32 (n, k), "records": list of n record
-        names, "leads": {record: lead}, "outside": {symbol: count}, "skipped": {record:
-        reason}}``.
+        names, "snr_db": float64 (n,) each beat's estimated SNR (:func:`classify_record`),
+        "leads": {record: lead}, "outside": {symbol: count}, "skipped": {record: reason}}``.
 
     Raises:
         RecordError: if the folder holds no record with ``annotator`` annotations.
@@ -893,7 +893,7 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
                           + (" among those asked for." if records is not None else "."))
     mapping = symbol_map(scheme_of(classifier.class_codes))
     index = {c: i for i, c in enumerate(classifier.class_codes)}
-    y_true, probs, records = [], [], []
+    y_true, probs, records, snr = [], [], [], []
     leads: dict[str, str] = {}
     outside: dict[str, int] = {}
     skipped: dict[str, str] = {}
@@ -910,6 +910,7 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
                 y_true.append(index[mapping[s]])
                 probs.append(result.probabilities[i])
                 records.append(name)
+                snr.append(result.snr_db[i])
             elif s:
                 outside[s] = outside.get(s, 0) + 1
         if progress is not None:
@@ -918,4 +919,5 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
     return {"y_true": np.asarray(y_true, np.int64),
             "probabilities": (np.stack(probs).astype(np.float32) if probs
                               else np.zeros((0, k), np.float32)),
-            "records": records, "leads": leads, "outside": outside, "skipped": skipped}
+            "records": records, "snr_db": np.asarray(snr, np.float64), "leads": leads,
+            "outside": outside, "skipped": skipped}
