@@ -76,13 +76,16 @@ class RecordResult:
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
-        rr_prev_s, then one probability column per class code."""
+        rr_prev_s, snr_db (each beat's estimated SNR in dB; left out for a result without
+        estimates), then one probability column per class code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
                               "time_s": np.round(self.samples / self.fs, 4),
                               "reference": self.reference, "predicted": self.predicted,
                               "rr_prev_s": np.round(self.rr_prev_s, 4)})
+        if self.snr_db is not None:
+            frame["snr_db"] = np.round(self.snr_db, 1)
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
         return frame

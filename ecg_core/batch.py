@@ -193,6 +193,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
         beats = pd.DataFrame({"sample": frame["sample"],
                               "time_s": frame["time_s"], "detector": result.source,
                               "reference": frame["reference"], "predicted": frame["predicted"],
+                              "snr_db": frame["snr_db"].astype(np.float32),
                               **{c: frame[c].astype(np.float32) for c in clf.class_codes}})
         s = summarise(result)
         n = s["beats"]

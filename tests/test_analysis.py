@@ -25,9 +25,10 @@ def test_record_with_annotations_gives_reference_and_agreement(classifier):
     result = classify_record(rec, classifier)
     assert result.source == "annotations"
     frame = result.to_frame()
-    assert list(frame.columns[:5]) == ["sample", "time_s", "reference", "predicted",
-                                       "rr_prev_s"]
-    assert list(frame.columns[5:]) == list(classifier.class_codes)
+    assert list(frame.columns[:6]) == ["sample", "time_s", "reference", "predicted",
+                                       "rr_prev_s", "snr_db"]
+    assert list(frame.columns[6:]) == list(classifier.class_codes)
+    np.testing.assert_allclose(frame["snr_db"], np.round(result.snr_db, 1))
     np.testing.assert_allclose(frame[list(classifier.class_codes)].sum(axis=1), 1, atol=1e-3)
     # 208 holds many PVCs (168 in these five minutes), couplets and fusion beats
     s = summarise(result)

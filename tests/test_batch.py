@@ -60,6 +60,7 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
         assert row["irregular_rr_percent"] == pytest.approx(
             100 * irregular_rr(ref.samples, ref.fs).mean())
         assert row["noisy_percent"] == pytest.approx(100 * (ref.snr_db < NOISY_SNR_DB).mean())
+        np.testing.assert_allclose(mine["snr_db"].to_numpy(), np.round(ref.snr_db, 1), atol=1e-4)
         assert (mine["detector"] == "annotations").all()
     assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()

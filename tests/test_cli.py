@@ -91,7 +91,8 @@ def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
                str(out))
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0])[:5] == ["sample", "time_s", "reference", "predicted", "rr_prev_s"]
+    assert list(rows[0])[:6] == ["sample", "time_s", "reference", "predicted", "rr_prev_s",
+                                "snr_db"]
     assert len(rows) > 450 and {r["reference"] for r in rows} >= {"N", "V", "F"}
     # the summary is for the person (stdout, as the CSV went to a file); the bar on stderr,
     # counting the record's seconds (a 5-minute excerpt: 300), ending once at 100%
