@@ -283,6 +283,34 @@ with tab_robust:
             st.caption(f"Clean DS2: accuracy {100 * ds2['clean_accuracy']:.1f}% on "
                        f"{ds2['beats']:,} beats. Solid lines: classification accuracy; dotted: "
                        "detection sensitivity of the QRS detector on the same noisy records.")
+    estimate_file = MODELS_DIR / "noise_estimate.json"
+    if estimate_file.is_file():
+        est = _json_file(str(estimate_file), estimate_file.stat().st_mtime)
+        if est and est.get("calls") and est.get("new_patients"):
+            st.markdown(f"**Where the Record page says a signal is noisy** (each beat's "
+                        f"estimated SNR under {est['noisy_snr_db']:g} dB; "
+                        "`benchmarks/noise_estimate.py`)")
+            rows = []
+            for model, calls in est["calls"].items():
+                qt = est["new_patients"].get(model) or {}
+                rows.append({
+                    "model": model,
+                    "stress test: beats read noisy, same call as clean":
+                        f"{100 * calls['noisy']['agreement']:.1f}%",
+                    "stress test: other beats, same call as clean":
+                        f"{100 * calls['not noisy']['agreement']:.1f}%",
+                    "QT validation records: beats read noisy":
+                        f"{100 * qt['read_noisy']:.1f}%" if qt else "–",
+                    "QT: accuracy on them": f"{100 * qt['accuracy_noisy']:.1f}%"
+                    if qt.get("accuracy_noisy") is not None else "–",
+                    "QT: accuracy on the rest": f"{100 * qt['accuracy_rest']:.1f}%"
+                    if qt else "–"})
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.caption("Stress test: the noisy segments of the twelve noise stress test records "
+                       "(118 and 119, electrode motion at 24 to -6 dB). QT: the 36 QT Database "
+                       "records open to validation, patients no model here was trained on. A "
+                       "beat read noisy is much less reliable; the other beats of new patients "
+                       "carry their own, larger share of errors.")
 
 with tab_models:
     found = _artifacts()

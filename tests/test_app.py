@@ -128,8 +128,13 @@ def test_evaluation_page_shows_committed_models_side_by_side():
                            and "Training history" in c.value for c in at.caption) == 2
     assert len(_charts(at)) == 6 + histories + 1 + 1 + 1  # ... and the two noise charts
     by_record = [e for e in at.expander if e.label.startswith("By record")]
-    assert len(at.dataframe) == 2 + 1 + len(by_record)
-    robust = at.dataframe[-1].value
+    assert len(at.dataframe) == 2 + 1 + 1 + len(by_record)
+    robust = at.dataframe[-2].value
+    # where the Record page's noise caveat comes from, and what it means, per model
+    noisy = at.dataframe[-1].value
+    assert list(noisy["model"]) == ["ecgnet", "aami/ecgnet"]
+    assert all(float(a.rstrip("%")) < float(b.rstrip("%")) for a, b in zip(
+        noisy["QT: accuracy on them"], noisy["QT: accuracy on the rest"]))
     assert {"shared-dataset", "window-0.45", "photo", "screenshots"} <= set(robust["set"])
     assert "ecgnet" in robust.columns
     intervals = [c.value for c in at.caption if "95% confidence intervals" in c.value]
@@ -191,10 +196,10 @@ def test_evaluation_page_aami_side_shows_published_figures():
     assert not at.exception and not at.error
     assert at.selectbox(key="protocol-1").value == "aami"
     assert any("Against the published figures" in m.value for m in at.markdown)
-    # two per-class tables, the published comparison, the robustness tab's table, and a
+    # two per-class tables, the published comparison, the robustness tab's two tables, and a
     # by-record table where an artifact has one (the AAMI test split's 22 DS2 records)
     by_record = [e for e in at.expander if e.label.startswith("By record")]
-    assert len(at.dataframe) == 4 + len(by_record)
+    assert len(at.dataframe) == 5 + len(by_record)
     assert any(e.label.startswith("By record: the 22 records") for e in by_record)
     tables = [d.value for d in at.dataframe]
     records = next(t for t in tables if "record" in t.columns and "errors" in t.columns
