@@ -212,6 +212,7 @@ SNR_BEFORE_S: float = 0.25
 SNR_AFTER_S: float = 0.40
 SNR_NEIGHBOURS: int = 6
 SNR_POOL: int = 5
+_SNR_BLOCK: int = 4096
 #: Estimated SNR (dB) under which a beat counts as noisy (:func:`beat_snr_db`).
 NOISY_SNR_DB: float = 18.0
 
@@ -250,15 +251,22 @@ def beat_snr_db(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.ndar
     m = len(whole)
     if m < 3:
         return out
-    segs = x[pos[whole, None] + np.arange(-before, after)[None, :]]
-    segs -= np.median(segs, axis=1, keepdims=True)
+    offsets = np.arange(-before, after)
     best = np.full(m, np.inf)
-    for d in range(1, SNR_NEIGHBOURS + 1):
-        if d >= m:
-            break
-        msd = ((segs[d:] - segs[:-d]) ** 2).mean(axis=1) / 2  # beat i against beat i + d
-        best[:-d] = np.minimum(best[:-d], msd)
-        best[d:] = np.minimum(best[d:], msd)
+    k = SNR_NEIGHBOURS
+    # a block of beats at a time (with k neighbours each side), so that a day of beats holds
+    # one block's stretches in memory, not 100,000 of them
+    for a in range(0, m, _SNR_BLOCK):
+        lo, hi = max(0, a - k), min(m, a + _SNR_BLOCK + k)
+        segs = x[pos[whole[lo:hi], None] + offsets[None, :]]
+        segs -= np.median(segs, axis=1, keepdims=True)
+        mine = np.full(hi - lo, np.inf)
+        for d in range(1, min(k, hi - lo - 1) + 1):
+            msd = ((segs[d:] - segs[:-d]) ** 2).mean(axis=1) / 2  # beat i against beat i + d
+            mine[:-d] = np.minimum(mine[:-d], msd)
+            mine[d:] = np.minimum(mine[d:], msd)
+        keep = slice(a - lo, a - lo + min(_SNR_BLOCK, m - a))
+        best[a:a + min(_SNR_BLOCK, m - a)] = mine[keep]
     padded = np.pad(best, SNR_POOL, mode="edge")
     pooled = np.percentile(np.lib.stride_tricks.sliding_window_view(padded, 2 * SNR_POOL + 1),
                            25, axis=1)

@@ -267,3 +267,13 @@ def test_beat_snr_is_not_fooled_by_recurring_ectopic_beats():
     rec = read_record(EXCERPT_MITDB / "208")
     snr = beat_snr_db(rec.signal, _reference_beats(rec), rec.fs)
     assert np.nanmean(snr < NOISY_SNR_DB) < 0.05
+
+
+def test_beat_snr_reads_a_long_record_a_block_at_a_time_with_the_same_result(monkeypatch):
+    import ecg_core.beats as beats_module
+
+    rec = read_record(EXCERPT_MITDB / "208")
+    positions = _reference_beats(rec)
+    whole = beats_module.beat_snr_db(rec.signal, positions, rec.fs)
+    monkeypatch.setattr(beats_module, "_SNR_BLOCK", 37)  # blocks far smaller than the record
+    np.testing.assert_array_equal(beats_module.beat_snr_db(rec.signal, positions, rec.fs), whole)
