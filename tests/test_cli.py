@@ -171,7 +171,7 @@ def test_every_command_takes_the_aami_model_and_its_class_list(tmp_path):
                str(model), "--out", str(beats))
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(beats.open()))
-    assert list(rows[0])[5:] == ["N", "S", "V", "F", "Q"]
+    assert list(rows[0])[6:] == ["N", "S", "V", "F", "Q"]
     assert "agreement with atr" in res.stdout
 
 
