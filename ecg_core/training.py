@@ -984,7 +984,6 @@ def ensemble_networks(member_paths: list[str | Path], data_dir: str | Path,
     for stale in ("same_run", "runtime", "prior_adjustment", "selection_note", "replaces",
                   "prior_shift"):
         card.pop(stale, None)
-    n = len(members)
     method = "mean of the members' class probabilities (ecg_core.model.build_ensemble)"
     if guards:
         method = (f"{guard_class} probability: the mean of the {len(guards)} {guard_class} "
