@@ -768,23 +768,16 @@ def noisy_stretches(result: RecordResult, merge_s: float = 1.0) -> list[tuple[fl
     """
     if result.snr_db is None or not len(result.samples):
         return []
-    noisy = result.snr_db < NOISY_SNR_DB  # NaN (no estimate) counts as not noisy
+    noisy = (result.snr_db < NOISY_SNR_DB).astype(np.int8)  # NaN (no estimate): not noisy
+    edges = np.diff(np.concatenate([[0], noisy, [0]]))
     t = result.samples / result.fs
     out: list[tuple[float, float]] = []
-    i, n = 0, len(noisy)
-    while i < n:
-        if not noisy[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and noisy[j + 1]:
-            j += 1
-        start, end = float(t[i] - SNR_BEFORE_S), float(t[j] + SNR_AFTER_S)
+    for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
+        start, end = float(t[first] - SNR_BEFORE_S), float(t[last] + SNR_AFTER_S)
         if out and start - out[-1][1] < merge_s:
             out[-1] = (out[-1][0], end)
         else:
             out.append((max(0.0, start), end))
-        i = j + 1
     return out
 
 

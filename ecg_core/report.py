@@ -160,8 +160,8 @@ def record_report(record: ECGRecord, result: RecordResult, classifier, *,
                                    _COLOURS.get(c, "#333")))
     hr = s["mean_hr_bpm"]
     runs = s["ventricular_runs"]
-    irregular = "".join(f'\n<p class="caveat">{esc(note)}</p>'
-                        for note in record_notes(s, result.class_codes))
+    caveats = "".join(f'\n<p class="caveat">{esc(note)}</p>'
+                      for note in record_notes(s, result.class_codes))
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -195,7 +195,7 @@ ectopic beats {ectopic:,} ({100 * ectopic / n:.1f}% of beats,
 {(ectopic / hours if hours else 0):.0f} per hour); ventricular beats {vent:,}
 ({100 * vent / n:.1f}%, {(vent / hours if hours else 0):.0f} per hour).
 Ventricular runs: couplets {runs['couplets']}, runs of 3 or more {runs['runs_3_or_more']}
-(longest {runs['longest']} beats).</p>{irregular}
+(longest {runs['longest']} beats).</p>{caveats}
 <h2>Heart rate, minute by minute</h2>
 {_hr_trend_svg(result)}
 <h2>RR intervals</h2>

@@ -221,15 +221,17 @@ if state_key not in st.session_state:
     for k in [k for k in st.session_state if str(k).startswith("result-")]:
         del st.session_state[k]  # keep one result per session
     st.session_state[state_key] = result
-    # the summary (RR statistics, runs, the rhythm's irregularity: about 0.6 s for a day of
-    # beats) once per result, not on every rerun of the page
-    st.session_state["record_summary"] = (state_key, summarise(result))
     release_freed_memory()  # the beat images and batches of a long record
     st.session_state.pop("beat_no", None)
     st.session_state.pop("last_pick", None)
 result = st.session_state[state_key]
+# the summary (RR statistics, runs, the rhythm's irregularity: about 0.6 s for a day of beats)
+# and the noisy stretches once per result, not on every rerun of the page
 cached = st.session_state.get("record_summary")
-summary = cached[1] if cached and cached[0] == state_key else summarise(result)
+if not cached or cached[0] != state_key:
+    cached = (state_key, summarise(result), noisy_stretches(result))
+    st.session_state["record_summary"] = cached
+_, summary, noisy = cached
 pred = np.array(result.predicted)
 n_beats = len(pred)
 
@@ -312,7 +314,7 @@ fig.add_trace(go.Scatter(x=[t_beat], y=[float(record.signal[sample])], mode="mar
                                      line=dict(color="#d62728", width=3))))
 fig.add_vline(x=t_beat, line=dict(color="#d62728", width=1, dash="dot"))
 # where the signal reads noisy (estimated SNR under the caveat's threshold), shaded amber
-noisy_bands = [(a, b) for a, b in noisy_stretches(result) if b >= t[0] and a <= t[-1]]
+noisy_bands = [(a, b) for a, b in noisy if b >= t[0] and a <= t[-1]]
 for a, b in noisy_bands:
     fig.add_vrect(x0=a, x1=b, fillcolor="rgba(224,160,0,0.15)", line_width=0, layer="below")
 # the y-axis spans what the trace mostly does (0.1-99.9th percentile), not rare extremes
