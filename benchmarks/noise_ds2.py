@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from ecg_core.analysis import classify_record, scheme_of  # noqa: E402
 from ecg_core.beats import BEAT_SYMBOLS  # noqa: E402
 from ecg_core.classes import symbol_map  # noqa: E402
-from ecg_core.conditioning import RECORDED_NOISES, noise_gain  # noqa: E402
+from ecg_core.conditioning import RECORDED_NOISES, add_recorded_noise  # noqa: E402
 from ecg_core.model import Classifier, model_name, resolve_model  # noqa: E402
 from ecg_core.protocols import AAMI_DS2  # noqa: E402
 from ecg_core.records import ECGRecord, read_record  # noqa: E402
@@ -66,14 +66,10 @@ def _one_record(model: str, mitdb: str, nstdb: str, record: str, detector: str) 
                                        "correct": int((clean_pred == truth)[keep].sum())},
            "noisy": {}}
     for kind in NOISES:
-        noise_rec = read_record(Path(nstdb) / kind, annotator=None)
-        noise = noise_rec.signal[:len(clean.signal)]
-        if len(noise) < len(clean.signal):
-            noise = np.resize(noise, len(clean.signal))
-        noise = noise - noise.mean()
+        noise = read_record(Path(nstdb) / kind, annotator=None).signal
         for snr in SNRS:
-            gain = noise_gain(clean.signal, beats, clean.fs, noise, snr)
-            noisy = ECGRecord(name=record, signal=clean.signal + gain * noise, fs=clean.fs,
+            signal = add_recorded_noise(clean.signal, beats, clean.fs, noise, snr)
+            noisy = ECGRecord(name=record, signal=signal.astype(np.float32), fs=clean.fs,
                               lead=clean.lead, original_fs=clean.original_fs,
                               annotations=ann, channels=clean.channels)
             res = classify_record(noisy, clf)
