@@ -650,18 +650,16 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     from .dataset import write_examples
 
     sources = {k: v for k, v in (("mitdb", args.mitdb), ("cudb", args.cudb)) if v}
-    accept = None
     passed_over: list[str] = []
-    if args.model:
-        clf = _classifier(args, args.model)
+    clf = _classifier(args, args.model) if args.model else None
 
-        def accept(png: bytes, code: str) -> bool:
-            predicted = clf.class_codes[int(clf.predict_bytes(png).argmax())]
-            if predicted != code:
-                passed_over.append(f"{code} beat called {predicted}")
-            return predicted == code
+    def read_right(png: bytes, code: str) -> bool:
+        predicted = clf.class_codes[int(clf.predict_bytes(png).argmax())]
+        if predicted != code:
+            passed_over.append(f"{code} beat called {predicted}")
+        return predicted == code
     paths = write_examples(args.data, sources, args.out, per_class=args.per_class,
-                           accept=accept)
+                           accept=read_right if clf is not None else None)
     print(f"{len(paths)} example images written to {args.out}")
     if passed_over:
         print(f"passed over {len(passed_over)}: " + "; ".join(passed_over))

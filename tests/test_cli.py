@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ecg_core.classes import CLASS_CODES
-from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT
+from tests.conftest import EXAMPLES, EXCERPT_CUDB, EXCERPT_MITDB, ROOT
 
 
 def _run(*args, cwd=ROOT):
@@ -241,6 +241,22 @@ def test_train_command_with_a_training_cap_and_the_prior_adjustment(tiny_dataset
     res = _run("train", "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(out),
                "--prior-adjustment", "test")
     assert res.returncode == 2 and "invalid choice" in res.stderr
+
+
+def test_examples_with_a_model_keep_only_beats_it_reads_as_their_class(tiny_dataset, tmp_path):
+    from ecg_core.model import Classifier
+
+    out = tmp_path / "examples"
+    res = _run("examples", "--data", str(tiny_dataset), "--mitdb", str(EXCERPT_MITDB),
+               "--cudb", str(EXCERPT_CUDB), "--out", str(out), "--per-class", "2",
+               "--model", "ecgnet")
+    assert res.returncode == 0, res.stderr
+    written = sorted(out.rglob("*.png"))
+    assert f"{len(written)} example images written" in res.stdout and written
+    clf = Classifier.load(ROOT / "models" / "ecgnet.keras")
+    for png in written:
+        assert clf.class_codes[int(clf.predict_bytes(png.read_bytes()).argmax())] \
+            == png.parent.name, png
 
 
 def test_calibrate_with_a_class_mix_shift_writes_it_and_refits_the_temperature(tiny_dataset,
