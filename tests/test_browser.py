@@ -145,6 +145,10 @@ def test_every_page_loads_without_error(server, browser, path, marker):
     assert page.locator('[data-testid="stException"]').count() == 0
     if path in ("evaluation", "explainer"):
         page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    if path == "evaluation":  # the figures are on the page, not their placeholders
+        page.locator('[data-testid="stMetricValue"]').first.wait_for()
+        assert "%" in page.locator('[data-testid="stMetricValue"]').first.inner_text()
+        page.wait_for_timeout(500)
     _shot(page, path or "home")
     page.close()
 
