@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, NOISY_SNR_DB, SNR_AFTER_S, SNR_BEFORE_S,
-                    beat_context, beat_snr_db, irregular_rr, rhythm_features, rr_intervals,
-                    template_features)
+                    beat_context, beat_snr_db, dominant_qrs_reading, irregular_rr,
+                    qrs_similarity, rhythm_features, rr_intervals, template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -59,6 +59,11 @@ class RecordResult:
         snr_db: float64 (n,) estimated SNR around each beat in dB, of the signal as the model
             draws it (:func:`ecg_core.beats.beat_snr_db`; NaN where it cannot be told), or
             ``None`` for results made without it.
+        reread: bool (n,), the beats the network read V whose QRS matched the record's typical
+            QRS, and that are read as their next-most-likely class
+            (:func:`ecg_core.beats.dominant_qrs_reading`; a long record's typical QRS is that
+            of the stretch read at once, :data:`CHUNK_S`), or ``None`` for a model without
+            that reading.
     """
 
     record: str
@@ -73,11 +78,14 @@ class RecordResult:
     rr_prev_s: np.ndarray
     detection: dict | None = None
     snr_db: np.ndarray | None = None
+    reread: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
         rr_prev_s, snr_db (each beat's estimated SNR in dB; left out for a result without
-        estimates), then one probability column per class code."""
+        estimates), v_reread (for a model with the dominant-QRS reading: True where the
+        network's V reading was dropped, see :attr:`reread`), then one probability column per
+        class code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
@@ -86,6 +94,8 @@ class RecordResult:
                               "rr_prev_s": np.round(self.rr_prev_s, 4)})
         if self.snr_db is not None:
             frame["snr_db"] = np.round(self.snr_db, 1)
+        if self.reread is not None:
+            frame["v_reread"] = self.reread
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
         return frame
@@ -480,11 +490,18 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     if in_record:
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
+    reread = None
+    dominant = getattr(classifier, "dominant_qrs", None)
+    if dominant:
+        probs, reread = dominant_qrs_reading(
+            probs, qrs_similarity(signal, positions, fs), codes.index("V"),
+            float(dominant["threshold"]), float(dominant.get("max_share", 0.5)))
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
                         samples=positions, reference=symbols, predicted=predicted,
                         probabilities=probs, class_codes=codes, rr_prev_s=prev,
-                        detection=detection, snr_db=beat_snr_db(signal, positions, fs))
+                        detection=detection, snr_db=beat_snr_db(signal, positions, fs),
+                        reread=reread)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -600,7 +617,9 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         probabilities=np.concatenate([p[3] for p in parts]).astype(np.float32),
         class_codes=tuple(classifier.class_codes),
         rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection,
-        snr_db=np.concatenate([p[5] for p in parts]))
+        snr_db=np.concatenate([p[5] for p in parts]),
+        reread=(np.concatenate([p[6] for p in parts])
+                if getattr(classifier, "dominant_qrs", None) else None))
 
 
 def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,
@@ -608,8 +627,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     """One stretch of :func:`classify_record_file`: read samples ``lo``-``hi`` of the file,
     classify them, keep the beats of ``a``-``b``. Returns ``(record name, source, part)``,
     ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
-    codes, probabilities, RR before each beat, estimated SNR), or ``None`` where the stretch
-    has no beat."""
+    codes, probabilities, RR before each beat, estimated SNR, V readings dropped or ``None``),
+    or ``None`` where the stretch has no beat."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,
@@ -624,7 +643,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     return piece.name, part.source, (
         absolute[core], [r for r, k in zip(part.reference, core) if k],
         [q for q, k in zip(part.predicted, core) if k], part.probabilities[core],
-        part.rr_prev_s[core], part.snr_db[core])
+        part.rr_prev_s[core], part.snr_db[core],
+        None if part.reread is None else part.reread[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -703,7 +723,9 @@ def summarise(result: RecordResult) -> dict:
         share of beats in stretches of irregularly irregular RR intervals,
         :func:`ecg_core.beats.irregular_rr`), ``noisy_share`` (the share of beats whose
         estimated SNR is under :data:`~ecg_core.beats.NOISY_SNR_DB`; ``None`` for a result
-        without SNR estimates), ``duration_s`` and ``source``.
+        without SNR estimates), ``v_reread`` (the beats the network read V whose QRS matched
+        the record's typical QRS, :attr:`RecordResult.reread`; ``None`` for a model without
+        that reading), ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
     rr = result.rr_prev_s[np.isfinite(result.rr_prev_s)]
@@ -727,6 +749,7 @@ def summarise(result: RecordResult) -> dict:
         if len(pred) else 0.0,
         "noisy_share": None if result.snr_db is None or not len(pred)
         else float((result.snr_db < NOISY_SNR_DB).mean()),
+        "v_reread": None if result.reread is None else int(np.sum(result.reread)),
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -801,11 +824,26 @@ def noise_note(summary: dict) -> str | None:
             "reading changes with noise.")
 
 
+def reread_note(summary: dict) -> str | None:
+    """What the dominant-QRS reading changed in a record, in words for its reader; ``None``
+    when it changed nothing or the model has no such reading (``v_reread`` of
+    :func:`summarise`)."""
+    n = summary.get("v_reread")
+    if not n:
+        return None
+    return (f"{n} beat{'s' if n != 1 else ''} that the network read as ventricular (V) "
+            f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's typical "
+            "one, so the model reads them as their next most likely class (a ventricular beat's "
+            "QRS differs from the patient's usual one). The per-beat table marks them "
+            "(v_reread).")
+
+
 def record_notes(summary: dict, class_codes) -> list[str]:
-    """Every caveat on a record's results (:func:`irregular_rhythm_note`, :func:`noise_note`),
-    in that order; empty when there is none. The Record page, ``classify-record`` and the
-    HTML report show them."""
-    return [n for n in (irregular_rhythm_note(summary, class_codes), noise_note(summary)) if n]
+    """Every note on a record's results (:func:`irregular_rhythm_note`, :func:`noise_note`,
+    :func:`reread_note`), in that order; empty when there is none. The Record page,
+    ``classify-record`` and the HTML report show them."""
+    return [n for n in (irregular_rhythm_note(summary, class_codes), noise_note(summary),
+                        reread_note(summary)) if n]
 
 
 def scheme_of(class_codes: tuple[str, ...]) -> str:

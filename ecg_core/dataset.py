@@ -40,8 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations, rhythm_features,
-                    template_features, vf_windows, with_detected_rr)
+from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations,
+                    dominant_qrs_reading, qrs_similarity, rhythm_features, template_features,
+                    vf_windows, with_detected_rr)
 from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
                         decode_image)
 from .classes import folder_to_class, scheme_codes, symbol_map
@@ -974,6 +975,67 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
         template[idx] = template_features(signal, samples, fs, beats)
     return beat_context(rhythm_from_rows(rows), template)
+
+
+def dominant_qrs_from_rows(probabilities: np.ndarray, rows: list[dict], reading: dict,
+                           v_index: int, data_dir: str | Path | None = None, *,
+                           sources: dict[str, str | Path] | None = None,
+                           conditioning: str | None = None,
+                           fs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The dominant-QRS reading (:func:`ecg_core.beats.dominant_qrs_reading`) of a built
+    split's beats, each record read as the Record page reads it: the rows of one record and
+    lead are its beats, their QRS compared with the typical QRS of those beats
+    (:func:`ecg_core.beats.qrs_similarity`), drawn from the signal conditioned as the images
+    were.
+
+    Args:
+        probabilities: float array, shape (len(rows), k), the beats' class probabilities.
+        rows: manifest rows (``database``, ``record``, ``sample``, ``lead``).
+        reading: the model card's ``dominant_qrs`` (``threshold``, ``max_share``).
+        v_index: the column of class V.
+        data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``, the
+            ``conditioning`` and ``fs`` (each may be given instead).
+
+    Returns:
+        ``(probabilities, reread)``: float32 (n, k) and bool (n,). Rows without a record
+        (plain folders, cudb windows) keep their probabilities.
+
+    Raises:
+        DatasetError: if a row's record cannot be read from its source folder.
+    """
+    settings: dict = {}
+    if data_dir is not None:
+        try:
+            settings = json.loads((Path(data_dir) / "dataset.json").read_text()).get(
+                "settings", {})
+        except (OSError, ValueError):
+            settings = {}
+    sources = sources if sources is not None else settings.get("sources", {})
+    conditioning = conditioning or settings.get("conditioning") or "none"
+    fs = float(fs or settings.get("fs") or 360.0)
+    out = np.array(probabilities, dtype=np.float32)
+    reread = np.zeros(len(rows), dtype=bool)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r.get("database") in sources and r.get("record") and r.get("symbol") != "!":
+            groups.setdefault((r["database"], r["record"], r.get("lead") or ""), []).append(i)
+    for (database, name, lead), idx in groups.items():
+        path = Path(sources[database]) / name
+        try:
+            channels = record_header(path)[2]
+            record = read_record(path, lead=lead if lead in channels else None,
+                                 annotator=None, target_fs=fs)
+        except RecordError as exc:
+            raise DatasetError(f"The typical QRS of {database}/{name} needs its record: "
+                               f"{exc}") from None
+        idx = np.asarray(idx)[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
+        samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
+        similarity = qrs_similarity(condition_signal(record.signal, fs, conditioning), samples,
+                                    fs)
+        out[idx], reread[idx] = dominant_qrs_reading(
+            out[idx], similarity, v_index, float(reading["threshold"]),
+            float(reading.get("max_share", 0.5)))
+    return out, reread
 
 
 def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:

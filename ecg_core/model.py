@@ -529,6 +529,11 @@ class Classifier:
         record_stage: the card's record-context stage (:mod:`ecg_core.record_stage`), which
             reads the beats of a record from the network's outputs set against the record's
             other beats (:meth:`read_in_record`); ``None`` for a model without one.
+        dominant_qrs: the card's dominant-QRS reading of records (``{"threshold": float,
+            "max_share": float, "rule": str}``; :func:`ecg_core.beats.dominant_qrs_reading`):
+            in a record, a beat read V whose QRS matches the record's typical QRS is read as
+            its next-most-likely class. ``None`` for a model without it (it needs the record:
+            a lone image is read as the network reads it).
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -553,6 +558,8 @@ class Classifier:
             if shift else None)
         self.conditioning: str = card.get("conditioning") or "none"
         self.record_stage: dict | None = card.get("record_stage") or None
+        self.dominant_qrs: dict | None = (card.get("dominant_qrs") or None
+                                          if "V" in self.class_codes else None)
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               model_signal, noisy_stretches, record_notes, summarise,
-                               trend)
+                               model_signal, noisy_stretches, record_notes, reread_note,
+                               summarise, trend)
 from ecg_core.beats import NOISY_SNR_DB
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
@@ -257,7 +257,8 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
 for note in record_notes(summary, result.class_codes):
-    st.warning(note)
+    # a caveat warns; what the model's dominant-QRS reading changed informs
+    (st.info if note == reread_note(summary) else st.warning)(note)
 
 if record.duration_s > LONG_RECORD_S:
     bin_s = 3600.0 if record.duration_s >= 4 * 3600 else 600.0
@@ -358,7 +359,10 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
             + (f"; reference symbol {describe_symbol(ref, result.class_codes)}" if ref else "")
             + (f"; estimated SNR {result.snr_db[chosen]:.0f} dB"
                + (" (noisy)" if result.snr_db[chosen] < NOISY_SNR_DB else "")
-               if result.snr_db is not None and np.isfinite(result.snr_db[chosen]) else ""))
+               if result.snr_db is not None and np.isfinite(result.snr_db[chosen]) else "")
+            + ("; the network read it V, but its QRS is shaped like the record's typical one, "
+               "so it is read as its next most likely class"
+               if result.reread is not None and result.reread[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",

@@ -522,3 +522,44 @@ def test_local_peaks_are_wfdbs_and_xqrs_finds_the_same_beats_with_them():
     finally:
         qrs.find_local_peaks = local_peaks
     assert len(slow.qrs_inds) > 300 and np.array_equal(fast.qrs_inds, slow.qrs_inds)
+
+
+def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
+    """``aami/ecgnet`` reads a record's V calls against the record's typical QRS: the result is
+    the network's reading passed through ``dominant_qrs_reading``, marked beat by beat and
+    counted in the summary; a model without the reading leaves it out."""
+    import copy
+
+    from ecg_core.beats import dominant_qrs_reading, qrs_similarity
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert clf.dominant_qrs["threshold"] == 0.95
+    rec = read_record(EXCERPT_MITDB / "208")
+    result = classify_record(rec, clf)
+    plain = copy.copy(clf)
+    plain.dominant_qrs = None
+    network = classify_record(rec, plain)
+    assert network.reread is None and "v_reread" not in network.to_frame()
+    expected, reread = dominant_qrs_reading(
+        network.probabilities, qrs_similarity(model_signal(rec, clf), network.samples, rec.fs),
+        clf.class_codes.index("V"), 0.95)
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    np.testing.assert_array_equal(result.reread, reread)
+    assert summarise(result)["v_reread"] == int(reread.sum())
+    assert result.to_frame()["v_reread"].tolist() == reread.tolist()
+    assert not any(p == "V" for p, r in zip(result.predicted, result.reread) if r)
+    # 208's ventricular beats (a third of its beats) keep their reading at 0.95 ...
+    v = np.array([s == "V" for s in result.reference])
+    assert np.mean([p == "V" for p, k in zip(result.predicted, v) if k]) > 0.9
+    # ... and every V call goes where any QRS counts as typical (but a beat read V with
+    # certainty, nothing left for another class)
+    loose = copy.copy(clf)
+    loose.dominant_qrs = {"threshold": -1.0}
+    everything = classify_record(rec, loose)
+    v_col = clf.class_codes.index("V")
+    left = [i for i, p in enumerate(everything.predicted) if p == "V"]
+    assert all(network.probabilities[i, v_col] > 1 - 1e-6 for i in left)
+    assert everything.reread.sum() + len(left) == network.predicted.count("V") > 50
+    assert any("v_reread" in n for n in record_notes(summarise(everything), clf.class_codes))

@@ -277,3 +277,42 @@ def test_beat_snr_reads_a_long_record_a_block_at_a_time_with_the_same_result(mon
     whole = beats_module.beat_snr_db(rec.signal, positions, rec.fs)
     monkeypatch.setattr(beats_module, "_SNR_BLOCK", 37)  # blocks far smaller than the record
     np.testing.assert_array_equal(beats_module.beat_snr_db(rec.signal, positions, rec.fs), whole)
+
+
+def test_qrs_similarity_sets_ventricular_beats_apart_from_the_records_typical_qrs():
+    """On MIT-BIH 208 (frequent multiform PVCs, a third of the beats), the normal beats' QRS
+    matches the record's typical QRS and the ventricular beats' does not."""
+    from ecg_core.beats import qrs_similarity
+    from ecg_core.conditioning import condition_signal
+
+    rec = read_record(EXCERPT_MITDB / "208")
+    keep = [i for i, s in enumerate(rec.annotations.symbol) if s in ("N", "V")]
+    beats = np.asarray(rec.annotations.sample[keep])
+    symbols = np.array(rec.annotations.symbol)[keep]
+    r = qrs_similarity(condition_signal(rec.signal, rec.fs, "bandpass"), beats, rec.fs)
+    assert r.shape == beats.shape and r.dtype == np.float64
+    assert np.nanmedian(r[symbols == "N"]) > 0.95 and np.nanmedian(r[symbols == "V"]) < 0.8
+    assert np.nanmean(r[symbols == "V"] >= 0.95) < 0.02
+    assert np.isnan(qrs_similarity(rec.signal, beats[:2], rec.fs)).all()  # too few
+    assert np.isnan(qrs_similarity(rec.signal, np.array([5, 1000, 2000, 3000]), rec.fs)[0])
+
+
+def test_dominant_qrs_reading_drops_only_v_readings_of_typical_qrs():
+    from ecg_core.beats import dominant_qrs_reading
+
+    p = np.array([[0.1, 0.2, 0.7], [0.2, 0.1, 0.7], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8],
+                  [0.0, 0.0, 1.0]], dtype=np.float32)
+    r = np.array([0.97, 0.5, 0.99, np.nan, 0.99])
+    # 4 of 5 beats read V (column 2): more than half, nothing changes
+    q, reread = dominant_qrs_reading(p, r, 2, 0.95)
+    assert not reread.any() and np.array_equal(q, p)
+    q, reread = dominant_qrs_reading(p, r, 2, 0.95, max_share=0.9)
+    # beat 0: V dropped, read as its next most likely class; beat 1: QRS unlike the typical
+    # one, stays V; beat 2: not read V; beat 3: no similarity; beat 4: nothing left but V
+    assert reread.tolist() == [True, False, False, False, False]
+    np.testing.assert_allclose(q[0], [1 / 3, 2 / 3, 0.0], rtol=1e-6)
+    assert q.argmax(axis=1).tolist() == [1, 2, 0, 2, 2]
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(q[1:], p[1:])
+    with pytest.raises(ValueError):
+        dominant_qrs_reading(p, r[:3], 2, 0.95)

@@ -460,3 +460,31 @@ def test_a_qtdb_build_uses_its_annotated_records_and_never_the_held_out_ones(tmp
             (tmp_path / f"{name}.atr").write_bytes(b"")
     used = _record_names("qtdb", tmp_path, BuildConfig(scheme="aami"))
     assert used == sorted([QTDB_TRAIN[0], QTDB_VAL[0]])
+
+
+def test_dominant_qrs_of_a_built_split_reads_each_record_as_the_record_page_does(tiny_dataset):
+    """``dominant_qrs_from_rows`` (``evaluate`` on built datasets) forms each record's typical
+    QRS from that record's rows and reads them as ``dominant_qrs_reading`` does."""
+    from ecg_core.beats import dominant_qrs_reading, qrs_similarity
+    from ecg_core.dataset import dominant_qrs_from_rows, read_manifest
+    from ecg_core.records import read_record
+
+    rows = [r for r in read_manifest(tiny_dataset) if r["database"] == "mitdb"
+            and r.get("drawing", "0") in ("0", 0, "")]
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(8), size=len(rows)).astype(np.float32)
+    v = CLASS_CODES.index("PVC")
+    probs[rng.random(len(rows)) < 0.3, v] = 5.0  # about a third read PVC
+    probs /= probs.sum(axis=1, keepdims=True)
+    out, reread = dominant_qrs_from_rows(probs, rows, {"threshold": 0.9}, v, tiny_dataset)
+    assert out.shape == probs.shape and reread.any()
+    flutter = np.array([r["symbol"] == "!" for r in rows])  # VF windows: not beats
+    assert flutter.any() and np.array_equal(out[flutter], probs[flutter])
+    for name in {r["record"] for r in rows}:
+        idx = np.array([i for i, r in enumerate(rows) if r["record"] == name and not flutter[i]])
+        idx = idx[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
+        rec = read_record(EXCERPT_MITDB / name, annotator=None)
+        r = qrs_similarity(rec.signal, np.array([int(rows[i]["sample"]) for i in idx]), rec.fs)
+        want, flags = dominant_qrs_reading(probs[idx], r, v, 0.9)
+        np.testing.assert_allclose(out[idx], want, atol=1e-6)
+        np.testing.assert_array_equal(reread[idx], flags)
