@@ -190,6 +190,13 @@ else:
                 f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}, "
                 f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches on "
                 f"{tr.get('machine', 'an unnamed machine')}{shifted}.")
+    dominant = card.get("dominant_qrs")
+    if dominant:
+        st.markdown(
+            f"- **Reading a record**: a beat the networks read V keeps that reading only where "
+            f"its QRS differs from the record's typical QRS (cosine similarity under "
+            f"{dominant['threshold']:g}): a ventricular beat's QRS is not the patient's usual "
+            "one. A lone image has no record and is read by the networks alone.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")
