@@ -647,7 +647,8 @@ def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | 
 
 def aami_comparison(figures: dict, label: str = "this model",
                     replaced: dict | None = None,
-                    without_shift: dict | None = None) -> list[dict]:
+                    without_shift: dict | None = None,
+                    without_reading: dict | None = None) -> list[dict]:
     """Our AAMI DS2 figures next to the published ones, one row per source.
 
     Args:
@@ -658,11 +659,14 @@ def aami_comparison(figures: dict, label: str = "this model",
             ``None``.
         without_shift: for a model with a class-mix shift, its test summary without it (the
             card's ``prior_shift.before.test``, the same keys), or ``None``.
+        without_reading: for a model with the dominant-QRS reading of records, its test
+            summary without it (the card's ``dominant_qrs.test_without``), or ``None``.
 
     Returns:
         Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a
-        paper does not give a figure); ours first, then ours without the class-mix shift,
-        then the replaced model, then :data:`ecg_core.protocols.AAMI_PUBLISHED`.
+        paper does not give a figure); ours first, then ours without the dominant-QRS
+        reading, without the class-mix shift, then the replaced model, then
+        :data:`ecg_core.protocols.AAMI_PUBLISHED`.
     """
     from .protocols import AAMI_PUBLISHED
 
@@ -678,6 +682,8 @@ def aami_comparison(figures: dict, label: str = "this model",
         return {"source": source, "accuracy": test.get("accuracy"), "S_Se": se.get("S"),
                 "S_+P": ppv.get("S"), "V_Se": se.get("V"), "V_+P": ppv.get("V")}
 
+    if without_reading:
+        rows.append(summary_row(f"{label} without the dominant-QRS reading", without_reading))
     if without_shift:
         rows.append(summary_row(f"{label} without its class-mix shift", without_shift))
     test = (replaced or {}).get("test")

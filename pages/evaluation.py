@@ -194,7 +194,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         rows = aami_comparison(f, doc.get("model_name", "this model"),
                                replaced=(card or {}).get("replaces"),
                                without_shift=(((card or {}).get("prior_shift") or {})
-                                              .get("before") or {}).get("test"))
+                                              .get("before") or {}).get("test"),
+                               without_reading=((card or {}).get("dominant_qrs") or {})
+                               .get("test_without"))
         shown = pd.DataFrame([{k: (v if k == "source" else
                                    (MISSING if v is None else f"{100 * v:.1f}%"))
                                for k, v in row.items()} for row in rows])

@@ -269,3 +269,36 @@ def test_aami_comparison_lists_ours_the_replaced_model_and_the_papers():
                        "S_Se": 0.6, "S_+P": 0.3, "V_Se": 0.8, "V_+P": 0.9}
     assert rows[2]["source"].startswith("the model it replaced")
     assert len(rows) == len(AAMI_PUBLISHED) + 3
+
+
+def test_aami_comparison_lists_the_reading_without_the_dominant_qrs_reading_first():
+    from ecg_core.evaluation import aami_comparison
+
+    figures = {"accuracy": 0.94, "per_class": {"S": {"sensitivity": 0.57, "precision": 0.44},
+                                               "V": {"sensitivity": 0.86, "precision": 0.97}}}
+    plain = {"accuracy": 0.937, "sensitivity": {"S": 0.485, "V": 0.872},
+             "precision": {"S": 0.43, "V": 0.878}}
+    unshifted = {"accuracy": 0.88, "sensitivity": {"S": 0.6, "V": 0.8},
+                 "precision": {"S": 0.3, "V": 0.9}}
+    rows = aami_comparison(figures, "ours", without_shift=unshifted, without_reading=plain)
+    assert [r["source"] for r in rows[:3]] == ["ours", "ours without the dominant-QRS reading",
+                                               "ours without its class-mix shift"]
+    assert rows[1]["V_+P"] == 0.878 and rows[1]["S_Se"] == 0.485
+
+
+def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
+    """The committed ``aami/ecgnet``'s DS2 evaluation is read with the reading, and its card
+    keeps the networks' own figures beside it: the reading moved V calls only."""
+    import json
+
+    from tests.conftest import ROOT
+
+    card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    doc = json.loads((ROOT / "models" / "aami" / "ecgnet.eval.aami.test.aami-bp-leads.json")
+                     .read_text())
+    without = card["dominant_qrs"]["test_without"]
+    assert card["test"]["accuracy"] == doc["figures"]["accuracy"]
+    pc = doc["figures"]["per_class"]
+    # fewer beats called V, so V +P up and V Se no higher
+    assert pc["V"]["precision"] > without["precision"]["V"]
+    assert pc["V"]["sensitivity"] <= without["sensitivity"]["V"]
