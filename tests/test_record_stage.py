@@ -137,6 +137,7 @@ def test_a_model_with_a_stage_reads_a_record_through_it(tmp_path):
     card_path = tmp_path / "ecgnet.card.json"
     card = json.loads(card_path.read_text())
     card.pop("record_stage", None)
+    card.pop("dominant_qrs", None)  # the stage alone (the reading of V calls comes after it)
     card_path.write_text(json.dumps(card))
     record = read_record(EXCERPT_MITDB / "208")
     plain = Classifier.load(tmp_path / "ecgnet.keras")
