@@ -916,6 +916,31 @@ def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
     return rhythm_features(prev, col("rr_next_s"), col("rr_local_s"), record)
 
 
+def _record_settings(data_dir, sources, conditioning, fs) -> tuple[dict, str, float]:
+    """The record sources, conditioning and sampling rate of a built dataset
+    (``dataset.json``), each overridden where given."""
+    settings: dict = {}
+    if data_dir is not None:
+        try:
+            settings = json.loads((Path(data_dir) / "dataset.json").read_text()).get(
+                "settings", {})
+        except (OSError, ValueError):
+            settings = {}
+    return (sources if sources is not None else settings.get("sources", {}),
+            conditioning or settings.get("conditioning") or "none",
+            float(fs or settings.get("fs") or 360.0))
+
+
+def _rows_by_record(rows: list[dict], sources: dict) -> dict[tuple[str, str, str], list[int]]:
+    """Indices of the rows of each (database, record, lead) found in ``sources``; VF windows
+    (symbol ``!``) are not beats and are left out."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r.get("database") in sources and r.get("record") and r.get("symbol") != "!":
+            groups.setdefault((r["database"], r["record"], r.get("lead") or ""), []).append(i)
+    return groups
+
+
 def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
                       template: bool = True, sources: dict[str, str | Path] | None = None,
                       conditioning: str | None = None, fs: float | None = None) -> np.ndarray:
@@ -942,21 +967,9 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
     """
     if not template:
         return beat_context(rhythm_from_rows(rows))
-    settings: dict = {}
-    if data_dir is not None:
-        try:
-            settings = json.loads((Path(data_dir) / "dataset.json").read_text()).get(
-                "settings", {})
-        except (OSError, ValueError):
-            settings = {}
-    sources = sources if sources is not None else settings.get("sources", {})
-    conditioning = conditioning or settings.get("conditioning") or "none"
-    fs = float(fs or settings.get("fs") or 360.0)
+    sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     template = np.zeros((len(rows), 5), dtype=np.float32)
-    groups: dict[tuple[str, str, str], list[int]] = {}
-    for i, r in enumerate(rows):
-        if r.get("database") in sources and r.get("record") and r.get("symbol") != "!":
-            groups.setdefault((r["database"], r["record"], r.get("lead") or ""), []).append(i)
+    groups = _rows_by_record(rows, sources)
     for (database, name, lead), idx in groups.items():
         path = Path(sources[database]) / name
         try:
@@ -1003,22 +1016,10 @@ def dominant_qrs_from_rows(probabilities: np.ndarray, rows: list[dict], reading:
     Raises:
         DatasetError: if a row's record cannot be read from its source folder.
     """
-    settings: dict = {}
-    if data_dir is not None:
-        try:
-            settings = json.loads((Path(data_dir) / "dataset.json").read_text()).get(
-                "settings", {})
-        except (OSError, ValueError):
-            settings = {}
-    sources = sources if sources is not None else settings.get("sources", {})
-    conditioning = conditioning or settings.get("conditioning") or "none"
-    fs = float(fs or settings.get("fs") or 360.0)
+    sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     out = np.array(probabilities, dtype=np.float32)
     reread = np.zeros(len(rows), dtype=bool)
-    groups: dict[tuple[str, str, str], list[int]] = {}
-    for i, r in enumerate(rows):
-        if r.get("database") in sources and r.get("record") and r.get("symbol") != "!":
-            groups.setdefault((r["database"], r["record"], r.get("lead") or ""), []).append(i)
+    groups = _rows_by_record(rows, sources)
     for (database, name, lead), idx in groups.items():
         path = Path(sources[database]) / name
         try:
