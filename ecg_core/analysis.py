@@ -64,6 +64,9 @@ class RecordResult:
             (:func:`ecg_core.beats.dominant_qrs_reading`; a long record's typical QRS is that
             of the stretch read at once, :data:`CHUNK_S`), or ``None`` for a model without
             that reading.
+        qrs_similarity: float64 (n,), each beat's :func:`ecg_core.beats.qrs_similarity` to the
+            typical QRS that reading compared it with (NaN where it cannot be told), or
+            ``None`` for a model without that reading.
     """
 
     record: str
@@ -79,6 +82,7 @@ class RecordResult:
     detection: dict | None = None
     snr_db: np.ndarray | None = None
     reread: np.ndarray | None = None
+    qrs_similarity: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -490,18 +494,19 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     if in_record:
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
-    reread = None
+    reread = similarity = None
     dominant = getattr(classifier, "dominant_qrs", None)
     if dominant:
+        similarity = qrs_similarity(signal, positions, fs)
         probs, reread = dominant_qrs_reading(
-            probs, qrs_similarity(signal, positions, fs), codes.index("V"),
-            float(dominant["threshold"]), float(dominant.get("max_share", 0.5)))
+            probs, similarity, codes.index("V"), float(dominant["threshold"]),
+            float(dominant.get("max_share", 0.5)))
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
                         samples=positions, reference=symbols, predicted=predicted,
                         probabilities=probs, class_codes=codes, rr_prev_s=prev,
                         detection=detection, snr_db=beat_snr_db(signal, positions, fs),
-                        reread=reread)
+                        reread=reread, qrs_similarity=similarity)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -619,7 +624,9 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection,
         snr_db=np.concatenate([p[5] for p in parts]),
         reread=(np.concatenate([p[6] for p in parts])
-                if getattr(classifier, "dominant_qrs", None) else None))
+                if getattr(classifier, "dominant_qrs", None) else None),
+        qrs_similarity=(np.concatenate([p[7] for p in parts])
+                        if getattr(classifier, "dominant_qrs", None) else None))
 
 
 def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,
@@ -627,8 +634,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     """One stretch of :func:`classify_record_file`: read samples ``lo``-``hi`` of the file,
     classify them, keep the beats of ``a``-``b``. Returns ``(record name, source, part)``,
     ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
-    codes, probabilities, RR before each beat, estimated SNR, V readings dropped or ``None``),
-    or ``None`` where the stretch has no beat."""
+    codes, probabilities, RR before each beat, estimated SNR, V readings dropped and QRS
+    similarities, or ``None`` for both), or ``None`` where the stretch has no beat."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,
@@ -644,7 +651,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         absolute[core], [r for r, k in zip(part.reference, core) if k],
         [q for q, k in zip(part.predicted, core) if k], part.probabilities[core],
         part.rr_prev_s[core], part.snr_db[core],
-        None if part.reread is None else part.reread[core])
+        None if part.reread is None else part.reread[core],
+        None if part.qrs_similarity is None else part.qrs_similarity[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -831,7 +839,7 @@ def reread_note(summary: dict) -> str | None:
     n = summary.get("v_reread")
     if not n:
         return None
-    return (f"{n} beat{'s' if n != 1 else ''} that the network read as ventricular (V) "
+    return (f"{n} beat{'s' if n != 1 else ''} that the networks read as ventricular (V) "
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's typical "
             "one, so the model reads them as their next most likely class (a ventricular beat's "
             "QRS differs from the patient's usual one). The per-beat table marks them "

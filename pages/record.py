@@ -360,7 +360,11 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
             + (f"; estimated SNR {result.snr_db[chosen]:.0f} dB"
                + (" (noisy)" if result.snr_db[chosen] < NOISY_SNR_DB else "")
                if result.snr_db is not None and np.isfinite(result.snr_db[chosen]) else "")
-            + ("; the network read it V, but its QRS is shaped like the record's typical one, "
+            + (f"; QRS similarity to the record's typical QRS "
+               f"{result.qrs_similarity[chosen]:.2f}"
+               if result.qrs_similarity is not None
+               and np.isfinite(result.qrs_similarity[chosen]) else "")
+            + ("; the networks read it V, but its QRS is shaped like the record's typical one, "
                "so it is read as its next most likely class"
                if result.reread is not None and result.reread[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])

@@ -542,9 +542,11 @@ def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
     plain.dominant_qrs = None
     network = classify_record(rec, plain)
     assert network.reread is None and "v_reread" not in network.to_frame()
-    expected, reread = dominant_qrs_reading(
-        network.probabilities, qrs_similarity(model_signal(rec, clf), network.samples, rec.fs),
-        clf.class_codes.index("V"), 0.95)
+    similarity = qrs_similarity(model_signal(rec, clf), network.samples, rec.fs)
+    np.testing.assert_array_equal(result.qrs_similarity, similarity)
+    assert network.qrs_similarity is None
+    expected, reread = dominant_qrs_reading(network.probabilities, similarity,
+                                            clf.class_codes.index("V"), 0.95)
     np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
     np.testing.assert_array_equal(result.reread, reread)
     assert summarise(result)["v_reread"] == int(reread.sum())

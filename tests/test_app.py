@@ -750,3 +750,16 @@ def test_home_counts_the_beats_of_the_models_own_split():
                   for r in rows}
     assert test_beats == {c: pc["support"] for c, pc in card["test"]["per_class"].items()}
     assert sum(test_beats.values()) == card["test"]["n"]
+
+
+def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs():
+    """With `aami/ecgnet` the chosen beat's line gives its QRS similarity to the record's
+    typical QRS (the dominant-QRS reading), and what the reading changed is an information,
+    not a warning."""
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("QRS similarity to the record's typical QRS" in m.value for m in at.markdown)
+    assert not any("QRS complex shaped like this record's typical" in w.value
+                   for w in at.warning)
