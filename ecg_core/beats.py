@@ -609,15 +609,10 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.n
         and for every beat when fewer than 3 beats have a whole stretch or the typical QRS is
         flat.
     """
-    x = np.asarray(signal, dtype=np.float64).reshape(-1)
-    pos = np.asarray(positions, dtype=np.int64).reshape(-1)
-    before, after = (int(round(s * fs)) for s in QRS_SIMILARITY_S)
-    whole = (pos - before >= 0) & (pos + after < len(x))
-    out = np.full(len(pos), np.nan)
+    stretch, whole = _qrs_stretches(signal, positions, fs)
+    out = np.full(len(whole), np.nan)
     if whole.sum() < 3:
         return out
-    stretch = x[pos[whole][:, None] + np.arange(-before, after)[None]]
-    stretch -= np.median(stretch, axis=1, keepdims=True)
     typical = np.median(stretch, axis=0)
     norm = np.linalg.norm(stretch, axis=1) * np.linalg.norm(typical)
     if np.linalg.norm(typical) <= 1e-9:
@@ -625,6 +620,45 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         out[whole] = np.where(norm > 0, stretch @ typical / norm, np.nan)
     return out
+
+
+def _qrs_stretches(signal: np.ndarray, positions: np.ndarray, fs: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The QRS stretch of each beat that has a whole one (float64 (m, L), less its median)
+    and which beats have one (bool (n,))."""
+    x = np.asarray(signal, dtype=np.float64).reshape(-1)
+    pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+    before, after = (int(round(s * fs)) for s in QRS_SIMILARITY_S)
+    whole = (pos - before >= 0) & (pos + after < len(x))
+    stretch = x[pos[whole][:, None] + np.arange(-before, after)[None]]
+    return stretch - np.median(stretch, axis=1, keepdims=True), whole
+
+
+def typical_qrs(signal: np.ndarray, positions: np.ndarray, fs: float
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The record's typical QRS that :func:`qrs_similarity` compares each beat with, for
+    drawing it.
+
+    Args:
+        signal, positions, fs: as for :func:`qrs_similarity`.
+
+    Returns:
+        ``(t_s, typical)``: float64 (L,), the stretch's times in s from the R peak
+        (:data:`QRS_SIMILARITY_S`), and float64 (L,), the sample-wise median of the beats'
+        stretches in mV (each less its median), or ``None`` when fewer than 3 beats have a
+        whole stretch. One beat's own stretch: :func:`beat_qrs`.
+    """
+    before = int(round(QRS_SIMILARITY_S[0] * fs))
+    stretch, whole = _qrs_stretches(signal, positions, fs)
+    t = (np.arange(stretch.shape[1]) - before) / fs
+    return t, (np.median(stretch, axis=0) if whole.sum() >= 3 else None)
+
+
+def beat_qrs(signal: np.ndarray, position: int, fs: float) -> np.ndarray | None:
+    """One beat's QRS stretch as :func:`qrs_similarity` compares it (float64 (L,), in mV,
+    less its median), or ``None`` where it runs off the signal."""
+    stretch, whole = _qrs_stretches(signal, np.array([position]), fs)
+    return stretch[0] if whole[0] else None
 
 
 def dominant_qrs_reading(probabilities: np.ndarray, similarity: np.ndarray, v_index: int,

@@ -246,3 +246,22 @@ def trend_figure(trend: dict[str, np.ndarray], bin_s: float) -> go.Figure:
     fig.update_yaxes(title_text="bpm", secondary_y=False)
     fig.update_yaxes(title_text="beats", secondary_y=True)
     return fig
+
+
+def qrs_figure(t_s: np.ndarray, typical: np.ndarray, beat: np.ndarray,
+               similarity: float) -> go.Figure:
+    """A beat's QRS over its record's typical QRS, as the dominant-QRS reading compares them
+    (:func:`ecg_core.beats.typical_qrs`, :func:`~ecg_core.beats.beat_qrs`; times in s from the
+    R peak, mV less each stretch's median), with their cosine similarity in the title."""
+    ms = 1000.0 * t_s
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ms, y=typical, mode="lines", name="record's typical QRS",
+                             line=dict(color="#7f7f7f", width=3)))
+    fig.add_trace(go.Scatter(x=ms, y=beat, mode="lines", name="this beat",
+                             line=dict(color="#d62728", width=2)))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10),
+                      title=dict(text=f"QRS similarity {similarity:.2f}", font=dict(size=14)),
+                      legend=dict(orientation="h", x=0, y=-0.3))
+    fig.update_xaxes(title_text="ms from the R peak")
+    fig.update_yaxes(title_text="mV")
+    return fig

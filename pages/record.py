@@ -13,7 +13,7 @@ import streamlit as st
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
                                model_signal, noisy_stretches, record_notes, reread_note,
                                summarise, trend)
-from ecg_core.beats import NOISY_SNR_DB
+from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
@@ -26,7 +26,7 @@ from ecg_core.model import class_mix_note, model_name, training_leads
 from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
-                          trend_figure)
+                          qrs_figure, trend_figure)
 from pages.common import (ROOT, choose_model, example_records, get_classifier, keras_model,
                           megabytes, notice, probability_chart, release_freed_memory, upscale)
 
@@ -383,6 +383,24 @@ if show_cam:
 else:
     b2.image(upscale(canon), caption="as the model sees it", width="stretch")
 b3.plotly_chart(probability_chart(probs, result.class_codes), width="stretch", key="beatprob")
+if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chosen]):
+    # the record's typical QRS once per result (a median over every beat), not on every click
+    typical = st.session_state.get("typical_qrs")
+    if not typical or typical[0] != state_key:
+        typical = (state_key, *typical_qrs(_drawn_signal(key, record, clf), result.samples,
+                                           record.fs))
+        st.session_state["typical_qrs"] = typical
+    beat = beat_qrs(_drawn_signal(key, record, clf), sample, record.fs)
+    if typical[2] is not None and beat is not None:
+        q1, q2 = st.columns([2, 3])
+        q1.plotly_chart(qrs_figure(typical[1], typical[2], beat,
+                                   float(result.qrs_similarity[chosen])),
+                        width="stretch", key="beatqrs")
+        q2.caption(f"The model keeps a V (ventricular) reading only where the beat's QRS "
+                   f"differs from the record's typical QRS, the median of all its beats': a "
+                   f"ventricular beat is conducted another way than the patient's usual beats. "
+                   f"A similarity of {clf.dominant_qrs['threshold']:g} or more (1 = the same "
+                   f"shape) sends a V reading to the next most likely class.")
 
 agree = agreement(result)
 if agree is not None:

@@ -763,3 +763,12 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     assert any("QRS similarity to the record's typical QRS" in m.value for m in at.markdown)
     assert not any("QRS complex shaped like this record's typical" in w.value
                    for w in at.warning)
+    # the chosen beat's QRS drawn over the typical one
+    chart = next(c for c in at.get("plotly_chart") if "QRS similarity" in c.proto.spec)
+    assert "record's typical QRS" in chart.proto.spec and "this beat" in chart.proto.spec
+    assert any("sends a V reading to the next most likely class" in c.value for c in at.caption)
+    # a model without the reading draws no such chart
+    at.sidebar.selectbox(key="model_choice").set_value("ecgnet")
+    at.run()
+    assert not at.exception
+    assert not any("QRS similarity" in c.proto.spec for c in at.get("plotly_chart"))

@@ -293,6 +293,15 @@ def test_qrs_similarity_sets_ventricular_beats_apart_from_the_records_typical_qr
     assert r.shape == beats.shape and r.dtype == np.float64
     assert np.nanmedian(r[symbols == "N"]) > 0.95 and np.nanmedian(r[symbols == "V"]) < 0.8
     assert np.nanmean(r[symbols == "V"] >= 0.95) < 0.02
+    # what the Record page draws: the typical QRS and one beat's stretch give its similarity
+    from ecg_core.beats import beat_qrs, typical_qrs
+
+    sig = condition_signal(rec.signal, rec.fs, "bandpass")
+    t, typical = typical_qrs(sig, beats, rec.fs)
+    assert t[0] == pytest.approx(-0.10) and t[-1] < 0.15 and len(t) == len(typical) == 90
+    one = beat_qrs(sig, int(beats[10]), rec.fs)
+    assert one @ typical / np.linalg.norm(one) / np.linalg.norm(typical) == pytest.approx(r[10])
+    assert beat_qrs(sig, 3, rec.fs) is None and typical_qrs(sig, beats[:2], rec.fs)[1] is None
     assert np.isnan(qrs_similarity(rec.signal, beats[:2], rec.fs)).all()  # too few
     assert np.isnan(qrs_similarity(rec.signal, np.array([5, 1000, 2000, 3000]), rec.fs)[0])
 
