@@ -941,6 +941,19 @@ def _rows_by_record(rows: list[dict], sources: dict) -> dict[tuple[str, str, str
     return groups
 
 
+def _row_record(sources: dict, database: str, name: str, lead: str, fs: float,
+                annotator: str | None, need: str):
+    """The record of manifest rows, on the rows' lead where it has it (else its default),
+    at ``fs``. Raises DatasetError, naming what needed it (``need``), if it cannot be read."""
+    path = Path(sources[database]) / name
+    try:
+        channels = record_header(path)[2]
+        return read_record(path, lead=lead if lead in channels else None,
+                           annotator=annotator, target_fs=fs)
+    except RecordError as exc:
+        raise DatasetError(f"The {need} of {database}/{name} needs its record: {exc}") from None
+
+
 def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
                       template: bool = True, sources: dict[str, str | Path] | None = None,
                       conditioning: str | None = None, fs: float | None = None) -> np.ndarray:
@@ -971,14 +984,7 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
     template = np.zeros((len(rows), 5), dtype=np.float32)
     groups = _rows_by_record(rows, sources)
     for (database, name, lead), idx in groups.items():
-        path = Path(sources[database]) / name
-        try:
-            channels = record_header(path)[2]
-            record = read_record(path, lead=lead if lead in channels else None,
-                                 annotator="atr", target_fs=fs)
-        except RecordError as exc:
-            raise DatasetError(f"The typical beat of {database}/{name} needs its record: "
-                               f"{exc}") from None
+        record = _row_record(sources, database, name, lead, fs, "atr", "typical beat")
         if record.annotations is None:
             continue
         ann = record.annotations
@@ -1021,14 +1027,7 @@ def dominant_qrs_from_rows(probabilities: np.ndarray, rows: list[dict], reading:
     reread = np.zeros(len(rows), dtype=bool)
     groups = _rows_by_record(rows, sources)
     for (database, name, lead), idx in groups.items():
-        path = Path(sources[database]) / name
-        try:
-            channels = record_header(path)[2]
-            record = read_record(path, lead=lead if lead in channels else None,
-                                 annotator=None, target_fs=fs)
-        except RecordError as exc:
-            raise DatasetError(f"The typical QRS of {database}/{name} needs its record: "
-                               f"{exc}") from None
+        record = _row_record(sources, database, name, lead, fs, None, "typical QRS")
         idx = np.asarray(idx)[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
         similarity = qrs_similarity(condition_signal(record.signal, fs, conditioning), samples,

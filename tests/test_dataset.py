@@ -488,3 +488,9 @@ def test_dominant_qrs_of_a_built_split_reads_each_record_as_the_record_page_does
         want, flags = dominant_qrs_reading(probs[idx], r, v, 0.9)
         np.testing.assert_allclose(out[idx], want, atol=1e-6)
         np.testing.assert_array_equal(reread[idx], flags)
+    # a record that is not where the build says: one clear error, naming it
+    from ecg_core.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="typical QRS of mitdb/.* needs its record"):
+        dominant_qrs_from_rows(probs, rows, {"threshold": 0.9}, v,
+                               sources={"mitdb": tiny_dataset / "nowhere"})
