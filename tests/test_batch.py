@@ -63,6 +63,8 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
         np.testing.assert_allclose(mine["snr_db"].to_numpy(), np.round(ref.snr_db, 1), atol=1e-4)
         assert (mine["detector"] == "annotations").all()
     assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
+    # the 8-class model has no dominant-QRS reading: no per-beat column, no count
+    assert "v_reread" not in beats.columns and summary["v_reread"].isna().all()
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()
     # a second run redoes nothing
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")}
@@ -76,6 +78,32 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
     redone = pd.read_parquet(out / "beats" / "record=100")
     assert (redone["detector"] == "XQRS").all()
     assert len(list((out / "beats" / "record=100").glob("part-*.parquet"))) == 1
+
+
+def test_an_aami_archive_keeps_the_dominant_qrs_reading(tmp_path):
+    """With ``aami/ecgnet`` the beat rows say which V readings were dropped, as
+    classify-record does, and the summary counts them."""
+    from ecg_core.analysis import classify_record
+    from ecg_core.batch import classify_records
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for suffix in ("hea", "dat", "atr"):
+        shutil.copy(EXCERPT_MITDB / f"232.{suffix}", archive)
+    model = ROOT / "models" / "aami" / "ecgnet.keras"
+    out = tmp_path / "out"
+    info = classify_records([archive], out, model=model, workers=1)
+    assert info["classified"] == 1 and info["errors"] == 0
+    ref = classify_record(read_record(EXCERPT_MITDB / "232"), Classifier.load(model))
+    assert ref.reread.sum() > 0  # 232 (excerpt): normal-shaped beats the networks read V
+    beats = pd.read_parquet(out / "beats").sort_values("sample")
+    assert beats["v_reread"].dtype == bool
+    assert beats["v_reread"].tolist() == ref.reread.tolist()
+    assert beats["predicted"].tolist() == ref.predicted
+    summary = pd.read_parquet(out / "summary.parquet").iloc[0]
+    assert summary["v_reread"] == int(ref.reread.sum())
 
 
 def test_a_worker_killed_mid_job_loses_and_duplicates_no_beat(tmp_path, classifier):
