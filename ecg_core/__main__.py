@@ -465,19 +465,21 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
     """Class probabilities of a loaded split (canonical images ``x``, uint8 (n, H, W), and
     their manifest ``rows``, whose RR intervals, and for a template model the records named
     by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call; for a
-    model with the dominant-QRS reading, the calibrated probabilities read record by record
-    as the Record page reads them (:func:`ecg_core.dataset.dominant_qrs_from_rows`). Returns
-    float32 (n, k)."""
-    from .dataset import context_from_rows, dominant_qrs_from_rows
+    model with readings of whole records (dominant QRS, atrial fibrillation), the calibrated
+    probabilities read record by record as the Record page reads them
+    (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
+    from .dataset import context_from_rows, record_readings_from_rows
 
     rhythm = (context_from_rows(rows, data_dir, template=clf.rhythm_context == "template")
               if clf.uses_rhythm else None)
     probs = np.concatenate([
         clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
                               calibrated=calibrated) for i in range(0, len(x), 512)])
-    if calibrated and getattr(clf, "dominant_qrs", None) and data_dir is not None:
-        probs = dominant_qrs_from_rows(probs, rows, clf.dominant_qrs,
-                                       clf.class_codes.index("V"), data_dir)[0]
+    readings = {"dominant_qrs": getattr(clf, "dominant_qrs", None),
+                "af_fold": getattr(clf, "af_fold", None)}
+    if calibrated and any(readings.values()) and data_dir is not None:
+        probs = record_readings_from_rows(probs, rows, clf.class_codes, **readings,
+                                          data_dir=data_dir)[0]
     return probs
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, NOISY_SNR_DB, SNR_AFTER_S, SNR_BEFORE_S,
-                    beat_context, beat_snr_db, dominant_qrs_reading, irregular_rr,
-                    qrs_similarity, rhythm_features, rr_intervals, template_features)
+                    beat_context, beat_snr_db, irregular_rr, record_readings, rhythm_features,
+                    rr_intervals, template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -67,6 +67,13 @@ class RecordResult:
         qrs_similarity: float64 (n,), each beat's :func:`ecg_core.beats.qrs_similarity` to the
             typical QRS that reading compared it with (NaN where it cannot be told), or
             ``None`` for a model without that reading.
+        s_folded: bool (n,), the beats in stretches read as atrial fibrillation (irregularly
+            irregular RR intervals, no consistent P wave) whose S probability was given to N
+            (:func:`ecg_core.beats.fibrillation_fold`), or ``None`` for a model without that
+            reading.
+        atrial_consistency: float64 (n,), each beat's
+            :func:`ecg_core.beats.atrial_consistency` (NaN where it cannot be told), or
+            ``None`` for a model without that reading.
     """
 
     record: str
@@ -83,13 +90,16 @@ class RecordResult:
     snr_db: np.ndarray | None = None
     reread: np.ndarray | None = None
     qrs_similarity: np.ndarray | None = None
+    s_folded: np.ndarray | None = None
+    atrial_consistency: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
         rr_prev_s, snr_db (each beat's estimated SNR in dB; left out for a result without
         estimates), v_reread (for a model with the dominant-QRS reading: True where the
-        network's V reading was dropped, see :attr:`reread`), then one probability column per
-        class code."""
+        network's V reading was dropped, see :attr:`reread`), s_folded (for a model with the
+        atrial-fibrillation reading: True where the beat lies in a stretch read as atrial
+        fibrillation, see :attr:`s_folded`), then one probability column per class code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
@@ -100,6 +110,8 @@ class RecordResult:
             frame["snr_db"] = np.round(self.snr_db, 1)
         if self.reread is not None:
             frame["v_reread"] = self.reread
+        if self.s_folded is not None:
+            frame["s_folded"] = self.s_folded
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
         return frame
@@ -494,19 +506,18 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     if in_record:
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
-    reread = similarity = None
-    dominant = getattr(classifier, "dominant_qrs", None)
-    if dominant:
-        similarity = qrs_similarity(signal, positions, fs)
-        probs, reread = dominant_qrs_reading(
-            probs, similarity, codes.index("V"), float(dominant["threshold"]),
-            float(dominant.get("max_share", 0.5)))
+    readings = record_readings(probs, signal, positions, fs, codes,
+                               dominant_qrs=getattr(classifier, "dominant_qrs", None),
+                               af_fold=getattr(classifier, "af_fold", None))
+    probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
                         samples=positions, reference=symbols, predicted=predicted,
                         probabilities=probs, class_codes=codes, rr_prev_s=prev,
                         detection=detection, snr_db=beat_snr_db(signal, positions, fs),
-                        reread=reread, qrs_similarity=similarity)
+                        reread=readings.reread, qrs_similarity=readings.qrs_similarity,
+                        s_folded=readings.s_folded,
+                        atrial_consistency=readings.atrial_consistency)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -626,7 +637,11 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         reread=(np.concatenate([p[6] for p in parts])
                 if getattr(classifier, "dominant_qrs", None) else None),
         qrs_similarity=(np.concatenate([p[7] for p in parts])
-                        if getattr(classifier, "dominant_qrs", None) else None))
+                        if getattr(classifier, "dominant_qrs", None) else None),
+        s_folded=(np.concatenate([p[8] for p in parts])
+                  if getattr(classifier, "af_fold", None) else None),
+        atrial_consistency=(np.concatenate([p[9] for p in parts])
+                            if getattr(classifier, "af_fold", None) else None))
 
 
 def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,
@@ -635,7 +650,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     classify them, keep the beats of ``a``-``b``. Returns ``(record name, source, part)``,
     ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
     codes, probabilities, RR before each beat, estimated SNR, V readings dropped and QRS
-    similarities, or ``None`` for both), or ``None`` where the stretch has no beat."""
+    similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
+    for both), or ``None`` where the stretch has no beat."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,
@@ -652,7 +668,9 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         [q for q, k in zip(part.predicted, core) if k], part.probabilities[core],
         part.rr_prev_s[core], part.snr_db[core],
         None if part.reread is None else part.reread[core],
-        None if part.qrs_similarity is None else part.qrs_similarity[core])
+        None if part.qrs_similarity is None else part.qrs_similarity[core],
+        None if part.s_folded is None else part.s_folded[core],
+        None if part.atrial_consistency is None else part.atrial_consistency[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -733,7 +751,9 @@ def summarise(result: RecordResult) -> dict:
         estimated SNR is under :data:`~ecg_core.beats.NOISY_SNR_DB`; ``None`` for a result
         without SNR estimates), ``v_reread`` (the beats the network read V whose QRS matched
         the record's typical QRS, :attr:`RecordResult.reread`; ``None`` for a model without
-        that reading), ``duration_s`` and ``source``.
+        that reading), ``s_folded`` (the beats in stretches read as atrial fibrillation,
+        :attr:`RecordResult.s_folded`; ``None`` for a model without that reading),
+        ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
     rr = result.rr_prev_s[np.isfinite(result.rr_prev_s)]
@@ -758,6 +778,7 @@ def summarise(result: RecordResult) -> dict:
         "noisy_share": None if result.snr_db is None or not len(pred)
         else float((result.snr_db < NOISY_SNR_DB).mean()),
         "v_reread": None if result.reread is None else int(np.sum(result.reread)),
+        "s_folded": None if result.s_folded is None else int(np.sum(result.s_folded)),
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -846,12 +867,26 @@ def reread_note(summary: dict) -> str | None:
             "(v_reread).")
 
 
+def fibrillation_note(summary: dict) -> str | None:
+    """What the atrial-fibrillation reading changed in a record, in words for its reader;
+    ``None`` when it flagged no beat or the model has no such reading (``s_folded`` of
+    :func:`summarise`)."""
+    n = summary.get("s_folded")
+    if not n:
+        return None
+    return (f"{n} beat{'s' if n != 1 else ''} lie in stretches that read as atrial "
+            "fibrillation: irregularly irregular RR intervals with no P wave repeated from beat "
+            "to beat before the QRS. There the model reads no beat as a supraventricular "
+            "premature beat (S), as the reference labels of atrial fibrillation call these "
+            "beats normal. The per-beat table marks them (s_folded).")
+
+
 def record_notes(summary: dict, class_codes) -> list[str]:
     """Every note on a record's results (:func:`irregular_rhythm_note`, :func:`noise_note`,
-    :func:`reread_note`), in that order; empty when there is none. The Record page,
-    ``classify-record`` and the HTML report show them."""
+    :func:`reread_note`, :func:`fibrillation_note`), in that order; empty when there is
+    none. The Record page, ``classify-record`` and the HTML report show them."""
     return [n for n in (irregular_rhythm_note(summary, class_codes), noise_note(summary),
-                        reread_note(summary)) if n]
+                        reread_note(summary), fibrillation_note(summary)) if n]
 
 
 def scheme_of(class_codes: tuple[str, ...]) -> str:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations,
-                    dominant_qrs_reading, qrs_similarity, rhythm_features, template_features,
+                    record_readings, rhythm_features, template_features,
                     vf_windows, with_detected_rr)
 from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
                         decode_image)
@@ -996,46 +996,53 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
     return beat_context(rhythm_from_rows(rows), template)
 
 
-def dominant_qrs_from_rows(probabilities: np.ndarray, rows: list[dict], reading: dict,
-                           v_index: int, data_dir: str | Path | None = None, *,
-                           sources: dict[str, str | Path] | None = None,
-                           conditioning: str | None = None,
-                           fs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The dominant-QRS reading (:func:`ecg_core.beats.dominant_qrs_reading`) of a built
-    split's beats, each record read as the Record page reads it: the rows of one record and
-    lead are its beats, their QRS compared with the typical QRS of those beats
-    (:func:`ecg_core.beats.qrs_similarity`), drawn from the signal conditioned as the images
-    were.
+def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class_codes, *,
+                              dominant_qrs: dict | None = None, af_fold: dict | None = None,
+                              data_dir: str | Path | None = None,
+                              sources: dict[str, str | Path] | None = None,
+                              conditioning: str | None = None, fs: float | None = None
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
+    the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls) applied
+    to a built split's beats, each record read as the Record page reads it: the rows of one
+    record and lead are its beats, in time order, measured on the signal conditioned as the
+    images were drawn.
 
     Args:
         probabilities: float array, shape (len(rows), k), the beats' class probabilities.
         rows: manifest rows (``database``, ``record``, ``sample``, ``lead``).
-        reading: the model card's ``dominant_qrs`` (``threshold``, ``max_share``).
-        v_index: the column of class V.
+        class_codes: the k class codes.
+        dominant_qrs, af_fold: the model card's settings (``None`` leaves a reading out).
         data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``, the
             ``conditioning`` and ``fs`` (each may be given instead).
 
     Returns:
-        ``(probabilities, reread)``: float32 (n, k) and bool (n,). Rows without a record
-        (plain folders, cudb windows) keep their probabilities.
+        ``(probabilities, reread, folded)``: float32 (n, k), and bool (n,) each, the beats
+        whose V reading was dropped and the beats in stretches read as atrial fibrillation.
+        Rows without a record (plain folders, cudb windows) keep their probabilities.
 
     Raises:
         DatasetError: if a row's record cannot be read from its source folder.
     """
-    sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     out = np.array(probabilities, dtype=np.float32)
     reread = np.zeros(len(rows), dtype=bool)
-    groups = _rows_by_record(rows, sources)
-    for (database, name, lead), idx in groups.items():
-        record = _row_record(sources, database, name, lead, fs, None, "typical QRS")
+    folded = np.zeros(len(rows), dtype=bool)
+    if not dominant_qrs and not af_fold:
+        return out, reread, folded
+    sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
+    for (database, name, lead), idx in _rows_by_record(rows, sources).items():
+        record = _row_record(sources, database, name, lead, fs, None, "reading of the whole record")
         idx = np.asarray(idx)[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
-        similarity = qrs_similarity(condition_signal(record.signal, fs, conditioning), samples,
-                                    fs)
-        out[idx], reread[idx] = dominant_qrs_reading(
-            out[idx], similarity, v_index, float(reading["threshold"]),
-            float(reading.get("max_share", 0.5)))
-    return out, reread
+        got = record_readings(out[idx], condition_signal(record.signal, fs, conditioning),
+                              samples, fs, class_codes, dominant_qrs=dominant_qrs,
+                              af_fold=af_fold)
+        out[idx] = got.probabilities
+        if got.reread is not None:
+            reread[idx] = got.reread
+        if got.s_folded is not None:
+            folded[idx] = got.s_folded
+    return out, reread, folded
 
 
 def _labels(rows: list[dict], codes: tuple[str, ...]) -> np.ndarray:

@@ -645,10 +645,31 @@ def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | 
     return (right / n if n else None), n
 
 
+def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
+    """A card's test summaries of its model read without its readings of whole records, each
+    kept when a reading was adopted (``af_fold.test_without``: with the dominant-QRS reading
+    only; ``dominant_qrs.test_without``: the networks alone), newest reading first.
+
+    Returns:
+        ``[(what was left out, summary), ...]`` for :func:`aami_comparison`; empty for a card
+        without them.
+    """
+    card = card or {}
+    out = []
+    af = (card.get("af_fold") or {}).get("test_without")
+    dominant = (card.get("dominant_qrs") or {}).get("test_without")
+    if af:
+        out.append(("the atrial-fibrillation reading", af))
+    if dominant:
+        out.append(("either reading of records (the networks alone)" if af
+                    else "the dominant-QRS reading", dominant))
+    return out
+
+
 def aami_comparison(figures: dict, label: str = "this model",
                     replaced: dict | None = None,
                     without_shift: dict | None = None,
-                    without_reading: dict | None = None) -> list[dict]:
+                    without_readings: list[tuple[str, dict]] | None = None) -> list[dict]:
     """Our AAMI DS2 figures next to the published ones, one row per source.
 
     Args:
@@ -659,13 +680,14 @@ def aami_comparison(figures: dict, label: str = "this model",
             ``None``.
         without_shift: for a model with a class-mix shift, its test summary without it (the
             card's ``prior_shift.before.test``, the same keys), or ``None``.
-        without_reading: for a model with the dominant-QRS reading of records, its test
-            summary without it (the card's ``dominant_qrs.test_without``), or ``None``.
+        without_readings: for a model with readings of whole records, ``(what was left out,
+            test summary)`` pairs, in the order to show (:func:`readings_left_out` of its
+            card), or ``None``.
 
     Returns:
         Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a
-        paper does not give a figure); ours first, then ours without the dominant-QRS
-        reading, without the class-mix shift, then the replaced model, then
+        paper does not give a figure); ours first, then ours without its readings of records,
+        without the class-mix shift, then the replaced model, then
         :data:`ecg_core.protocols.AAMI_PUBLISHED`.
     """
     from .protocols import AAMI_PUBLISHED
@@ -682,8 +704,8 @@ def aami_comparison(figures: dict, label: str = "this model",
         return {"source": source, "accuracy": test.get("accuracy"), "S_Se": se.get("S"),
                 "S_+P": ppv.get("S"), "V_Se": se.get("V"), "V_+P": ppv.get("V")}
 
-    if without_reading:
-        rows.append(summary_row(f"{label} without the dominant-QRS reading", without_reading))
+    for what, summary in without_readings or ():
+        rows.append(summary_row(f"{label} without {what}", summary))
     if without_shift:
         rows.append(summary_row(f"{label} without its class-mix shift", without_shift))
     test = (replaced or {}).get("test")

@@ -534,6 +534,11 @@ class Classifier:
             in a record, a beat read V whose QRS matches the record's typical QRS is read as
             its next-most-likely class. ``None`` for a model without it (it needs the record:
             a lone image is read as the network reads it).
+        af_fold: the card's atrial-fibrillation reading of records (``{"threshold": float,
+            "rule": str}``; :func:`ecg_core.beats.fibrillation_fold`): in a record, no beat is
+            read S where the RR intervals are irregularly irregular and the stretch before the
+            QRS has no consistent P wave. ``None`` for a model without it (it needs the
+            record).
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -560,6 +565,8 @@ class Classifier:
         self.record_stage: dict | None = card.get("record_stage") or None
         self.dominant_qrs: dict | None = (card.get("dominant_qrs") or None
                                           if "V" in self.class_codes else None)
+        self.af_fold: dict | None = (card.get("af_fold") or None
+                                     if {"N", "S"} <= set(self.class_codes) else None)
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()

@@ -10,7 +10,8 @@ import streamlit as st
 from ecg_core.errors import DatasetError, ModelLoadError
 from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, evaluation_matches_model,
-                                 find_evaluations, grouped_accuracy, load_evaluation)
+                                 find_evaluations, grouped_accuracy, load_evaluation,
+                                 readings_left_out)
 from ecg_core.labelled_set import read_labelled_zip
 from ecg_core.model import ensemble_roles, read_card, read_history
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
@@ -195,8 +196,7 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                                replaced=(card or {}).get("replaces"),
                                without_shift=(((card or {}).get("prior_shift") or {})
                                               .get("before") or {}).get("test"),
-                               without_reading=((card or {}).get("dominant_qrs") or {})
-                               .get("test_without"))
+                               without_readings=readings_left_out(card))
         shown = pd.DataFrame([{k: (v if k == "source" else
                                    (MISSING if v is None else f"{100 * v:.1f}%"))
                                for k, v in row.items()} for row in rows])

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               model_signal, noisy_stretches, record_notes, reread_note,
-                               summarise, trend)
+                               fibrillation_note, model_signal, noisy_stretches, record_notes,
+                               reread_note, summarise, trend)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
@@ -156,7 +156,9 @@ try:
             st.caption("The MIT-BIH database is not on this server (`data/mitdb`); a record "
                        "can be downloaded from PhysioNet, which needs an internet connection. "
                        "The bundled examples work without one.")
-            name = st.selectbox("MIT-BIH record", ["100", "106", "119", "208", "232"])
+            name = st.selectbox("MIT-BIH record", ["100", "106", "119", "203", "208", "232"],
+                                help="203: atrial fibrillation and flutter; 106, 119, 208: "
+                                     "ventricular ectopy; 232: atrial premature beats")
             st.button("Download from PhysioNet", on_click=st.session_state.update,
                       kwargs={"download_record": True})
             if st.session_state.pop("download_record", False):
@@ -256,9 +258,10 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
                  f"{runs['couplets']}; longest run: {runs['longest']} beats")
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
+readings = {reread_note(summary), fibrillation_note(summary)}
 for note in record_notes(summary, result.class_codes):
-    # a caveat warns; what the model's dominant-QRS reading changed informs
-    (st.info if note == reread_note(summary) else st.warning)(note)
+    # a caveat warns; what the model's readings of the record changed informs
+    (st.info if note in readings else st.warning)(note)
 
 if record.duration_s > LONG_RECORD_S:
     bin_s = 3600.0 if record.duration_s >= 4 * 3600 else 600.0
@@ -366,7 +369,13 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                and np.isfinite(result.qrs_similarity[chosen]) else "")
             + ("; the networks read it V, but its QRS is shaped like the record's typical one, "
                "so it is read as its next most likely class"
-               if result.reread is not None and result.reread[chosen] else ""))
+               if result.reread is not None and result.reread[chosen] else "")
+            + (f"; P-wave consistency around it {result.atrial_consistency[chosen]:.2f}"
+               if result.atrial_consistency is not None
+               and np.isfinite(result.atrial_consistency[chosen]) else "")
+            + ("; it lies in a stretch that reads as atrial fibrillation (irregular RR "
+               "intervals, no repeated P wave), where no beat is read S"
+               if result.s_folded is not None and result.s_folded[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",

@@ -536,6 +536,7 @@ def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
 
     clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
     assert clf.dominant_qrs["threshold"] == 0.95
+    clf.af_fold = None  # the reading of S calls that follows is tested on its own below
     rec = read_record(EXCERPT_MITDB / "208")
     result = classify_record(rec, clf)
     plain = copy.copy(clf)
@@ -565,3 +566,52 @@ def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
     assert all(network.probabilities[i, v_col] > 1 - 1e-6 for i in left)
     assert everything.reread.sum() + len(left) == network.predicted.count("V") > 50
     assert any("v_reread" in n for n in record_notes(summarise(everything), clf.class_codes))
+
+
+def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_reading():
+    """``aami/ecgnet`` then folds S into N where the rhythm reads as atrial fibrillation: the
+    result is the dominant-QRS reading passed through ``fibrillation_fold``, with the P-wave
+    consistency of the beats not read V; marked beat by beat, counted and explained."""
+    import copy
+
+    from ecg_core.analysis import fibrillation_note
+    from ecg_core.beats import atrial_consistency, fibrillation_fold, irregular_rr
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert clf.af_fold["threshold"] == 0.5
+    rec = read_record(EXCERPT_MITDB / "232")
+    committed = classify_record(rec, clf)
+    assert committed.s_folded is not None and len(committed.atrial_consistency) == len(
+        committed.samples)
+    # 232 (sinus bradycardia, atrial premature beats, long pauses) keeps its S calls
+    assert not committed.s_folded.any() and "S" in committed.predicted
+    assert np.nanmedian(committed.atrial_consistency) > 0.5
+    # a threshold above any correlation folds every irregular beat with a consistency; 208
+    # (frequent ventricular beats and couplets) reads irregular in places
+    rec = read_record(EXCERPT_MITDB / "208")
+    loose = copy.copy(clf)
+    loose.af_fold = {"threshold": 1.01}
+    before = copy.copy(clf)
+    before.af_fold = None
+    first = classify_record(rec, before)
+    assert first.s_folded is None and "s_folded" not in first.to_frame()
+    result = classify_record(rec, loose)
+    codes = clf.class_codes
+    signal = model_signal(rec, clf)
+    consistency = atrial_consistency(signal, first.samples, rec.fs,
+                                     first.probabilities.argmax(axis=1) != codes.index("V"))
+    np.testing.assert_allclose(result.atrial_consistency, consistency)
+    expected, folded = fibrillation_fold(first.probabilities, irregular_rr(first.samples, rec.fs),
+                                         consistency, codes.index("N"), codes.index("S"), 1.01)
+    assert folded.any() and not folded.all()
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    np.testing.assert_array_equal(result.s_folded, folded)
+    assert not any(p == "S" for p, f in zip(result.predicted, folded) if f)
+    summary = summarise(result)
+    assert summary["s_folded"] == int(folded.sum())
+    assert result.to_frame()["s_folded"].tolist() == folded.tolist()
+    note = fibrillation_note(summary)
+    assert note and f"{int(folded.sum())} beats" in note and note in record_notes(summary, codes)
+    assert fibrillation_note(summarise(committed)) is None

@@ -216,8 +216,12 @@ def test_evaluation_page_aami_side_shows_published_figures():
         assert any(f"joins {n} networks ({guard['members']} give the probability of "
                    f"{guard['class']}" in c.value for c in at.caption)
     assert not published.isna().any().any()
-    # side by side with the model it replaced, where the card names one
+    # and with its figures without its readings of whole records, where it has them
     card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    if card.get("af_fold"):
+        assert (published["source"] == "aami/ecgnet without the atrial-fibrillation reading"
+                ).sum() == 1
+    # side by side with the model it replaced, where the card names one
     if card.get("replaces"):
         replaced = published[published["source"].str.startswith("the model it replaced")]
         assert len(replaced) == 1
@@ -761,6 +765,7 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     at.run()
     assert not at.exception and not at.error
     assert any("QRS similarity to the record's typical QRS" in m.value for m in at.markdown)
+    assert any("P-wave consistency around it" in m.value for m in at.markdown)
     assert not any("QRS complex shaped like this record's typical" in w.value
                    for w in at.warning)
     # the chosen beat's QRS drawn over the typical one

@@ -325,3 +325,68 @@ def test_dominant_qrs_reading_drops_only_v_readings_of_typical_qrs():
     np.testing.assert_array_equal(q[1:], p[1:])
     with pytest.raises(ValueError):
         dominant_qrs_reading(p, r[:3], 2, 0.95)
+
+
+def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic ECG in mV: a QRS spike at each R peak, with a P wave 0.16 s before it
+    (sinus rhythm) or fibrillatory waves (4-8 Hz, drifting phase) throughout; small noise."""
+    rng = np.random.default_rng(seed)
+    positions = (np.cumsum(rr_s) * fs).astype(np.int64)
+    n = int(positions[-1] + fs)
+    t = np.arange(n) / fs
+    x = 0.01 * rng.standard_normal(n)
+    if not p_wave:
+        for f in (4.3, 5.9, 7.1):
+            x += 0.04 * np.sin(2 * np.pi * f * t + np.cumsum(rng.normal(0, 0.05, n)))
+    for r in positions:
+        x += 1.0 * np.exp(-0.5 * ((t - r / fs) / 0.012) ** 2)
+        if p_wave:
+            x += 0.15 * np.exp(-0.5 * ((t - r / fs + 0.16) / 0.025) ** 2)
+    return x, positions
+
+
+def test_atrial_consistency_tells_p_waves_from_fibrillatory_waves():
+    from ecg_core.beats import ATRIAL_MIN_BEATS, atrial_consistency, irregular_rr
+
+    fs = 360.0
+    rng = np.random.default_rng(0)
+    irregular = rng.uniform(0.45, 1.1, 200)      # irregularly irregular RR intervals (s)
+    # sinus rhythm with frequent atrial premature beats: every third beat 0.5 s early
+    premature = np.tile([0.9, 0.9, 0.5], 67)[:200]
+    for rr, p_wave, high in ((irregular, False, False), (premature, True, True),
+                             (np.full(200, 0.8), True, True)):
+        x, pos = _atrial_signal(fs, rr, p_wave, seed=1)
+        c = atrial_consistency(x, pos, fs)
+        assert c.shape == (200,) and c.dtype == np.float64
+        inner = c[20:-20]
+        assert (inner > 0.8).all() if high else (inner < 0.5).all(), (p_wave, np.median(inner))
+    assert irregular_rr(_atrial_signal(fs, irregular, False, 1)[1], fs).mean() > 0.8
+    # beats left out (e.g. read ventricular) get no value of their own from too few neighbours
+    x, pos = _atrial_signal(fs, np.full(200, 0.8), True, seed=2)
+    usable = np.zeros(200, bool)
+    usable[::40] = True                          # 5 beats: fewer than ATRIAL_MIN_BEATS in any
+    assert 5 < ATRIAL_MIN_BEATS and np.isnan(atrial_consistency(x, pos, fs, usable)).all()
+    # the first beat's stretch runs off the signal: it is left out, the rest still measured
+    c = atrial_consistency(x, np.r_[20, pos], fs)
+    assert np.isfinite(c[1:]).all()
+    with pytest.raises(ValueError):
+        atrial_consistency(x, pos, fs, usable[:10])
+
+
+def test_fibrillation_fold_gives_s_to_n_only_in_irregular_inconsistent_stretches():
+    from ecg_core.beats import fibrillation_fold
+
+    p = np.array([[0.3, 0.6, 0.1], [0.3, 0.6, 0.1], [0.3, 0.6, 0.1], [0.3, 0.6, 0.1],
+                  [0.2, 0.1, 0.7]], dtype=np.float32)
+    irregular = np.array([True, False, True, True, True])
+    consistency = np.array([0.2, 0.2, 0.9, np.nan, 0.1])
+    q, folded = fibrillation_fold(p, irregular, consistency, 0, 1, 0.5)
+    # beat 0 folded; 1 regular; 2 with consistent P waves; 3 unknown; 4 folded (read V still)
+    assert folded.tolist() == [True, False, False, False, True]
+    np.testing.assert_allclose(q[0], [0.9, 0.0, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(q[4], [0.3, 0.0, 0.7], rtol=1e-6)
+    np.testing.assert_array_equal(q[1:4], p[1:4])
+    assert q.dtype == np.float32 and q.argmax(axis=1).tolist() == [0, 1, 1, 1, 2]
+    with pytest.raises(ValueError):
+        fibrillation_fold(p, irregular[:3], consistency, 0, 1, 0.5)

@@ -172,7 +172,10 @@ def test_every_command_takes_the_aami_model_and_its_class_list(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(beats.open()))
     # the dominant-QRS reading marks the beats whose V reading it dropped
-    assert list(rows[0])[6:] == ["v_reread", "N", "S", "V", "F", "Q"]
+    # and the atrial-fibrillation reading the beats in stretches read as atrial fibrillation
+    assert list(rows[0])[6:] == ["v_reread", "s_folded", "N", "S", "V", "F", "Q"]
+    assert {r["s_folded"] for r in rows} <= {"True", "False"}
+    assert not any(r["s_folded"] == "True" and r["predicted"] == "S" for r in rows)
     assert {r["v_reread"] for r in rows} <= {"True", "False"}
     assert not any(r["v_reread"] == "True" and r["predicted"] == "V" for r in rows)
     assert "agreement with atr" in res.stdout

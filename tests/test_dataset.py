@@ -462,35 +462,53 @@ def test_a_qtdb_build_uses_its_annotated_records_and_never_the_held_out_ones(tmp
     assert used == sorted([QTDB_TRAIN[0], QTDB_VAL[0]])
 
 
-def test_dominant_qrs_of_a_built_split_reads_each_record_as_the_record_page_does(tiny_dataset):
-    """``dominant_qrs_from_rows`` (``evaluate`` on built datasets) forms each record's typical
-    QRS from that record's rows and reads them as ``dominant_qrs_reading`` does."""
-    from ecg_core.beats import dominant_qrs_reading, qrs_similarity
-    from ecg_core.dataset import dominant_qrs_from_rows, read_manifest
+def test_record_readings_of_a_built_split_read_each_record_as_the_record_page_does(
+        tiny_dataset):
+    """``record_readings_from_rows`` (``evaluate`` on built datasets) reads each record's rows
+    in time order: the dominant-QRS reading against that record's typical QRS, then the
+    atrial-fibrillation reading, as the two functions read them."""
+    from ecg_core.beats import (atrial_consistency, dominant_qrs_reading, fibrillation_fold,
+                                irregular_rr, qrs_similarity)
+    from ecg_core.dataset import read_manifest, record_readings_from_rows
     from ecg_core.records import read_record
 
     rows = [r for r in read_manifest(tiny_dataset) if r["database"] == "mitdb"
             and r.get("drawing", "0") in ("0", 0, "")]
+    # the eight classes under the AAMI names the readings look for (NOR, APC, PVC: N, S, V)
+    codes = [{"NOR": "N", "APC": "S", "PVC": "V"}.get(c, c) for c in CLASS_CODES]
+    n, s, v = codes.index("N"), codes.index("S"), codes.index("V")
     rng = np.random.default_rng(5)
     probs = rng.dirichlet(np.ones(8), size=len(rows)).astype(np.float32)
-    v = CLASS_CODES.index("PVC")
-    probs[rng.random(len(rows)) < 0.3, v] = 5.0  # about a third read PVC
+    probs[rng.random(len(rows)) < 0.3, v] = 5.0  # about a third read V
     probs /= probs.sum(axis=1, keepdims=True)
-    out, reread = dominant_qrs_from_rows(probs, rows, {"threshold": 0.9}, v, tiny_dataset)
-    assert out.shape == probs.shape and reread.any()
+    # a threshold above any correlation: every irregular beat with a consistency is folded
+    settings = {"dominant_qrs": {"threshold": 0.9}, "af_fold": {"threshold": 1.01}}
+    out, reread, folded = record_readings_from_rows(probs, rows, codes, **settings,
+                                                    data_dir=tiny_dataset)
+    assert out.shape == probs.shape and reread.any() and folded.any()
     flutter = np.array([r["symbol"] == "!" for r in rows])  # VF windows: not beats
     assert flutter.any() and np.array_equal(out[flutter], probs[flutter])
     for name in {r["record"] for r in rows}:
         idx = np.array([i for i, r in enumerate(rows) if r["record"] == name and not flutter[i]])
         idx = idx[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
         rec = read_record(EXCERPT_MITDB / name, annotator=None)
-        r = qrs_similarity(rec.signal, np.array([int(rows[i]["sample"]) for i in idx]), rec.fs)
-        want, flags = dominant_qrs_reading(probs[idx], r, v, 0.9)
-        np.testing.assert_allclose(out[idx], want, atol=1e-6)
+        pos = np.array([int(rows[i]["sample"]) for i in idx])
+        want, flags = dominant_qrs_reading(probs[idx], qrs_similarity(rec.signal, pos, rec.fs),
+                                           v, 0.9)
         np.testing.assert_array_equal(reread[idx], flags)
+        consistency = atrial_consistency(rec.signal, pos, rec.fs, want.argmax(axis=1) != v)
+        want, flags = fibrillation_fold(want, irregular_rr(pos, rec.fs), consistency, n, s,
+                                        1.01)
+        np.testing.assert_allclose(out[idx], want, atol=1e-6)
+        np.testing.assert_array_equal(folded[idx], flags)
+        assert (out[idx][flags, s] == 0).all()
+    # without a reading, nothing changes and no record is read
+    same, none, nothing = record_readings_from_rows(probs, rows, codes,
+                                                    sources={"mitdb": tiny_dataset / "no"})
+    assert np.array_equal(same, probs) and not none.any() and not nothing.any()
     # a record that is not where the build says: one clear error, naming it
     from ecg_core.errors import DatasetError
 
-    with pytest.raises(DatasetError, match="typical QRS of mitdb/.* needs its record"):
-        dominant_qrs_from_rows(probs, rows, {"threshold": 0.9}, v,
-                               sources={"mitdb": tiny_dataset / "nowhere"})
+    with pytest.raises(DatasetError, match="whole record of mitdb/.* needs its record"):
+        record_readings_from_rows(probs, rows, codes, **settings,
+                                  sources={"mitdb": tiny_dataset / "nowhere"})

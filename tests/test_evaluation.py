@@ -271,19 +271,29 @@ def test_aami_comparison_lists_ours_the_replaced_model_and_the_papers():
     assert len(rows) == len(AAMI_PUBLISHED) + 3
 
 
-def test_aami_comparison_lists_the_reading_without_the_dominant_qrs_reading_first():
-    from ecg_core.evaluation import aami_comparison
+def test_aami_comparison_lists_the_readings_left_out_first():
+    from ecg_core.evaluation import aami_comparison, readings_left_out
 
-    figures = {"accuracy": 0.94, "per_class": {"S": {"sensitivity": 0.57, "precision": 0.44},
+    figures = {"accuracy": 0.95, "per_class": {"S": {"sensitivity": 0.56, "precision": 0.7},
                                                "V": {"sensitivity": 0.86, "precision": 0.97}}}
     plain = {"accuracy": 0.937, "sensitivity": {"S": 0.485, "V": 0.872},
              "precision": {"S": 0.43, "V": 0.878}}
+    r95 = {"accuracy": 0.94, "sensitivity": {"S": 0.57, "V": 0.86},
+           "precision": {"S": 0.44, "V": 0.97}}
     unshifted = {"accuracy": 0.88, "sensitivity": {"S": 0.6, "V": 0.8},
                  "precision": {"S": 0.3, "V": 0.9}}
-    rows = aami_comparison(figures, "ours", without_shift=unshifted, without_reading=plain)
-    assert [r["source"] for r in rows[:3]] == ["ours", "ours without the dominant-QRS reading",
-                                               "ours without its class-mix shift"]
-    assert rows[1]["V_+P"] == 0.878 and rows[1]["S_Se"] == 0.485
+    card = {"dominant_qrs": {"test_without": plain}, "af_fold": {"test_without": r95}}
+    rows = aami_comparison(figures, "ours", without_shift=unshifted,
+                           without_readings=readings_left_out(card))
+    assert [r["source"] for r in rows[:4]] == [
+        "ours", "ours without the atrial-fibrillation reading",
+        "ours without either reading of records (the networks alone)",
+        "ours without its class-mix shift"]
+    assert rows[1]["S_+P"] == 0.44 and rows[2]["V_+P"] == 0.878 and rows[2]["S_Se"] == 0.485
+    # a card with the first reading only, and one with none
+    only = readings_left_out({"dominant_qrs": {"test_without": plain}})
+    assert only == [("the dominant-QRS reading", plain)]
+    assert readings_left_out(None) == [] and readings_left_out({}) == []
 
 
 def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
