@@ -40,7 +40,8 @@ from .errors import ECGCoreError, RecordError
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "record", "path", "key", "status", "error", "detector", "duration_s", "beats",
     "mean_hr_bpm", "ectopic_per_hour", "ectopic_percent", "ventricular_couplets",
-    "ventricular_runs_3_or_more", "irregular_rr_percent", "noisy_percent", "v_reread")
+    "ventricular_runs_3_or_more", "irregular_rr_percent", "noisy_percent", "v_reread",
+    "s_folded")
 
 
 #: Suffixes of signal files read as CSV/TXT (one column in mV, or time then mV).
@@ -194,8 +195,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                               "time_s": frame["time_s"], "detector": result.source,
                               "reference": frame["reference"], "predicted": frame["predicted"],
                               "snr_db": frame["snr_db"].astype(np.float32),
-                              **({"v_reread": frame["v_reread"].astype(bool)}
-                                 if "v_reread" in frame else {}),
+                              **{c: frame[c].astype(bool) for c in ("v_reread", "s_folded")
+                                 if c in frame},
                               **{c: frame[c].astype(np.float32) for c in clf.class_codes}})
         s = summarise(result)
         n = s["beats"]
@@ -207,7 +208,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                    ventricular_runs_3_or_more=s["ventricular_runs"]["runs_3_or_more"],
                    irregular_rr_percent=100.0 * s["irregular_share"],
                    noisy_percent=None if s["noisy_share"] is None else 100.0 * s["noisy_share"],
-                   v_reread=s["v_reread"],
+                   v_reread=s["v_reread"], s_folded=s["s_folded"],
                    **{f"n_{c}": v for c, v in s["per_class"].items()})
     out_dir = Path(out)
     if beats is not None:

@@ -197,6 +197,14 @@ else:
             f"its QRS differs from the record's typical QRS (cosine similarity under "
             f"{dominant['threshold']:g}): a ventricular beat's QRS is not the patient's usual "
             "one. A lone image has no record and is read by the networks alone.")
+    af = card.get("af_fold")
+    if af:
+        st.markdown(
+            "- **Atrial fibrillation**: where a record's RR intervals are irregularly irregular "
+            "and no P wave repeats from beat to beat before the QRS (atrial consistency under "
+            f"{af['threshold']:g}), no beat is read S: in atrial fibrillation there is no "
+            "regular rhythm for a beat to be premature against, and the reference labels call "
+            "these beats normal.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

@@ -649,6 +649,9 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     else:
         assert f"{len(members)} networks of one recipe" in text
         said = f"averages the probabilities of {len(members)} networks"
+    # and how it reads whole records, from its card
+    assert ("**Reading a record**" in text) == bool(card.get("dominant_qrs"))
+    assert ("**Atrial fibrillation**" in text) == bool(card.get("af_fold"))
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error

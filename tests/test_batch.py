@@ -64,7 +64,8 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
         assert (mine["detector"] == "annotations").all()
     assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
     # the 8-class model has no dominant-QRS reading: no per-beat column, no count
-    assert "v_reread" not in beats.columns and summary["v_reread"].isna().all()
+    for column in ("v_reread", "s_folded"):
+        assert column not in beats.columns and summary[column].isna().all()
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()
     # a second run redoes nothing
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")}
@@ -80,9 +81,10 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
     assert len(list((out / "beats" / "record=100").glob("part-*.parquet"))) == 1
 
 
-def test_an_aami_archive_keeps_the_dominant_qrs_reading(tmp_path):
-    """With ``aami/ecgnet`` the beat rows say which V readings were dropped, as
-    classify-record does, and the summary counts them."""
+def test_an_aami_archive_keeps_the_readings_of_whole_records(tmp_path):
+    """With ``aami/ecgnet`` the beat rows say which V readings were dropped and which beats lie
+    in stretches read as atrial fibrillation, as classify-record does; the summary counts
+    them."""
     from ecg_core.analysis import classify_record
     from ecg_core.batch import classify_records
     from ecg_core.model import Classifier
@@ -102,8 +104,11 @@ def test_an_aami_archive_keeps_the_dominant_qrs_reading(tmp_path):
     assert beats["v_reread"].dtype == bool
     assert beats["v_reread"].tolist() == ref.reread.tolist()
     assert beats["predicted"].tolist() == ref.predicted
+    assert beats["s_folded"].dtype == bool
+    assert beats["s_folded"].tolist() == ref.s_folded.tolist()
     summary = pd.read_parquet(out / "summary.parquet").iloc[0]
     assert summary["v_reread"] == int(ref.reread.sum())
+    assert summary["s_folded"] == int(ref.s_folded.sum())
 
 
 def test_a_worker_killed_mid_job_loses_and_duplicates_no_beat(tmp_path, classifier):
