@@ -820,12 +820,33 @@ def noisy_stretches(result: RecordResult, merge_s: float = 1.0) -> list[tuple[fl
     """
     if result.snr_db is None or not len(result.samples):
         return []
-    noisy = (result.snr_db < NOISY_SNR_DB).astype(np.int8)  # NaN (no estimate): not noisy
-    edges = np.diff(np.concatenate([[0], noisy, [0]]))
-    t = result.samples / result.fs
+    noisy = result.snr_db < NOISY_SNR_DB  # NaN (no estimate): not noisy
+    return _stretches(result.samples / result.fs, noisy, SNR_BEFORE_S, SNR_AFTER_S, merge_s)
+
+
+def fibrillation_stretches(result: RecordResult, merge_s: float = 2.0
+                           ) -> list[tuple[float, float]]:
+    """Where the atrial-fibrillation reading flagged a record (:attr:`RecordResult.s_folded`):
+    the stretches of consecutive flagged beats, from the first one's R peak to the last one's,
+    stretches less than ``merge_s`` apart joined. For shading a strip.
+
+    Returns:
+        ``[(start_s, end_s), ...]`` in s from the record's start, in time order; empty for a
+        model without that reading or a record with no flagged beat.
+    """
+    if result.s_folded is None or not len(result.samples):
+        return []
+    return _stretches(result.samples / result.fs, result.s_folded, 0.0, 0.0, merge_s)
+
+
+def _stretches(t: np.ndarray, flags: np.ndarray, before_s: float, after_s: float,
+               merge_s: float) -> list[tuple[float, float]]:
+    """Runs of flagged beats (times ``t`` in s, bool ``flags``) as ``(start, end)`` in s, each
+    widened by ``before_s``/``after_s``, runs less than ``merge_s`` apart joined."""
+    edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
     out: list[tuple[float, float]] = []
     for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
-        start, end = float(t[first] - SNR_BEFORE_S), float(t[last] + SNR_AFTER_S)
+        start, end = float(t[first] - before_s), float(t[last] + after_s)
         if out and start - out[-1][1] < merge_s:
             out[-1] = (out[-1][0], end)
         else:

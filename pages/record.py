@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               fibrillation_note, model_signal, noisy_stretches, record_notes,
-                               reread_note, summarise, trend)
+                               fibrillation_note, fibrillation_stretches, model_signal,
+                               noisy_stretches, record_notes, reread_note, summarise, trend)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
@@ -228,12 +228,13 @@ if state_key not in st.session_state:
     st.session_state.pop("last_pick", None)
 result = st.session_state[state_key]
 # the summary (RR statistics, runs, the rhythm's irregularity: about 0.6 s for a day of beats)
-# and the noisy stretches once per result, not on every rerun of the page
+# and the noisy and fibrillating stretches once per result, not on every rerun of the page
 cached = st.session_state.get("record_summary")
 if not cached or cached[0] != state_key:
-    cached = (state_key, summarise(result), noisy_stretches(result))
+    cached = (state_key, summarise(result), noisy_stretches(result),
+              fibrillation_stretches(result))
     st.session_state["record_summary"] = cached
-_, summary, noisy = cached
+_, summary, noisy, fibrillating = cached
 pred = np.array(result.predicted)
 n_beats = len(pred)
 
@@ -321,6 +322,10 @@ fig.add_vline(x=t_beat, line=dict(color="#d62728", width=1, dash="dot"))
 noisy_bands = [(a, b) for a, b in noisy if b >= t[0] and a <= t[-1]]
 for a, b in noisy_bands:
     fig.add_vrect(x0=a, x1=b, fillcolor="rgba(224,160,0,0.15)", line_width=0, layer="below")
+# where the rhythm reads as atrial fibrillation (the model then reads no beat S), shaded blue
+af_bands = [(a, b) for a, b in fibrillating if b >= t[0] and a <= t[-1]]
+for a, b in af_bands:
+    fig.add_vrect(x0=a, x1=b, fillcolor="rgba(31,119,180,0.10)", line_width=0, layer="below")
 # the y-axis spans what the trace mostly does (0.1-99.9th percentile), not rare extremes
 lo, hi = np.percentile(record.signal[lo_i:hi_i], [0.1, 99.9])
 pad = 0.15 * max(hi - lo, 0.5)
@@ -334,7 +339,9 @@ st.plotly_chart(fig, width="stretch", key="strip", on_select="rerun", selection_
 st.caption("Drag to move along the record, scroll or use the toolbar to zoom; the red ring is "
            "the chosen beat."
            + (f" Amber bands: the signal reads noisy there (estimated SNR under "
-              f"{NOISY_SNR_DB:g} dB)." if noisy_bands else ""))
+              f"{NOISY_SNR_DB:g} dB)." if noisy_bands else "")
+           + (" Blue bands: the rhythm reads as atrial fibrillation there (irregular RR "
+              "intervals, no repeated P wave), and no beat is read S." if af_bands else ""))
 c1, c2, c3 = st.columns(3)
 # made when clicked (not on every rerun): a 30-min strip is megabytes of HTML
 c1.download_button("Per-beat CSV", lambda: result.to_frame().to_csv(index=False).encode(),

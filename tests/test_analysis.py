@@ -615,3 +615,18 @@ def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_re
     note = fibrillation_note(summary)
     assert note and f"{int(folded.sum())} beats" in note and note in record_notes(summary, codes)
     assert fibrillation_note(summarise(committed)) is None
+    # the stretches a strip shades: runs of flagged beats, joined where under 2 s apart
+    from ecg_core.analysis import fibrillation_stretches
+
+    assert fibrillation_stretches(committed) == [] and fibrillation_stretches(first) == []
+    import dataclasses
+
+    t = result.samples / result.fs
+    flags = np.isin(np.arange(len(t)), [10, 11, 12, 14, 40])
+    assert t[14] - t[12] < 2 and t[40] - t[14] > 2
+    fake = dataclasses.replace(result, s_folded=flags)
+    assert fibrillation_stretches(fake) == [(pytest.approx(t[10]), pytest.approx(t[14])),
+                                            (pytest.approx(t[40]), pytest.approx(t[40]))]
+    bands = fibrillation_stretches(result)
+    assert bands and all(a <= b for a, b in bands)
+    assert sum(((t >= a) & (t <= b)).sum() for a, b in bands) >= folded.sum()

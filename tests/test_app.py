@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from ecg_core.classes import CLASS_CODES
-from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT
+from tests.conftest import EXAMPLES, EXCERPT_MITDB, ROOT, SHARED
 
 APP = str(ROOT / "streamlit_app.py")
 TIMEOUT = 120
@@ -780,3 +780,24 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     at.run()
     assert not at.exception
     assert not any("QRS similarity" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
+    """MIT-BIH 203 (atrial fibrillation and flutter) through `aami/ecgnet`: the strip shades
+    the stretches read as atrial fibrillation, and what the reading changed informs."""
+    folder = SHARED / "mitdb"
+    if not (folder / "203.hea").is_file():
+        pytest.skip("MIT-BIH record 203 is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
+    files = [(f"203{e}", (folder / f"203{e}").read_bytes(), "application/octet-stream")
+             for e in (".hea", ".dat", ".atr")]
+    at.file_uploader(key="wfdb_up").set_value(files)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("lie in stretches that read as atrial fibrillation" in i.value for i in at.info)
+    assert not any("read as atrial fibrillation" in w.value for w in at.warning)
+    assert any("Blue bands: the rhythm reads as atrial fibrillation" in c.value
+               for c in at.caption)
