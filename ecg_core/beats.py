@@ -718,24 +718,16 @@ ATRIAL_WINDOW: int = 32
 ATRIAL_MIN_BEATS: int = 8
 
 
-def atrial_consistency(signal: np.ndarray, positions: np.ndarray, fs: float,
+def atrial_correlation(signal: np.ndarray, positions: np.ndarray, fs: float,
                        usable: np.ndarray | None = None) -> np.ndarray:
-    """How alike the stretches before the QRS complexes are from beat to beat, around each
-    beat: high where every beat is preceded by the same P wave (sinus rhythm, with or without
-    premature beats among them), low where the atrial activity bears no relation to the beats
-    (atrial fibrillation).
+    """How alike each beat's stretch before the QRS is to its neighbours': high for a beat
+    preceded by the same P wave as the beats around it, low for a beat with another P wave (an
+    atrial premature beat) or with fibrillatory waves there.
 
     Each usable beat's stretch (:data:`ATRIAL_STRETCH_S` before its R peak, less its mean) is
     correlated (Pearson) with the sample-wise median of the stretches of up to
-    :data:`ATRIAL_NEIGHBOURS` usable beats each side, itself left out; a beat's consistency is
-    the median of those correlations over the :data:`ATRIAL_WINDOW` beats around it. The
-    absence of a consistent P wave is a mark of atrial fibrillation used beside RR
-    irregularity by detectors of it (Ladavich & Ghoraani 2015, "Rate-independent detection of
-    atrial fibrillation by statistical modeling of atrial activity", Biomed Signal Process
-    Control 18:274-281); this measure is this project's, checked on MIT-BIH DS1
-    (``models/experiments/atrial-activity-2026-12-05/``: ROC AUC 0.996 for the beats in the
-    reference atrial fibrillation and flutter episodes; medians 0.27 in them, 0.91 for
-    irregular beats outside them).
+    :data:`ATRIAL_NEIGHBOURS` usable beats each side, itself left out. The window median of
+    these values is :func:`atrial_consistency`.
 
     Args:
         signal: float array, shape (n_samples,), in mV: the signal as the beats are drawn.
@@ -745,8 +737,8 @@ def atrial_consistency(signal: np.ndarray, positions: np.ndarray, fs: float,
             ventricular, which have no P wave of their own); all by default.
 
     Returns:
-        float64 array, shape (n,), in [-1, 1]; NaN where fewer than :data:`ATRIAL_MIN_BEATS`
-        correlations lie around the beat.
+        float64 array, shape (n,), in [-1, 1]; NaN for beats not usable, whose stretch runs off
+        the signal or is flat, or with fewer than 4 usable neighbours.
 
     Raises:
         ValueError: if ``usable`` does not have one value per position.
@@ -773,9 +765,39 @@ def atrial_consistency(signal: np.ndarray, positions: np.ndarray, fs: float,
         norm = np.linalg.norm(stretch[j]) * np.linalg.norm(template)
         if norm > 0:
             corr[i] = stretch[j] @ template / norm
-    out = np.full(len(pos), np.nan)
+    return corr
+
+
+def atrial_consistency(signal: np.ndarray, positions: np.ndarray, fs: float,
+                       usable: np.ndarray | None = None) -> np.ndarray:
+    """How alike the stretches before the QRS complexes are from beat to beat, around each
+    beat: high where every beat is preceded by the same P wave (sinus rhythm, with or without
+    premature beats among them), low where the atrial activity bears no relation to the beats
+    (atrial fibrillation).
+
+    A beat's consistency is the median of :func:`atrial_correlation` over the
+    :data:`ATRIAL_WINDOW` beats around it. The absence of a consistent P wave is a mark of
+    atrial fibrillation used beside RR irregularity by detectors of it (Ladavich & Ghoraani
+    2015, "Rate-independent detection of atrial fibrillation by statistical modeling of atrial
+    activity", Biomed Signal Process Control 18:274-281); this measure is this project's,
+    checked on MIT-BIH DS1 (``models/experiments/atrial-activity-2026-12-05/``: ROC AUC 0.996
+    for the beats in the reference atrial fibrillation and flutter episodes; medians 0.27 in
+    them, 0.91 for irregular beats outside them).
+
+    Args:
+        signal, positions, fs, usable: as for :func:`atrial_correlation`.
+
+    Returns:
+        float64 array, shape (n,), in [-1, 1]; NaN where fewer than :data:`ATRIAL_MIN_BEATS`
+        correlations lie around the beat.
+
+    Raises:
+        ValueError: if ``usable`` does not have one value per position.
+    """
+    corr = atrial_correlation(signal, positions, fs, usable)
+    out = np.full(len(corr), np.nan)
     half = ATRIAL_WINDOW // 2
-    for i in range(len(pos)):
+    for i in range(len(corr)):
         near = corr[max(0, i - half):i + half + 1]
         near = near[np.isfinite(near)]
         if len(near) >= ATRIAL_MIN_BEATS:

@@ -374,6 +374,20 @@ def test_atrial_consistency_tells_p_waves_from_fibrillatory_waves():
         atrial_consistency(x, pos, fs, usable[:10])
 
 
+def test_atrial_correlation_marks_the_beat_whose_p_wave_differs():
+    from ecg_core.beats import atrial_correlation, atrial_consistency
+
+    fs = 360.0
+    x, pos = _atrial_signal(fs, np.full(120, 0.8), True, seed=3)
+    # beat 60's P wave inverted, as an atrial premature beat's from a low atrial focus
+    t = np.arange(len(x)) / fs
+    x = x - 0.30 * np.exp(-0.5 * ((t - pos[60] / fs + 0.16) / 0.025) ** 2)
+    corr = atrial_correlation(x, pos, fs)
+    assert corr[60] < 0 and np.nanmin(np.delete(corr, 60)[10:-10]) > 0.8
+    # one odd beat does not move the window median: the rhythm still has its P waves
+    assert atrial_consistency(x, pos, fs)[60] > 0.8
+
+
 def test_fibrillation_fold_gives_s_to_n_only_in_irregular_inconsistent_stretches():
     from ecg_core.beats import fibrillation_fold
 

@@ -20,8 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from ecg_core.beats import (ATRIAL_NEIGHBOURS, ATRIAL_STRETCH_S, irregular_rr,  # noqa: E402
-                            rr_intervals)
+from ecg_core.beats import atrial_correlation, irregular_rr, rr_intervals  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXPERIMENTS = HERE.parent
@@ -29,31 +28,6 @@ _spec = importlib.util.spec_from_file_location(
     "unlike_measure", EXPERIMENTS / "unlike-qrs-2026-12-05" / "measure.py")
 _u = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_u)
-
-
-def beat_p_correlation(signal, positions, fs, usable):
-    """Each usable beat's own correlation (not the window median) of its stretch before the
-    QRS with the median stretch of up to ATRIAL_NEIGHBOURS usable beats each side."""
-    x = np.asarray(signal, np.float64)
-    first, last = (int(round(s * fs)) for s in ATRIAL_STRETCH_S)
-    pos = np.asarray(positions, np.int64)
-    ok = usable & (pos - first >= 0) & (pos - last < len(x))
-    idx = np.flatnonzero(ok)
-    seg = x[pos[idx][:, None] + np.arange(-first, -last)[None]]
-    seg = seg - seg.mean(axis=1, keepdims=True)
-    out = np.full(len(pos), np.nan)
-    k = ATRIAL_NEIGHBOURS
-    for j, i in enumerate(idx):
-        around = np.r_[j - np.arange(1, k + 1), j + np.arange(1, k + 1)]
-        around = around[(around >= 0) & (around < len(idx))]
-        if len(around) < 4:
-            continue
-        t = np.median(seg[around], axis=0)
-        t = t - t.mean()
-        den = np.linalg.norm(seg[j]) * np.linalg.norm(t)
-        if den > 0:
-            out[i] = seg[j] @ t / den
-    return out
 
 
 def main() -> int:
@@ -70,7 +44,7 @@ def main() -> int:
         idx = idx[np.argsort(samples[idx])]
         rec = read_record(_u._m._dq.SHARED / "mitdb" / name, lead="MLII", annotator=None)
         sig = condition_signal(rec.signal, rec.fs, "bandpass")
-        pc[idx] = beat_p_correlation(sig, samples[idx], rec.fs, pred[idx] != v)
+        pc[idx] = atrial_correlation(sig, samples[idx], rec.fs, pred[idx] != v)
         prev, _, local = rr_intervals(samples[idx], rec.fs)
         ratio[idx] = prev / local
         irr[idx] = irregular_rr(samples[idx], rec.fs)
