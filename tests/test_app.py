@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -334,15 +335,20 @@ def _record_page():
     return _page("pages/record.py")
 
 
+def _upload_wfdb(at, folder, name, suffixes=(".hea", ".dat", ".atr")):
+    """Upload record ``name``'s WFDB files from ``folder`` on the Record page, and run it."""
+    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
+    at.run()
+    at.file_uploader(key="wfdb_up").set_value(
+        [(f"{name}{e}", (Path(folder) / f"{name}{e}").read_bytes(), "application/octet-stream")
+         for e in suffixes])
+    at.run()
+
+
 def test_record_page_with_a_wfdb_upload_and_annotations():
     at = _record_page()
     assert not at.exception and not at.error
-    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
-    at.run()
-    files = [(f"208{e}", (EXCERPT_MITDB / f"208{e}").read_bytes(), "application/octet-stream")
-             for e in (".hea", ".dat", ".atr")]
-    at.file_uploader(key="wfdb_up").set_value(files)
-    at.run()
+    _upload_wfdb(at, EXCERPT_MITDB, "208")
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["beats"].replace(",", "")) > 450 and "bpm" in metrics["mean heart rate"]
@@ -387,12 +393,7 @@ def test_record_page_with_a_wfdb_upload_and_annotations():
 def test_record_page_xqrs_with_reference_matches_beats_and_normalises():
     """Detected beats of an uploaded record with its .atr are matched to the reference."""
     at = _record_page()
-    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
-    at.run()
-    at.file_uploader(key="wfdb_up").set_value(
-        [(f"100{e}", (EXCERPT_MITDB / f"100{e}").read_bytes(), "application/octet-stream")
-         for e in (".hea", ".dat", ".atr")])
-    at.run()
+    _upload_wfdb(at, EXCERPT_MITDB, "100")
     at.checkbox[0].set_value(False)  # detected beats instead of the annotation file
     at.run()
     assert not at.exception and not at.error
@@ -485,12 +486,7 @@ def test_record_page_shows_a_long_record_as_an_overview_and_a_window(tmp_path):
     wfdb.wrsamp("long", fs=360, units=["mV"], sig_name=["MLII"], p_signal=signal[:, None],
                 fmt=["16"], write_dir=str(tmp_path))
     at = _record_page()
-    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
-    at.run()
-    at.file_uploader(key="wfdb_up").set_value(
-        [(f"long{e}", (tmp_path / f"long{e}").read_bytes(), "application/octet-stream")
-         for e in (".hea", ".dat")])
-    at.run()
+    _upload_wfdb(at, tmp_path, "long", (".hea", ".dat"))
     assert not at.exception and not at.error
     assert any("Over the whole record" in h.value for h in at.subheader)
     charts = _charts(at)
@@ -790,12 +786,7 @@ def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
         pytest.skip("MIT-BIH record 203 is not beside the checkout")
     at = _record_page()
     at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    at.radio[0].set_value("WFDB record (.hea + .dat [+ .atr], or a zip)")
-    at.run()
-    files = [(f"203{e}", (folder / f"203{e}").read_bytes(), "application/octet-stream")
-             for e in (".hea", ".dat", ".atr")]
-    at.file_uploader(key="wfdb_up").set_value(files)
-    at.run()
+    _upload_wfdb(at, folder, "203")
     assert not at.exception and not at.error
     assert any("lie in stretches that read as atrial fibrillation" in i.value for i in at.info)
     assert not any("read as atrial fibrillation" in w.value for w in at.warning)
