@@ -799,12 +799,18 @@ def irregular_rhythm_note(summary: dict, class_codes) -> str | None:
     classes = [c for c in class_codes if c in SUPRAVENTRICULAR_CLASSES]
     if share < IRREGULAR_NOTE_SHARE or not classes:
         return None
-    return (f"The RR intervals are irregularly irregular around {share:.0%} of the beats, as in "
+    note = (f"The RR intervals are irregularly irregular around {share:.0%} of the beats, as in "
             "atrial fibrillation or flutter, or frequent ectopic beats of no fixed pattern. "
             f"There, {' and '.join(classes)} calls (supraventricular premature beats) are "
             "unreliable: with no regular rhythm a beat cannot be premature, and in atrial "
             "fibrillation or flutter the reference labels call these beats normal. On new "
             "patients most false supraventricular calls come from such records.")
+    if summary.get("s_folded") is not None:  # a model with the atrial-fibrillation reading
+        note += (f" This model makes no {' or '.join(classes)} call where, besides, no P wave "
+                 "repeats before the QRS (atrial fibrillation); elsewhere in such stretches, as "
+                 "with frequent atrial premature beats or flutter, its calls remain and need "
+                 "this caution.")
+    return note
 
 
 def noisy_stretches(result: RecordResult, merge_s: float = 1.0) -> list[tuple[float, float]]:
@@ -881,7 +887,7 @@ def reread_note(summary: dict) -> str | None:
     n = summary.get("v_reread")
     if not n:
         return None
-    return (f"{n} beat{'s' if n != 1 else ''} that the networks read as ventricular (V) "
+    return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as ventricular (V) "
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's typical "
             "one, so the model reads them as their next most likely class (a ventricular beat's "
             "QRS differs from the patient's usual one). The per-beat table marks them "
@@ -895,7 +901,7 @@ def fibrillation_note(summary: dict) -> str | None:
     n = summary.get("s_folded")
     if not n:
         return None
-    return (f"{n} beat{'s' if n != 1 else ''} lie in stretches that read as atrial "
+    return (f"{n:,} beat{'s' if n != 1 else ''} lie in stretches that read as atrial "
             "fibrillation: irregularly irregular RR intervals with no P wave repeated from beat "
             "to beat before the QRS. There the model reads no beat as a supraventricular "
             "premature beat (S), as the reference labels of atrial fibrillation call these "

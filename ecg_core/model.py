@@ -359,7 +359,10 @@ def class_mix_note(card: dict) -> str | None:
 
     Returns:
         One or two sentences, Markdown; ``None`` for a model without a shift. Where the card
-        holds test figures with and without the shift, the sentence gives both.
+        holds test figures with and without the shift, the sentence gives both: for a model
+        with readings of whole records (``dominant_qrs``, ``af_fold``), the networks' own
+        figures before those readings (the first reading's ``test_without``), so that the
+        change is the shift's alone.
     """
     shift = card.get("prior_shift") or {}
     if not shift.get("shift"):
@@ -369,15 +372,25 @@ def class_mix_note(card: dict) -> str | None:
             "Saerens et al. 2002): a rare class needs clearer evidence, so fewer normal beats "
             "are called abnormal, and some abnormal beats are called normal.")
     before = (shift.get("before") or {}).get("test") or {}
-    after = card.get("test") or {}
-    per_class = after.get("per_class") or {}
+    test = card.get("test") or {}
+    per_class = test.get("per_class") or {}
+    after = {"accuracy": test.get("accuracy"),
+             "sensitivity": {c: f.get("sensitivity") for c, f in per_class.items()}}
+    # readings adopted in this order; the first one's figures without it are the networks'
+    alone = next((r["test_without"] for r in (card.get(k) or {} for k in ("dominant_qrs",
+                                                                          "af_fold"))
+                  if r.get("test_without")), None)
+    after = alone or after
     if before.get("accuracy") is not None and after.get("accuracy") is not None:
         changes = [f"accuracy {100 * before['accuracy']:.1f}% -> {100 * after['accuracy']:.1f}%"]
         for code, fig in per_class.items():
             se = (before.get("sensitivity") or {}).get(code)
-            if fig.get("support") and se is not None:
-                changes.append(f"{code} Se {100 * se:.1f}% -> {100 * fig['sensitivity']:.1f}%")
-        note += " On its test split: " + ", ".join(changes) + "."
+            se_after = (after.get("sensitivity") or {}).get(code)
+            if fig.get("support") and se is not None and se_after is not None:
+                changes.append(f"{code} Se {100 * se:.1f}% -> {100 * se_after:.1f}%")
+        note += (" On its test split" + (" (the networks' own reading, before the readings of "
+                                         "whole records)" if alone else "")
+                 + ": " + ", ".join(changes) + ".")
     return note
 
 

@@ -42,6 +42,10 @@ def test_record_with_annotations_gives_reference_and_agreement(classifier):
     assert irregular_rhythm_note({**s, "irregular_share": 0.05}, result.class_codes) is None
     assert irregular_rhythm_note(s, ("NOR", "PVC")) is None  # no supraventricular class
     assert "S calls" in irregular_rhythm_note(s, ("N", "S", "V", "F", "Q"))
+    # a model with the atrial-fibrillation reading says where it already makes no S call
+    assert "besides" not in note
+    assert "no S call where, besides, no P wave repeats" in irregular_rhythm_note(
+        {**s, "s_folded": 0}, ("N", "S", "V", "F", "Q"))
     a = agreement(result)
     assert a["figures"]["per_class"]["PVC"]["sensitivity"] > 0.9
     assert a["figures"]["n"] == len(result.samples) - sum(a["outside"].values())

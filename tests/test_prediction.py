@@ -49,6 +49,15 @@ def test_class_mix_note_says_what_the_shift_did_from_the_card():
     note = class_mix_note(card)
     assert "strength 0.5" in note
     assert "accuracy 90.0% -> 95.0%" in note and "S Se 60.0% -> 40.0%" in note
+    # with readings of whole records, the shift's change is read on the networks' own figures
+    card["dominant_qrs"] = {"test_without": {"accuracy": 0.93,
+                                             "sensitivity": {"N": 0.97, "S": 0.5}}}
+    card["af_fold"] = {"test_without": {"accuracy": 0.94, "sensitivity": {"N": 0.975, "S": 0.45}}}
+    note = class_mix_note(card)
+    assert "accuracy 90.0% -> 93.0%" in note and "S Se 60.0% -> 50.0%" in note
+    assert "before the readings of whole records" in note
+    del card["dominant_qrs"]
+    assert "accuracy 90.0% -> 94.0%" in class_mix_note(card)
     del card["prior_shift"]["before"]
     assert "->" not in class_mix_note(card)
 
