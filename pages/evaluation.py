@@ -203,9 +203,15 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"S_+P": st.column_config.TextColumn(
                          "S_+P", help=f"{MISSING}: the paper does not give it")})
+        left_out = readings_left_out(card)
         st.caption("Published figures as the papers report them: de Chazal et al. 2004, "
                    "Mondejar-Guerra et al. 2019, Sellami & Hwang 2019 (references in "
-                   "docs/data.md).")
+                   "docs/data.md)."
+                   + (" The rows 'without' a reading are the same networks read without the "
+                      "model's readings of whole records (a V call kept only where the QRS "
+                      "differs from the record's typical QRS; no S call where the rhythm reads "
+                      "as atrial fibrillation), each adopted by a rule judged on DS1 "
+                      "cross-validation, never on DS2." if left_out else ""))
     rel = f.get("reliability")
     if rel:
         st.markdown(f"**Calibration**: expected calibration error {100 * rel['ece']:.2f}% "

@@ -222,6 +222,7 @@ def test_evaluation_page_aami_side_shows_published_figures():
     if card.get("af_fold"):
         assert (published["source"] == "aami/ecgnet without the atrial-fibrillation reading"
                 ).sum() == 1
+        assert any("never on DS2" in c.value for c in at.caption)
     # side by side with the model it replaced, where the card names one
     if card.get("replaces"):
         replaced = published[published["source"].str.startswith("the model it replaced")]
