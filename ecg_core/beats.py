@@ -815,7 +815,8 @@ def fibrillation_fold(probabilities: np.ndarray, irregular: np.ndarray,
 
     For each beat in an irregularly irregular stretch (:func:`irregular_rr`) whose
     :func:`atrial_consistency` is under ``threshold``, S's probability is added to N's and
-    S's set to 0. Beats without a consistency (NaN) are left as read. Adopted for
+    S's set to 0 (so a beat read V there whose N and S probabilities together outweigh V's
+    is read N too). Beats without a consistency (NaN) are left as read. Adopted for
     ``aami/ecgnet`` at ``threshold`` 0.5 by a rule judged on patient-grouped cross-validation
     within MIT-BIH DS1 (``models/experiments/atrial-activity-2026-12-05/``): S +P 30.9% ->
     51.5%, S Se 61.0% -> 60.3%.
