@@ -96,10 +96,12 @@ class RecordResult:
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
         rr_prev_s, snr_db (each beat's estimated SNR in dB; left out for a result without
-        estimates), v_reread (for a model with the dominant-QRS reading: True where the
-        network's V reading was dropped, see :attr:`reread`), s_folded (for a model with the
-        atrial-fibrillation reading: True where the beat lies in a stretch read as atrial
-        fibrillation, see :attr:`s_folded`), then one probability column per class code."""
+        estimates), for a model with the dominant-QRS reading qrs_similarity and v_reread
+        (:attr:`qrs_similarity`; True where the network's V reading was dropped, see
+        :attr:`reread`), for a model with the atrial-fibrillation reading
+        atrial_consistency and s_folded (:attr:`atrial_consistency`; True where the beat lies
+        in a stretch read as atrial fibrillation, see :attr:`s_folded`), then one probability
+        column per class code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
@@ -109,8 +111,10 @@ class RecordResult:
         if self.snr_db is not None:
             frame["snr_db"] = np.round(self.snr_db, 1)
         if self.reread is not None:
+            frame["qrs_similarity"] = np.round(self.qrs_similarity, 3)
             frame["v_reread"] = self.reread
         if self.s_folded is not None:
+            frame["atrial_consistency"] = np.round(self.atrial_consistency, 3)
             frame["s_folded"] = self.s_folded
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)

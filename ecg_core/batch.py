@@ -195,6 +195,9 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                               "time_s": frame["time_s"], "detector": result.source,
                               "reference": frame["reference"], "predicted": frame["predicted"],
                               "snr_db": frame["snr_db"].astype(np.float32),
+                              **{c: frame[c].astype(np.float32)
+                                 for c in ("qrs_similarity", "atrial_consistency")
+                                 if c in frame},
                               **{c: frame[c].astype(bool) for c in ("v_reread", "s_folded")
                                  if c in frame},
                               **{c: frame[c].astype(np.float32) for c in clf.class_codes}})

@@ -556,6 +556,7 @@ def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
     np.testing.assert_array_equal(result.reread, reread)
     assert summarise(result)["v_reread"] == int(reread.sum())
     assert result.to_frame()["v_reread"].tolist() == reread.tolist()
+    np.testing.assert_allclose(result.to_frame()["qrs_similarity"], similarity, atol=5e-4)
     assert not any(p == "V" for p, r in zip(result.predicted, result.reread) if r)
     # 208's ventricular beats (a third of its beats) keep their reading at 0.95 ...
     v = np.array([s == "V" for s in result.reference])
@@ -616,6 +617,8 @@ def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_re
     summary = summarise(result)
     assert summary["s_folded"] == int(folded.sum())
     assert result.to_frame()["s_folded"].tolist() == folded.tolist()
+    np.testing.assert_allclose(result.to_frame()["atrial_consistency"], consistency, atol=5e-4)
+    assert "atrial_consistency" not in first.to_frame()
     note = fibrillation_note(summary)
     assert note and f"{int(folded.sum())} beats" in note and note in record_notes(summary, codes)
     assert fibrillation_note(summarise(committed)) is None
