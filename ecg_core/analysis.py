@@ -638,14 +638,14 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         class_codes=tuple(classifier.class_codes),
         rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection,
         snr_db=np.concatenate([p[5] for p in parts]),
-        reread=(np.concatenate([p[6] for p in parts])
-                if getattr(classifier, "dominant_qrs", None) else None),
-        qrs_similarity=(np.concatenate([p[7] for p in parts])
-                        if getattr(classifier, "dominant_qrs", None) else None),
-        s_folded=(np.concatenate([p[8] for p in parts])
-                  if getattr(classifier, "af_fold", None) else None),
-        atrial_consistency=(np.concatenate([p[9] for p in parts])
-                            if getattr(classifier, "af_fold", None) else None))
+        reread=_joined(parts, 6), qrs_similarity=_joined(parts, 7), s_folded=_joined(parts, 8),
+        atrial_consistency=_joined(parts, 9))
+
+
+def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
+    """Field ``i`` of the stretches' parts end to end; ``None`` where the model's readings
+    left it out (the same in every part)."""
+    return None if parts[0][i] is None else np.concatenate([p[i] for p in parts])
 
 
 def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,

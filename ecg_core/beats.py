@@ -671,10 +671,10 @@ def dominant_qrs_reading(probabilities: np.ndarray, similarity: np.ndarray, v_in
     least ``threshold``, V's probability is set to 0 and the others renormalised: the beat is
     read as its next-most-likely class. Nothing changes where more than ``max_share`` of the
     beats are read V (the typical QRS may then be a ventricular one), nor for beats whose
-    similarity is NaN or whose other classes all have probability 0. Adopted for ``aami/ecgnet`` at ``threshold`` 0.95 by a rule judged on
-    patient-grouped cross-validation within MIT-BIH DS1
-    (``models/experiments/dominant-qrs-2026-12-05/``): V +P 67.5% -> 89.0%, V Se 84.3% ->
-    83.8%.
+    similarity is NaN or whose other classes all have probability 0. Adopted for
+    ``aami/ecgnet`` at ``threshold`` 0.95 by a rule judged on patient-grouped cross-validation
+    within MIT-BIH DS1 (``models/experiments/dominant-qrs-2026-12-05/``): V +P 67.5% -> 89.0%,
+    V Se 84.3% -> 83.8%.
 
     Args:
         probabilities: float array, shape (n, k), one record's class probabilities.

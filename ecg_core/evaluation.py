@@ -645,27 +645,6 @@ def grouped_accuracy(confusion, codes, groups: dict[str, str]) -> tuple[float | 
     return (right / n if n else None), n
 
 
-def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
-    """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``af_fold.test_without``: with the dominant-QRS reading
-    only; ``dominant_qrs.test_without``: the networks alone), newest reading first.
-
-    Returns:
-        ``[(what was left out, summary), ...]`` for :func:`aami_comparison`; empty for a card
-        without them.
-    """
-    card = card or {}
-    out = []
-    af = (card.get("af_fold") or {}).get("test_without")
-    dominant = (card.get("dominant_qrs") or {}).get("test_without")
-    if af:
-        out.append(("the atrial-fibrillation reading", af))
-    if dominant:
-        out.append(("either reading of records (the networks alone)" if af
-                    else "the dominant-QRS reading", dominant))
-    return out
-
-
 def aami_comparison(figures: dict, label: str = "this model",
                     replaced: dict | None = None,
                     without_shift: dict | None = None,
@@ -681,8 +660,8 @@ def aami_comparison(figures: dict, label: str = "this model",
         without_shift: for a model with a class-mix shift, its test summary without it (the
             card's ``prior_shift.before.test``, the same keys), or ``None``.
         without_readings: for a model with readings of whole records, ``(what was left out,
-            test summary)`` pairs, in the order to show (:func:`readings_left_out` of its
-            card), or ``None``.
+            test summary)`` pairs, in the order to show
+            (:func:`ecg_core.model.readings_left_out` of its card), or ``None``.
 
     Returns:
         Rows ``{"source", "accuracy", "S_Se", "S_+P", "V_Se", "V_+P"}`` (``None`` where a

@@ -350,6 +350,28 @@ def ensemble_roles(card: dict) -> str | None:
             "among the other classes)")
 
 
+def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
+    """A card's test summaries of its model read without its readings of whole records, each
+    kept when a reading was adopted (``af_fold.test_without``: with the dominant-QRS reading
+    only; ``dominant_qrs.test_without``: the networks alone), newest reading first.
+
+    Returns:
+        ``[(what was left out, summary), ...]`` for :func:`ecg_core.evaluation.aami_comparison`
+        (the last is the networks' own reading, which :func:`class_mix_note` compares with);
+        empty for a card without them.
+    """
+    card = card or {}
+    out = []
+    af = (card.get("af_fold") or {}).get("test_without")
+    dominant = (card.get("dominant_qrs") or {}).get("test_without")
+    if af:
+        out.append(("the atrial-fibrillation reading", af))
+    if dominant:
+        out.append(("either reading of records (the networks alone)" if af
+                    else "the dominant-QRS reading", dominant))
+    return out
+
+
 def class_mix_note(card: dict) -> str | None:
     """What a model's class-mix shift does to its answers, in words for the person reading
     them, from its card (``prior_shift``, written by ``ecg-core calibrate --class-mix-shift``).
@@ -376,10 +398,8 @@ def class_mix_note(card: dict) -> str | None:
     per_class = test.get("per_class") or {}
     after = {"accuracy": test.get("accuracy"),
              "sensitivity": {c: f.get("sensitivity") for c, f in per_class.items()}}
-    # readings adopted in this order; the first one's figures without it are the networks'
-    alone = next((r["test_without"] for r in (card.get(k) or {} for k in ("dominant_qrs",
-                                                                          "af_fold"))
-                  if r.get("test_without")), None)
+    left_out = readings_left_out(card)
+    alone = left_out[-1][1] if left_out else None  # the networks' own, before any reading
     after = alone or after
     if before.get("accuracy") is not None and after.get("accuracy") is not None:
         changes = [f"accuracy {100 * before['accuracy']:.1f}% -> {100 * after['accuracy']:.1f}%"]

@@ -10,10 +10,9 @@ import streamlit as st
 from ecg_core.errors import DatasetError, ModelLoadError
 from ecg_core.classes import SHARED_DATASET_GROUPS
 from ecg_core.evaluation import (aami_comparison, evaluate_images, evaluation_matches_model,
-                                 find_evaluations, grouped_accuracy, load_evaluation,
-                                 readings_left_out)
+                                 find_evaluations, grouped_accuracy, load_evaluation)
 from ecg_core.labelled_set import read_labelled_zip
-from ecg_core.model import ensemble_roles, read_card, read_history
+from ecg_core.model import ensemble_roles, read_card, read_history, readings_left_out
 from ecg_core.protocols import PROTOCOL_DESCRIPTIONS, PROTOCOL_LABELS
 from ecg_core.robustness import ROBUSTNESS_SETS, robustness_path
 from pages.charts import (MISSING, confusion_heatmap, history_figure, noise_ds2_figure,
@@ -192,18 +191,18 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
     if doc.get("protocol") == "aami":
         st.markdown("**Against the published figures** (AAMI DS1 -> DS2, gross statistics; "
                     "S = supraventricular, V = ventricular ectopic beats)")
+        left_out = readings_left_out(card)
         rows = aami_comparison(f, doc.get("model_name", "this model"),
                                replaced=(card or {}).get("replaces"),
                                without_shift=(((card or {}).get("prior_shift") or {})
                                               .get("before") or {}).get("test"),
-                               without_readings=readings_left_out(card))
+                               without_readings=left_out)
         shown = pd.DataFrame([{k: (v if k == "source" else
                                    (MISSING if v is None else f"{100 * v:.1f}%"))
                                for k, v in row.items()} for row in rows])
         st.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"S_+P": st.column_config.TextColumn(
                          "S_+P", help=f"{MISSING}: the paper does not give it")})
-        left_out = readings_left_out(card)
         st.caption("Published figures as the papers report them: de Chazal et al. 2004, "
                    "Mondejar-Guerra et al. 2019, Sellami & Hwang 2019 (references in "
                    "docs/data.md)."

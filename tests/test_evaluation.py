@@ -272,7 +272,8 @@ def test_aami_comparison_lists_ours_the_replaced_model_and_the_papers():
 
 
 def test_aami_comparison_lists_the_readings_left_out_first():
-    from ecg_core.evaluation import aami_comparison, readings_left_out
+    from ecg_core.evaluation import aami_comparison
+    from ecg_core.model import readings_left_out
 
     figures = {"accuracy": 0.95, "per_class": {"S": {"sensitivity": 0.56, "precision": 0.7},
                                                "V": {"sensitivity": 0.86, "precision": 0.97}}}
