@@ -893,9 +893,9 @@ def reread_note(summary: dict) -> str | None:
         return None
     return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as ventricular (V) "
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's typical "
-            "one, so the model reads them as their next most likely class (a ventricular beat's "
-            "QRS differs from the patient's usual one). The per-beat table marks them "
-            "(v_reread).")
+            "one (or close to it, where the beats read V share that shape as a group), so the "
+            "model reads them as their next most likely class (a ventricular beat's QRS "
+            "differs from the patient's usual one). The per-beat table marks them (v_reread).")
 
 
 def fibrillation_note(summary: dict) -> str | None:

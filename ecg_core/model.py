@@ -352,7 +352,8 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``af_fold.test_without``: with the dominant-QRS reading
+    kept when a reading was adopted (``dominant_qrs.cluster.test_without``: without the
+    V-cluster part only; ``af_fold.test_without``: with the per-beat dominant-QRS reading
     only; ``dominant_qrs.test_without``: the networks alone), newest reading first.
 
     Returns:
@@ -361,13 +362,18 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
         empty for a card without them.
     """
     card = card or {}
-    out = []
+    dominant_card = card.get("dominant_qrs") or {}
+    cluster = (dominant_card.get("cluster") or {}).get("test_without")
     af = (card.get("af_fold") or {}).get("test_without")
-    dominant = (card.get("dominant_qrs") or {}).get("test_without")
+    dominant = dominant_card.get("test_without")
+    out = []
+    if cluster:
+        out.append(("the V-cluster reading", cluster))
     if af:
-        out.append(("the atrial-fibrillation reading", af))
+        out.append(("the atrial-fibrillation and V-cluster readings" if cluster
+                     else "the atrial-fibrillation reading", af))
     if dominant:
-        out.append(("either reading of records (the networks alone)" if af
+        out.append(("any reading of records (the networks alone)" if af or cluster
                     else "the dominant-QRS reading", dominant))
     return out
 

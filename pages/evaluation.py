@@ -208,9 +208,10 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                    "docs/data.md)."
                    + (" The rows 'without' a reading are the same networks read without the "
                       "model's readings of whole records (a V call kept only where the QRS "
-                      "differs from the record's typical QRS; no S call where the rhythm reads "
-                      "as atrial fibrillation), each adopted by a rule judged on DS1 "
-                      "cross-validation, never on DS2." if left_out else ""))
+                      "differs from the record's typical QRS, and not where the V calls share "
+                      "that QRS as a group; no S call where the rhythm reads as atrial "
+                      "fibrillation), each adopted by a rule judged on DS1 cross-validation "
+                      "and QT Database validation records, never on DS2." if left_out else ""))
     rel = f.get("reliability")
     if rel:
         st.markdown(f"**Calibration**: expected calibration error {100 * rel['ece']:.2f}% "

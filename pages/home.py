@@ -196,7 +196,12 @@ else:
             f"- **Reading a record**: a beat the networks read V keeps that reading only where "
             f"its QRS differs from the record's typical QRS (cosine similarity under "
             f"{dominant['threshold']:g}): a ventricular beat's QRS is not the patient's usual "
-            "one. A lone image has no record and is read by the networks alone.")
+            "one"
+            + (f"; and where the beats read V share the typical QRS as a group (their median "
+               f"QRS at {dominant['cluster']['cluster_threshold']:g} or more), those each at "
+               f"{dominant['cluster']['threshold']:g} or more are read again too: in a noisy "
+               "record, normal beats misread together" if dominant.get("cluster") else "")
+            + ". A lone image has no record and is read by the networks alone.")
     af = card.get("af_fold")
     if af:
         st.markdown(

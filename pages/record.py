@@ -416,7 +416,11 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                    f"differs from the record's typical QRS, the median of all its beats': a "
                    f"ventricular beat is conducted another way than the patient's usual beats. "
                    f"A similarity of {clf.dominant_qrs['threshold']:g} or more (1 = the same "
-                   f"shape) sends a V reading to the next most likely class.")
+                   f"shape) sends a V reading to the next most likely class"
+                   + (f"; so does {clf.dominant_qrs['cluster']['threshold']:g} or more where "
+                      "the beats read V, taken together, share the typical QRS (noisy normal "
+                      "beats misread as a group)" if clf.dominant_qrs.get("cluster") else "")
+                   + ".")
 
 agree = agreement(result)
 if agree is not None:

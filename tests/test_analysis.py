@@ -573,6 +573,68 @@ def test_the_aami_models_dominant_qrs_reading_is_applied_to_records():
     assert any("v_reread" in n for n in record_notes(summarise(everything), clf.class_codes))
 
 
+def test_the_aami_models_v_cluster_reading_follows_the_per_beat_reading():
+    """``aami/ecgnet``'s dominant-QRS reading goes on with its V-cluster part: the result is the
+    per-beat reading passed through ``v_cluster_reading``; on MIT-BIH 208, whose V calls are
+    true ventricular beats of their own shape, the committed bounds change nothing."""
+    import copy
+
+    from ecg_core.beats import (dominant_qrs_reading, qrs_similarity, v_cluster_reading,
+                                v_cluster_similarity)
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    cluster = clf.dominant_qrs["cluster"]
+    assert (cluster["cluster_threshold"], cluster["threshold"]) == (0.9, 0.7)
+    clf.af_fold = None
+    rec = read_record(EXCERPT_MITDB / "208")
+    per_beat = copy.copy(clf)
+    per_beat.dominant_qrs = {k: v for k, v in clf.dominant_qrs.items() if k != "cluster"}
+    first = classify_record(rec, per_beat)
+    committed = classify_record(rec, clf)
+    v = clf.class_codes.index("V")
+    called = first.probabilities.argmax(axis=1) == v
+    signal = model_signal(rec, clf)
+    assert v_cluster_similarity(signal, first.samples, rec.fs, called) < 0.8
+    np.testing.assert_array_equal(committed.reread, first.reread)
+    np.testing.assert_allclose(committed.probabilities, first.probabilities, atol=1e-6)
+    # bounds any record meets: the per-beat reading, then the cluster's
+    loose = copy.copy(clf)
+    loose.dominant_qrs = dict(clf.dominant_qrs,
+                              cluster={"cluster_threshold": -1.0, "threshold": 0.5})
+    result = classify_record(rec, loose)
+    network = copy.copy(clf)
+    network.dominant_qrs = None
+    raw = classify_record(rec, network).probabilities
+    similarity = qrs_similarity(signal, first.samples, rec.fs)
+    step, reread = dominant_qrs_reading(raw, similarity, v, 0.95)
+    expected, also, _ = v_cluster_reading(step, signal, first.samples, rec.fs, similarity, v,
+                                          -1.0, 0.5)
+    assert also.any() and not (also & reread).any()
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    np.testing.assert_array_equal(result.reread, reread | also)
+    assert summarise(result)["v_reread"] == int((reread | also).sum())
+
+
+def test_the_v_cluster_reading_on_a_qt_database_record_of_noisy_normal_beats():
+    """QT Database sel308 (a validation record of the reading's rule): the network reads a
+    few hundred of its noisier normal beats V; as a group they share the record's typical QRS,
+    and the V-cluster reading reads them N again while its 14 ventricular beats stay V."""
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT, SHARED
+
+    path = SHARED / "qtdb" / "sel308"
+    if not path.with_suffix(".hea").is_file():
+        pytest.skip("QT Database record sel308 is not beside the checkout")
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    result = classify_record(read_record(path, annotator="atr"), clf)
+    ref = np.array(result.reference)
+    pred = np.array(result.predicted)
+    assert ((ref == "V") & (pred == "V")).sum() == (ref == "V").sum() == 14
+    assert ((ref != "V") & (pred == "V")).sum() < 10 and result.reread.sum() > 300
+
+
 def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_reading():
     """``aami/ecgnet`` then folds S into N where the rhythm reads as atrial fibrillation: the
     result is the dominant-QRS reading passed through ``fibrillation_fold``, with the P-wave

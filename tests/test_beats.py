@@ -327,6 +327,72 @@ def test_dominant_qrs_reading_drops_only_v_readings_of_typical_qrs():
         dominant_qrs_reading(p, r[:3], 2, 0.95)
 
 
+def _qrs_signal(fs: float, shapes: list[str], noisy: set[int], seed: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic ECG in mV, one beat a second: a narrow upright QRS ("n") or a wide
+    inverted one ("v"); the beats in ``noisy`` carry strong broadband noise."""
+    rng = np.random.default_rng(seed)
+    positions = ((np.arange(len(shapes)) + 1) * fs).astype(np.int64)
+    x = 0.005 * rng.standard_normal(int((len(shapes) + 1) * fs))
+    t = np.arange(-int(0.2 * fs), int(0.2 * fs)) / fs
+    for i, (pos, shape) in enumerate(zip(positions, shapes)):
+        wave = (np.exp(-0.5 * (t / 0.012) ** 2) if shape == "n"
+                else -0.8 * np.exp(-0.5 * ((t - 0.03) / 0.04) ** 2))
+        if i in noisy:
+            wave = wave + 0.15 * rng.standard_normal(len(t))
+        x[pos + np.arange(len(t)) - len(t) // 2] += wave
+    return x, positions
+
+
+def test_v_cluster_reading_rereads_v_calls_that_share_the_typical_qrs_as_a_group():
+    from ecg_core.beats import qrs_similarity, v_cluster_reading, v_cluster_similarity
+
+    fs = 250.0
+    shapes = ["n"] * 40 + ["v"] * 3
+    noisy = set(range(0, 40, 4))  # 10 noisy normal beats
+    x, pos = _qrs_signal(fs, shapes, noisy, seed=3)
+    r = qrs_similarity(x, pos, fs)
+    is_v = np.array([s == "v" for s in shapes])
+    assert np.nanmax(r[is_v]) < 0.3 and 0.7 <= np.nanmin(r[sorted(noisy)]) < 0.95
+    # the network reads the noisy normal beats and the true V beats V
+    p = np.tile([0.8, 0.1, 0.1], (len(shapes), 1)).astype(np.float32)
+    called = is_v.copy()
+    called[sorted(noisy)] = True
+    p[called] = [0.3, 0.1, 0.6]
+    # as a group the V calls (10 normal, 3 ventricular) share the typical QRS
+    cluster = v_cluster_similarity(x, pos, fs, called)
+    assert cluster >= 0.9
+    q, reread, got = v_cluster_reading(p, x, pos, fs, r, 2, 0.9, 0.7)
+    assert got == pytest.approx(cluster)
+    assert reread.tolist() == [i in noisy for i in range(len(shapes))]
+    assert q.argmax(axis=1).tolist() == [2 if v else 0 for v in is_v]
+    np.testing.assert_allclose(q[sorted(noisy)[0]], [0.75, 0.25, 0.0], rtol=1e-6)
+    np.testing.assert_array_equal(q[~reread], p[~reread])
+    # V calls that are mostly true ventricular beats make a cluster of their own shape
+    only = is_v.copy()
+    only[0] = True
+    assert v_cluster_similarity(x, pos, fs, only) < 0.5
+    p2 = p.copy()
+    p2[~only] = [0.8, 0.1, 0.1]
+    q2, reread2, _ = v_cluster_reading(p2, x, pos, fs, r, 2, 0.9, 0.7)
+    assert not reread2.any() and np.array_equal(q2, p2)
+    # too few calls to make a cluster; more than max_share of the beats read V
+    few = np.zeros(len(shapes), bool)
+    few[:2] = True
+    assert np.isnan(v_cluster_similarity(x, pos, fs, few))
+    p3 = p.copy()
+    p3[~few] = [0.8, 0.1, 0.1]
+    p3[few] = [0.3, 0.1, 0.6]
+    _, reread3, c3 = v_cluster_reading(p3, x, pos, fs, r, 2, 0.9, 0.7)
+    assert not reread3.any() and np.isnan(c3)
+    _, reread4, _ = v_cluster_reading(p, x, pos, fs, r, 2, 0.9, 0.7, max_share=0.2)
+    assert not reread4.any()
+    with pytest.raises(ValueError):
+        v_cluster_reading(p, x, pos[:5], fs, r, 2, 0.9, 0.7)
+    with pytest.raises(ValueError):
+        v_cluster_similarity(x, pos, fs, called[:5])
+
+
 def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic ECG in mV: a QRS spike at each R peak, with a P wave 0.16 s before it
