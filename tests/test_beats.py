@@ -368,6 +368,17 @@ def test_v_cluster_reading_rereads_v_calls_that_share_the_typical_qrs_as_a_group
     assert q.argmax(axis=1).tolist() == [2 if v else 0 for v in is_v]
     np.testing.assert_allclose(q[sorted(noisy)[0]], [0.75, 0.25, 0.0], rtol=1e-6)
     np.testing.assert_array_equal(q[~reread], p[~reread])
+    # the card's readings of a record run it after the per-beat part, which re-reads no beat
+    # here (every V call's similarity is under 0.95), and report the cluster's similarity
+    from ecg_core.beats import record_readings
+
+    got_all = record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs={
+        "threshold": 0.95, "cluster": {"cluster_threshold": 0.9, "threshold": 0.7}})
+    assert got_all.v_cluster_similarity == pytest.approx(cluster)
+    np.testing.assert_array_equal(got_all.reread, reread)
+    np.testing.assert_allclose(got_all.probabilities, q, atol=1e-6)
+    assert record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs={
+        "threshold": 0.95}).v_cluster_similarity is None
     # V calls that are mostly true ventricular beats make a cluster of their own shape
     only = is_v.copy()
     only[0] = True
