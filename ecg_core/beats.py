@@ -701,10 +701,16 @@ def dominant_qrs_reading(probabilities: np.ndarray, similarity: np.ndarray, v_in
         others = p.sum(axis=1) - p[:, v_index]
         with np.errstate(invalid="ignore"):
             reread = called_v & (r >= threshold) & (others > 0)
-    q = p.copy()
-    q[reread, v_index] = 0.0
-    q[reread] /= q[reread].sum(axis=1, keepdims=True)
-    return q.astype(np.float32), reread
+    return _read_next_class(p, reread, v_index), reread
+
+
+def _read_next_class(p: np.ndarray, rows: np.ndarray, col: int) -> np.ndarray:
+    """``p`` (float (n, k)) with column ``col`` set to 0 in ``rows`` (bool (n,)) and those rows
+    renormalised: each such beat read as its next most likely class (float32 (n, k))."""
+    q = np.array(p, dtype=np.float64)
+    q[rows, col] = 0.0
+    q[rows] /= q[rows].sum(axis=1, keepdims=True)
+    return q.astype(np.float32)
 
 
 def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
@@ -792,10 +798,7 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
             others = p.sum(axis=1) - p[:, v_index]
             with np.errstate(invalid="ignore"):
                 reread = called_v & (r >= threshold) & (others > 0)
-    q = p.copy()
-    q[reread, v_index] = 0.0
-    q[reread] /= q[reread].sum(axis=1, keepdims=True)
-    return q.astype(np.float32), reread, cluster
+    return _read_next_class(p, reread, v_index), reread, cluster
 
 
 #: The stretch before each R peak whose beat-to-beat consistency :func:`atrial_consistency`
