@@ -2,7 +2,10 @@
 outputs, at three strengths, on DS1-OOF and the 36 QT validation records. No DS2 record, no
 held-out QT record. Writes validation.json.
 
-    python models/experiments/record-mix-2026-12-05/score.py
+    python models/experiments/record-mix-2026-12-05/score.py [first|second]
+
+The first candidate's run wrote validation-first.json (then validation.json, copied); the
+second candidate's run writes validation.json.
 """
 
 from __future__ import annotations
@@ -57,11 +60,26 @@ def adapt(q: np.ndarray, pi_ref: np.ndarray, b: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
+def reference_mix(codes, candidate: str) -> np.ndarray:
+    """RULE.md's reference mix: DS1's class mix (first candidate), or the outputs' own prior,
+    the weighted training mix moved a quarter of the way toward DS1's (second)."""
+    shift = CARD["prior_shift"]
+    data = np.array([shift["data_mix"][c] for c in codes], dtype=np.float64)
+    data /= data.sum()
+    if candidate == "first":
+        return data
+    train = np.array([shift["train_images"][c] * shift["weights"][c] for c in codes])
+    train /= train.sum()
+    a = float(shift["strength"])
+    ref = train ** (1 - a) * data ** a
+    return ref / ref.sum()
+
+
 def main() -> int:
-    mix = CARD["prior_shift"]["data_mix"]
+    candidate = sys.argv[1] if len(sys.argv) > 1 else "second"
     y, p, names, samples, codes, signals = _m.committed_reading()  # E2, shift, R95
-    pi_ref = np.array([mix[c] for c in codes], dtype=np.float64)
-    pi_ref /= pi_ref.sum()
+    pi_ref = reference_mix(codes, candidate)
+    print("reference mix", dict(zip(codes, np.round(pi_ref, 4))))
     base = p.astype(np.float64).copy()
     for name in sorted(set(names)):
         idx = np.flatnonzero(names == name)
@@ -109,7 +127,8 @@ def main() -> int:
         "(3) QT36 accuracy >= committed - 0.2": [qc["accuracy"], qb["accuracy"] - 0.2],
         "(3) QT36 V Se >= committed - 2": [qc["V Se"], qb["V Se"] - 2],
         "(3) QT36 S Se >= committed - 6": [qc["S Se"], qb["S Se"] - 6]}
-    result["candidate"] = f"b={best}"
+    result["candidate"] = f"{candidate} candidate, b={best}"
+    result["reference mix"] = dict(zip(codes, [round(float(x), 5) for x in pi_ref]))
     result["checks"] = {k: [v, bound, v >= bound] for k, (v, bound) in checks.items()}
     result["qualifies"] = all(ok for *_, ok in result["checks"].values())
     (HERE / "validation.json").write_text(json.dumps(result, indent=1))
