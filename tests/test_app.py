@@ -656,6 +656,8 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
         said = f"averages the probabilities of {len(members)} networks"
     # and how it reads whole records, from its card
     assert ("**Reading a record**" in text) == bool(card.get("dominant_qrs"))
+    assert ("share the typical QRS as a group" in text) == bool(
+        (card.get("dominant_qrs") or {}).get("cluster"))
     assert ("**Atrial fibrillation**" in text) == bool(card.get("af_fold"))
     at.switch_page("pages/explainer.py")
     at.run()
