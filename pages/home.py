@@ -197,10 +197,11 @@ else:
             f"its QRS differs from the record's typical QRS (cosine similarity under "
             f"{dominant['threshold']:g}): a ventricular beat's QRS is not the patient's usual "
             "one"
-            + (f"; and where the beats read V share the typical QRS as a group (their median "
-               f"QRS at {dominant['cluster']['cluster_threshold']:g} or more), those each at "
-               f"{dominant['cluster']['threshold']:g} or more are read again too: in a noisy "
-               "record, normal beats misread together" if dominant.get("cluster") else "")
+            + (f"; and where the beats read V share the typical QRS as a group (the median of "
+               f"their QRS matches it at {dominant['cluster']['cluster_threshold']:g} or "
+               f"more), each of them at {dominant['cluster']['threshold']:g} or more is read "
+               "again too: in a noisy record, normal beats misread together"
+               if dominant.get("cluster") else "")
             + ". A lone image has no record and is read by the networks alone.")
     af = card.get("af_fold")
     if af:
