@@ -789,6 +789,21 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     assert not any("QRS similarity" in c.proto.spec for c in at.get("plotly_chart"))
 
 
+def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
+    """QT Database sel308 through `aami/ecgnet`: a few hundred noisier normal beats read V
+    together are read again, and the page says so; its 14 ventricular beats stay V."""
+    folder = SHARED / "qtdb"
+    if not (folder / "sel308.hea").is_file():
+        pytest.skip("QT Database record sel308 is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    _upload_wfdb(at, folder, "sel308")
+    assert not at.exception and not at.error
+    note = next(i.value for i in at.info if "share that shape as a group" in i.value)
+    assert int(note.split(" ")[0].replace(",", "")) > 300
+    assert any("noisy normal beats misread as a group" in c.value for c in at.caption)
+
+
 def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
     """MIT-BIH 203 (atrial fibrillation and flutter) through `aami/ecgnet`: the strip shades
     the stretches read as atrial fibrillation, and what the reading changed informs."""
