@@ -974,9 +974,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     """A model card's readings of one record's beats, in the order they were judged: the
     dominant-QRS reading of V calls (``dominant_qrs``: ``threshold``, ``max_share``;
     :func:`dominant_qrs_reading`; with ``cluster``: ``cluster_threshold``, ``threshold``,
-    ``min_calls``, then :func:`v_cluster_reading`), then the atrial-fibrillation reading of S calls
-    (``af_fold``: ``threshold``; :func:`fibrillation_fold`, whose P-wave consistency leaves
-    out the beats read V after the first reading). The Record page, the CLI, archives and
+    ``min_calls``, then :func:`v_cluster_reading`), then the atrial-fibrillation reading of
+    S calls (``af_fold``: ``threshold``; :func:`fibrillation_fold`, whose P-wave consistency
+    leaves out the beats read V after the first reading). The Record page, the CLI, archives and
     ``evaluate`` on built datasets all read records through this function.
 
     Args:

@@ -374,8 +374,12 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                f"{result.qrs_similarity[chosen]:.2f}"
                if result.qrs_similarity is not None
                and np.isfinite(result.qrs_similarity[chosen]) else "")
-            + ("; the networks read it V, but its QRS is shaped like the record's typical one, "
-               "so it is read as its next most likely class"
+            + ("; the networks read it V, but its QRS is "
+               + ("shaped like the record's typical one"
+                  if result.qrs_similarity[chosen] >= clf.dominant_qrs["threshold"] else
+                  "close to the record's typical one, whose shape the record's V calls share "
+                  "taken together")
+               + ", so it is read as its next most likely class"
                if result.reread is not None and result.reread[chosen] else "")
             + (f"; P-wave consistency around it {result.atrial_consistency[chosen]:.2f}"
                if result.atrial_consistency is not None

@@ -802,6 +802,19 @@ def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
     note = next(i.value for i in at.info if "share that shape as a group" in i.value)
     assert int(note.split(" ")[0].replace(",", "")) > 300
     assert any("noisy normal beats misread as a group" in c.value for c in at.caption)
+    # a beat read again as one of the group says so
+    from ecg_core.analysis import classify_record
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    result = classify_record(read_record(folder / "sel308", annotator="atr"), clf)
+    grouped = np.flatnonzero(result.reread & (result.qrs_similarity < 0.95))
+    at.number_input(key="beat_no").set_value(int(grouped[0]) + 1)
+    at.run()
+    assert not at.exception
+    assert any("whose shape the record's V calls share taken together" in m.value
+               for m in at.markdown)
 
 
 def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
