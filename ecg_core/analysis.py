@@ -74,6 +74,10 @@ class RecordResult:
         atrial_consistency: float64 (n,), each beat's
             :func:`ecg_core.beats.atrial_consistency` (NaN where it cannot be told), or
             ``None`` for a model without that reading.
+        v_promoted: bool (n,), the beats read as another class whose QRS is shaped like the
+            record's own V calls taken together, and that are read V
+            (:func:`ecg_core.beats.v_template_reading`), or ``None`` for a model without that
+            reading.
     """
 
     record: str
@@ -92,6 +96,7 @@ class RecordResult:
     qrs_similarity: np.ndarray | None = None
     s_folded: np.ndarray | None = None
     atrial_consistency: np.ndarray | None = None
+    v_promoted: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -100,8 +105,10 @@ class RecordResult:
         (:attr:`qrs_similarity`; True where the network's V reading was dropped, see
         :attr:`reread`), for a model with the atrial-fibrillation reading
         atrial_consistency and s_folded (:attr:`atrial_consistency`; True where the beat lies
-        in a stretch read as atrial fibrillation, see :attr:`s_folded`), then one probability
-        column per class code."""
+        in a stretch read as atrial fibrillation, see :attr:`s_folded`), for a model with the
+        V-template reading v_template (True where the beat was read V for its likeness to the
+        record's V calls, see :attr:`v_promoted`), then one probability column per class
+        code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
@@ -116,6 +123,8 @@ class RecordResult:
         if self.s_folded is not None:
             frame["atrial_consistency"] = np.round(self.atrial_consistency, 3)
             frame["s_folded"] = self.s_folded
+        if self.v_promoted is not None:
+            frame["v_template"] = self.v_promoted
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
         return frame
@@ -512,7 +521,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     codes = tuple(classifier.class_codes)
     readings = record_readings(probs, signal, positions, fs, codes,
                                dominant_qrs=getattr(classifier, "dominant_qrs", None),
-                               af_fold=getattr(classifier, "af_fold", None))
+                               af_fold=getattr(classifier, "af_fold", None),
+                               v_template=getattr(classifier, "v_template", None))
     probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
@@ -521,7 +531,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                         detection=detection, snr_db=beat_snr_db(signal, positions, fs),
                         reread=readings.reread, qrs_similarity=readings.qrs_similarity,
                         s_folded=readings.s_folded,
-                        atrial_consistency=readings.atrial_consistency)
+                        atrial_consistency=readings.atrial_consistency,
+                        v_promoted=readings.v_promoted)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -639,7 +650,7 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection,
         snr_db=np.concatenate([p[5] for p in parts]),
         reread=_joined(parts, 6), qrs_similarity=_joined(parts, 7), s_folded=_joined(parts, 8),
-        atrial_consistency=_joined(parts, 9))
+        atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -655,7 +666,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
     codes, probabilities, RR before each beat, estimated SNR, V readings dropped and QRS
     similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
-    for both), or ``None`` where the stretch has no beat."""
+    for both, beats read V by the V-template reading or ``None``), or ``None`` where the
+    stretch has no beat."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,
@@ -674,7 +686,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         None if part.reread is None else part.reread[core],
         None if part.qrs_similarity is None else part.qrs_similarity[core],
         None if part.s_folded is None else part.s_folded[core],
-        None if part.atrial_consistency is None else part.atrial_consistency[core])
+        None if part.atrial_consistency is None else part.atrial_consistency[core],
+        None if part.v_promoted is None else part.v_promoted[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -757,6 +770,8 @@ def summarise(result: RecordResult) -> dict:
         the record's typical QRS, :attr:`RecordResult.reread`; ``None`` for a model without
         that reading), ``s_folded`` (the beats in stretches read as atrial fibrillation,
         :attr:`RecordResult.s_folded`; ``None`` for a model without that reading),
+        ``v_promoted`` (the beats read V for their likeness to the record's V calls,
+        :attr:`RecordResult.v_promoted`; ``None`` for a model without that reading),
         ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
@@ -783,6 +798,7 @@ def summarise(result: RecordResult) -> dict:
         else float((result.snr_db < NOISY_SNR_DB).mean()),
         "v_reread": None if result.reread is None else int(np.sum(result.reread)),
         "s_folded": None if result.s_folded is None else int(np.sum(result.s_folded)),
+        "v_promoted": None if result.v_promoted is None else int(np.sum(result.v_promoted)),
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -912,12 +928,28 @@ def fibrillation_note(summary: dict) -> str | None:
             "beats normal. The per-beat table marks them (s_folded).")
 
 
+def v_template_note(summary: dict) -> str | None:
+    """What the V-template reading changed in a record, in words for its reader; ``None``
+    when it read no beat V or the model has no such reading (``v_promoted`` of
+    :func:`summarise`)."""
+    n = summary.get("v_promoted")
+    if not n:
+        return None
+    return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as another class "
+            f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's own "
+            "ventricular (V) calls taken together, a template wider than the record's typical "
+            "QRS and unlike it, so the model reads them V, as a Holter analyser labels beats "
+            "by template. The per-beat table marks them (v_template).")
+
+
 def record_notes(summary: dict, class_codes) -> list[str]:
     """Every note on a record's results (:func:`irregular_rhythm_note`, :func:`noise_note`,
-    :func:`reread_note`, :func:`fibrillation_note`), in that order; empty when there is
-    none. The Record page, ``classify-record`` and the HTML report show them."""
+    :func:`reread_note`, :func:`fibrillation_note`, :func:`v_template_note`), in that order;
+    empty when there is none. The Record page, ``classify-record`` and the HTML report show
+    them."""
     return [n for n in (irregular_rhythm_note(summary, class_codes), noise_note(summary),
-                        reread_note(summary), fibrillation_note(summary)) if n]
+                        reread_note(summary), fibrillation_note(summary),
+                        v_template_note(summary)) if n]
 
 
 def scheme_of(class_codes: tuple[str, ...]) -> str:

@@ -998,13 +998,14 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
 
 def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class_codes, *,
                               dominant_qrs: dict | None = None, af_fold: dict | None = None,
+                              v_template: dict | None = None,
                               data_dir: str | Path | None = None,
                               sources: dict[str, str | Path] | None = None,
                               conditioning: str | None = None, fs: float | None = None
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
-    the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls) applied
-    to a built split's beats, each record read as the Record page reads it: the rows of one
+    the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
+    V-template reading of the other beats) applied to a built split's beats, each record read as the Record page reads it: the rows of one
     record and lead are its beats, in time order, measured on the signal conditioned as the
     images were drawn.
 
@@ -1012,7 +1013,8 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
         probabilities: float array, shape (len(rows), k), the beats' class probabilities.
         rows: manifest rows (``database``, ``record``, ``sample``, ``lead``).
         class_codes: the k class codes.
-        dominant_qrs, af_fold: the model card's settings (``None`` leaves a reading out).
+        dominant_qrs, af_fold, v_template: the model card's settings (``None`` leaves a
+            reading out).
         data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``, the
             ``conditioning`` and ``fs`` (each may be given instead).
 
@@ -1027,7 +1029,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
     out = np.array(probabilities, dtype=np.float32)
     reread = np.zeros(len(rows), dtype=bool)
     folded = np.zeros(len(rows), dtype=bool)
-    if not dominant_qrs and not af_fold:
+    if not dominant_qrs and not af_fold and not v_template:
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     for (database, name, lead), idx in _rows_by_record(rows, sources).items():
@@ -1036,7 +1038,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
         got = record_readings(out[idx], condition_signal(record.signal, fs, conditioning),
                               samples, fs, class_codes, dominant_qrs=dominant_qrs,
-                              af_fold=af_fold)
+                              af_fold=af_fold, v_template=v_template)
         out[idx] = got.probabilities
         if got.reread is not None:
             reread[idx] = got.reread

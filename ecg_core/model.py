@@ -352,9 +352,10 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``dominant_qrs.cluster.test_without``: without the
-    V-cluster part only; ``af_fold.test_without``: with the per-beat dominant-QRS reading
-    only; ``dominant_qrs.test_without``: the networks alone), newest reading first.
+    kept when a reading was adopted (``v_template.test_without``: without the V-template
+    reading only; ``dominant_qrs.cluster.test_without``: without it and the V-cluster part;
+    ``af_fold.test_without``: with the per-beat dominant-QRS reading only;
+    ``dominant_qrs.test_without``: the networks alone), newest reading first.
 
     Returns:
         ``[(what was left out, summary), ...]`` for :func:`ecg_core.evaluation.aami_comparison`
@@ -363,17 +364,23 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """
     card = card or {}
     dominant_card = card.get("dominant_qrs") or {}
+    template = (card.get("v_template") or {}).get("test_without")
     cluster = (dominant_card.get("cluster") or {}).get("test_without")
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
     out = []
+    if template:
+        out.append(("the V-template reading", template))
     if cluster:
-        out.append(("the V-cluster reading", cluster))
+        out.append(("the V-cluster and V-template readings" if template
+                    else "the V-cluster reading", cluster))
     if af:
-        out.append(("the atrial-fibrillation and V-cluster readings" if cluster
-                     else "the atrial-fibrillation reading", af))
+        out.append(("the atrial-fibrillation, V-cluster and V-template readings"
+                    if cluster and template else
+                    "the atrial-fibrillation and V-cluster readings" if cluster
+                    else "the atrial-fibrillation reading", af))
     if dominant:
-        out.append(("any reading of records (the networks alone)" if af or cluster
+        out.append(("any reading of records (the networks alone)" if af or cluster or template
                     else "the dominant-QRS reading", dominant))
     return out
 
@@ -578,6 +585,11 @@ class Classifier:
             read S where the RR intervals are irregularly irregular and the stretch before the
             QRS has no consistent P wave. ``None`` for a model without it (it needs the
             record).
+        v_template: the card's V-template reading of records (``{"threshold": float,
+            "margin": float, "cluster_threshold": float, "min_width_gain_ms": float,
+            "rule": str}``; :func:`ecg_core.beats.v_template_reading`): in a record, a beat
+            read as another class whose QRS is shaped like the record's own V calls taken
+            together is read V. ``None`` for a model without it (it needs the record).
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -606,6 +618,8 @@ class Classifier:
                                           if "V" in self.class_codes else None)
         self.af_fold: dict | None = (card.get("af_fold") or None
                                      if {"N", "S"} <= set(self.class_codes) else None)
+        self.v_template: dict | None = (card.get("v_template") or None
+                                        if "V" in self.class_codes else None)
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()

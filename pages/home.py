@@ -211,6 +211,16 @@ else:
             f"{af['threshold']:g}), no beat is read S: in atrial fibrillation there is no "
             "regular rhythm for a beat to be premature against, and the reference labels call "
             "these beats normal.")
+    template = card.get("v_template")
+    if template:
+        st.markdown(
+            "- **Ventricular template**: where a record's V calls, taken together, have a QRS "
+            "of their own (the median of their QRS unlike the typical one, cosine under "
+            f"{template['cluster_threshold']:g}, and wider by {template['min_width_gain_ms']:g} "
+            "ms or more: a ventricular beat spreads slowly through the heart muscle), a beat "
+            "read as another class whose QRS matches that template (cosine "
+            f"{template['threshold']:g} or more, and {template['margin']:g} more than the "
+            "typical QRS) is read V, as a Holter analyser labels beats by template.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

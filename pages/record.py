@@ -12,7 +12,8 @@ import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
                                fibrillation_note, fibrillation_stretches, model_signal,
-                               noisy_stretches, record_notes, reread_note, summarise, trend)
+                               noisy_stretches, record_notes, reread_note, summarise, trend,
+                               v_template_note)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
@@ -259,7 +260,7 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
                  f"{runs['couplets']}; longest run: {runs['longest']} beats")
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
-readings = {reread_note(summary), fibrillation_note(summary)}
+readings = {reread_note(summary), fibrillation_note(summary), v_template_note(summary)}
 for note in record_notes(summary, result.class_codes):
     # a caveat warns; what the model's readings of the record changed informs
     (st.info if note in readings else st.warning)(note)
@@ -386,7 +387,10 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                and np.isfinite(result.atrial_consistency[chosen]) else "")
             + ("; it lies in a stretch that reads as atrial fibrillation (irregular RR "
                "intervals, no repeated P wave), where no beat is read S"
-               if result.s_folded is not None and result.s_folded[chosen] else ""))
+               if result.s_folded is not None and result.s_folded[chosen] else "")
+            + ("; the networks read it as another class, but its QRS matches the template of "
+               "the record's own V calls (wider than its typical QRS), so it is read V"
+               if result.v_promoted is not None and result.v_promoted[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",

@@ -635,6 +635,51 @@ def test_the_v_cluster_reading_on_a_qt_database_record_of_noisy_normal_beats():
     assert ((ref != "V") & (pred == "V")).sum() < 10 and result.reread.sum() > 300
 
 
+def test_the_v_template_reading_finds_ventricular_beats_the_networks_read_normal():
+    """MIT-BIH 200 (a DS2 patient, never seen in training), its first 10 minutes: the networks
+    read some of its ventricular beats N; their QRS matches the template of the record's own V
+    calls, wider than its typical QRS, and the V-template reading reads them V. Every beat it
+    reads V is a ventricular beat by the reference labels; the result marks them beat by beat,
+    counts them and says why."""
+    import copy
+
+    from ecg_core.analysis import v_template_note
+    from ecg_core.beats import v_template_reading
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT, SHARED
+
+    path = SHARED / "mitdb" / "200"
+    if not path.with_suffix(".hea").is_file():
+        pytest.skip("MIT-BIH record 200 is not beside the checkout")
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    template = clf.v_template
+    assert (template["threshold"], template["margin"], template["cluster_threshold"],
+            template["min_width_gain_ms"]) == (0.95, 0.10, 0.90, 10.0)
+    rec = read_record(path, annotator="atr", sampto=216000)
+    result = classify_record(rec, clf)
+    without = copy.copy(clf)
+    without.v_template = None
+    before = classify_record(rec, without)
+    assert before.v_promoted is None and "v_template" not in before.to_frame()
+    promoted = result.v_promoted
+    ref = np.array(result.reference)
+    assert promoted.sum() >= 5 and (ref[promoted] == "V").all()
+    assert all(result.predicted[i] == "V" and before.predicted[i] != "V"
+               for i in np.flatnonzero(promoted))
+    expected, same, gain = v_template_reading(
+        before.probabilities, model_signal(rec, clf), before.samples, rec.fs,
+        clf.class_codes.index("V"), min_width_gain_s=template["min_width_gain_ms"] / 1000)
+    np.testing.assert_array_equal(same, promoted)
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    assert gain >= 0.010
+    assert result.to_frame()["v_template"].sum() == promoted.sum()
+    summary = summarise(result)
+    assert summary["v_promoted"] == promoted.sum()
+    assert v_template_note(summary) in record_notes(summary, clf.class_codes)
+    assert f"{promoted.sum()} beats" in v_template_note(summary)
+    assert v_template_note({"v_promoted": 0}) is None and v_template_note({}) is None
+
+
 def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_reading():
     """``aami/ecgnet`` then folds S into N where the rhythm reads as atrial fibrillation: the
     result is the dominant-QRS reading passed through ``fibrillation_fold``, with the P-wave

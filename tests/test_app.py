@@ -230,7 +230,11 @@ def test_evaluation_page_aami_side_shows_published_figures():
             "aami/ecgnet without the atrial-fibrillation").sum() == 1
         assert any("never on DS2" in c.value for c in at.caption)
     if (card.get("dominant_qrs") or {}).get("cluster"):
-        assert (published["source"] == "aami/ecgnet without the V-cluster reading").sum() == 1
+        assert published["source"].str.startswith(
+            "aami/ecgnet without the V-cluster").sum() == 1
+    if card.get("v_template"):
+        assert (published["source"] == "aami/ecgnet without the V-template reading").sum() == 1
+        assert any("template of the record's V calls" in c.value for c in at.caption)
     # side by side with the model it replaced, where the card names one
     if card.get("replaces"):
         replaced = published[published["source"].str.startswith("the model it replaced")]
@@ -659,6 +663,9 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     assert ("share the typical QRS as a group" in text) == bool(
         (card.get("dominant_qrs") or {}).get("cluster"))
     assert ("**Atrial fibrillation**" in text) == bool(card.get("af_fold"))
+    assert ("**Ventricular template**" in text) == bool(card.get("v_template"))
+    if card.get("v_template"):  # its bounds as the card gives them
+        assert f"wider by {card['v_template']['min_width_gain_ms']:g} ms" in text
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
@@ -814,6 +821,34 @@ def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
     at.run()
     assert not at.exception
     assert any("whose shape the record's V calls share taken together" in m.value
+               for m in at.markdown)
+
+
+def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template():
+    """MIT-BIH 200 (a DS2 patient) through `aami/ecgnet`: ventricular beats the networks read
+    N match the template of the record's V calls and are read V; the page says how many and,
+    for such a beat, why."""
+    folder = SHARED / "mitdb"
+    if not (folder / "200.hea").is_file():
+        pytest.skip("MIT-BIH record 200 is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    _upload_wfdb(at, folder, "200")
+    assert not at.exception and not at.error
+    note = next(i.value for i in at.info if "own ventricular (V) calls" in i.value)
+    assert not any("own ventricular (V) calls" in w.value for w in at.warning)
+    from ecg_core.analysis import classify_record
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    result = classify_record(read_record(folder / "200", annotator="atr"), clf)
+    promoted = np.flatnonzero(result.v_promoted)
+    assert int(note.split(" ")[0].replace(",", "")) == len(promoted) > 0
+    at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
+    at.run()
+    assert not at.exception
+    assert any("matches the template of the record's own V calls" in m.value
                for m in at.markdown)
 
 

@@ -404,6 +404,68 @@ def test_v_cluster_reading_rereads_v_calls_that_share_the_typical_qrs_as_a_group
         v_cluster_similarity(x, pos, fs, called[:5])
 
 
+def test_qrs_width_is_the_time_a_stretch_stays_above_half_its_peak():
+    from ecg_core.beats import qrs_width_s
+
+    fs = 360.0
+    t = np.arange(-36, 54) / fs
+    for sigma in (0.012, 0.04):  # a Gaussian's full width at half maximum is 2.355 sigma
+        got = qrs_width_s(-0.8 * np.exp(-0.5 * (t / sigma) ** 2), fs)
+        assert got == pytest.approx(2.3548 * sigma, abs=1.5 / fs)
+    assert qrs_width_s(np.zeros(10), fs) == 0.0
+    with pytest.raises(ValueError):
+        qrs_width_s(t, fs, level=0.0)
+    with pytest.raises(ValueError):
+        qrs_width_s(t, -1.0)
+
+
+def test_v_template_reading_reads_v_the_beats_shaped_like_the_records_wide_v_calls():
+    from ecg_core.beats import record_readings, v_template_reading
+
+    fs = 250.0
+    shapes = ["n"] * 40 + ["v"] * 8
+    x, pos = _qrs_signal(fs, shapes, set(), seed=5)
+    is_v = np.array([s == "v" for s in shapes])
+    # the network reads 5 of the 8 wide beats V and 3 of them N
+    p = np.tile([0.8, 0.15, 0.05], (len(shapes), 1)).astype(np.float32)
+    called = is_v.copy()
+    called[-3:] = False
+    p[called] = [0.2, 0.1, 0.7]
+    q, promoted, gain = v_template_reading(p, x, pos, fs, 2)
+    assert gain > 0.03  # the wide template against the narrow typical QRS (s)
+    assert promoted.tolist() == [i >= 45 for i in range(len(shapes))]
+    assert q.argmax(axis=1).tolist() == [2 if v else 0 for v in is_v]
+    np.testing.assert_allclose(q[-1], [0.05, 0.15, 0.8], rtol=1e-6)  # V and the top swapped
+    np.testing.assert_array_equal(q[~promoted], p[~promoted])
+    # the card's readings of a record run it last, with its bounds in ms
+    got = record_readings(p, x, pos, fs, ("N", "S", "V"), v_template={
+        "threshold": 0.95, "margin": 0.10, "cluster_threshold": 0.90,
+        "min_width_gain_ms": 10.0})
+    np.testing.assert_array_equal(got.v_promoted, promoted)
+    assert got.v_template_width_gain_s == pytest.approx(gain)
+    np.testing.assert_allclose(got.probabilities, q, atol=1e-6)
+    assert record_readings(p, x, pos, fs, ("N", "S", "V")).v_promoted is None
+    # a template no wider than the typical QRS reads nothing: in a record of wide beats (a
+    # bundle branch block), V calls on a few narrow beats make a narrow template
+    wide = ["v"] * 40 + ["n"] * 8
+    x2, pos2 = _qrs_signal(fs, wide, set(), seed=6)
+    p2 = np.tile([0.8, 0.15, 0.05], (len(wide), 1)).astype(np.float32)
+    p2[40:45] = [0.2, 0.1, 0.7]
+    q2, promoted2, gain2 = v_template_reading(p2, x2, pos2, fs, 2)
+    assert gain2 < 0 and not promoted2.any() and np.array_equal(q2, p2)
+    # without the width bound, the narrow beats matching that template would be read V
+    _, loose, _ = v_template_reading(p2, x2, pos2, fs, 2, min_width_gain_s=-1.0)
+    assert loose.tolist() == [i >= 45 for i in range(len(wide))]
+    # too few V calls, or more than half of the beats, read nothing
+    p3 = p.copy()
+    p3[40:43] = [0.8, 0.15, 0.05]  # 2 calls left
+    assert not v_template_reading(p3, x, pos, fs, 2)[1].any()
+    assert np.isnan(v_template_reading(p3, x, pos, fs, 2)[2])
+    assert not v_template_reading(p, x, pos, fs, 2, max_share=0.05)[1].any()
+    with pytest.raises(ValueError):
+        v_template_reading(p, x, pos[:5], fs, 2)
+
+
 def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic ECG in mV: a QRS spike at each R peak, with a P wave 0.16 s before it

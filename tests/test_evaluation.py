@@ -299,6 +299,13 @@ def test_aami_comparison_lists_the_readings_left_out_first():
         ("the V-cluster reading", 0.9508),
         ("the atrial-fibrillation and V-cluster readings", 0.94),
         ("any reading of records (the networks alone)", 0.937)]
+    # the V-template reading, adopted last: left out first, and named in each later row
+    card["v_template"] = {"test_without": {"accuracy": 0.951}}
+    assert [(what, s["accuracy"]) for what, s in readings_left_out(card)] == [
+        ("the V-template reading", 0.951),
+        ("the V-cluster and V-template readings", 0.9508),
+        ("the atrial-fibrillation, V-cluster and V-template readings", 0.94),
+        ("any reading of records (the networks alone)", 0.937)]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -322,6 +329,19 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
     assert pc["V"]["precision"] > without["precision"]["V"]
     assert pc["V"]["sensitivity"] <= without["sensitivity"]["V"]
     # and its figures before the V-cluster part: that part too only took V calls away
+    # (the V-template reading, read after it, only adds V calls: compare without it)
     before = card["dominant_qrs"]["cluster"]["test_without"]
-    assert pc["V"]["precision"] > before["precision"]["V"]
-    assert pc["V"]["sensitivity"] <= before["sensitivity"]["V"]
+    after_cluster = card.get("v_template", {}).get("test_without") or {
+        "precision": {c: f["precision"] for c, f in pc.items()},
+        "sensitivity": {c: f["sensitivity"] for c, f in pc.items()}}
+    assert after_cluster["precision"]["V"] > before["precision"]["V"]
+    assert after_cluster["sensitivity"]["V"] <= before["sensitivity"]["V"]
+    if card.get("v_template"):  # it adds V calls, nine in ten of them or more right
+        template = card["v_template"]["test_without"]
+        n_v = pc["V"]["support"]
+        found_before = n_v * template["sensitivity"]["V"]
+        found_after = n_v * pc["V"]["sensitivity"]
+        called_before = found_before / template["precision"]["V"]
+        called_after = found_after / pc["V"]["precision"]
+        assert found_after > found_before
+        assert found_after - found_before >= 0.9 * (called_after - called_before) - 1e-6
