@@ -830,42 +830,54 @@ def qrs_width_s(stretch: np.ndarray, fs: float, level: float = 0.5) -> float:
 def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                        fs: float, v_index: int, *, threshold: float = 0.95,
                        margin: float = 0.10, cluster_threshold: float = 0.90,
-                       min_width_gain_s: float = 0.010, max_share: float = 0.5,
-                       min_calls: int = 3) -> tuple[np.ndarray, np.ndarray, float]:
+                       min_width_gain_s: float = 0.010, group_cut: float | None = None,
+                       min_group: int = 5, max_share: float = 0.5, min_calls: int = 3
+                       ) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-template reading of one record's beats: a beat read as another class whose QRS is
     shaped like the record's own V calls is read V, as a Holter analyser labels beats by
     morphology template.
 
     The V template is the sample-wise median of the QRS stretches (as :func:`qrs_similarity`
     takes them) of the beats read V; the typical QRS the median of all the beats' stretches.
-    Where at least ``min_calls`` beats are read V (no more than ``max_share`` of all), the
-    template differs from the typical QRS (cosine under ``cluster_threshold``, the
+    Where at least ``min_calls`` beats are read V (no more than ``max_share`` of all), a
+    template that differs from the typical QRS (cosine under ``cluster_threshold``, the
     :func:`v_cluster_reading` bound) and is wider than it by at least ``min_width_gain_s``
     (:func:`qrs_width_s`; a ventricular beat spreads through the myocardium outside the
-    His-Purkinje system, so its QRS is wide), each other beat whose QRS has cosine similarity
-    at least ``threshold`` with the template, and more than its similarity with the typical QRS
-    by at least ``margin``, is read V: its V probability and its largest probability are
-    swapped. Adopted for ``aami/ecgnet`` by a rule written before its deciding run, after a
-    disclosed look at DS1 (``models/experiments/v-template-guard-2026-12-05/``; without the
-    width guard, a template made of false V calls in a noisy record read 165 normal beats V).
+    His-Purkinje system, so its QRS is wide) reads V each other beat whose QRS has cosine
+    similarity at least ``threshold`` with it, and more than its similarity with the typical
+    QRS by at least ``margin``: its V probability and its largest probability are swapped.
+
+    With ``group_cut``, the beats read V after that (multiform ventricular ectopy has more
+    than one shape, and one median lies between them) are then grouped by average-linkage
+    hierarchical clustering of their stretches on cosine distance (``scipy.cluster.hierarchy``)
+    cut at ``group_cut``, and the median of each group of at least ``min_group`` calls is a
+    template too, under the same bounds.
+
+    Adopted for ``aami/ecgnet`` by rules written before their deciding runs, each after a
+    disclosed look at DS1: the one template with its width bound
+    (``models/experiments/v-template-guard-2026-12-05/``; without that bound, a template made
+    of false V calls in a noisy record read 165 normal beats V), then the group templates at
+    ``group_cut`` 0.10 and ``min_group`` 5 (``models/experiments/v-templates-2026-12-05/``).
 
     Args:
         probabilities: float array, shape (n, k), one record's class probabilities (after the
             other readings).
         signal, positions, fs: as for :func:`qrs_similarity`.
         v_index: the column of class V.
-        threshold: a beat's cosine similarity with the template from which it is read V.
+        threshold: a beat's cosine similarity with a template from which it is read V.
         margin: how much more alike the template than the typical QRS it must be.
-        cluster_threshold: the template's similarity to the typical QRS under which the
-            reading applies.
-        min_width_gain_s: how much wider (s) the template must be than the typical QRS.
+        cluster_threshold: a template's similarity to the typical QRS under which it reads.
+        min_width_gain_s: how much wider (s) a template must be than the typical QRS.
+        group_cut: the cosine distance at which the V calls' groups are cut, or ``None`` for
+            the one template of all V calls.
+        min_group: the fewest calls in a group that makes a template.
         max_share, min_calls: the share of beats read V up to which, and the fewest V calls
             from which, the reading applies.
 
     Returns:
         ``(probabilities, promoted, width_gain_s)``: float32 (n, k), rows summing to 1; bool
-        (n,), the beats read V by this reading; the template's width less the typical QRS's
-        in s (float; NaN where there is no template).
+        (n,), the beats read V by this reading; the template of all V calls' width less the
+        typical QRS's in s (float; NaN where there is no template).
 
     Raises:
         ValueError: if the shapes do not match.
@@ -875,33 +887,61 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     if p.ndim != 2 or len(p) != len(pos) or not 0 <= v_index < p.shape[1]:
         raise ValueError(f"Probabilities of shape {p.shape} and {len(pos)} positions do not "
                          "match.")
-    promoted = np.zeros(len(p), dtype=bool)
     q = p.copy()
-    called_v = p.argmax(axis=1) == v_index if len(p) else np.zeros(0, bool)
-    if not len(p) or not min_calls <= called_v.sum() <= max_share * len(p):
+    promoted = np.zeros(len(p), dtype=bool)
+    if not len(p):
         return q.astype(np.float32), promoted, float("nan")
     stretch, whole = _qrs_stretches(signal, pos, fs)
-    inside = called_v[whole]
-    if whole.sum() < 3 or inside.sum() < min_calls:
+    typical = np.median(stretch, axis=0) if whole.sum() >= 3 else None
+    if typical is None or np.linalg.norm(typical) <= 1e-12:
         return q.astype(np.float32), promoted, float("nan")
-    typical = np.median(stretch, axis=0)
-    template = np.median(stretch[inside], axis=0)
-    nt, nv = np.linalg.norm(typical), np.linalg.norm(template)
-    if nt <= 1e-12 or nv <= 1e-12:
-        return q.astype(np.float32), promoted, float("nan")
-    gain = qrs_width_s(template, fs) - qrs_width_s(typical, fs)
-    if template @ typical / (nt * nv) >= cluster_threshold or gain < min_width_gain_s - 1e-9:
-        return q.astype(np.float32), promoted, gain
+    nt = np.linalg.norm(typical)
     norms = np.linalg.norm(stretch, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        to_v = np.where(norms > 0, stretch @ template / (norms * nv), np.nan)
         to_t = np.where(norms > 0, stretch @ typical / (norms * nt), np.nan)
-        hit = ~inside & (to_v >= threshold) & (to_v - to_t >= margin)
-    rows = np.flatnonzero(whole)[hit]
-    top = q[rows].argmax(axis=1)
-    q[rows, top], q[rows, v_index] = q[rows, v_index], q[rows, top]
-    promoted[rows] = True
+    width_t = qrs_width_s(typical, fs)
+
+    def v_calls() -> np.ndarray | None:
+        """The beats with a whole stretch read V now, or ``None`` where the reading does not
+        apply."""
+        called = q.argmax(axis=1) == v_index
+        inside = called[whole]
+        if not min_calls <= called.sum() <= max_share * len(q) or inside.sum() < min_calls:
+            return None
+        return inside
+
+    def read_against(template: np.ndarray, inside: np.ndarray) -> float:
+        """Read V the beats outside ``inside`` that match ``template``; its width gain."""
+        nv = np.linalg.norm(template)
+        gain = qrs_width_s(template, fs) - width_t
+        if nv <= 1e-12 or template @ typical / (nt * nv) >= cluster_threshold \
+                or gain < min_width_gain_s - 1e-9:
+            return gain
+        with np.errstate(invalid="ignore", divide="ignore"):
+            to_v = np.where(norms > 0, stretch @ template / (norms * nv), np.nan)
+            hit = ~inside & (to_v >= threshold) & (to_v - to_t >= margin)
+        rows = np.flatnonzero(whole)[hit]
+        top = q[rows].argmax(axis=1)
+        q[rows, top], q[rows, v_index] = q[rows, v_index], q[rows, top]
+        promoted[rows] = True
+        return gain
+
+    inside = v_calls()
+    if inside is None:
+        return q.astype(np.float32), promoted, float("nan")
+    gain = read_against(np.median(stretch[inside], axis=0), inside)
+    inside = v_calls() if group_cut is not None else None
+    if inside is not None and (usable := inside & (norms > 0)).sum() >= min_group:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        members = stretch[usable]
+        labels = fcluster(linkage(members, method="average", metric="cosine"), t=group_cut,
+                          criterion="distance")
+        for label in np.unique(labels):
+            if (labels == label).sum() >= min_group:
+                read_against(np.median(members[labels == label], axis=0), inside)
     return q.astype(np.float32), promoted, gain
+
 
 #: The stretch before each R peak whose beat-to-beat consistency :func:`atrial_consistency`
 #: measures (s before R: from, to), where a P wave lies in sinus rhythm (PR interval 0.12-0.20
@@ -1086,7 +1126,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     S calls (``af_fold``: ``threshold``; :func:`fibrillation_fold`, whose P-wave consistency
     leaves out the beats read V after the first reading), then the V-template reading of the
     other beats (``v_template``: ``threshold``, ``margin``, ``cluster_threshold``,
-    ``min_width_gain_ms``, ``min_calls``; :func:`v_template_reading`). The Record page, the
+    ``min_width_gain_ms``, ``group_cut``, ``min_group``, ``min_calls``;
+    :func:`v_template_reading`). The Record page, the
     CLI, archives and ``evaluate`` on built datasets all read records through this function.
 
     Args:
@@ -1133,6 +1174,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             threshold=float(v_template["threshold"]), margin=float(v_template["margin"]),
             cluster_threshold=float(v_template["cluster_threshold"]),
             min_width_gain_s=float(v_template["min_width_gain_ms"]) / 1000.0,
+            group_cut=(None if v_template.get("group_cut") is None
+                       else float(v_template["group_cut"])),
+            min_group=int(v_template.get("min_group", 5)),
             max_share=float(v_template.get("max_share", 0.5)),
             min_calls=int(v_template.get("min_calls", 3)))
     return out

@@ -654,7 +654,8 @@ def test_the_v_template_reading_finds_ventricular_beats_the_networks_read_normal
     clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
     template = clf.v_template
     assert (template["threshold"], template["margin"], template["cluster_threshold"],
-            template["min_width_gain_ms"]) == (0.95, 0.10, 0.90, 10.0)
+            template["min_width_gain_ms"], template["group_cut"], template["min_group"]) == (
+        0.95, 0.10, 0.90, 10.0, 0.10, 5)
     rec = read_record(path, annotator="atr", sampto=216000)
     result = classify_record(rec, clf)
     without = copy.copy(clf)
@@ -668,7 +669,8 @@ def test_the_v_template_reading_finds_ventricular_beats_the_networks_read_normal
                for i in np.flatnonzero(promoted))
     expected, same, gain = v_template_reading(
         before.probabilities, model_signal(rec, clf), before.samples, rec.fs,
-        clf.class_codes.index("V"), min_width_gain_s=template["min_width_gain_ms"] / 1000)
+        clf.class_codes.index("V"), min_width_gain_s=template["min_width_gain_ms"] / 1000,
+        group_cut=template["group_cut"], min_group=template["min_group"])
     np.testing.assert_array_equal(same, promoted)
     np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
     assert gain >= 0.010

@@ -329,14 +329,16 @@ def test_dominant_qrs_reading_drops_only_v_readings_of_typical_qrs():
 
 def _qrs_signal(fs: float, shapes: list[str], noisy: set[int], seed: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """A synthetic ECG in mV, one beat a second: a narrow upright QRS ("n") or a wide
-    inverted one ("v"); the beats in ``noisy`` carry strong broadband noise."""
+    """A synthetic ECG in mV, one beat a second: a narrow upright QRS ("n"), a wide inverted
+    one ("v") or a wide upright one, earlier ("w"); the beats in ``noisy`` carry strong
+    broadband noise."""
     rng = np.random.default_rng(seed)
     positions = ((np.arange(len(shapes)) + 1) * fs).astype(np.int64)
     x = 0.005 * rng.standard_normal(int((len(shapes) + 1) * fs))
     t = np.arange(-int(0.2 * fs), int(0.2 * fs)) / fs
     for i, (pos, shape) in enumerate(zip(positions, shapes)):
         wave = (np.exp(-0.5 * (t / 0.012) ** 2) if shape == "n"
+                else 0.9 * np.exp(-0.5 * ((t + 0.02) / 0.035) ** 2) if shape == "w"
                 else -0.8 * np.exp(-0.5 * ((t - 0.03) / 0.04) ** 2))
         if i in noisy:
             wave = wave + 0.15 * rng.standard_normal(len(t))
@@ -464,6 +466,30 @@ def test_v_template_reading_reads_v_the_beats_shaped_like_the_records_wide_v_cal
     assert not v_template_reading(p, x, pos, fs, 2, max_share=0.05)[1].any()
     with pytest.raises(ValueError):
         v_template_reading(p, x, pos[:5], fs, 2)
+
+
+def test_v_template_reading_with_group_templates_reads_each_form_of_multiform_v_beats():
+    from ecg_core.beats import v_template_reading
+
+    fs = 250.0
+    shapes = ["n"] * 40 + ["v"] * 10 + ["w"] * 10  # two ventricular forms
+    x, pos = _qrs_signal(fs, shapes, set(), seed=7)
+    kind = np.array(shapes)
+    p = np.tile([0.8, 0.15, 0.05], (len(shapes), 1)).astype(np.float32)
+    called = np.zeros(len(shapes), bool)
+    called[40:47] = called[50:57] = True  # 7 of each form read V, 3 of each read N
+    p[called] = [0.2, 0.1, 0.7]
+    missed = (kind != "n") & ~called
+    # one median of both forms matches neither: the one-template reading finds none
+    _, one, _ = v_template_reading(p, x, pos, fs, 2)
+    assert not one.any()
+    # a template per group of at least 5 alike calls reads each form's missed beats V
+    q, grouped, _ = v_template_reading(p, x, pos, fs, 2, group_cut=0.10, min_group=5)
+    assert grouped.tolist() == missed.tolist()
+    assert q.argmax(axis=1).tolist() == [0 if k == "n" else 2 for k in kind]
+    np.testing.assert_array_equal(q[~grouped], p[~grouped])
+    # groups smaller than min_group make no template
+    assert not v_template_reading(p, x, pos, fs, 2, group_cut=0.10, min_group=8)[1].any()
 
 
 def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int
