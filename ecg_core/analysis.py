@@ -937,9 +937,10 @@ def v_template_note(summary: dict) -> str | None:
         return None
     return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as another class "
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's own "
-            "ventricular (V) calls taken together, a template wider than the record's typical "
-            "QRS and unlike it, so the model reads them V, as a Holter analyser labels beats "
-            "by template. The per-beat table marks them (v_template).")
+            "ventricular (V) calls, taken together or one of their forms: a template wider "
+            "than the record's typical QRS and unlike it, so the model reads them V, as a "
+            "Holter analyser labels beats by template. The per-beat table marks them "
+            "(v_template).")
 
 
 def record_notes(summary: dict, class_codes) -> list[str]:

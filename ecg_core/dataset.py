@@ -1005,9 +1005,9 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
-    V-template reading of the other beats) applied to a built split's beats, each record read as the Record page reads it: the rows of one
-    record and lead are its beats, in time order, measured on the signal conditioned as the
-    images were drawn.
+    V-template reading of the other beats) applied to a built split's beats, each record read
+    as the Record page reads it: the rows of one record and lead are its beats, in time order,
+    measured on the signal conditioned as the images were drawn.
 
     Args:
         probabilities: float array, shape (len(rows), k), the beats' class probabilities.

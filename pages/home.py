@@ -220,7 +220,11 @@ else:
             "ms or more: a ventricular beat spreads slowly through the heart muscle), a beat "
             "read as another class whose QRS matches that template (cosine "
             f"{template['threshold']:g} or more, and {template['margin']:g} more than the "
-            "typical QRS) is read V, as a Holter analyser labels beats by template.")
+            "typical QRS) is read V, as a Holter analyser labels beats by template"
+            + (f"; each group of {template['min_group']} or more alike V calls (ventricular "
+               "beats of more than one form) makes a template too"
+               if template.get("group_cut") is not None else "")
+            + ".")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

@@ -388,7 +388,7 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
             + ("; it lies in a stretch that reads as atrial fibrillation (irregular RR "
                "intervals, no repeated P wave), where no beat is read S"
                if result.s_folded is not None and result.s_folded[chosen] else "")
-            + ("; the networks read it as another class, but its QRS matches the template of "
+            + ("; the networks read it as another class, but its QRS matches a template of "
                "the record's own V calls (wider than its typical QRS), so it is read V"
                if result.v_promoted is not None and result.v_promoted[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])

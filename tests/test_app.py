@@ -234,7 +234,8 @@ def test_evaluation_page_aami_side_shows_published_figures():
             "aami/ecgnet without the V-cluster").sum() == 1
     if card.get("v_template"):
         assert (published["source"] == "aami/ecgnet without the V-template reading").sum() == 1
-        assert any("template of the record's V calls" in c.value for c in at.caption)
+        assert any("matches a template of the record's V calls" in c.value
+                   for c in at.caption)
     # side by side with the model it replaced, where the card names one
     if card.get("replaces"):
         replaced = published[published["source"].str.startswith("the model it replaced")]
@@ -666,6 +667,7 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     assert ("**Ventricular template**" in text) == bool(card.get("v_template"))
     if card.get("v_template"):  # its bounds as the card gives them
         assert f"wider by {card['v_template']['min_width_gain_ms']:g} ms" in text
+        assert ("alike V calls" in text) == (card["v_template"].get("group_cut") is not None)
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
@@ -848,7 +850,7 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
     at.run()
     assert not at.exception
-    assert any("matches the template of the record's own V calls" in m.value
+    assert any("matches a template of the record's own V calls" in m.value
                for m in at.markdown)
 
 
