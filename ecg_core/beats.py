@@ -827,6 +827,12 @@ def qrs_width_s(stretch: np.ndarray, fs: float, level: float = 0.5) -> float:
     return float((a >= level * a.max()).sum() / fs)
 
 
+#: The most V calls :func:`v_template_reading` groups at once: a record with more is grouped
+#: on that many, evenly spaced in time (the pairwise distances of n calls take 4n^2 bytes; no
+#: MIT-BIH record has more than about a thousand V calls).
+V_GROUP_MAX_CALLS: int = 2000
+
+
 def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                        fs: float, v_index: int, *, threshold: float = 0.95,
                        margin: float = 0.10, cluster_threshold: float = 0.90,
@@ -851,7 +857,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     than one shape, and one median lies between them) are then grouped by average-linkage
     hierarchical clustering of their stretches on cosine distance (``scipy.cluster.hierarchy``)
     cut at ``group_cut``, and the median of each group of at least ``min_group`` calls is a
-    template too, under the same bounds.
+    template too, under the same bounds (at most :data:`V_GROUP_MAX_CALLS` calls, evenly
+    spaced, are grouped).
 
     Adopted for ``aami/ecgnet`` by rules written before their deciding runs, each after a
     disclosed look at DS1: the one template with its width bound
@@ -935,6 +942,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
         from scipy.cluster.hierarchy import fcluster, linkage
 
         members = stretch[usable]
+        if len(members) > V_GROUP_MAX_CALLS:  # bound the pairwise distances' memory
+            members = members[np.linspace(0, len(members) - 1, V_GROUP_MAX_CALLS).astype(int)]
         labels = fcluster(linkage(members, method="average", metric="cosine"), t=group_cut,
                           criterion="distance")
         for label in np.unique(labels):

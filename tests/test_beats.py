@@ -490,6 +490,19 @@ def test_v_template_reading_with_group_templates_reads_each_form_of_multiform_v_
     np.testing.assert_array_equal(q[~grouped], p[~grouped])
     # groups smaller than min_group make no template
     assert not v_template_reading(p, x, pos, fs, 2, group_cut=0.10, min_group=8)[1].any()
+    # a record with more V calls than are grouped at once groups an evenly spaced share
+    import ecg_core.beats as beats
+
+    saved = beats.V_GROUP_MAX_CALLS
+    try:
+        beats.V_GROUP_MAX_CALLS = 10
+        _, few, _ = v_template_reading(p, x, pos, fs, 2, group_cut=0.10, min_group=5)
+        assert few.tolist() == missed.tolist()  # 5 of each form still make two groups
+        beats.V_GROUP_MAX_CALLS = 9
+        _, fewer, _ = v_template_reading(p, x, pos, fs, 2, group_cut=0.10, min_group=5)
+        assert fewer.sum() < missed.sum()
+    finally:
+        beats.V_GROUP_MAX_CALLS = saved
 
 
 def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int
