@@ -938,7 +938,7 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
         return q.astype(np.float32), promoted, float("nan")
     gain = read_against(np.median(stretch[inside], axis=0), inside)
     inside = v_calls() if group_cut is not None else None
-    if inside is not None and (usable := inside & (norms > 0)).sum() >= min_group:
+    if inside is not None and (usable := inside & (norms > 0)).sum() >= max(min_group, 2):
         from scipy.cluster.hierarchy import fcluster, linkage
 
         members = stretch[usable]
