@@ -428,7 +428,11 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                    + (f"; so does {clf.dominant_qrs['cluster']['threshold']:g} or more where "
                       "the beats read V, taken together, share the typical QRS (noisy normal "
                       "beats misread as a group)" if clf.dominant_qrs.get("cluster") else "")
-                   + ".")
+                   + "."
+                   + (" The other way round, a beat read as another class whose QRS matches a "
+                      "template of the record's own V calls (their median, or one of their "
+                      "forms', wider than the typical QRS and unlike it) is read V."
+                      if getattr(clf, "v_template", None) else ""))
 
 agree = agreement(result)
 if agree is not None:

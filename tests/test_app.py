@@ -852,6 +852,8 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     assert not at.exception
     assert any("matches a template of the record's own V calls" in m.value
                for m in at.markdown)
+    assert any("The other way round, a beat read as another class" in c.value
+               for c in at.caption)
 
 
 def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
