@@ -466,8 +466,7 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
     their manifest ``rows``, whose RR intervals, and for a template model the records named
     by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call; for a
     model with readings of whole records (dominant QRS, atrial fibrillation, V template), the
-    calibrated
-    probabilities read record by record as the Record page reads them
+    calibrated probabilities read record by record as the Record page reads them
     (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
     from .dataset import context_from_rows, record_readings_from_rows
 

@@ -75,7 +75,7 @@ class RecordResult:
             :func:`ecg_core.beats.atrial_consistency` (NaN where it cannot be told), or
             ``None`` for a model without that reading.
         v_promoted: bool (n,), the beats read as another class whose QRS is shaped like the
-            record's own V calls taken together, and that are read V
+            record's own V calls (taken together or a group of alike ones), and that are read V
             (:func:`ecg_core.beats.v_template_reading`), or ``None`` for a model without that
             reading.
     """

@@ -801,7 +801,6 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
     return _read_next_class(p, reread, v_index), reread, cluster
 
 
-
 def qrs_width_s(stretch: np.ndarray, fs: float, level: float = 0.5) -> float:
     """How long a QRS stretch stays at or above ``level`` of its peak absolute amplitude, in s:
     a width measure that needs no onset or offset detection, used to compare two stretches of

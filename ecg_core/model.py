@@ -587,9 +587,10 @@ class Classifier:
             record).
         v_template: the card's V-template reading of records (``{"threshold": float,
             "margin": float, "cluster_threshold": float, "min_width_gain_ms": float,
-            "rule": str}``; :func:`ecg_core.beats.v_template_reading`): in a record, a beat
-            read as another class whose QRS is shaped like the record's own V calls taken
-            together is read V. ``None`` for a model without it (it needs the record).
+            "group_cut": float, "min_group": int, "rule": ...}``;
+            :func:`ecg_core.beats.v_template_reading`): in a record, a beat read as another
+            class whose QRS is shaped like the record's own V calls, taken together or a group
+            of alike ones, is read V. ``None`` for a model without it (it needs the record).
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
