@@ -826,6 +826,21 @@ def qrs_width_s(stretch: np.ndarray, fs: float, level: float = 0.5) -> float:
     return float((a >= level * a.max()).sum() / fs)
 
 
+def _side_by_side(first: np.ndarray, whole: np.ndarray, second: np.ndarray,
+                  whole2: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Two leads' QRS stretches (as :func:`_qrs_stretches` gives them) side by side, each
+    divided by the norm of its own lead's typical QRS; ``(None, whole)`` where either lead's
+    typical QRS is flat or fewer than 3 beats have both."""
+    both = whole & whole2
+    a, b = first[both[whole]], second[both[whole2]]
+    if len(a) < 3:
+        return None, both
+    scale = [np.linalg.norm(np.median(x, axis=0)) for x in (a, b)]
+    if min(scale) <= 1e-12:
+        return None, both
+    return np.hstack([a / scale[0], b / scale[1]]), both
+
+
 #: The most V calls :func:`v_template_reading` groups at once: a record with more is grouped
 #: on that many, evenly spaced in time (the pairwise distances of n calls take 4n^2 bytes; no
 #: MIT-BIH record has more than about a thousand V calls).
@@ -836,7 +851,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
                        fs: float, v_index: int, *, threshold: float = 0.95,
                        margin: float = 0.10, cluster_threshold: float = 0.90,
                        min_width_gain_s: float = 0.010, group_cut: float | None = None,
-                       min_group: int = 5, max_share: float = 0.5, min_calls: int = 3
+                       min_group: int = 5, max_share: float = 0.5, min_calls: int = 3,
+                       other_signal: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-template reading of one record's beats: a beat read as another class whose QRS is
     shaped like the record's own V calls is read V, as a Holter analyser labels beats by
@@ -879,6 +895,13 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
         min_group: the fewest calls in a group that makes a template.
         max_share, min_calls: the share of beats read V up to which, and the fewest V calls
             from which, the reading applies.
+        other_signal: optional float array, shape (n_samples,), in mV: a second lead of the
+            same record, conditioned as ``signal``. With it, every stretch, template and
+            typical QRS is the two leads' stretches side by side, each lead divided by the
+            norm of its own typical QRS (so that neither lead's gain outweighs the other's):
+            a ventricular beat whose QRS is nearly normal in one lead is often plainly not in
+            the other. The width bound is still measured on ``signal``. A flat second lead
+            leaves the reading out.
 
     Returns:
         ``(probabilities, promoted, width_gain_s)``: float32 (n, k), rows summing to 1; bool
@@ -886,7 +909,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
         typical QRS's in s (float; NaN where there is no template).
 
     Raises:
-        ValueError: if the shapes do not match.
+        ValueError: if the shapes do not match, or ``other_signal`` is not as long as
+            ``signal``.
     """
     p = np.asarray(probabilities, dtype=np.float64)
     pos = np.asarray(positions).reshape(-1)
@@ -898,6 +922,13 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     if not len(p):
         return q.astype(np.float32), promoted, float("nan")
     stretch, whole = _qrs_stretches(signal, pos, fs)
+    first = stretch.shape[1]  # the samples of ``signal`` in each (side-by-side) stretch
+    if other_signal is not None:
+        if np.asarray(other_signal).size != np.asarray(signal).size:
+            raise ValueError("The second lead must be as long as the first.")
+        stretch, whole = _side_by_side(stretch, whole, *_qrs_stretches(other_signal, pos, fs))
+        if stretch is None:
+            return q.astype(np.float32), promoted, float("nan")
     typical = np.median(stretch, axis=0) if whole.sum() >= 3 else None
     if typical is None or np.linalg.norm(typical) <= 1e-12:
         return q.astype(np.float32), promoted, float("nan")
@@ -905,7 +936,7 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     norms = np.linalg.norm(stretch, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         to_t = np.where(norms > 0, stretch @ typical / (norms * nt), np.nan)
-    width_t = qrs_width_s(typical, fs)
+    width_t = qrs_width_s(typical[:first], fs)
 
     def v_calls() -> np.ndarray | None:
         """The beats with a whole stretch read V now, or ``None`` where the reading does not
@@ -919,7 +950,7 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     def read_against(template: np.ndarray, inside: np.ndarray) -> float:
         """Read V the beats outside ``inside`` that match ``template``; its width gain."""
         nv = np.linalg.norm(template)
-        gain = qrs_width_s(template, fs) - width_t
+        gain = qrs_width_s(template[:first], fs) - width_t
         if nv <= 1e-12 or template @ typical / (nt * nv) >= cluster_threshold \
                 or gain < min_width_gain_s - 1e-9:
             return gain
