@@ -7,7 +7,9 @@ For each of the 22 DS2 records (patients no AAMI model saw in training), each no
 the MIT-BIH Noise Stress Test Database (`bw` baseline wander, `em` electrode motion, `ma`
 muscle artefact; Moody, Muldrow & Mark, "A noise stress test for arrhythmia detectors",
 Computers in Cardiology 1984) and each SNR of 24, 12, 6 and 0 dB, the noise record's first
-channel is added to the whole MLII signal, scaled as the noise stress test scales it: the
+channel is added to the whole MLII signal and its second channel to the record's second lead
+(read as the Record page reads it, for the readings that use it), each scaled by its own
+lead's amplitude as the noise stress test scales it: the
 signal power S is that of a sine of the QRS complexes' peak-to-peak amplitude (A^2 / 8, A the
 mean peak-to-peak amplitude within 50 ms of each reference beat, the largest and smallest 5%
 left out), the noise power N its mean square, and the noise is multiplied by
@@ -55,7 +57,7 @@ def _one_record(model: str, mitdb: str, nstdb: str, record: str, detector: str) 
     clf = Classifier.load(resolve_model(model), threads=1)
     mapping = symbol_map(scheme_of(clf.class_codes))
     codes = list(clf.class_codes)
-    clean = read_record(Path(mitdb) / record)
+    clean = read_record(Path(mitdb) / record, other_lead=True)
     ann = clean.annotations
     beats = np.array([s for s, sym in zip(ann.sample, ann.symbol) if sym in BEAT_SYMBOLS])
     base = classify_record(clean, clf)
@@ -66,12 +68,18 @@ def _one_record(model: str, mitdb: str, nstdb: str, record: str, detector: str) 
                                        "correct": int((clean_pred == truth)[keep].sum())},
            "noisy": {}}
     for kind in NOISES:
-        noise = read_record(Path(nstdb) / kind, annotator=None).signal
+        noise_record = read_record(Path(nstdb) / kind, annotator=None, other_lead=True)
+        noise, noise2 = noise_record.signal, noise_record.other_signal
         for snr in SNRS:
             signal = add_recorded_noise(clean.signal, beats, clean.fs, noise, snr)
+            other = (None if clean.other_signal is None else
+                     add_recorded_noise(clean.other_signal, beats, clean.fs,
+                                        noise if noise2 is None else noise2,
+                                        snr).astype(np.float32))
             noisy = ECGRecord(name=record, signal=signal.astype(np.float32), fs=clean.fs,
                               lead=clean.lead, original_fs=clean.original_fs,
-                              annotations=ann, channels=clean.channels)
+                              annotations=ann, channels=clean.channels,
+                              other_signal=other, other_lead=clean.other_lead)
             res = classify_record(noisy, clf)
             pred = res.probabilities.argmax(axis=1)
             det = classify_record(noisy, clf, use_annotations=False, detector=detector)

@@ -87,10 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         name = model_name(resolve_model(model))
         counts = {"noisy": [0, 0], "not noisy": [0, 0]}  # [beats, agreeing with clean]
         for base in ("118", "119"):
-            clean = classify_record(read_record(Path(args.mitdb) / base), clf)
+            clean = classify_record(read_record(Path(args.mitdb) / base, other_lead=True), clf)
             clean_by_sample = dict(zip(clean.samples.tolist(), clean.predicted))
             for snr in SNRS:
-                res = classify_record(read_record(Path(args.nstdb) / f"{base}e{snr}"), clf)
+                res = classify_record(read_record(Path(args.nstdb) / f"{base}e{snr}",
+                                                  other_lead=True), clf)
                 keep = noisy_mask(res.samples, res.fs)
                 for s, p, q, k in zip(res.samples.tolist(), res.predicted, res.snr_db, keep):
                     if k:

@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         name = model_name(resolve_model(model))
         rows = []
         for base in ("118", "119"):
-            clean = classify_record(read_record(Path(args.mitdb) / base), clf)
+            clean = classify_record(read_record(Path(args.mitdb) / base, other_lead=True), clf)
             clean_by_sample = dict(zip(clean.samples.tolist(), clean.predicted))
             for snr in SNRS:
-                rec = read_record(Path(args.nstdb) / f"{base}e{snr}")
+                rec = read_record(Path(args.nstdb) / f"{base}e{snr}", other_lead=True)
                 res = classify_record(rec, clf)
                 keep = noisy_mask(res.samples, res.fs)
                 same = [p == clean_by_sample.get(s) for s, p, k in

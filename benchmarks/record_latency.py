@@ -40,7 +40,7 @@ def main() -> int:
         times, reads, n = [], [], 0
         for i in range(args.repeats + 1):
             t0 = time.perf_counter()
-            rec = read_record(args.record)
+            rec = read_record(args.record, other_lead=True)
             t1 = time.perf_counter()
             result = classify_record(rec, clf, use_annotations=use_ann)
             t2 = time.perf_counter()

@@ -78,6 +78,10 @@ class RecordResult:
             record's own V calls (taken together or a group of alike ones), and that are read V
             (:func:`ecg_core.beats.v_template_reading`), or ``None`` for a model without that
             reading.
+        v_template_second_lead: the second lead on which, side by side with the chosen lead,
+            the V-template reading also compared the beats (a model card with
+            ``v_template.two_leads`` and a record with a second lead), or ``""`` where it did
+            not.
     """
 
     record: str
@@ -97,6 +101,7 @@ class RecordResult:
     s_folded: np.ndarray | None = None
     atrial_consistency: np.ndarray | None = None
     v_promoted: np.ndarray | None = None
+    v_template_second_lead: str = ""
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -410,6 +415,28 @@ def model_signal(record: ECGRecord, classifier) -> np.ndarray:
     return condition_signal(record.signal, record.fs, getattr(classifier, "conditioning", "none"))
 
 
+def reads_two_leads(classifier) -> bool:
+    """Whether a classifier's readings of whole records use a record's second lead (its card's
+    ``v_template.two_leads``): the readers then read that lead too
+    (``read_record(..., other_lead=True)``)."""
+    return bool((getattr(classifier, "v_template", None) or {}).get("two_leads"))
+
+
+def model_second_signal(record: ECGRecord, classifier) -> np.ndarray | None:
+    """The record's second lead conditioned as :func:`model_signal` conditions the chosen one,
+    where the record has one and the classifier's readings use it (:func:`reads_two_leads`).
+
+    Returns:
+        float32 array, shape (n_samples,), in mV; or ``None``.
+    """
+    if record.other_signal is None or not reads_two_leads(classifier):
+        return None
+    from .conditioning import condition_signal
+
+    return condition_signal(record.other_signal, record.fs,
+                            getattr(classifier, "conditioning", "none"))
+
+
 def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = True,
                     detector: str = DEFAULT_DETECTOR, batch_size: int = 64,
                     progress=None) -> RecordResult:
@@ -519,10 +546,12 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     if in_record:
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
+    second = model_second_signal(record, classifier)
     readings = record_readings(probs, signal, positions, fs, codes,
                                dominant_qrs=getattr(classifier, "dominant_qrs", None),
                                af_fold=getattr(classifier, "af_fold", None),
-                               v_template=getattr(classifier, "v_template", None))
+                               v_template=getattr(classifier, "v_template", None),
+                               other_signal=second)
     probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
@@ -532,7 +561,10 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                         reread=readings.reread, qrs_similarity=readings.qrs_similarity,
                         s_folded=readings.s_folded,
                         atrial_consistency=readings.atrial_consistency,
-                        v_promoted=readings.v_promoted)
+                        v_promoted=readings.v_promoted,
+                        v_template_second_lead=(record.other_lead or "second lead"
+                                                if readings.v_promoted_two_leads is not None
+                                                else ""))
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -585,7 +617,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
     total_s = length / fs if fs else 0.0
     if total_s <= chunk_s + 2 * CHUNK_OVERLAP_S:
         record = read_record(path, lead=lead, annotator=annotator,
-                             other_lead=detector in TWO_LEAD_DETECTORS)
+                             other_lead=detector in TWO_LEAD_DETECTORS
+                             or reads_two_leads(classifier))
         return classify_record(record, classifier, use_annotations=use_annotations,
                                detector=detector,
                                progress=None if progress is None else
@@ -593,7 +626,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
     step, pad = int(round(chunk_s * fs)), int(round(CHUNK_OVERLAP_S * fs))
     jobs = [(a, min(length, a + step), max(0, a - pad), min(length, a + step + pad))
             for a in range(0, length, step)]
-    args = (str(path), lead, annotator, use_annotations, detector, TARGET_FS / fs)
+    args = (str(path), lead, annotator, use_annotations, detector, TARGET_FS / fs,
+            reads_two_leads(classifier))
     found: dict[int, tuple] = {}
     if workers > 1 and classifier.path is not None and len(jobs) > 1:
         import multiprocessing
@@ -650,7 +684,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         rr_prev_s=np.concatenate([p[4] for p in parts]), detection=detection,
         snr_db=np.concatenate([p[5] for p in parts]),
         reread=_joined(parts, 6), qrs_similarity=_joined(parts, 7), s_folded=_joined(parts, 8),
-        atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10))
+        atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10),
+        v_template_second_lead=next((p[11] for p in parts if p[11]), ""))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -660,18 +695,20 @@ def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
 
 
 def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: bool,
-                      detector: str, scale: float, a: int, b: int, lo: int, hi: int):
+                      detector: str, scale: float, two_leads: bool, a: int, b: int, lo: int,
+                      hi: int):
     """One stretch of :func:`classify_record_file`: read samples ``lo``-``hi`` of the file,
     classify them, keep the beats of ``a``-``b``. Returns ``(record name, source, part)``,
     ``part`` = (positions at 360 Hz from the record's start, reference symbols, predicted
     codes, probabilities, RR before each beat, estimated SNR, V readings dropped and QRS
     similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
-    for both, beats read V by the V-template reading or ``None``), or ``None`` where the
-    stretch has no beat."""
+    for both, beats read V by the V-template reading or ``None``, the second lead that
+    reading also compared on or ``""``), or ``None`` where the stretch has no beat. With
+    ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,
-                        other_lead=detector in TWO_LEAD_DETECTORS)
+                        other_lead=detector in TWO_LEAD_DETECTORS or two_leads)
     try:
         part = classify_record(piece, classifier, use_annotations=use_annotations,
                                detector=detector)
@@ -687,7 +724,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         None if part.qrs_similarity is None else part.qrs_similarity[core],
         None if part.s_folded is None else part.s_folded[core],
         None if part.atrial_consistency is None else part.atrial_consistency[core],
-        None if part.v_promoted is None else part.v_promoted[core])
+        None if part.v_promoted is None else part.v_promoted[core],
+        part.v_template_second_lead)
 
 
 _WORKER_CLASSIFIER = None
@@ -772,6 +810,7 @@ def summarise(result: RecordResult) -> dict:
         :attr:`RecordResult.s_folded`; ``None`` for a model without that reading),
         ``v_promoted`` (the beats read V for their likeness to the record's V calls,
         :attr:`RecordResult.v_promoted`; ``None`` for a model without that reading),
+        ``v_template_second_lead`` (:attr:`RecordResult.v_template_second_lead`),
         ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
@@ -799,6 +838,7 @@ def summarise(result: RecordResult) -> dict:
         "v_reread": None if result.reread is None else int(np.sum(result.reread)),
         "s_folded": None if result.s_folded is None else int(np.sum(result.s_folded)),
         "v_promoted": None if result.v_promoted is None else int(np.sum(result.v_promoted)),
+        "v_template_second_lead": result.v_template_second_lead,
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -935,11 +975,14 @@ def v_template_note(summary: dict) -> str | None:
     n = summary.get("v_promoted")
     if not n:
         return None
+    second = summary.get("v_template_second_lead")
+    leads = (f" (on the chosen lead, or on it and the {second} lead side by side)" if second
+             else "")
     return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as another class "
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's own "
-            "ventricular (V) calls, taken together or one of their forms: a template wider "
-            "than the record's typical QRS and unlike it, so the model reads them V, as a "
-            "Holter analyser labels beats by template. The per-beat table marks them "
+            f"ventricular (V) calls{leads}, taken together or one of their forms: a template "
+            "wider than the record's typical QRS and unlike it, so the model reads them V, as "
+            "a Holter analyser labels beats by template. The per-beat table marks them "
             "(v_template).")
 
 
@@ -1040,7 +1083,8 @@ def classify_database(folder: str | Path, classifier, *, annotator: str = "atr",
     skipped: dict[str, str] = {}
     for done, name in enumerate(names, start=1):
         try:
-            record = read_record(folder / name, annotator=annotator)
+            record = read_record(folder / name, annotator=annotator,
+                                 other_lead=reads_two_leads(classifier))
             result = classify_record(record, classifier, use_annotations=True)
         except (RecordError, ValueError) as exc:
             skipped[name] = str(exc)

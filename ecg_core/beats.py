@@ -586,7 +586,8 @@ def context_columns(context: str) -> tuple[int, ...]:
 QRS_SIMILARITY_S: tuple[float, float] = (0.10, 0.15)
 
 
-def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.ndarray:
+def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
+                   align_s: float = 0.0) -> np.ndarray:
     """How alike each beat's QRS complex is to the typical QRS of the beats given.
 
     A ventricular ectopic beat is one whose QRS differs from the patient's usual,
@@ -603,13 +604,15 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.n
         positions: int array, shape (n,), R-peak positions in samples (the beats of one
             record, or of one stretch of it).
         fs: sampling rate in Hz.
+        align_s: with a value > 0, each stretch is first aligned to the typical QRS within
+            +-``align_s`` s (:func:`align_qrs_stretches`).
 
     Returns:
         float64 array, shape (n,), in [-1, 1]; NaN for beats whose stretch runs off the signal,
         and for every beat when fewer than 3 beats have a whole stretch or the typical QRS is
         flat.
     """
-    stretch, whole = _qrs_stretches(signal, positions, fs)
+    stretch, whole = _qrs_stretches(signal, positions, fs, align_s)
     out = np.full(len(whole), np.nan)
     if whole.sum() < 3:
         return out
@@ -622,16 +625,67 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.n
     return out
 
 
-def _qrs_stretches(signal: np.ndarray, positions: np.ndarray, fs: float
+def _qrs_stretches(signal: np.ndarray, positions: np.ndarray, fs: float, align_s: float = 0.0
                    ) -> tuple[np.ndarray, np.ndarray]:
     """The QRS stretch of each beat that has a whole one (float64 (m, L), less its median)
-    and which beats have one (bool (n,))."""
+    and which beats have one (bool (n,)). With ``align_s`` > 0, each stretch is taken at the
+    shift within +-``align_s`` of its R position at which it is most alike (cosine) the median
+    of the unshifted stretches (:func:`align_qrs_stretches`)."""
     x = np.asarray(signal, dtype=np.float64).reshape(-1)
     pos = np.asarray(positions, dtype=np.int64).reshape(-1)
     before, after = (int(round(s * fs)) for s in QRS_SIMILARITY_S)
     whole = (pos - before >= 0) & (pos + after < len(x))
     stretch = x[pos[whole][:, None] + np.arange(-before, after)[None]]
-    return stretch - np.median(stretch, axis=1, keepdims=True), whole
+    stretch = stretch - np.median(stretch, axis=1, keepdims=True)
+    shift = int(round(align_s * fs))
+    if shift > 0 and whole.sum() >= 3:
+        stretch = align_qrs_stretches(x, pos[whole], before, after, shift, stretch)
+    return stretch, whole
+
+
+def align_qrs_stretches(x: np.ndarray, pos: np.ndarray, before: int, after: int, shift: int,
+                        stretch: np.ndarray) -> np.ndarray:
+    """Each beat's QRS stretch re-taken at the shift of its R position (within +-``shift``
+    samples, where the signal allows) at which it has the highest cosine similarity with the
+    record's typical QRS (the sample-wise median of ``stretch``), as template-matching beat
+    classifiers align a beat to a template before comparing it (the R positions of detected or
+    resampled beats wander by a few ms).
+
+    Args:
+        x: float64 (n_samples,), the signal in mV.
+        pos: int64 (m,), the beats' R positions in samples.
+        before, after: the stretch's samples before and after R.
+        shift: the largest shift in samples (>= 1).
+        stretch: float64 (m, before + after), the unshifted stretches, each less its median.
+
+    Returns:
+        float64 (m, before + after), the aligned stretches, each less its median.
+    """
+    typical = np.median(stretch, axis=0)
+    nt = np.linalg.norm(typical)
+    if nt <= 1e-12:
+        return stretch
+    out = stretch.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        best = stretch @ typical / (np.linalg.norm(stretch, axis=1) * nt)
+    best = np.where(np.isfinite(best), best, -np.inf)
+    span = np.arange(-before, after)[None]
+    for d in range(-shift, shift + 1):
+        if d == 0:
+            continue
+        at = pos + d
+        ok = (at - before >= 0) & (at + after <= len(x))
+        if not ok.any():
+            continue
+        s = x[at[ok][:, None] + span]
+        s = s - np.median(s, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = s @ typical / (np.linalg.norm(s, axis=1) * nt)
+        rows = np.flatnonzero(ok)
+        better = np.isfinite(c) & (c > best[rows])
+        out[rows[better]] = s[better]
+        best[rows[better]] = c[better]
+    return out
 
 
 def typical_qrs(signal: np.ndarray, positions: np.ndarray, fs: float
@@ -714,7 +768,7 @@ def _read_next_class(p: np.ndarray, rows: np.ndarray, col: int) -> np.ndarray:
 
 
 def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
-                         members: np.ndarray) -> float:
+                         members: np.ndarray, align_s: float = 0.0) -> float:
     """How alike the QRS of the beats read V, taken together, is to the record's typical QRS.
 
     The sample-wise median of the members' QRS stretches (the "V cluster"; stretches as
@@ -724,7 +778,7 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
     record's typical QRS though each beat's own stretch is noisier.
 
     Args:
-        signal, positions, fs: as for :func:`qrs_similarity`.
+        signal, positions, fs, align_s: as for :func:`qrs_similarity`.
         members: bool array, shape (n,), the beats of the cluster (e.g. those read V).
 
     Returns:
@@ -737,7 +791,7 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
     members = np.asarray(members, dtype=bool).reshape(-1)
     if len(members) != len(np.asarray(positions).reshape(-1)):
         raise ValueError(f"{len(members)} cluster flags for {len(positions)} beats.")
-    stretch, whole = _qrs_stretches(signal, positions, fs)
+    stretch, whole = _qrs_stretches(signal, positions, fs, align_s)
     inside = members[whole]
     if whole.sum() < 3 or inside.sum() < 3:
         return float("nan")
@@ -748,8 +802,8 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
 
 def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                       fs: float, similarity: np.ndarray, v_index: int, cluster_threshold: float,
-                      threshold: float, max_share: float = 0.5, min_calls: int = 3
-                      ) -> tuple[np.ndarray, np.ndarray, float]:
+                      threshold: float, max_share: float = 0.5, min_calls: int = 3,
+                      align_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-cluster reading of one record's beats, after :func:`dominant_qrs_reading`: where
     the beats still read V share the record's typical QRS as a group, the V calls that are
     each alike it are read as their next-most-likely class.
@@ -774,6 +828,7 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
         threshold: a V call's own similarity from which it is dropped.
         max_share: the largest share of beats read V for which the reading applies.
         min_calls: the fewest beats read V that make a cluster.
+        align_s: as for :func:`qrs_similarity`.
 
     Returns:
         ``(probabilities, reread, cluster_similarity)``: float32 (n, k), rows summing to 1;
@@ -793,7 +848,7 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
     reread = np.zeros(len(p), dtype=bool)
     cluster = float("nan")
     if len(p) and min_calls <= called_v.sum() <= max_share * len(p):
-        cluster = v_cluster_similarity(signal, positions, fs, called_v)
+        cluster = v_cluster_similarity(signal, positions, fs, called_v, align_s)
         if cluster >= cluster_threshold:
             others = p.sum(axis=1) - p[:, v_index]
             with np.errstate(invalid="ignore"):
@@ -852,7 +907,7 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
                        margin: float = 0.10, cluster_threshold: float = 0.90,
                        min_width_gain_s: float = 0.010, group_cut: float | None = None,
                        min_group: int = 5, max_share: float = 0.5, min_calls: int = 3,
-                       other_signal: np.ndarray | None = None
+                       other_signal: np.ndarray | None = None, align_s: float = 0.0
                        ) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-template reading of one record's beats: a beat read as another class whose QRS is
     shaped like the record's own V calls is read V, as a Holter analyser labels beats by
@@ -902,6 +957,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
             a ventricular beat whose QRS is nearly normal in one lead is often plainly not in
             the other. The width bound is still measured on ``signal``. A flat second lead
             leaves the reading out.
+        align_s: as for :func:`qrs_similarity` (each lead's stretches aligned to its own
+            typical QRS).
 
     Returns:
         ``(probabilities, promoted, width_gain_s)``: float32 (n, k), rows summing to 1; bool
@@ -921,12 +978,13 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     promoted = np.zeros(len(p), dtype=bool)
     if not len(p):
         return q.astype(np.float32), promoted, float("nan")
-    stretch, whole = _qrs_stretches(signal, pos, fs)
+    stretch, whole = _qrs_stretches(signal, pos, fs, align_s)
     first = stretch.shape[1]  # the samples of ``signal`` in each (side-by-side) stretch
     if other_signal is not None:
         if np.asarray(other_signal).size != np.asarray(signal).size:
             raise ValueError("The second lead must be as long as the first.")
-        stretch, whole = _side_by_side(stretch, whole, *_qrs_stretches(other_signal, pos, fs))
+        stretch, whole = _side_by_side(stretch, whole,
+                                       *_qrs_stretches(other_signal, pos, fs, align_s))
         if stretch is None:
             return q.astype(np.float32), promoted, float("nan")
     typical = np.median(stretch, axis=0) if whole.sum() >= 3 else None
@@ -1142,6 +1200,9 @@ class RecordReadings:
         v_promoted, v_template_width_gain_s: bool (n,), the beats the V-template reading
             (:func:`v_template_reading`) read V, and its template's width less the typical
             QRS's in s (NaN where there was no template), or ``None`` without it.
+        v_promoted_two_leads: bool (n,), those of ``v_promoted`` read V only by the second
+            pass on both leads side by side, or ``None`` where that pass did not run (no
+            second lead, or a card without ``two_leads``).
     """
 
     probabilities: np.ndarray
@@ -1152,11 +1213,13 @@ class RecordReadings:
     v_cluster_similarity: float | None = None
     v_promoted: np.ndarray | None = None
     v_template_width_gain_s: float | None = None
+    v_promoted_two_leads: np.ndarray | None = None
 
 
 def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                     fs: float, class_codes, *, dominant_qrs: dict | None = None,
-                    af_fold: dict | None = None, v_template: dict | None = None
+                    af_fold: dict | None = None, v_template: dict | None = None,
+                    other_signal: np.ndarray | None = None, qrs_align_s: float = 0.0
                     ) -> RecordReadings:
     """A model card's readings of one record's beats, in the order they were judged: the
     dominant-QRS reading of V calls (``dominant_qrs``: ``threshold``, ``max_share``;
@@ -1166,7 +1229,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     leaves out the beats read V after the first reading), then the V-template reading of the
     other beats (``v_template``: ``threshold``, ``margin``, ``cluster_threshold``,
     ``min_width_gain_ms``, ``group_cut``, ``min_group``, ``min_calls``;
-    :func:`v_template_reading`). The Record page, the
+    :func:`v_template_reading`), and with ``two_leads`` in those settings and a second lead,
+    the V-template reading once more on both leads side by side (a beat is read V when it
+    matches a template on the chosen lead, or on both leads together). The Record page, the
     CLI, archives and ``evaluate`` on built datasets all read records through this function.
 
     Args:
@@ -1178,6 +1243,11 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             second).
         dominant_qrs, af_fold, v_template: the card's settings, or ``None`` to leave a reading
             out.
+        other_signal: optional float array, shape (n_samples,), in mV: the record's second
+            lead, conditioned as ``signal`` (``None``: one lead only).
+        qrs_align_s: the largest shift (s) by which each beat's QRS stretch is aligned to the
+            typical QRS before every comparison of the three readings (0: none;
+            :func:`align_qrs_stretches`).
 
     Returns:
         :class:`RecordReadings`.
@@ -1188,7 +1258,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     codes = tuple(class_codes)
     out = RecordReadings(np.asarray(probabilities, dtype=np.float32))
     if dominant_qrs:
-        out.qrs_similarity = qrs_similarity(signal, positions, fs)
+        out.qrs_similarity = qrs_similarity(signal, positions, fs, qrs_align_s)
         out.probabilities, out.reread = dominant_qrs_reading(
             out.probabilities, out.qrs_similarity, codes.index("V"),
             float(dominant_qrs["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
@@ -1198,7 +1268,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                 out.probabilities, signal, positions, fs, out.qrs_similarity,
                 codes.index("V"), float(cluster["cluster_threshold"]),
                 float(cluster["threshold"]), float(dominant_qrs.get("max_share", 0.5)),
-                int(cluster.get("min_calls", 3)))
+                int(cluster.get("min_calls", 3)), qrs_align_s)
             out.reread = out.reread | also
     if af_fold:
         not_v = (out.probabilities.argmax(axis=1) != codes.index("V") if "V" in codes
@@ -1208,8 +1278,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             out.probabilities, irregular_rr(positions, fs), out.atrial_consistency,
             codes.index("N"), codes.index("S"), float(af_fold["threshold"]))
     if v_template:
-        out.probabilities, out.v_promoted, out.v_template_width_gain_s = v_template_reading(
-            out.probabilities, signal, positions, fs, codes.index("V"),
+        bounds = dict(
             threshold=float(v_template["threshold"]), margin=float(v_template["margin"]),
             cluster_threshold=float(v_template["cluster_threshold"]),
             min_width_gain_s=float(v_template["min_width_gain_ms"]) / 1000.0,
@@ -1217,5 +1286,13 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                        else float(v_template["group_cut"])),
             min_group=int(v_template.get("min_group", 5)),
             max_share=float(v_template.get("max_share", 0.5)),
-            min_calls=int(v_template.get("min_calls", 3)))
+            min_calls=int(v_template.get("min_calls", 3)), align_s=qrs_align_s)
+        out.probabilities, out.v_promoted, out.v_template_width_gain_s = v_template_reading(
+            out.probabilities, signal, positions, fs, codes.index("V"), **bounds)
+        if v_template.get("two_leads") and other_signal is not None:
+            out.probabilities, also, _ = v_template_reading(
+                out.probabilities, signal, positions, fs, codes.index("V"),
+                other_signal=other_signal, **bounds)
+            out.v_promoted_two_leads = also
+            out.v_promoted = out.v_promoted | also
     return out

@@ -942,14 +942,15 @@ def _rows_by_record(rows: list[dict], sources: dict) -> dict[tuple[str, str, str
 
 
 def _row_record(sources: dict, database: str, name: str, lead: str, fs: float,
-                annotator: str | None, need: str):
+                annotator: str | None, need: str, other_lead: bool = False):
     """The record of manifest rows, on the rows' lead where it has it (else its default),
-    at ``fs``. Raises DatasetError, naming what needed it (``need``), if it cannot be read."""
+    at ``fs`` (with ``other_lead``, its second lead too). Raises DatasetError, naming what
+    needed it (``need``), if it cannot be read."""
     path = Path(sources[database]) / name
     try:
         channels = record_header(path)[2]
         return read_record(path, lead=lead if lead in channels else None,
-                           annotator=annotator, target_fs=fs)
+                           annotator=annotator, target_fs=fs, other_lead=other_lead)
     except RecordError as exc:
         raise DatasetError(f"The {need} of {database}/{name} needs its record: {exc}") from None
 
@@ -1005,8 +1006,9 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
-    V-template reading of the other beats) applied to a built split's beats, each record read
-    as the Record page reads it: the rows of one record and lead are its beats, in time order,
+    V-template reading of the other beats, on the record's second lead too where the card's
+    ``v_template.two_leads`` asks) applied to a built split's beats, each record read as the
+    Record page reads it: the rows of one record and lead are its beats, in time order,
     measured on the signal conditioned as the images were drawn.
 
     Args:
@@ -1032,12 +1034,17 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
     if not dominant_qrs and not af_fold and not v_template:
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
+    two_leads = bool((v_template or {}).get("two_leads"))
     for (database, name, lead), idx in _rows_by_record(rows, sources).items():
-        record = _row_record(sources, database, name, lead, fs, None, "reading of the whole record")
+        record = _row_record(sources, database, name, lead, fs, None,
+                             "reading of the whole record", other_lead=two_leads)
         idx = np.asarray(idx)[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
+        second = (None if record.other_signal is None
+                  else condition_signal(record.other_signal, fs, conditioning))
         got = record_readings(out[idx], condition_signal(record.signal, fs, conditioning),
                               samples, fs, class_codes, dominant_qrs=dominant_qrs,
+                              other_signal=second,
                               af_fold=af_fold, v_template=v_template)
         out[idx] = got.probabilities
         if got.reread is not None:

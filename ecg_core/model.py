@@ -352,8 +352,9 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``v_template.test_without``: without the V-template
-    reading only; ``dominant_qrs.cluster.test_without``: without it and the V-cluster part;
+    kept when a reading was adopted (``v_template.two_leads.test_without``: with the
+    V-template reading on the chosen lead only; ``v_template.test_without``: without the
+    V-template reading; ``dominant_qrs.cluster.test_without``: without it and the V-cluster part;
     ``af_fold.test_without``: with the per-beat dominant-QRS reading only;
     ``dominant_qrs.test_without``: the networks alone), newest reading first.
 
@@ -365,10 +366,13 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     card = card or {}
     dominant_card = card.get("dominant_qrs") or {}
     template = (card.get("v_template") or {}).get("test_without")
+    second = ((card.get("v_template") or {}).get("two_leads") or {}).get("test_without")
     cluster = (dominant_card.get("cluster") or {}).get("test_without")
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
     out = []
+    if second:
+        out.append(("the V-template reading's second lead", second))
     if template:
         out.append(("the V-template reading", template))
     if cluster:

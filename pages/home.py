@@ -224,6 +224,10 @@ else:
             + (f"; each group of {template['min_group']} or more alike V calls (ventricular "
                "beats of more than one form) makes a template too"
                if template.get("group_cut") is not None else "")
+            + ("; where the record has a second lead, a beat also matches when its QRS on both "
+               "leads side by side matches the template's (a ventricular beat can look nearly "
+               "normal in one lead and plainly not in another)"
+               if template.get("two_leads") else "")
             + ".")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)

@@ -389,7 +389,10 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                "intervals, no repeated P wave), where no beat is read S"
                if result.s_folded is not None and result.s_folded[chosen] else "")
             + ("; the networks read it as another class, but its QRS matches a template of "
-               "the record's own V calls (wider than its typical QRS), so it is read V"
+               "the record's own V calls (wider than its typical QRS"
+               + (f"; on {result.v_template_second_lead} too, side by side with this lead"
+                  if result.v_template_second_lead else "")
+               + "), so it is read V"
                if result.v_promoted is not None and result.v_promoted[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
@@ -431,8 +434,11 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                    + "."
                    + (" The other way round, a beat read as another class whose QRS matches a "
                       "template of the record's own V calls (their median, or one of their "
-                      "forms', wider than the typical QRS and unlike it) is read V."
-                      if getattr(clf, "v_template", None) else ""))
+                      "forms', wider than the typical QRS and unlike it) is read V"
+                      + (f", comparing the QRS on this lead or on this lead and "
+                         f"{result.v_template_second_lead} side by side"
+                         if result.v_template_second_lead else "")
+                      + "." if getattr(clf, "v_template", None) else ""))
 
 agree = agreement(result)
 if agree is not None:

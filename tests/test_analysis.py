@@ -682,6 +682,36 @@ def test_the_v_template_reading_finds_ventricular_beats_the_networks_read_normal
     assert v_template_note({"v_promoted": 0}) is None and v_template_note({}) is None
 
 
+def test_the_v_template_reading_on_two_leads_finds_more_ventricular_beats():
+    """MIT-BIH 233 (a DS2 patient), whole: read with its second lead (V1), the V-template
+    reading also compares the beats on both leads side by side and reads V more of the beats
+    the networks missed, every one a ventricular beat by the reference labels; read from its
+    chosen lead alone it keeps the one-lead reading. The result, its summary and its note name
+    the second lead."""
+    from ecg_core.analysis import reads_two_leads, v_template_note
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT, SHARED
+
+    path = SHARED / "mitdb" / "233"
+    if not path.with_suffix(".hea").is_file():
+        pytest.skip("MIT-BIH record 233 is not beside the checkout")
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert reads_two_leads(clf)
+    one = classify_record(read_record(path, annotator="atr"), clf)
+    rec = read_record(path, annotator="atr", other_lead=True)
+    two = classify_record(rec, clf)
+    assert one.v_template_second_lead == "" and two.v_template_second_lead == "V1"
+    assert (one.v_promoted <= two.v_promoted).all()
+    extra = two.v_promoted & ~one.v_promoted
+    ref = np.array(two.reference)
+    assert extra.sum() >= 3 and (ref[extra] == "V").all()
+    assert all(two.predicted[i] == "V" for i in np.flatnonzero(extra))
+    summary = summarise(two)
+    assert summary["v_template_second_lead"] == "V1"
+    assert "the V1 lead side by side" in v_template_note(summary)
+    assert "side by side" not in v_template_note(summarise(one))
+
+
 def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_reading():
     """``aami/ecgnet`` then folds S into N where the rhythm reads as atrial fibrillation: the
     result is the dominant-QRS reading passed through ``fibrillation_fold``, with the P-wave

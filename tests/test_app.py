@@ -234,6 +234,9 @@ def test_evaluation_page_aami_side_shows_published_figures():
             "aami/ecgnet without the V-cluster").sum() == 1
     if card.get("v_template"):
         assert (published["source"] == "aami/ecgnet without the V-template reading").sum() == 1
+    if (card.get("v_template") or {}).get("two_leads"):
+        assert (published["source"]
+                == "aami/ecgnet without the V-template reading's second lead").sum() == 1
         assert any("matches a template of the record's V calls" in c.value
                    for c in at.caption)
     # side by side with the model it replaced, where the card names one
@@ -668,6 +671,7 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     if card.get("v_template"):  # its bounds as the card gives them
         assert f"wider by {card['v_template']['min_width_gain_ms']:g} ms" in text
         assert ("alike V calls" in text) == (card["v_template"].get("group_cut") is not None)
+        assert ("on both leads side by side" in text) == bool(card["v_template"].get("two_leads"))
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
@@ -844,16 +848,25 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     from ecg_core.records import read_record
 
     clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
-    result = classify_record(read_record(folder / "200", annotator="atr"), clf)
+    # the page reads the upload's second lead (V1) too, as the V-template reading uses it
+    result = classify_record(read_record(folder / "200", annotator="atr", other_lead=True), clf)
+    one = classify_record(read_record(folder / "200", annotator="atr"), clf)
     promoted = np.flatnonzero(result.v_promoted)
-    assert int(note.split(" ")[0].replace(",", "")) == len(promoted) > 0
+    assert int(note.split(" ")[0].replace(",", "")) == len(promoted) > one.v_promoted.sum()
+    assert "the V1 lead side by side" in note
     at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
     at.run()
     assert not at.exception
     assert any("matches a template of the record's own V calls" in m.value
                for m in at.markdown)
     assert any("The other way round, a beat read as another class" in c.value
-               for c in at.caption)
+               and "V1 side by side" in c.value for c in at.caption)
+    # a beat read V on both leads only says so
+    both = int(np.flatnonzero(result.v_promoted & ~one.v_promoted)[0])
+    at.number_input(key="beat_no").set_value(both + 1)
+    at.run()
+    assert not at.exception
+    assert any("on V1 too, side by side with this lead" in m.value for m in at.markdown)
 
 
 def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():

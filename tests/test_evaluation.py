@@ -306,6 +306,10 @@ def test_aami_comparison_lists_the_readings_left_out_first():
         ("the V-cluster and V-template readings", 0.9508),
         ("the atrial-fibrillation, V-cluster and V-template readings", 0.94),
         ("any reading of records (the networks alone)", 0.937)]
+    # its second lead, adopted after it: left out first
+    card["v_template"]["two_leads"] = {"test_without": {"accuracy": 0.9539}}
+    assert [what for what, _ in readings_left_out(card)][:2] == [
+        "the V-template reading's second lead", "the V-template reading"]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -345,3 +349,11 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
         called_after = found_after / pc["V"]["precision"]
         assert found_after > found_before
         assert found_after - found_before >= 0.9 * (called_after - called_before) - 1e-6
+    second = (card.get("v_template") or {}).get("two_leads")
+    if second:  # the second lead adds V calls too, four in five of them or more right
+        one = second["test_without"]
+        found_one = n_v * one["sensitivity"]["V"]
+        called_one = found_one / one["precision"]["V"]
+        assert found_after > found_one
+        assert found_after - found_one >= 0.8 * (called_after - called_one) - 1e-6
+        assert found_one >= found_before  # the one-lead figures are the V-template reading's
