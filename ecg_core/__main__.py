@@ -480,7 +480,8 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
                 "v_template": getattr(clf, "v_template", None)}
     if calibrated and any(readings.values()) and data_dir is not None:
         probs = record_readings_from_rows(probs, rows, clf.class_codes, **readings,
-                                          data_dir=data_dir)[0]
+                                          data_dir=data_dir,
+                                          qrs_align_s=float(getattr(clf, "qrs_align_s", 0.0)))[0]
     return probs
 
 

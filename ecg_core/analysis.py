@@ -551,7 +551,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                                dominant_qrs=getattr(classifier, "dominant_qrs", None),
                                af_fold=getattr(classifier, "af_fold", None),
                                v_template=getattr(classifier, "v_template", None),
-                               other_signal=second)
+                               other_signal=second,
+                               qrs_align_s=float(getattr(classifier, "qrs_align_s", 0.0)))
     probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,

@@ -1002,7 +1002,8 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                               v_template: dict | None = None,
                               data_dir: str | Path | None = None,
                               sources: dict[str, str | Path] | None = None,
-                              conditioning: str | None = None, fs: float | None = None
+                              conditioning: str | None = None, fs: float | None = None,
+                              qrs_align_s: float = 0.0
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
@@ -1019,6 +1020,8 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
             reading out).
         data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``, the
             ``conditioning`` and ``fs`` (each may be given instead).
+        qrs_align_s: the largest shift (s) of the alignment of QRS stretches (the
+            classifier's ``qrs_align_s``; 0: none).
 
     Returns:
         ``(probabilities, reread, folded)``: float32 (n, k), and bool (n,) each, the beats
@@ -1044,7 +1047,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                   else condition_signal(record.other_signal, fs, conditioning))
         got = record_readings(out[idx], condition_signal(record.signal, fs, conditioning),
                               samples, fs, class_codes, dominant_qrs=dominant_qrs,
-                              other_signal=second,
+                              other_signal=second, qrs_align_s=qrs_align_s,
                               af_fold=af_fold, v_template=v_template)
         out[idx] = got.probabilities
         if got.reread is not None:

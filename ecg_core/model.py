@@ -352,7 +352,8 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``v_template.two_leads.test_without``: with the
+    kept when a reading was adopted (``qrs_alignment.test_without``: the QRS stretches
+    compared as the R positions place them; ``v_template.two_leads.test_without``: with the
     V-template reading on the chosen lead only; ``v_template.test_without``: without the
     V-template reading; ``dominant_qrs.cluster.test_without``: without it and the V-cluster part;
     ``af_fold.test_without``: with the per-beat dominant-QRS reading only;
@@ -367,10 +368,13 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     dominant_card = card.get("dominant_qrs") or {}
     template = (card.get("v_template") or {}).get("test_without")
     second = ((card.get("v_template") or {}).get("two_leads") or {}).get("test_without")
+    aligned = (card.get("qrs_alignment") or {}).get("test_without")
     cluster = (dominant_card.get("cluster") or {}).get("test_without")
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
     out = []
+    if aligned:
+        out.append(("the alignment of each QRS before comparing it", aligned))
     if second:
         out.append(("the V-template reading's second lead", second))
     if template:
@@ -598,6 +602,10 @@ class Classifier:
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
+        qrs_align_s: the largest shift (s) by which each beat's QRS stretch is aligned to the
+            record's typical QRS before the readings of records compare it (the card's
+            ``qrs_alignment.max_shift_ms``; 0 for a card without it;
+            :func:`ecg_core.beats.align_qrs_stretches`).
     """
 
     def __init__(self, model, card: dict, *, runner=None, path: str | Path | None = None,
@@ -625,6 +633,8 @@ class Classifier:
                                      if {"N", "S"} <= set(self.class_codes) else None)
         self.v_template: dict | None = (card.get("v_template") or None
                                         if "V" in self.class_codes else None)
+        self.qrs_align_s: float = float(
+            (card.get("qrs_alignment") or {}).get("max_shift_ms") or 0.0) / 1000.0
         self._model = model
         self._runner = runner
         self._lock = threading.Lock()

@@ -212,7 +212,8 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                       "that QRS as a group; no S call where the rhythm reads as atrial "
                       "fibrillation; a beat read V where its QRS matches a template of the "
                       "record's V calls, wider than its typical QRS, on the chosen lead or on "
-                      "both leads side by side), each adopted by a rule "
+                      "both leads side by side; each QRS aligned to the typical QRS before it "
+                      "is compared), each adopted by a rule "
                       "judged on DS1 cross-validation and QT Database validation records, "
                       "never on DS2." if left_out else ""))
     rel = f.get("reliability")

@@ -202,6 +202,10 @@ else:
                f"more), each of them at {dominant['cluster']['threshold']:g} or more is read "
                "again too: in a noisy record, normal beats misread together"
                if dominant.get("cluster") else "")
+            + (f". Each beat's QRS is first aligned to the record's typical QRS (shifted by up "
+               f"to {card['qrs_alignment']['max_shift_ms']:g} ms to match it best), as "
+               "annotated or detected R positions wander by a few ms"
+               if (card.get("qrs_alignment") or {}).get("max_shift_ms") else "")
             + ". A lone image has no record and is read by the networks alone.")
     af = card.get("af_fold")
     if af:

@@ -427,7 +427,11 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                    f"differs from the record's typical QRS, the median of all its beats': a "
                    f"ventricular beat is conducted another way than the patient's usual beats. "
                    f"A similarity of {clf.dominant_qrs['threshold']:g} or more (1 = the same "
-                   f"shape) sends a V reading to the next most likely class"
+                   f"shape"
+                   + (f", taken after shifting the beat by up to {1000 * clf.qrs_align_s:.0f} "
+                      "ms to match the typical QRS best"
+                      if getattr(clf, "qrs_align_s", 0.0) else "")
+                   + ") sends a V reading to the next most likely class"
                    + (f"; so does {clf.dominant_qrs['cluster']['threshold']:g} or more where "
                       "the beats read V, taken together, share the typical QRS (noisy normal "
                       "beats misread as a group)" if clf.dominant_qrs.get("cluster") else "")

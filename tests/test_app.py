@@ -237,6 +237,10 @@ def test_evaluation_page_aami_side_shows_published_figures():
     if (card.get("v_template") or {}).get("two_leads"):
         assert (published["source"]
                 == "aami/ecgnet without the V-template reading's second lead").sum() == 1
+    if (card.get("qrs_alignment") or {}).get("test_without"):
+        assert (published["source"] == "aami/ecgnet without the alignment of each QRS before "
+                "comparing it").sum() == 1
+        assert any("each QRS aligned to the typical QRS" in c.value for c in at.caption)
         assert any("matches a template of the record's V calls" in c.value
                    for c in at.caption)
     # side by side with the model it replaced, where the card names one
@@ -672,6 +676,8 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
         assert f"wider by {card['v_template']['min_width_gain_ms']:g} ms" in text
         assert ("alike V calls" in text) == (card["v_template"].get("group_cut") is not None)
         assert ("on both leads side by side" in text) == bool(card["v_template"].get("two_leads"))
+    assert ("first aligned to the record's typical QRS" in text) == bool(
+        (card.get("qrs_alignment") or {}).get("max_shift_ms"))
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
@@ -860,7 +866,8 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     assert any("matches a template of the record's own V calls" in m.value
                for m in at.markdown)
     assert any("The other way round, a beat read as another class" in c.value
-               and "V1 side by side" in c.value for c in at.caption)
+               and "V1 side by side" in c.value
+               and "shifting the beat by up to 8 ms" in c.value for c in at.caption)
     # a beat read V on both leads only says so
     both = int(np.flatnonzero(result.v_promoted & ~one.v_promoted)[0])
     at.number_input(key="beat_no").set_value(both + 1)

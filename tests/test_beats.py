@@ -505,6 +505,28 @@ def test_v_template_reading_with_group_templates_reads_each_form_of_multiform_v_
         beats.V_GROUP_MAX_CALLS = saved
 
 
+def test_qrs_stretches_aligned_to_the_typical_qrs_undo_a_wandering_r_position():
+    from ecg_core.beats import qrs_similarity
+
+    fs = 360.0
+    x, pos = _qrs_signal(fs, ["n"] * 30, set(), seed=12)
+    rng = np.random.default_rng(0)
+    moved = pos + rng.integers(-3, 4, len(pos))  # R positions off by up to 8 ms
+    exact = qrs_similarity(x, pos, fs)
+    off = qrs_similarity(x, moved, fs)
+    aligned = qrs_similarity(x, moved, fs, align_s=0.008)
+    assert np.nanmin(exact) > 0.99 and np.nanmin(off) < 0.9  # a narrow QRS moved by 8 ms
+    assert np.nanmin(aligned) > 0.98 and (aligned >= off - 1e-12).all()
+    np.testing.assert_allclose(qrs_similarity(x, moved, fs, align_s=0.0), off)
+    # a shift beyond the bound is not undone
+    far = pos.copy()
+    far[::3] += 12  # 33 ms
+    assert np.nanmax(qrs_similarity(x, far, fs, align_s=0.008)[::3]) < 0.9
+    # a wide inverted (ventricular) QRS stays unlike the typical one however it is shifted
+    y, pos2 = _qrs_signal(fs, ["n"] * 30 + ["v"] * 3, set(), seed=13)
+    assert np.nanmax(qrs_similarity(y, pos2, fs, align_s=0.008)[30:]) < 0.3
+
+
 def _two_lead_signal(fs: float, kinds: list[str], seed: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A synthetic two-lead ECG in mV, one beat a second: normal beats ("n") narrow and upright

@@ -310,6 +310,11 @@ def test_aami_comparison_lists_the_readings_left_out_first():
     card["v_template"]["two_leads"] = {"test_without": {"accuracy": 0.9539}}
     assert [what for what, _ in readings_left_out(card)][:2] == [
         "the V-template reading's second lead", "the V-template reading"]
+    # the alignment of QRS stretches, adopted after that
+    card["qrs_alignment"] = {"max_shift_ms": 8.0, "test_without": {"accuracy": 0.9541}}
+    assert [what for what, _ in readings_left_out(card)][:3] == [
+        "the alignment of each QRS before comparing it",
+        "the V-template reading's second lead", "the V-template reading"]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -357,3 +362,9 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
         assert found_after > found_one
         assert found_after - found_one >= 0.8 * (called_after - called_one) - 1e-6
         assert found_one >= found_before  # the one-lead figures are the V-template reading's
+    aligned = (card.get("qrs_alignment") or {}).get("test_without")
+    if aligned:  # aligned stretches: more V beats found, four in five of the new V calls right
+        found_unaligned = n_v * aligned["sensitivity"]["V"]
+        called_unaligned = found_unaligned / aligned["precision"]["V"]
+        assert found_after > found_unaligned
+        assert found_after - found_unaligned >= 0.8 * (called_after - called_unaligned) - 1e-6
