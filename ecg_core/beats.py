@@ -594,7 +594,8 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
     supraventricular-conducted QRS; Holter analysers sort beats by morphology templates for
     this reason. Each beat's stretch (:data:`QRS_SIMILARITY_S` before and after its R peak,
     less its median) is compared with the typical QRS, the sample-wise median of all the
-    stretches, by cosine similarity (no realignment: the R peaks are taken as given). This is
+    stretches, by cosine similarity (the R peaks taken as given, or with ``align_s`` each
+    stretch first aligned to the typical QRS). This is
     the measure the dominant-QRS reading (:func:`dominant_qrs_reading`) was judged with
     (``models/experiments/dominant-qrs-2026-12-05/``); :func:`template_features` describes a
     beat against its record's typical beat for a network to read, differently.
@@ -649,7 +650,9 @@ def align_qrs_stretches(x: np.ndarray, pos: np.ndarray, before: int, after: int,
     samples, where the signal allows) at which it has the highest cosine similarity with the
     record's typical QRS (the sample-wise median of ``stretch``), as template-matching beat
     classifiers align a beat to a template before comparing it (the R positions of detected or
-    resampled beats wander by a few ms).
+    resampled beats wander by a few ms). The typical QRS is that of the unshifted stretches
+    (one pass). Adopted for ``aami/ecgnet`` at +-8 ms by a rule written before its deciding
+    run (``models/experiments/qrs-alignment-2026-12-05/``).
 
     Args:
         x: float64 (n_samples,), the signal in mV.
