@@ -910,7 +910,8 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
                        margin: float = 0.10, cluster_threshold: float = 0.90,
                        min_width_gain_s: float = 0.010, group_cut: float | None = None,
                        min_group: int = 5, max_share: float = 0.5, min_calls: int = 3,
-                       other_signal: np.ndarray | None = None, align_s: float = 0.0
+                       other_signal: np.ndarray | None = None, align_s: float = 0.0,
+                       skip: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-template reading of one record's beats: a beat read as another class whose QRS is
     shaped like the record's own V calls is read V, as a Holter analyser labels beats by
@@ -962,6 +963,9 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
             leaves the reading out.
         align_s: as for :func:`qrs_similarity` (each lead's stretches aligned to its own
             typical QRS).
+        skip: optional bool array, shape (n,): beats the reading leaves out, neither making a
+            template nor read V by one (e.g. beats whose estimated SNR is under
+            :data:`NOISY_SNR_DB`, :func:`beat_snr_db`).
 
     Returns:
         ``(probabilities, promoted, width_gain_s)``: float32 (n, k), rows summing to 1; bool
@@ -981,6 +985,10 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
     promoted = np.zeros(len(p), dtype=bool)
     if not len(p):
         return q.astype(np.float32), promoted, float("nan")
+    skip = (np.zeros(len(p), dtype=bool) if skip is None
+            else np.asarray(skip, dtype=bool).reshape(-1))
+    if len(skip) != len(p):
+        raise ValueError(f"{len(skip)} skip flags for {len(p)} beats.")
     stretch, whole = _qrs_stretches(signal, pos, fs, align_s)
     first = stretch.shape[1]  # the samples of ``signal`` in each (side-by-side) stretch
     if other_signal is not None:
@@ -1017,19 +1025,21 @@ def v_template_reading(probabilities: np.ndarray, signal: np.ndarray, positions:
             return gain
         with np.errstate(invalid="ignore", divide="ignore"):
             to_v = np.where(norms > 0, stretch @ template / (norms * nv), np.nan)
-            hit = ~inside & (to_v >= threshold) & (to_v - to_t >= margin)
+            hit = ~inside & ~left_out & (to_v >= threshold) & (to_v - to_t >= margin)
         rows = np.flatnonzero(whole)[hit]
         top = q[rows].argmax(axis=1)
         q[rows, top], q[rows, v_index] = q[rows, v_index], q[rows, top]
         promoted[rows] = True
         return gain
 
+    left_out = skip[whole]
     inside = v_calls()
-    if inside is None:
+    if inside is None or (inside & ~left_out).sum() < min_calls:
         return q.astype(np.float32), promoted, float("nan")
-    gain = read_against(np.median(stretch[inside], axis=0), inside)
+    gain = read_against(np.median(stretch[inside & ~left_out], axis=0), inside)
     inside = v_calls() if group_cut is not None else None
-    if inside is not None and (usable := inside & (norms > 0)).sum() >= max(min_group, 2):
+    if inside is not None and (usable := inside & ~left_out & (norms > 0)).sum() >= max(
+            min_group, 2):
         from scipy.cluster.hierarchy import fcluster, linkage
 
         members = stretch[usable]
@@ -1234,7 +1244,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     ``min_width_gain_ms``, ``group_cut``, ``min_group``, ``min_calls``;
     :func:`v_template_reading`), and with ``two_leads`` in those settings and a second lead,
     the V-template reading once more on both leads side by side (a beat is read V when it
-    matches a template on the chosen lead, or on both leads together). The Record page, the
+    matches a template on the chosen lead, or on both leads together); with ``skip_noisy``
+    there, beats whose estimated SNR is under :data:`NOISY_SNR_DB` (:func:`beat_snr_db`) are
+    left out of that reading. The Record page, the
     CLI, archives and ``evaluate`` on built datasets all read records through this function.
 
     Args:
@@ -1289,7 +1301,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                        else float(v_template["group_cut"])),
             min_group=int(v_template.get("min_group", 5)),
             max_share=float(v_template.get("max_share", 0.5)),
-            min_calls=int(v_template.get("min_calls", 3)), align_s=qrs_align_s)
+            min_calls=int(v_template.get("min_calls", 3)), align_s=qrs_align_s,
+            skip=(beat_snr_db(signal, positions, fs) < NOISY_SNR_DB
+                  if v_template.get("skip_noisy") else None))
         out.probabilities, out.v_promoted, out.v_template_width_gain_s = v_template_reading(
             out.probabilities, signal, positions, fs, codes.index("V"), **bounds)
         if v_template.get("two_leads") and other_signal is not None:
