@@ -352,7 +352,8 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``qrs_alignment.test_without``: the QRS stretches
+    kept when a reading was adopted (``v_template.skip_noisy.test_without``: beats read
+    noisy kept in the V-template reading; ``qrs_alignment.test_without``: the QRS stretches
     compared as the R positions place them; ``v_template.two_leads.test_without``: with the
     V-template reading on the chosen lead only; ``v_template.test_without``: without the
     V-template reading; ``dominant_qrs.cluster.test_without``: without it and the V-cluster part;
@@ -369,10 +370,13 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     template = (card.get("v_template") or {}).get("test_without")
     second = ((card.get("v_template") or {}).get("two_leads") or {}).get("test_without")
     aligned = (card.get("qrs_alignment") or {}).get("test_without")
+    guard = ((card.get("v_template") or {}).get("skip_noisy") or {}).get("test_without")
     cluster = (dominant_card.get("cluster") or {}).get("test_without")
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
     out = []
+    if guard:
+        out.append(("the V-template reading's noise guard", guard))
     if aligned:
         out.append(("the alignment of each QRS before comparing it", aligned))
     if second:

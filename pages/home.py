@@ -232,6 +232,10 @@ else:
                "leads side by side matches the template's (a ventricular beat can look nearly "
                "normal in one lead and plainly not in another)"
                if template.get("two_leads") else "")
+            + ("; beats whose estimated SNR is under "
+               f"{template['skip_noisy'].get('snr_db', 18):g} dB neither make a template nor "
+               "are read V by one (a noisy beat can match a template of noisy V calls)"
+               if template.get("skip_noisy") else "")
             + ".")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)

@@ -442,6 +442,8 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                       + (f", comparing the QRS on this lead or on this lead and "
                          f"{result.v_template_second_lead} side by side"
                          if result.v_template_second_lead else "")
+                      + ("; beats read noisy are left out of that reading"
+                         if (clf.v_template or {}).get("skip_noisy") else "")
                       + "." if getattr(clf, "v_template", None) else ""))
 
 agree = agreement(result)

@@ -237,6 +237,9 @@ def test_evaluation_page_aami_side_shows_published_figures():
     if (card.get("v_template") or {}).get("two_leads"):
         assert (published["source"]
                 == "aami/ecgnet without the V-template reading's second lead").sum() == 1
+    if ((card.get("v_template") or {}).get("skip_noisy") or {}).get("test_without"):
+        assert (published["source"]
+                == "aami/ecgnet without the V-template reading's noise guard").sum() == 1
     if (card.get("qrs_alignment") or {}).get("test_without"):
         assert (published["source"] == "aami/ecgnet without the alignment of each QRS before "
                 "comparing it").sum() == 1
@@ -678,6 +681,8 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
         assert ("on both leads side by side" in text) == bool(card["v_template"].get("two_leads"))
     assert ("first aligned to the record's typical QRS" in text) == bool(
         (card.get("qrs_alignment") or {}).get("max_shift_ms"))
+    assert ("neither make a template nor are read V by one" in text) == bool(
+        (card.get("v_template") or {}).get("skip_noisy"))
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error

@@ -468,6 +468,43 @@ def test_v_template_reading_reads_v_the_beats_shaped_like_the_records_wide_v_cal
         v_template_reading(p, x, pos[:5], fs, 2)
 
 
+def test_v_template_reading_leaves_out_the_beats_it_is_told_to_skip():
+    from ecg_core.beats import v_template_reading
+
+    fs = 250.0
+    shapes = ["n"] * 40 + ["v"] * 8
+    x, pos = _qrs_signal(fs, shapes, set(), seed=5)
+    p = np.tile([0.8, 0.15, 0.05], (len(shapes), 1)).astype(np.float32)
+    p[40:45] = [0.2, 0.1, 0.7]  # 5 V calls, 3 V beats read N
+    _, all_read, _ = v_template_reading(p, x, pos, fs, 2)
+    assert all_read.tolist() == [i >= 45 for i in range(len(shapes))]
+    # a skipped beat is not read V by the template ...
+    skip = np.zeros(len(shapes), bool)
+    skip[46] = True
+    _, some, _ = v_template_reading(p, x, pos, fs, 2, skip=skip)
+    assert some.tolist() == [i in (45, 47) for i in range(len(shapes))]
+    # ... nor makes one: with 3 of the 5 V calls skipped, too few are left
+    skip = np.zeros(len(shapes), bool)
+    skip[40:43] = True
+    q, none, gain = v_template_reading(p, x, pos, fs, 2, skip=skip)
+    assert not none.any() and np.isnan(gain) and np.array_equal(q, p)
+    with pytest.raises(ValueError):
+        v_template_reading(p, x, pos, fs, 2, skip=skip[:5])
+    # the card's ``skip_noisy``: the beats whose estimated SNR is under NOISY_SNR_DB
+    from ecg_core.beats import NOISY_SNR_DB, beat_snr_db, record_readings
+
+    card = {"threshold": 0.95, "margin": 0.10, "cluster_threshold": 0.90,
+            "min_width_gain_ms": 10.0, "skip_noisy": True}
+    for noisy_beats in (set(), set(range(24, 48))):
+        y, pos2 = _qrs_signal(fs, shapes, noisy_beats, seed=5)
+        noisy = beat_snr_db(y, pos2, fs) < NOISY_SNR_DB
+        assert noisy.any() == bool(noisy_beats)
+        got = record_readings(p, y, pos2, fs, ("N", "S", "V"), v_template=card)
+        _, expected, _ = v_template_reading(p, y, pos2, fs, 2, skip=noisy)
+        np.testing.assert_array_equal(got.v_promoted, expected)
+        assert not (got.v_promoted & noisy).any()
+
+
 def test_v_template_reading_with_group_templates_reads_each_form_of_multiform_v_beats():
     from ecg_core.beats import v_template_reading
 

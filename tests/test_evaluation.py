@@ -315,6 +315,10 @@ def test_aami_comparison_lists_the_readings_left_out_first():
     assert [what for what, _ in readings_left_out(card)][:3] == [
         "the alignment of each QRS before comparing it",
         "the V-template reading's second lead", "the V-template reading"]
+    # its noise guard, adopted last
+    card["v_template"]["skip_noisy"] = {"snr_db": 18.0, "test_without": {"accuracy": 0.9561}}
+    assert [what for what, _ in readings_left_out(card)][:2] == [
+        "the V-template reading's noise guard", "the alignment of each QRS before comparing it"]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -368,3 +372,7 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
         called_unaligned = found_unaligned / aligned["precision"]["V"]
         assert found_after > found_unaligned
         assert found_after - found_unaligned >= 0.8 * (called_after - called_unaligned) - 1e-6
+    guarded = ((card.get("v_template") or {}).get("skip_noisy") or {}).get("test_without")
+    if guarded:  # the noise guard leaves DS2's clean records almost as they were
+        assert abs(guarded["accuracy"] - doc["figures"]["accuracy"]) <= 0.001
+        assert abs(guarded["sensitivity"]["V"] - pc["V"]["sensitivity"]) <= 0.002
