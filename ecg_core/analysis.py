@@ -547,18 +547,20 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
     second = model_second_signal(record, classifier)
+    snr_db = beat_snr_db(signal, positions, fs)
     readings = record_readings(probs, signal, positions, fs, codes,
                                dominant_qrs=getattr(classifier, "dominant_qrs", None),
                                af_fold=getattr(classifier, "af_fold", None),
                                v_template=getattr(classifier, "v_template", None),
                                other_signal=second,
-                               qrs_align_s=float(getattr(classifier, "qrs_align_s", 0.0)))
+                               qrs_align_s=float(getattr(classifier, "qrs_align_s", 0.0)),
+                               snr_db=snr_db)
     probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
                         samples=positions, reference=symbols, predicted=predicted,
                         probabilities=probs, class_codes=codes, rr_prev_s=prev,
-                        detection=detection, snr_db=beat_snr_db(signal, positions, fs),
+                        detection=detection, snr_db=snr_db,
                         reread=readings.reread, qrs_similarity=readings.qrs_similarity,
                         s_folded=readings.s_folded,
                         atrial_consistency=readings.atrial_consistency,

@@ -1232,8 +1232,8 @@ class RecordReadings:
 def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                     fs: float, class_codes, *, dominant_qrs: dict | None = None,
                     af_fold: dict | None = None, v_template: dict | None = None,
-                    other_signal: np.ndarray | None = None, qrs_align_s: float = 0.0
-                    ) -> RecordReadings:
+                    other_signal: np.ndarray | None = None, qrs_align_s: float = 0.0,
+                    snr_db: np.ndarray | None = None) -> RecordReadings:
     """A model card's readings of one record's beats, in the order they were judged: the
     dominant-QRS reading of V calls (``dominant_qrs``: ``threshold``, ``max_share``;
     :func:`dominant_qrs_reading`; with ``cluster``: ``cluster_threshold``, ``threshold``,
@@ -1263,6 +1263,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         qrs_align_s: the largest shift (s) by which each beat's QRS stretch is aligned to the
             typical QRS before every comparison of the three readings (0: none;
             :func:`align_qrs_stretches`).
+        snr_db: optional float array, shape (n,), the beats' :func:`beat_snr_db` where the
+            caller has it already (``skip_noisy`` needs it; ``None``: measured here).
 
     Returns:
         :class:`RecordReadings`.
@@ -1302,7 +1304,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             min_group=int(v_template.get("min_group", 5)),
             max_share=float(v_template.get("max_share", 0.5)),
             min_calls=int(v_template.get("min_calls", 3)), align_s=qrs_align_s,
-            skip=(beat_snr_db(signal, positions, fs) < NOISY_SNR_DB
+            skip=((beat_snr_db(signal, positions, fs) if snr_db is None
+                   else np.asarray(snr_db, dtype=np.float64)) < NOISY_SNR_DB
                   if v_template.get("skip_noisy") else None))
         out.probabilities, out.v_promoted, out.v_template_width_gain_s = v_template_reading(
             out.probabilities, signal, positions, fs, codes.index("V"), **bounds)
