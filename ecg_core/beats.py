@@ -691,6 +691,45 @@ def align_qrs_stretches(x: np.ndarray, pos: np.ndarray, before: int, after: int,
     return out
 
 
+def two_lead_qrs_similarity(signal: np.ndarray, other_signal: np.ndarray,
+                            positions: np.ndarray, fs: float, align_s: float = 0.0
+                            ) -> np.ndarray:
+    """How alike each beat's QRS complex is to the record's typical QRS on two leads at once.
+
+    Each beat's stretches on both leads (as :func:`qrs_similarity` takes them, each lead's
+    aligned to its own typical QRS with ``align_s``) are put side by side, each lead divided by
+    the norm of its own typical QRS so that neither lead's gain outweighs the other's, and
+    compared with the sample-wise median of all such pairs by cosine similarity: the measure
+    of the V-template reading's second pass (:func:`v_template_reading` with
+    ``other_signal``), here against the typical QRS.
+
+    Args:
+        signal, positions, fs, align_s: as for :func:`qrs_similarity`.
+        other_signal: float array, shape (n_samples,), in mV: the record's second lead,
+            conditioned as ``signal``.
+
+    Returns:
+        float64 array, shape (n,), in [-1, 1]; NaN for beats without a whole stretch on both
+        leads, and for every beat when fewer than 3 beats have both or either lead's typical
+        QRS is flat.
+
+    Raises:
+        ValueError: if ``other_signal`` is not as long as ``signal``.
+    """
+    if np.asarray(other_signal).size != np.asarray(signal).size:
+        raise ValueError("The second lead must be as long as the first.")
+    stretch, both = _side_by_side(*_qrs_stretches(signal, positions, fs, align_s),
+                                  *_qrs_stretches(other_signal, positions, fs, align_s))
+    out = np.full(len(both), np.nan)
+    if stretch is None:
+        return out
+    typical = np.median(stretch, axis=0)
+    norm = np.linalg.norm(stretch, axis=1) * np.linalg.norm(typical)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[both] = np.where(norm > 0, stretch @ typical / norm, np.nan)
+    return out
+
+
 def typical_qrs(signal: np.ndarray, positions: np.ndarray, fs: float
                 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The record's typical QRS that :func:`qrs_similarity` compares each beat with, for
@@ -1216,6 +1255,10 @@ class RecordReadings:
         v_promoted_two_leads: bool (n,), those of ``v_promoted`` read V only by the second
             pass on both leads side by side, or ``None`` where that pass did not run (no
             second lead, or a card without ``two_leads``).
+        reread_two_leads, two_lead_similarity: bool (n,) and float64 (n,) of the last check
+            of V calls on both leads (:func:`two_lead_qrs_similarity`; its beats are in
+            ``reread`` too), or ``None`` where it did not run (no second lead, or a card
+            without ``dominant_qrs.two_leads``).
     """
 
     probabilities: np.ndarray
@@ -1227,6 +1270,8 @@ class RecordReadings:
     v_promoted: np.ndarray | None = None
     v_template_width_gain_s: float | None = None
     v_promoted_two_leads: np.ndarray | None = None
+    reread_two_leads: np.ndarray | None = None
+    two_lead_similarity: np.ndarray | None = None
 
 
 def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
@@ -1315,4 +1360,17 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                 other_signal=other_signal, **bounds)
             out.v_promoted_two_leads = also
             out.v_promoted = out.v_promoted | also
+    two = (dominant_qrs or {}).get("two_leads")
+    if two and other_signal is not None and "V" in codes:
+        out.two_lead_similarity = two_lead_qrs_similarity(signal, other_signal, positions, fs,
+                                                          qrs_align_s)
+        out.probabilities, again = dominant_qrs_reading(
+            out.probabilities, out.two_lead_similarity, codes.index("V"),
+            float(two["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
+        out.reread_two_leads = again
+        out.reread = again if out.reread is None else out.reread | again
+        for name in ("v_promoted", "v_promoted_two_leads"):
+            flags = getattr(out, name)
+            if flags is not None:
+                setattr(out, name, flags & ~again)
     return out
