@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, MAX_HALF_WINDOW_S, NOISY_SNR_DB, SNR_AFTER_S, SNR_BEFORE_S,
-                    beat_context, beat_snr_db, irregular_rr, record_readings, rhythm_features,
-                    rr_intervals, template_features)
+                    beat_context, beat_snr_db, irregular_rr, readings_use_second_lead,
+                    record_readings, rhythm_features, rr_intervals, template_features)
 from .canonical import canonical_form
 from .classes import SCHEMES, symbol_map
 from .errors import RecordError
@@ -82,6 +82,12 @@ class RecordResult:
             the V-template reading also compared the beats (a model card with
             ``v_template.two_leads`` and a record with a second lead), or ``""`` where it did
             not.
+        reread_two_leads, two_lead_similarity: bool (n,), those of :attr:`reread` whose V
+            reading was dropped by the last check on both leads (their QRS on the chosen lead
+            and the second lead side by side is shaped like the record's typical one,
+            :func:`ecg_core.beats.two_lead_qrs_similarity`), and float64 (n,), that
+            similarity (NaN where it cannot be told); ``None`` for a model without that check
+            or a record without a second lead.
     """
 
     record: str
@@ -102,13 +108,16 @@ class RecordResult:
     atrial_consistency: np.ndarray | None = None
     v_promoted: np.ndarray | None = None
     v_template_second_lead: str = ""
+    reread_two_leads: np.ndarray | None = None
+    two_lead_similarity: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
         rr_prev_s, snr_db (each beat's estimated SNR in dB; left out for a result without
         estimates), for a model with the dominant-QRS reading qrs_similarity and v_reread
         (:attr:`qrs_similarity`; True where the network's V reading was dropped, see
-        :attr:`reread`), for a model with the atrial-fibrillation reading
+        :attr:`reread`; with the check on both leads, qrs_similarity_two_leads,
+        :attr:`two_lead_similarity`), for a model with the atrial-fibrillation reading
         atrial_consistency and s_folded (:attr:`atrial_consistency`; True where the beat lies
         in a stretch read as atrial fibrillation, see :attr:`s_folded`), for a model with the
         V-template reading v_template (True where the beat was read V for its likeness to the
@@ -125,6 +134,8 @@ class RecordResult:
         if self.reread is not None:
             frame["qrs_similarity"] = np.round(self.qrs_similarity, 3)
             frame["v_reread"] = self.reread
+        if self.two_lead_similarity is not None:
+            frame["qrs_similarity_two_leads"] = np.round(self.two_lead_similarity, 3)
         if self.s_folded is not None:
             frame["atrial_consistency"] = np.round(self.atrial_consistency, 3)
             frame["s_folded"] = self.s_folded
@@ -417,9 +428,11 @@ def model_signal(record: ECGRecord, classifier) -> np.ndarray:
 
 def reads_two_leads(classifier) -> bool:
     """Whether a classifier's readings of whole records use a record's second lead (its card's
-    ``v_template.two_leads``): the readers then read that lead too
+    ``v_template.two_leads`` or ``dominant_qrs.two_leads``,
+    :func:`ecg_core.beats.readings_use_second_lead`): the readers then read that lead too
     (``read_record(..., other_lead=True)``)."""
-    return bool((getattr(classifier, "v_template", None) or {}).get("two_leads"))
+    return readings_use_second_lead(getattr(classifier, "dominant_qrs", None),
+                                    getattr(classifier, "v_template", None))
 
 
 def model_second_signal(record: ECGRecord, classifier) -> np.ndarray | None:
@@ -567,7 +580,9 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                         v_promoted=readings.v_promoted,
                         v_template_second_lead=(record.other_lead or "second lead"
                                                 if readings.v_promoted_two_leads is not None
-                                                else ""))
+                                                else ""),
+                        reread_two_leads=readings.reread_two_leads,
+                        two_lead_similarity=readings.two_lead_similarity)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -688,7 +703,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         snr_db=np.concatenate([p[5] for p in parts]),
         reread=_joined(parts, 6), qrs_similarity=_joined(parts, 7), s_folded=_joined(parts, 8),
         atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10),
-        v_template_second_lead=next((p[11] for p in parts if p[11]), ""))
+        v_template_second_lead=next((p[11] for p in parts if p[11]), ""),
+        reread_two_leads=_joined(parts, 12), two_lead_similarity=_joined(parts, 13))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -706,7 +722,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     codes, probabilities, RR before each beat, estimated SNR, V readings dropped and QRS
     similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
     for both, beats read V by the V-template reading or ``None``, the second lead that
-    reading also compared on or ``""``), or ``None`` where the stretch has no beat. With
+    reading also compared on or ``""``, the V readings dropped by the check on both leads and
+    their two-lead similarities, or ``None`` for both), or ``None`` where the stretch has no beat. With
     ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
@@ -728,7 +745,9 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         None if part.s_folded is None else part.s_folded[core],
         None if part.atrial_consistency is None else part.atrial_consistency[core],
         None if part.v_promoted is None else part.v_promoted[core],
-        part.v_template_second_lead)
+        part.v_template_second_lead,
+        None if part.reread_two_leads is None else part.reread_two_leads[core],
+        None if part.two_lead_similarity is None else part.two_lead_similarity[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -814,6 +833,8 @@ def summarise(result: RecordResult) -> dict:
         ``v_promoted`` (the beats read V for their likeness to the record's V calls,
         :attr:`RecordResult.v_promoted`; ``None`` for a model without that reading),
         ``v_template_second_lead`` (:attr:`RecordResult.v_template_second_lead`),
+        ``v_reread_two_leads`` (those of ``v_reread`` dropped by the check on both leads,
+        :attr:`RecordResult.reread_two_leads`; ``None`` where it did not run),
         ``duration_s`` and ``source``.
     """
     pred = np.array(result.predicted)
@@ -842,6 +863,8 @@ def summarise(result: RecordResult) -> dict:
         "s_folded": None if result.s_folded is None else int(np.sum(result.s_folded)),
         "v_promoted": None if result.v_promoted is None else int(np.sum(result.v_promoted)),
         "v_template_second_lead": result.v_template_second_lead,
+        "v_reread_two_leads": None if result.reread_two_leads is None
+        else int(np.sum(result.reread_two_leads)),
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -954,7 +977,10 @@ def reread_note(summary: dict) -> str | None:
             f"{'have' if n != 1 else 'has'} a QRS complex shaped like this record's typical "
             "one (or close to it, where the beats read V share that shape as a group), so the "
             "model reads them as their next most likely class (a ventricular beat's QRS "
-            "differs from the patient's usual one). The per-beat table marks them (v_reread).")
+            "differs from the patient's usual one)"
+            + (f"; {both:,} of them only when the second lead is compared too, side by side "
+               "with this one" if (both := summary.get("v_reread_two_leads")) else "")
+            + ". The per-beat table marks them (v_reread).")
 
 
 def fibrillation_note(summary: dict) -> str | None:

@@ -1274,6 +1274,13 @@ class RecordReadings:
     two_lead_similarity: np.ndarray | None = None
 
 
+def readings_use_second_lead(dominant_qrs: dict | None, v_template: dict | None) -> bool:
+    """Whether a model card's readings of whole records (:func:`record_readings`) compare
+    beats on a record's second lead too: the V-template reading's ``two_leads`` or the last
+    check of V calls, ``dominant_qrs.two_leads``. Readers of records then read that lead."""
+    return bool((v_template or {}).get("two_leads") or (dominant_qrs or {}).get("two_leads"))
+
+
 def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                     fs: float, class_codes, *, dominant_qrs: dict | None = None,
                     af_fold: dict | None = None, v_template: dict | None = None,
@@ -1291,7 +1298,13 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     the V-template reading once more on both leads side by side (a beat is read V when it
     matches a template on the chosen lead, or on both leads together); with ``skip_noisy``
     there, beats whose estimated SNR is under :data:`NOISY_SNR_DB` (:func:`beat_snr_db`) are
-    left out of that reading. The Record page, the
+    left out of that reading. Last, with ``two_leads`` in ``dominant_qrs`` (``threshold``) and
+    a second lead, each beat still read V whose QRS on both leads side by side
+    (:func:`two_lead_qrs_similarity`) is at least that alike the record's typical two-lead QRS
+    is read as its next most likely class (:func:`dominant_qrs_reading` on that similarity,
+    the same ``max_share``): a QRS shaped like the patient's usual one on both leads is not
+    ventricular. Adopted for ``aami/ecgnet`` at 0.90 by a rule written before its deciding run
+    (``models/experiments/dominant-qrs-two-leads-2026-12-06/``). The Record page, the
     CLI, archives and ``evaluate`` on built datasets all read records through this function.
 
     Args:

@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations,
-                    record_readings, rhythm_features, template_features,
-                    vf_windows, with_detected_rr)
+                    readings_use_second_lead, record_readings, rhythm_features,
+                    template_features, vf_windows, with_detected_rr)
 from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
                         decode_image)
 from .classes import folder_to_class, scheme_codes, symbol_map
@@ -1007,8 +1007,9 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
-    V-template reading of the other beats, on the record's second lead too where the card's
-    ``v_template.two_leads`` asks) applied to a built split's beats, each record read as the
+    V-template reading of the other beats, the last check of V calls on both leads, on the
+    record's second lead where the card asks, :func:`ecg_core.beats.readings_use_second_lead`)
+    applied to a built split's beats, each record read as the
     Record page reads it: the rows of one record and lead are its beats, in time order,
     measured on the signal conditioned as the images were drawn.
 
@@ -1037,7 +1038,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
     if not dominant_qrs and not af_fold and not v_template:
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
-    two_leads = bool((v_template or {}).get("two_leads"))
+    two_leads = readings_use_second_lead(dominant_qrs, v_template)
     for (database, name, lead), idx in _rows_by_record(rows, sources).items():
         record = _row_record(sources, database, name, lead, fs, None,
                              "reading of the whole record", other_lead=two_leads)

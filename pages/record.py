@@ -375,8 +375,14 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                f"{result.qrs_similarity[chosen]:.2f}"
                if result.qrs_similarity is not None
                and np.isfinite(result.qrs_similarity[chosen]) else "")
+            + (f"; QRS similarity on both leads {result.two_lead_similarity[chosen]:.2f}"
+               if result.two_lead_similarity is not None
+               and np.isfinite(result.two_lead_similarity[chosen]) else "")
             + ("; the networks read it V, but its QRS is "
-               + ("shaped like the record's typical one"
+               + (f"shaped like the record's typical one on this lead and on "
+                  f"{result.v_template_second_lead or 'the second lead'} side by side"
+                  if result.reread_two_leads is not None and result.reread_two_leads[chosen]
+                  else "shaped like the record's typical one"
                   if result.qrs_similarity[chosen] >= clf.dominant_qrs["threshold"] else
                   "close to the record's typical one, whose shape the record's V calls share "
                   "taken together")
