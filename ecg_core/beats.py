@@ -1256,9 +1256,11 @@ class RecordReadings:
             pass on both leads side by side, or ``None`` where that pass did not run (no
             second lead, or a card without ``two_leads``).
         reread_two_leads, two_lead_similarity: bool (n,) and float64 (n,) of the last check
-            of V calls on both leads (:func:`two_lead_qrs_similarity`; its beats are in
-            ``reread`` too), or ``None`` where it did not run (no second lead, or a card
-            without ``dominant_qrs.two_leads``).
+            of V calls on both leads (:func:`two_lead_qrs_similarity`): the beats the
+            networks read V that it reads as their next most likely class (in ``reread``
+            too; the V-template reading's calls it withdraws leave ``v_promoted`` instead),
+            or ``None`` where it did not run (no second lead, or a card without
+            ``dominant_qrs.two_leads``).
     """
 
     probabilities: np.ndarray
@@ -1302,7 +1304,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     a second lead, each beat still read V whose QRS on both leads side by side
     (:func:`two_lead_qrs_similarity`) is at least that alike the record's typical two-lead QRS
     is read as its next most likely class (:func:`dominant_qrs_reading` on that similarity,
-    the same ``max_share``): a QRS shaped like the patient's usual one on both leads is not
+    the same ``max_share``), and a beat the V-template reading read V goes back to how it was
+    read before that reading: a QRS shaped like the patient's usual one on both leads is not
     ventricular. Adopted for ``aami/ecgnet`` at 0.90 by a rule written before its deciding run
     (``models/experiments/dominant-qrs-two-leads-2026-12-06/``). The Record page, the
     CLI, archives and ``evaluate`` on built datasets all read records through this function.
@@ -1319,7 +1322,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         other_signal: optional float array, shape (n_samples,), in mV: the record's second
             lead, conditioned as ``signal`` (``None``: one lead only).
         qrs_align_s: the largest shift (s) by which each beat's QRS stretch is aligned to the
-            typical QRS before every comparison of the three readings (0: none;
+            typical QRS before every comparison of the readings (0: none;
             :func:`align_qrs_stretches`).
         snr_db: optional float array, shape (n,), the beats' :func:`beat_snr_db` where the
             caller has it already (``skip_noisy`` needs it; ``None``: measured here).
@@ -1352,6 +1355,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         out.probabilities, out.s_folded = fibrillation_fold(
             out.probabilities, irregular_rr(positions, fs), out.atrial_consistency,
             codes.index("N"), codes.index("S"), float(af_fold["threshold"]))
+    before_template = out.probabilities
     if v_template:
         bounds = dict(
             threshold=float(v_template["threshold"]), margin=float(v_template["margin"]),
@@ -1380,10 +1384,15 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         out.probabilities, again = dominant_qrs_reading(
             out.probabilities, out.two_lead_similarity, codes.index("V"),
             float(two["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
-        out.reread_two_leads = again
-        out.reread = again if out.reread is None else out.reread | again
+        # a beat the V-template reading read V goes back to how it was read before that
+        # reading (the networks did not read it V); the others are V calls read again
+        withdrawn = again & out.v_promoted if out.v_promoted is not None else again & False
+        out.probabilities[withdrawn] = before_template[withdrawn]
         for name in ("v_promoted", "v_promoted_two_leads"):
             flags = getattr(out, name)
             if flags is not None:
                 setattr(out, name, flags & ~again)
+        out.reread_two_leads = again & ~withdrawn
+        out.reread = (out.reread_two_leads if out.reread is None
+                      else out.reread | out.reread_two_leads)
     return out

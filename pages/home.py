@@ -237,6 +237,14 @@ else:
                "are read V by one (a noisy beat can match a template of noisy V calls)"
                if template.get("skip_noisy") else "")
             + ".")
+    last = (dominant or {}).get("two_leads")
+    if last:
+        st.markdown(
+            "- **Last check on both leads**: where the record has a second lead, a beat still "
+            "read V whose QRS on both leads side by side matches the record's typical one "
+            f"(cosine {last['threshold']:g} or more) is read as its next most likely class, "
+            "and a V-template call of such a beat is withdrawn: a QRS shaped like the "
+            "patient's usual one on both leads is not ventricular.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

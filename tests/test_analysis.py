@@ -716,6 +716,42 @@ def test_the_v_template_reading_on_two_leads_finds_more_ventricular_beats():
     assert "side by side" not in v_template_note(summarise(one))
 
 
+def test_the_last_check_on_both_leads_reads_again_233s_normal_beats_read_v():
+    """MIT-BIH 233 (a DS2 patient), whole, with its second lead (V1): the last check reads
+    again the V calls whose QRS on both leads side by side is shaped like the record's typical
+    one (the card's ``dominant_qrs.two_leads``), though on MLII alone they were under the
+    dominant-QRS bound; none of them is a ventricular beat by the reference labels. The result
+    marks them beat by beat, the summary counts them, the note says so."""
+    from ecg_core.analysis import reread_note
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT, SHARED
+
+    path = SHARED / "mitdb" / "233"
+    if not path.with_suffix(".hea").is_file():
+        pytest.skip("MIT-BIH record 233 is not beside the checkout")
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    last = clf.dominant_qrs["two_leads"]
+    assert last["threshold"] == 0.9
+    result = classify_record(read_record(path, annotator="atr", other_lead=True), clf)
+    again = result.reread_two_leads
+    ref, pred = np.array(result.reference), np.array(result.predicted)
+    assert again.sum() >= 1 and (again <= result.reread).all()
+    assert (ref[again] != "V").all() and (pred[again] != "V").all()
+    assert (result.two_lead_similarity[again] >= last["threshold"]).all()
+    assert (result.qrs_similarity[again] < clf.dominant_qrs["threshold"]).all()
+    frame = result.to_frame()
+    assert frame["v_reread"][again].all()
+    assert frame["qrs_similarity_two_leads"].notna().mean() > 0.99
+    summary = summarise(result)
+    assert summary["v_reread_two_leads"] == again.sum()
+    assert f"{again.sum()} of them only when the second lead is compared too" in reread_note(
+        summary)
+    # read from its chosen lead alone, the check does not run
+    alone = classify_record(read_record(path, annotator="atr", sampto=108000), clf)
+    assert alone.reread_two_leads is None and summarise(alone)["v_reread_two_leads"] is None
+    assert "second lead" not in (reread_note(summarise(alone)) or "")
+
+
 def test_aligned_qrs_stretches_let_the_v_template_reading_find_213s_ventricular_beats():
     """MIT-BIH 213 (a DS2 patient), whole: its ventricular beats' QRS stretches, taken at the
     annotated R positions, do not line up with one another, and the V-template reading finds

@@ -240,6 +240,9 @@ def test_evaluation_page_aami_side_shows_published_figures():
     if ((card.get("v_template") or {}).get("skip_noisy") or {}).get("test_without"):
         assert (published["source"]
                 == "aami/ecgnet without the V-template reading's noise guard").sum() == 1
+    if ((card.get("dominant_qrs") or {}).get("two_leads") or {}).get("test_without"):
+        assert (published["source"]
+                == "aami/ecgnet without the last check of V calls on both leads").sum() == 1
     if (card.get("qrs_alignment") or {}).get("test_without"):
         assert (published["source"] == "aami/ecgnet without the alignment of each QRS before "
                 "comparing it").sum() == 1
@@ -683,6 +686,8 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
         (card.get("qrs_alignment") or {}).get("max_shift_ms"))
     assert ("neither make a template nor are read V by one" in text) == bool(
         (card.get("v_template") or {}).get("skip_noisy"))
+    assert ("**Last check on both leads**" in text) == bool(
+        (card.get("dominant_qrs") or {}).get("two_leads"))
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error
@@ -879,6 +884,34 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     at.run()
     assert not at.exception
     assert any("on V1 too, side by side with this lead" in m.value for m in at.markdown)
+
+
+def test_record_page_says_where_the_last_check_on_both_leads_reads_v_calls_again():
+    """MIT-BIH 233 (a DS2 patient) through `aami/ecgnet`: normal beats the networks read V
+    whose QRS is shaped like the typical one on MLII and V1 side by side are read again; the
+    record's note counts them and the chosen-beat line says why."""
+    folder = SHARED / "mitdb"
+    if not (folder / "233.hea").is_file():
+        pytest.skip("MIT-BIH record 233 is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    _upload_wfdb(at, folder, "233")
+    assert not at.exception and not at.error
+    from ecg_core.analysis import classify_record
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    result = classify_record(read_record(folder / "233", annotator="atr", other_lead=True), clf)
+    again = np.flatnonzero(result.reread_two_leads)
+    assert len(again) >= 1
+    assert any(f"{len(again)} of them only when the second lead is compared too" in i.value
+               for i in at.info)
+    at.number_input(key="beat_no").set_value(int(again[0]) + 1)
+    at.run()
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "QRS similarity on both leads" in m.value)
+    assert "shaped like the record's typical one on this lead and on V1 side by side" in line
 
 
 def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():

@@ -569,7 +569,9 @@ def _two_lead_signal(fs: float, kinds: list[str], seed: int
     """A synthetic two-lead ECG in mV, one beat a second: normal beats ("n") narrow and upright
     on both leads; ventricular beats ("v") on the first lead only a little wider (Gaussian
     sigma 17 ms against 12 ms: cosine 0.97 with the normal QRS, FWHM 12 ms wider), on the
-    second wide and inverted, as a ventricular beat can look nearly normal in one lead."""
+    second wide and inverted, as a ventricular beat can look nearly normal in one lead; beats
+    "w" wider on the first lead (sigma 24 ms) and normal on the second; beats "u" wide and
+    inverted on both."""
     rng = np.random.default_rng(seed)
     positions = ((np.arange(len(kinds)) + 1) * fs).astype(np.int64)
     n = int((len(kinds) + 1) * fs)
@@ -577,9 +579,10 @@ def _two_lead_signal(fs: float, kinds: list[str], seed: int
     t = np.arange(-int(0.2 * fs), int(0.2 * fs)) / fs
     for pos, kind in zip(positions, kinds):
         at = pos + np.arange(len(t)) - len(t) // 2
-        v = kind == "v"
-        x[at] += np.exp(-0.5 * (t / (0.017 if v else 0.012)) ** 2)
-        y[at] += (-0.7 * np.exp(-0.5 * ((t - 0.02) / 0.035) ** 2) if v
+        v, w, u = kind == "v", kind == "w", kind == "u"
+        x[at] += (-0.8 * np.exp(-0.5 * ((t - 0.02) / 0.03) ** 2) if u else
+                  np.exp(-0.5 * (t / (0.017 if v else 0.024 if w else 0.012)) ** 2))
+        y[at] += (-0.7 * np.exp(-0.5 * ((t - 0.02) / 0.035) ** 2) if v or u
                   else 0.5 * np.exp(-0.5 * (t / 0.012) ** 2))
     return x, y, positions
 
@@ -621,6 +624,79 @@ def test_v_template_reading_on_two_leads_reads_v_beats_nearly_normal_on_the_firs
     assert not none.any() and np.array_equal(flat, p)
     with pytest.raises(ValueError):
         v_template_reading(p, x, pos, fs, 2, other_signal=y[:-1])
+
+
+def test_the_last_check_on_both_leads_drops_v_calls_shaped_like_the_typical_qrs():
+    from ecg_core.beats import qrs_similarity, record_readings, two_lead_qrs_similarity
+
+    fs = 360.0
+    kinds = ["n"] * 40 + ["w"] * 5 + ["u"] * 5
+    x, y, pos = _two_lead_signal(fs, kinds, seed=7)
+    wide_one = np.array([k == "w" for k in kinds])
+    called = np.array([k != "n" for k in kinds])  # the networks read the "w" and "v" beats V
+    p = np.tile([0.8, 0.15, 0.05], (len(kinds), 1)).astype(np.float32)
+    p[called] = [0.25, 0.05, 0.7]
+    one = qrs_similarity(x, pos, fs, align_s=0.008)
+    both = two_lead_qrs_similarity(x, y, pos, fs, align_s=0.008)
+    # on the first lead alone the "w" beats are under the dominant-QRS bound; on both, over 0.90
+    assert (one[wide_one] < 0.95).all() and (both[wide_one] >= 0.90).all()
+    assert (both[kinds.index("u"):] < 0.5).all()
+    dominant = {"threshold": 0.95, "max_share": 0.5}
+    codes = ("N", "S", "V")
+    plain = record_readings(p, x, pos, fs, codes, dominant_qrs=dominant, other_signal=y,
+                            qrs_align_s=0.008)
+    assert plain.reread_two_leads is None and plain.two_lead_similarity is None
+    assert plain.probabilities.argmax(axis=1).tolist() == [2 if c else 0 for c in called]
+    card = {**dominant, "two_leads": {"threshold": 0.90}}
+    got = record_readings(p, x, pos, fs, codes, dominant_qrs=card, other_signal=y,
+                          qrs_align_s=0.008)
+    np.testing.assert_array_equal(got.reread_two_leads, wide_one)
+    np.testing.assert_array_equal(got.reread, wide_one)
+    np.testing.assert_allclose(got.two_lead_similarity, both)
+    assert got.probabilities.argmax(axis=1).tolist() == [
+        2 if k == "u" else 0 for k in kinds]  # read as their next most likely class, N
+    np.testing.assert_allclose(got.probabilities.sum(axis=1), 1.0, atol=1e-6)
+    # one lead only: the check does not run
+    alone = record_readings(p, x, pos, fs, codes, dominant_qrs=card, qrs_align_s=0.008)
+    assert alone.reread_two_leads is None and (alone.probabilities.argmax(axis=1)[called] == 2).all()
+    # more than half the beats read V: the typical QRS may be ventricular, nothing changes
+    most = p.copy()
+    most[:30] = [0.25, 0.05, 0.7]
+    assert not record_readings(most, x, pos, fs, codes, dominant_qrs=card, other_signal=y
+                               ).reread_two_leads.any()
+    with pytest.raises(ValueError):
+        two_lead_qrs_similarity(x, y[:-1], pos, fs)
+
+
+def test_the_last_check_clears_the_v_template_flag_of_beats_it_reads_again():
+    from ecg_core.beats import record_readings
+
+    fs = 360.0
+    kinds = ["n"] * 40 + ["w"] * 5 + ["u"] * 5
+    x, y, pos = _two_lead_signal(fs, kinds, seed=7)
+    p = np.tile([0.8, 0.15, 0.05], (len(kinds), 1)).astype(np.float32)
+    p[[k != "n" for k in kinds]] = [0.25, 0.05, 0.7]
+    last_w = kinds.index("u") - 1
+    p[last_w] = [0.8, 0.15, 0.05]  # one "w" beat read N by the networks
+    # bounds loose enough that the "w" calls' group makes a template on the first lead
+    template = {"threshold": 0.95, "margin": 0.05, "cluster_threshold": 0.97,
+                "min_width_gain_ms": 10.0, "group_cut": 0.10, "min_group": 3}
+    dominant = {"threshold": 0.95}
+    before = record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs=dominant,
+                             v_template=template, other_signal=y, qrs_align_s=0.008)
+    assert before.v_promoted[last_w] and before.probabilities[last_w].argmax() == 2
+    got = record_readings(p, x, pos, fs, ("N", "S", "V"),
+                          dominant_qrs={**dominant, "two_leads": {"threshold": 0.9}},
+                          v_template=template, other_signal=y, qrs_align_s=0.008)
+    # withdrawn: back to the networks' reading, N, and not a V call read again
+    assert not got.v_promoted[last_w] and not got.reread_two_leads[last_w]
+    np.testing.assert_allclose(got.probabilities[last_w], p[last_w], atol=1e-6)
+    # the "w" beats the networks read V are read again as their next most likely class
+    w_called = np.array([k == "w" for k in kinds])
+    w_called[last_w] = False
+    np.testing.assert_array_equal(got.reread_two_leads, w_called)
+    assert (got.probabilities.argmax(axis=1)[w_called] == 0).all()
+    assert not (got.v_promoted & got.reread_two_leads).any()
 
 
 def _atrial_signal(fs: float, rr_s: np.ndarray, p_wave: bool, seed: int

@@ -319,6 +319,11 @@ def test_aami_comparison_lists_the_readings_left_out_first():
     card["v_template"]["skip_noisy"] = {"snr_db": 18.0, "test_without": {"accuracy": 0.9561}}
     assert [what for what, _ in readings_left_out(card)][:2] == [
         "the V-template reading's noise guard", "the alignment of each QRS before comparing it"]
+    # the last check of V calls on both leads, adopted after it
+    card["dominant_qrs"]["two_leads"] = {"threshold": 0.9, "test_without": {"accuracy": 0.9562}}
+    assert [(what, s["accuracy"]) for what, s in readings_left_out(card)][:2] == [
+        ("the last check of V calls on both leads", 0.9562),
+        ("the V-template reading's noise guard", 0.9561)]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -376,3 +381,10 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
     if guarded:  # the noise guard leaves DS2's clean records almost as they were
         assert abs(guarded["accuracy"] - doc["figures"]["accuracy"]) <= 0.001
         assert abs(guarded["sensitivity"]["V"] - pc["V"]["sensitivity"]) <= 0.002
+    last = (card["dominant_qrs"].get("two_leads") or {}).get("test_without")
+    if last:  # the last check on both leads takes V calls away and loses no V beat
+        n_v = pc["V"]["support"]
+        called_last = n_v * last["sensitivity"]["V"] / last["precision"]["V"]
+        assert n_v * pc["V"]["sensitivity"] / pc["V"]["precision"] < called_last
+        assert pc["V"]["sensitivity"] == pytest.approx(last["sensitivity"]["V"], abs=1e-9)
+        assert doc["figures"]["accuracy"] >= last["accuracy"] - 1e-9

@@ -36,8 +36,8 @@ _spec.loader.exec_module(_a)
 CARD = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
 ALIGN_S = CARD["qrs_alignment"]["max_shift_ms"] / 1000.0
 BASELINE, CANDIDATE = "committed", "D2: last check of V calls on both leads"
-TEMPLATES = {BASELINE: CARD["dominant_qrs"],
-             CANDIDATE: {**CARD["dominant_qrs"], "two_leads": {"threshold": 0.90}}}
+_BEFORE = {k: v for k, v in CARD["dominant_qrs"].items() if k != "two_leads"}  # as committed
+TEMPLATES = {BASELINE: _BEFORE, CANDIDATE: {**_BEFORE, "two_leads": {"threshold": 0.90}}}
 
 
 def readings(p, sig, other, samples, fs, codes, label):
