@@ -645,7 +645,7 @@ def _qrs_stretches(signal: np.ndarray, positions: np.ndarray, fs: float, align_s
 
 
 def align_qrs_stretches(x: np.ndarray, pos: np.ndarray, before: int, after: int, shift: int,
-                        stretch: np.ndarray) -> np.ndarray:
+                        stretch: np.ndarray, typical: np.ndarray | None = None) -> np.ndarray:
     """Each beat's QRS stretch re-taken at the shift of its R position (within +-``shift``
     samples, where the signal allows) at which it has the highest cosine similarity with the
     record's typical QRS (the sample-wise median of ``stretch``), as template-matching beat
@@ -660,11 +660,13 @@ def align_qrs_stretches(x: np.ndarray, pos: np.ndarray, before: int, after: int,
         before, after: the stretch's samples before and after R.
         shift: the largest shift in samples (>= 1).
         stretch: float64 (m, before + after), the unshifted stretches, each less its median.
+        typical: optional float64 (before + after,), the typical QRS to align to (default: the
+            sample-wise median of ``stretch``; given when aligning a few beats of a record).
 
     Returns:
         float64 (m, before + after), the aligned stretches, each less its median.
     """
-    typical = np.median(stretch, axis=0)
+    typical = np.median(stretch, axis=0) if typical is None else np.asarray(typical, float)
     nt = np.linalg.norm(typical)
     if nt <= 1e-12:
         return stretch
@@ -750,11 +752,23 @@ def typical_qrs(signal: np.ndarray, positions: np.ndarray, fs: float
     return t, (np.median(stretch, axis=0) if whole.sum() >= 3 else None)
 
 
-def beat_qrs(signal: np.ndarray, position: int, fs: float) -> np.ndarray | None:
+def beat_qrs(signal: np.ndarray, position: int, fs: float, typical: np.ndarray | None = None,
+             align_s: float = 0.0) -> np.ndarray | None:
     """One beat's QRS stretch as :func:`qrs_similarity` compares it (float64 (L,), in mV,
-    less its median), or ``None`` where it runs off the signal."""
-    stretch, whole = _qrs_stretches(signal, np.array([position]), fs)
-    return stretch[0] if whole[0] else None
+    less its median), or ``None`` where it runs off the signal. With ``typical`` (the record's
+    typical QRS, :func:`typical_qrs`) and ``align_s`` > 0, the stretch is taken at the shift
+    within +-``align_s`` s at which it is most alike the typical QRS, as the readings compare it
+    (:func:`align_qrs_stretches`)."""
+    pos = np.array([position], dtype=np.int64)
+    stretch, whole = _qrs_stretches(signal, pos, fs)
+    if not whole[0]:
+        return None
+    shift = int(round(align_s * fs))
+    if typical is not None and shift > 0:
+        before, after = (int(round(v * fs)) for v in QRS_SIMILARITY_S)
+        stretch = align_qrs_stretches(np.asarray(signal, dtype=np.float64).reshape(-1), pos,
+                                      before, after, shift, stretch, typical)
+    return stretch[0]
 
 
 def dominant_qrs_reading(probabilities: np.ndarray, similarity: np.ndarray, v_index: int,

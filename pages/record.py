@@ -423,7 +423,8 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
         typical = (state_key, *typical_qrs(_drawn_signal(key, record, clf), result.samples,
                                            record.fs))
         st.session_state["typical_qrs"] = typical
-    beat = beat_qrs(_drawn_signal(key, record, clf), sample, record.fs)
+    beat = beat_qrs(_drawn_signal(key, record, clf), sample, record.fs, typical[2],
+                    float(getattr(clf, "qrs_align_s", 0.0)))
     if typical[2] is not None and beat is not None:
         q1, q2 = st.columns([2, 3])
         q1.plotly_chart(qrs_figure(typical[1], typical[2], beat,
@@ -450,7 +451,13 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                          if result.v_template_second_lead else "")
                       + ("; beats read noisy are left out of that reading"
                          if (clf.v_template or {}).get("skip_noisy") else "")
-                      + "." if getattr(clf, "v_template", None) else ""))
+                      + "." if getattr(clf, "v_template", None) else "")
+                   + (f" Last, a V reading whose QRS on this lead and "
+                      f"{result.v_template_second_lead or 'the second lead'} side by side "
+                      f"matches the typical QRS on both (similarity "
+                      f"{clf.dominant_qrs['two_leads']['threshold']:g} or more) goes to the "
+                      "next most likely class too."
+                      if result.two_lead_similarity is not None else ""))
 
 agree = agreement(result)
 if agree is not None:

@@ -564,6 +564,28 @@ def test_qrs_stretches_aligned_to_the_typical_qrs_undo_a_wandering_r_position():
     assert np.nanmax(qrs_similarity(y, pos2, fs, align_s=0.008)[30:]) < 0.3
 
 
+def test_one_beats_qrs_is_drawn_aligned_as_the_readings_compare_it():
+    from ecg_core.beats import beat_qrs, qrs_similarity, typical_qrs
+
+    fs = 360.0
+    x, pos = _qrs_signal(fs, ["n"] * 30, set(), seed=12)
+    moved = pos.copy()
+    moved[5] += 3  # one R position 8 ms late
+    _, typical = typical_qrs(x, moved, fs)
+    plain = beat_qrs(x, int(moved[5]), fs)
+    aligned = beat_qrs(x, int(moved[5]), fs, typical, align_s=0.008)
+
+    def cos(a):
+        return float(a @ typical / (np.linalg.norm(a) * np.linalg.norm(typical)))
+
+    assert cos(aligned) > cos(plain) and cos(aligned) > 0.99
+    # as the readings measure it (their typical QRS is the median of the aligned stretches)
+    assert cos(aligned) == pytest.approx(qrs_similarity(x, moved, fs, align_s=0.008)[5],
+                                         abs=1e-3)
+    np.testing.assert_allclose(beat_qrs(x, int(moved[5]), fs, typical), plain)  # no shift
+    assert beat_qrs(x, 3, fs, typical, align_s=0.008) is None  # runs off the signal
+
+
 def _two_lead_signal(fs: float, kinds: list[str], seed: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A synthetic two-lead ECG in mV, one beat a second: normal beats ("n") narrow and upright
