@@ -723,8 +723,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
     for both, beats read V by the V-template reading or ``None``, the second lead that
     reading also compared on or ``""``, the V readings dropped by the check on both leads and
-    their two-lead similarities, or ``None`` for both), or ``None`` where the stretch has no beat. With
-    ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
+    their two-lead similarities, or ``None`` for both), or ``None`` where the stretch has no
+    beat. With ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
     piece = read_record(path, lead=lead, annotator=annotator, sampfrom=lo, sampto=hi,

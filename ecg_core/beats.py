@@ -1400,7 +1400,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             float(two["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
         # a beat the V-template reading read V goes back to how it was read before that
         # reading (the networks did not read it V); the others are V calls read again
-        withdrawn = again & out.v_promoted if out.v_promoted is not None else again & False
+        withdrawn = (again & out.v_promoted if out.v_promoted is not None
+                     else np.zeros_like(again))
         out.probabilities[withdrawn] = before_template[withdrawn]
         for name in ("v_promoted", "v_promoted_two_leads"):
             flags = getattr(out, name)

@@ -680,7 +680,8 @@ def test_the_last_check_on_both_leads_drops_v_calls_shaped_like_the_typical_qrs(
     np.testing.assert_allclose(got.probabilities.sum(axis=1), 1.0, atol=1e-6)
     # one lead only: the check does not run
     alone = record_readings(p, x, pos, fs, codes, dominant_qrs=card, qrs_align_s=0.008)
-    assert alone.reread_two_leads is None and (alone.probabilities.argmax(axis=1)[called] == 2).all()
+    assert alone.reread_two_leads is None
+    assert (alone.probabilities.argmax(axis=1)[called] == 2).all()
     # more than half the beats read V: the typical QRS may be ventricular, nothing changes
     most = p.copy()
     most[:30] = [0.25, 0.05, 0.7]
