@@ -615,15 +615,22 @@ def qrs_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
     """
     stretch, whole = _qrs_stretches(signal, positions, fs, align_s)
     out = np.full(len(whole), np.nan)
-    if whole.sum() < 3:
-        return out
-    typical = np.median(stretch, axis=0)
-    norm = np.linalg.norm(stretch, axis=1) * np.linalg.norm(typical)
-    if np.linalg.norm(typical) <= 1e-9:
-        return out
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[whole] = np.where(norm > 0, stretch @ typical / norm, np.nan)
+    if whole.sum() >= 3:
+        out[whole] = _cosine_to_median(stretch)
     return out
+
+
+def _cosine_to_median(stretch: np.ndarray) -> np.ndarray:
+    """Each row of ``stretch`` (float (m, L)) against the sample-wise median of all rows by
+    cosine similarity: float64 (m,), NaN for a flat row, and every value NaN where the median
+    is flat."""
+    typical = np.median(stretch, axis=0)
+    nt = np.linalg.norm(typical)
+    if nt <= 1e-9:
+        return np.full(len(stretch), np.nan)
+    norm = np.linalg.norm(stretch, axis=1) * nt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, stretch @ typical / norm, np.nan)
 
 
 def _qrs_stretches(signal: np.ndarray, positions: np.ndarray, fs: float, align_s: float = 0.0
@@ -723,12 +730,8 @@ def two_lead_qrs_similarity(signal: np.ndarray, other_signal: np.ndarray,
     stretch, both = _side_by_side(*_qrs_stretches(signal, positions, fs, align_s),
                                   *_qrs_stretches(other_signal, positions, fs, align_s))
     out = np.full(len(both), np.nan)
-    if stretch is None:
-        return out
-    typical = np.median(stretch, axis=0)
-    norm = np.linalg.norm(stretch, axis=1) * np.linalg.norm(typical)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[both] = np.where(norm > 0, stretch @ typical / norm, np.nan)
+    if stretch is not None:
+        out[both] = _cosine_to_median(stretch)
     return out
 
 
