@@ -428,11 +428,12 @@ def model_signal(record: ECGRecord, classifier) -> np.ndarray:
 
 def reads_two_leads(classifier) -> bool:
     """Whether a classifier's readings of whole records use a record's second lead (its card's
-    ``v_template.two_leads`` or ``dominant_qrs.two_leads``,
+    ``v_template.two_leads``, ``dominant_qrs.two_leads`` or ``af_fold.both_leads``,
     :func:`ecg_core.beats.readings_use_second_lead`): the readers then read that lead too
     (``read_record(..., other_lead=True)``)."""
     return readings_use_second_lead(getattr(classifier, "dominant_qrs", None),
-                                    getattr(classifier, "v_template", None))
+                                    getattr(classifier, "v_template", None),
+                                    getattr(classifier, "af_fold", None))
 
 
 def model_second_signal(record: ECGRecord, classifier) -> np.ndarray | None:

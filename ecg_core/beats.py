@@ -1293,11 +1293,14 @@ class RecordReadings:
     two_lead_similarity: np.ndarray | None = None
 
 
-def readings_use_second_lead(dominant_qrs: dict | None, v_template: dict | None) -> bool:
+def readings_use_second_lead(dominant_qrs: dict | None, v_template: dict | None,
+                             af_fold: dict | None = None) -> bool:
     """Whether a model card's readings of whole records (:func:`record_readings`) compare
-    beats on a record's second lead too: the V-template reading's ``two_leads`` or the last
-    check of V calls, ``dominant_qrs.two_leads``. Readers of records then read that lead."""
-    return bool((v_template or {}).get("two_leads") or (dominant_qrs or {}).get("two_leads"))
+    beats on a record's second lead too: the V-template reading's ``two_leads``, the last
+    check of V calls, ``dominant_qrs.two_leads``, or the atrial-fibrillation reading's
+    ``both_leads``. Readers of records then read that lead."""
+    return bool((v_template or {}).get("two_leads") or (dominant_qrs or {}).get("two_leads")
+                or (af_fold or {}).get("both_leads"))
 
 
 def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
@@ -1310,7 +1313,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     :func:`dominant_qrs_reading`; with ``cluster``: ``cluster_threshold``, ``threshold``,
     ``min_calls``, then :func:`v_cluster_reading`), then the atrial-fibrillation reading of
     S calls (``af_fold``: ``threshold``; :func:`fibrillation_fold`, whose P-wave consistency
-    leaves out the beats read V after the first reading), then the V-template reading of the
+    leaves out the beats read V after the first reading; with ``both_leads`` and a second
+    lead, a beat's consistency is the larger of its two leads', so that a P wave repeating on
+    either lead keeps the beat's S reading), then the V-template reading of the
     other beats (``v_template``: ``threshold``, ``margin``, ``cluster_threshold``,
     ``min_width_gain_ms``, ``group_cut``, ``min_group``, ``min_calls``;
     :func:`v_template_reading`), and with ``two_leads`` in those settings and a second lead,
@@ -1369,6 +1374,11 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         not_v = (out.probabilities.argmax(axis=1) != codes.index("V") if "V" in codes
                  else None)
         out.atrial_consistency = atrial_consistency(signal, positions, fs, not_v)
+        if af_fold.get("both_leads") and other_signal is not None:
+            # a P wave that repeats on either lead says the rhythm is not fibrillation
+            out.atrial_consistency = np.fmax(
+                out.atrial_consistency,
+                atrial_consistency(other_signal, positions, fs, not_v))
         out.probabilities, out.s_folded = fibrillation_fold(
             out.probabilities, irregular_rr(positions, fs), out.atrial_consistency,
             codes.index("N"), codes.index("S"), float(af_fold["threshold"]))

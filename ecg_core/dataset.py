@@ -1038,7 +1038,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
     if not dominant_qrs and not af_fold and not v_template:
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
-    two_leads = readings_use_second_lead(dominant_qrs, v_template)
+    two_leads = readings_use_second_lead(dominant_qrs, v_template, af_fold)
     for (database, name, lead), idx in _rows_by_record(rows, sources).items():
         record = _row_record(sources, database, name, lead, fs, None,
                              "reading of the whole record", other_lead=two_leads)

@@ -799,3 +799,38 @@ def test_fibrillation_fold_gives_s_to_n_only_in_irregular_inconsistent_stretches
     assert q.dtype == np.float32 and q.argmax(axis=1).tolist() == [0, 1, 1, 1, 2]
     with pytest.raises(ValueError):
         fibrillation_fold(p, irregular[:3], consistency, 0, 1, 0.5)
+
+
+def test_fibrillation_reading_on_both_leads_keeps_s_where_either_lead_has_p_waves():
+    from ecg_core.beats import irregular_rr, readings_use_second_lead, record_readings
+
+    fs = 360.0
+    rr = np.random.default_rng(4).uniform(0.45, 1.1, 200)   # irregularly irregular
+    no_p, pos = _atrial_signal(fs, rr, False, seed=5)        # no P wave seen on this lead
+    with_p, pos_b = _atrial_signal(fs, rr, True, seed=6)     # the P waves seen on this one
+    np.testing.assert_array_equal(pos, pos_b)
+    n = min(len(no_p), len(with_p))
+    no_p, with_p = no_p[:n], with_p[:n]
+    p = np.tile([0.3, 0.6, 0.1], (200, 1)).astype(np.float32)
+    codes = ("N", "S", "V")
+    one = record_readings(p, no_p, pos, fs, codes, af_fold={"threshold": 0.5},
+                          other_signal=with_p)
+    both = record_readings(p, no_p, pos, fs, codes,
+                           af_fold={"threshold": 0.5, "both_leads": True}, other_signal=with_p)
+    alone = record_readings(p, no_p, pos, fs, codes,
+                            af_fold={"threshold": 0.5, "both_leads": True})
+    inner = slice(20, -20)
+    irregular = irregular_rr(pos, fs)
+    assert irregular[inner].mean() > 0.8
+    # on the chosen lead alone the stretch reads as fibrillation: S folded into N
+    np.testing.assert_array_equal(one.s_folded[inner], irregular[inner])
+    assert (one.probabilities[inner][irregular[inner]].argmax(axis=1) == 0).all()
+    np.testing.assert_array_equal(alone.s_folded, one.s_folded)   # no second lead: one lead
+    # the second lead's repeating P wave keeps the S readings, and the consistency reported
+    # is the one the reading used (the larger of the two leads')
+    assert not both.s_folded[inner].any()
+    np.testing.assert_allclose(both.probabilities, p)
+    assert (both.atrial_consistency[inner] > 0.8).all()
+    assert (np.nan_to_num(both.atrial_consistency) >= np.nan_to_num(one.atrial_consistency)).all()
+    assert readings_use_second_lead(None, None, {"threshold": 0.5, "both_leads": True})
+    assert not readings_use_second_lead(None, None, {"threshold": 0.5})
