@@ -827,18 +827,23 @@ def _read_next_class(p: np.ndarray, rows: np.ndarray, col: int) -> np.ndarray:
 
 
 def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
-                         members: np.ndarray, align_s: float = 0.0) -> float:
+                         members: np.ndarray, align_s: float = 0.0,
+                         other_signal: np.ndarray | None = None) -> float:
     """How alike the QRS of the beats read V, taken together, is to the record's typical QRS.
 
     The sample-wise median of the members' QRS stretches (the "V cluster"; stretches as
     :func:`qrs_similarity` takes them) is compared with the typical QRS (the median of all the
     beats' stretches) by cosine similarity. A cluster of true ventricular ectopic beats has a
     QRS of its own; a cluster of normal beats misread as V, in a noisy record, shares the
-    record's typical QRS though each beat's own stretch is noisier.
+    record's typical QRS though each beat's own stretch is noisier. With ``other_signal``, the
+    stretches are those of both leads side by side, as :func:`two_lead_qrs_similarity` takes
+    them: on one lead a ventricular beat's QRS may happen to look like the usual one.
 
     Args:
         signal, positions, fs, align_s: as for :func:`qrs_similarity`.
         members: bool array, shape (n,), the beats of the cluster (e.g. those read V).
+        other_signal: optional float array, shape (n_samples,), in mV: the record's second
+            lead, conditioned as ``signal``.
 
     Returns:
         The cosine similarity in [-1, 1] (float); NaN where fewer than 3 members or 3 beats
@@ -851,6 +856,13 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
     if len(members) != len(np.asarray(positions).reshape(-1)):
         raise ValueError(f"{len(members)} cluster flags for {len(positions)} beats.")
     stretch, whole = _qrs_stretches(signal, positions, fs, align_s)
+    if other_signal is not None:
+        if np.asarray(other_signal).size != np.asarray(signal).size:
+            raise ValueError("The second lead must be as long as the first.")
+        stretch, whole = _side_by_side(stretch, whole,
+                                       *_qrs_stretches(other_signal, positions, fs, align_s))
+        if stretch is None:
+            return float("nan")
     inside = members[whole]
     if whole.sum() < 3 or inside.sum() < 3:
         return float("nan")
@@ -862,7 +874,8 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
 def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: np.ndarray,
                       fs: float, similarity: np.ndarray, v_index: int, cluster_threshold: float,
                       threshold: float, max_share: float = 0.5, min_calls: int = 3,
-                      align_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+                      align_s: float = 0.0, other_signal: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, float]:
     """The V-cluster reading of one record's beats, after :func:`dominant_qrs_reading`: where
     the beats still read V share the record's typical QRS as a group, the V calls that are
     each alike it are read as their next-most-likely class.
@@ -888,6 +901,9 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
         max_share: the largest share of beats read V for which the reading applies.
         min_calls: the fewest beats read V that make a cluster.
         align_s: as for :func:`qrs_similarity`.
+        other_signal: optional, the record's second lead: the cluster is then compared on
+            both leads side by side (:func:`v_cluster_similarity`), and ``similarity`` should
+            be :func:`two_lead_qrs_similarity`.
 
     Returns:
         ``(probabilities, reread, cluster_similarity)``: float32 (n, k), rows summing to 1;
@@ -907,7 +923,7 @@ def v_cluster_reading(probabilities: np.ndarray, signal: np.ndarray, positions: 
     reread = np.zeros(len(p), dtype=bool)
     cluster = float("nan")
     if len(p) and min_calls <= called_v.sum() <= max_share * len(p):
-        cluster = v_cluster_similarity(signal, positions, fs, called_v, align_s)
+        cluster = v_cluster_similarity(signal, positions, fs, called_v, align_s, other_signal)
         if cluster >= cluster_threshold:
             others = p.sum(axis=1) - p[:, v_index]
             with np.errstate(invalid="ignore"):
@@ -1297,9 +1313,10 @@ def readings_use_second_lead(dominant_qrs: dict | None, v_template: dict | None,
                              af_fold: dict | None = None) -> bool:
     """Whether a model card's readings of whole records (:func:`record_readings`) compare
     beats on a record's second lead too: the V-template reading's ``two_leads``, the last
-    check of V calls, ``dominant_qrs.two_leads``, or the atrial-fibrillation reading's
-    ``both_leads``. Readers of records then read that lead."""
+    check of V calls, ``dominant_qrs.two_leads``, the V cluster's ``two_leads``, or the
+    atrial-fibrillation reading's ``both_leads``. Readers of records then read that lead."""
     return bool((v_template or {}).get("two_leads") or (dominant_qrs or {}).get("two_leads")
+                or ((dominant_qrs or {}).get("cluster") or {}).get("two_leads")
                 or (af_fold or {}).get("both_leads"))
 
 
@@ -1311,7 +1328,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
     """A model card's readings of one record's beats, in the order they were judged: the
     dominant-QRS reading of V calls (``dominant_qrs``: ``threshold``, ``max_share``;
     :func:`dominant_qrs_reading`; with ``cluster``: ``cluster_threshold``, ``threshold``,
-    ``min_calls``, then :func:`v_cluster_reading`), then the atrial-fibrillation reading of
+    ``min_calls``, then :func:`v_cluster_reading`, on both leads side by side with the
+    cluster's ``two_leads`` and a second lead), then the atrial-fibrillation reading of
     S calls (``af_fold``: ``threshold``; :func:`fibrillation_fold`, whose P-wave consistency
     leaves out the beats read V after the first reading; with ``both_leads`` and a second
     lead, a beat's consistency is the larger of its two leads', so that a P wave repeating on
@@ -1364,11 +1382,16 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             float(dominant_qrs["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
         cluster = dominant_qrs.get("cluster")
         if cluster:
+            second = other_signal if cluster.get("two_leads") else None
+            if second is not None:
+                out.two_lead_similarity = two_lead_qrs_similarity(signal, second, positions, fs,
+                                                                  qrs_align_s)
             out.probabilities, also, out.v_cluster_similarity = v_cluster_reading(
-                out.probabilities, signal, positions, fs, out.qrs_similarity,
+                out.probabilities, signal, positions, fs,
+                out.qrs_similarity if second is None else out.two_lead_similarity,
                 codes.index("V"), float(cluster["cluster_threshold"]),
                 float(cluster["threshold"]), float(dominant_qrs.get("max_share", 0.5)),
-                int(cluster.get("min_calls", 3)), qrs_align_s)
+                int(cluster.get("min_calls", 3)), qrs_align_s, second)
             out.reread = out.reread | also
     if af_fold:
         not_v = (out.probabilities.argmax(axis=1) != codes.index("V") if "V" in codes
@@ -1406,8 +1429,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             out.v_promoted = out.v_promoted | also
     two = (dominant_qrs or {}).get("two_leads")
     if two and other_signal is not None and "V" in codes:
-        out.two_lead_similarity = two_lead_qrs_similarity(signal, other_signal, positions, fs,
-                                                          qrs_align_s)
+        if out.two_lead_similarity is None:
+            out.two_lead_similarity = two_lead_qrs_similarity(signal, other_signal, positions,
+                                                              fs, qrs_align_s)
         out.probabilities, again = dominant_qrs_reading(
             out.probabilities, out.two_lead_similarity, codes.index("V"),
             float(two["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
