@@ -834,3 +834,46 @@ def test_fibrillation_reading_on_both_leads_keeps_s_where_either_lead_has_p_wave
     assert (np.nan_to_num(both.atrial_consistency) >= np.nan_to_num(one.atrial_consistency)).all()
     assert readings_use_second_lead(None, None, {"threshold": 0.5, "both_leads": True})
     assert not readings_use_second_lead(None, None, {"threshold": 0.5})
+
+
+def test_v_cluster_reading_on_two_leads_keeps_v_beats_nearly_normal_on_the_chosen_lead():
+    from ecg_core.beats import (qrs_similarity, readings_use_second_lead, record_readings,
+                                two_lead_qrs_similarity, v_cluster_reading,
+                                v_cluster_similarity)
+
+    fs = 360.0
+    kinds = ["n"] * 40 + ["v"] * 10
+    x, y, pos = _two_lead_signal(fs, kinds, seed=12)
+    is_v = np.array([k == "v" for k in kinds])
+    p = np.tile([0.8, 0.15, 0.05], (len(kinds), 1)).astype(np.float32)
+    p[is_v] = [0.2, 0.1, 0.7]                 # the networks read the ventricular beats V
+    # on the chosen lead alone the V calls, as a group, share the typical QRS: all re-read
+    one = v_cluster_similarity(x, pos, fs, is_v)
+    assert one >= 0.9
+    q1, reread1, _ = v_cluster_reading(p, x, pos, fs, qrs_similarity(x, pos, fs), 2, 0.9, 0.7)
+    np.testing.assert_array_equal(reread1, is_v)
+    # side by side with the second lead, where they are wide and inverted, they are not
+    two = v_cluster_similarity(x, pos, fs, is_v, other_signal=y)
+    assert two < 0.5
+    q2, reread2, got = v_cluster_reading(p, x, pos, fs,
+                                         two_lead_qrs_similarity(x, y, pos, fs), 2, 0.9, 0.7,
+                                         other_signal=y)
+    assert not reread2.any() and got == pytest.approx(two)
+    np.testing.assert_array_equal(q2, p)
+    with pytest.raises(ValueError):
+        v_cluster_similarity(x, pos, fs, is_v, other_signal=y[:-5])
+    # the card's readings: ``cluster.two_leads`` with a second lead (per-beat bound set high
+    # so that only the cluster part can re-read them)
+    cluster = {"cluster_threshold": 0.9, "threshold": 0.7}
+    dominant = {"threshold": 0.99, "cluster": cluster}
+    lone = record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs=dominant,
+                           other_signal=y)
+    np.testing.assert_array_equal(lone.reread, is_v)            # not asked for: one lead
+    both = {"threshold": 0.99, "cluster": {**cluster, "two_leads": True}}
+    got = record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs=both, other_signal=y)
+    assert not got.reread.any() and got.v_cluster_similarity == pytest.approx(two)
+    np.testing.assert_allclose(got.two_lead_similarity, two_lead_qrs_similarity(x, y, pos, fs))
+    alone = record_readings(p, x, pos, fs, ("N", "S", "V"), dominant_qrs=both)
+    np.testing.assert_array_equal(alone.reread, is_v)           # no second lead: one lead
+    assert readings_use_second_lead(both, None)
+    assert not readings_use_second_lead(dominant, None)
