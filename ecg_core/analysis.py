@@ -86,8 +86,9 @@ class RecordResult:
             reading was dropped by the last check on both leads (their QRS on the chosen lead
             and the second lead side by side is shaped like the record's typical one,
             :func:`ecg_core.beats.two_lead_qrs_similarity`), and float64 (n,), that
-            similarity (NaN where it cannot be told); ``None`` for a model without that check
-            or a record without a second lead.
+            similarity (NaN where it cannot be told; the V-cluster reading on both leads
+            uses it too); ``None`` for a model without either or a record without a second
+            lead.
     """
 
     record: str

@@ -1293,7 +1293,9 @@ class RecordReadings:
             networks read V that it reads as their next most likely class (in ``reread``
             too; the V-template reading's calls it withdraws leave ``v_promoted`` instead),
             or ``None`` where it did not run (no second lead, or a card without
-            ``dominant_qrs.two_leads``).
+            ``dominant_qrs.two_leads``); ``two_lead_similarity`` is also set where the
+            V-cluster reading ran on both leads (``dominant_qrs.cluster.two_leads``), which
+            uses it.
     """
 
     probabilities: np.ndarray

@@ -352,8 +352,9 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``dominant_qrs.two_leads.test_without``: without the last
-    check of V calls on both leads; ``v_template.skip_noisy.test_without``: beats read
+    kept when a reading was adopted (``dominant_qrs.cluster.two_leads.test_without``: with the
+    V-cluster reading on the chosen lead only; ``dominant_qrs.two_leads.test_without``:
+    without the last check of V calls on both leads; ``v_template.skip_noisy.test_without``: beats read
     noisy kept in the V-template reading; ``qrs_alignment.test_without``: the QRS stretches
     compared as the R positions place them; ``v_template.two_leads.test_without``: with the
     V-template reading on the chosen lead only; ``v_template.test_without``: without the
@@ -374,9 +375,13 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     guard = ((card.get("v_template") or {}).get("skip_noisy") or {}).get("test_without")
     last = (dominant_card.get("two_leads") or {}).get("test_without")
     cluster = (dominant_card.get("cluster") or {}).get("test_without")
+    cluster_leads = (((dominant_card.get("cluster") or {}).get("two_leads") or {})
+                     .get("test_without"))
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
     out = []
+    if cluster_leads:
+        out.append(("the V-cluster reading's second lead", cluster_leads))
     if last:
         out.append(("the last check of V calls on both leads", last))
     if guard:

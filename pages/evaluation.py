@@ -214,9 +214,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                       "fibrillation; a beat read V where its QRS matches a template of the "
                       "record's V calls, wider than its typical QRS, on the chosen lead or on "
                       "both leads side by side; each QRS aligned to the typical QRS before it "
-                      "is compared; beats read noisy left out of the V-template reading; last, "
+                      "is compared; beats read noisy left out of the V-template reading; "
                       "a V call read again where its QRS on both leads matches the typical "
-                      "one), each adopted by a rule "
+                      "one; the V cluster compared on both leads), each adopted by a rule "
                       "judged on DS1 cross-validation and QT Database validation records, "
                       "never on DS2." if left_out else ""))
     rel = f.get("reliability")

@@ -12,6 +12,12 @@ from ecg_core.protocols import PROTOCOL_LABELS
 from pages.common import EXAMPLES_DIR, choose_model, notice
 
 
+def _cluster_leads(dominant: dict) -> str:
+    """Words for where the V-cluster reading compares QRS complexes, from the card."""
+    return (", on both leads side by side where the record has a second one"
+            if (dominant.get("cluster") or {}).get("two_leads") else "")
+
+
 def _earlier_training(tr: dict | None) -> str:
     """How the model whose weights a run started from was trained, as a clause ('' if the
     card does not say), back along the chain of runs its card records."""
@@ -199,8 +205,9 @@ else:
             "one"
             + (f"; and where the beats read V share the typical QRS as a group (the median of "
                f"their QRS matches it at {dominant['cluster']['cluster_threshold']:g} or "
-               f"more), each of them at {dominant['cluster']['threshold']:g} or more is read "
-               "again too: in a noisy record, normal beats misread together"
+               f"more{_cluster_leads(dominant)}), each of them at "
+               f"{dominant['cluster']['threshold']:g} or more is read again too: in a noisy "
+               "record, normal beats misread together"
                if dominant.get("cluster") else "")
             + (f". Each beat's QRS is first aligned to the record's typical QRS (shifted by up "
                f"to {card['qrs_alignment']['max_shift_ms']:g} ms to match it best), as "

@@ -441,7 +441,11 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                    + ") sends a V reading to the next most likely class"
                    + (f"; so does {clf.dominant_qrs['cluster']['threshold']:g} or more where "
                       "the beats read V, taken together, share the typical QRS (noisy normal "
-                      "beats misread as a group)" if clf.dominant_qrs.get("cluster") else "")
+                      "beats misread as a group"
+                      + ("; compared on both leads side by side"
+                         if clf.dominant_qrs["cluster"].get("two_leads")
+                         and result.two_lead_similarity is not None else "")
+                      + ")" if clf.dominant_qrs.get("cluster") else "")
                    + "."
                    + (" The other way round, a beat read as another class whose QRS matches a "
                       "template of the record's own V calls (their median, or one of their "

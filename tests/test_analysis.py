@@ -752,6 +752,40 @@ def test_the_last_check_on_both_leads_reads_again_233s_normal_beats_read_v():
     assert "second lead" not in (reread_note(summarise(alone)) or "")
 
 
+def test_the_v_cluster_on_both_leads_keeps_116s_ventricular_beats_read_on_v1():
+    """MIT-BIH 116 read on V1 with MLII as its second lead: on V1 its ventricular beats, taken
+    together, share the record's typical QRS, and the V-cluster reading on that lead alone
+    re-reads nearly all of them; compared on both leads side by side (the card's
+    ``dominant_qrs.cluster.two_leads``) the cluster is unlike the typical QRS and they stay V."""
+    import copy
+
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT, SHARED
+
+    path = SHARED / "mitdb" / "116"
+    if not path.with_suffix(".hea").is_file():
+        pytest.skip("MIT-BIH record 116 is not beside the checkout")
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    cluster = clf.dominant_qrs["cluster"]
+    assert cluster.get("two_leads")
+    one = copy.copy(clf)
+    one.dominant_qrs = {**clf.dominant_qrs,
+                        "cluster": {k: v for k, v in cluster.items() if k != "two_leads"}}
+    record = read_record(path, lead="V1", annotator="atr", other_lead=True)
+    assert record.lead == "V1" and record.other_lead == "MLII"
+    both, alone = classify_record(record, clf), classify_record(record, one)
+    ref = np.array(both.reference)
+    true_v = ref == "V"
+    assert true_v.sum() >= 100
+    found_both = (np.array(both.predicted)[true_v] == "V").mean()
+    found_alone = (np.array(alone.predicted)[true_v] == "V").mean()
+    assert found_both >= 0.8 and found_alone <= 0.2, (found_both, found_alone)
+    assert alone.reread[true_v].mean() >= 0.8 and both.reread[true_v].mean() <= 0.2
+    # the beats kept V are ventricular: the two-lead cluster kept no normal beat V
+    called = np.array(both.predicted) == "V"
+    assert (ref[called] == "V").mean() >= 0.95
+
+
 def test_aligned_qrs_stretches_let_the_v_template_reading_find_213s_ventricular_beats():
     """MIT-BIH 213 (a DS2 patient), whole: its ventricular beats' QRS stretches, taken at the
     annotated R positions, do not line up with one another, and the V-template reading finds

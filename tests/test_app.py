@@ -231,7 +231,12 @@ def test_evaluation_page_aami_side_shows_published_figures():
         assert any("never on DS2" in c.value for c in at.caption)
     if (card.get("dominant_qrs") or {}).get("cluster"):
         assert published["source"].str.startswith(
-            "aami/ecgnet without the V-cluster").sum() == 1
+            "aami/ecgnet without the V-cluster and").sum() == 1
+    if (((card.get("dominant_qrs") or {}).get("cluster") or {}).get("two_leads")
+            or {}).get("test_without"):
+        assert (published["source"]
+                == "aami/ecgnet without the V-cluster reading's second lead").sum() == 1
+        assert any("the V cluster compared on both leads" in c.value for c in at.caption)
     if card.get("v_template"):
         assert (published["source"] == "aami/ecgnet without the V-template reading").sum() == 1
     if (card.get("v_template") or {}).get("two_leads"):
