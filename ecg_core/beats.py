@@ -850,7 +850,8 @@ def v_cluster_similarity(signal: np.ndarray, positions: np.ndarray, fs: float,
         have a whole stretch, or either median is flat.
 
     Raises:
-        ValueError: if ``members`` does not have one value per position.
+        ValueError: if ``members`` does not have one value per position, or
+            ``other_signal`` is not as long as ``signal``.
     """
     members = np.asarray(members, dtype=bool).reshape(-1)
     if len(members) != len(np.asarray(positions).reshape(-1)):
