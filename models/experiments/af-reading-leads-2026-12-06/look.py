@@ -87,7 +87,7 @@ def main() -> int:
                          else np.zeros(len(pos), bool))
                 versions = {k: (irr, c) for k, (irr, c) in f.items()}
                 if "second" in f:
-                    (i1, c1), (i2, c2) = f["first"], f["second"]
+                    (i1, c1), (_, c2) = f["first"], f["second"]
                     versions["both low"] = (i1, np.fmax(c1, c2))
                 for k, (irr, c) in versions.items():
                     got = counts(sym, in_af, irr, c)
