@@ -461,7 +461,7 @@ if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chose
                       f"matches the typical QRS on both (similarity "
                       f"{clf.dominant_qrs['two_leads']['threshold']:g} or more) goes to the "
                       "next most likely class too."
-                      if result.two_lead_similarity is not None else ""))
+                      if result.reread_two_leads is not None else ""))
 
 agree = agreement(result)
 if agree is not None:
