@@ -1,0 +1,168 @@
+"""RULE.md's deciding run: the committed readings of whole records (committed), with the
+networks' F output folded into N first (A), or left out first (B), on DS1-OOF (MLII chosen),
+DS1-OOF with the leads swapped for every reading, DS1 read on its second lead by the committed
+networks, QT36 on its first lead clean and with recorded electrode-motion noise at 6 and 0 dB,
+and QT36 on its second lead. No DS2 record, no held-out QT record. Writes validation.json.
+
+    python models/experiments/fusion-fold-2026-12-06/score.py
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from ecg_core.analysis import classify_record, model_signal  # noqa: E402
+from ecg_core.beats import record_readings  # noqa: E402
+from ecg_core.conditioning import condition_signal  # noqa: E402
+from ecg_core.evaluation import ectopic_figures  # noqa: E402
+from ecg_core.model import Classifier  # noqa: E402
+from ecg_core.protocols import AAMI_DS1, QTDB_TRAIN, QTDB_VAL  # noqa: E402
+from ecg_core.records import read_record  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location(
+    "lead_score", HERE.parent / "readings-other-lead-2026-12-06" / "score.py")
+_s = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_s)
+CARD, SHARED, AAMI = _s.CARD, _s.SHARED, _s.AAMI
+LABELS = ("committed", "A: F folded into N", "B: F left out")
+
+
+def fold(p: np.ndarray, codes, label: str) -> np.ndarray:
+    """The networks' probabilities with label's treatment of F (before every other reading)."""
+    if label == LABELS[0]:
+        return p
+    q = np.array(p, dtype=np.float64)
+    f = codes.index("F")
+    if label == LABELS[1]:
+        q[:, codes.index("N")] += q[:, f]
+        q[:, f] = 0.0
+    else:
+        q[:, f] = 0.0
+        q /= q.sum(axis=1, keepdims=True)
+    return q.astype(np.float32)
+
+
+def readings(p, sig, other, samples, fs, codes, label):
+    """The card's readings of one record after label's treatment of F."""
+    return record_readings(fold(p, codes, label), sig, samples, fs, codes,
+                           dominant_qrs=CARD["dominant_qrs"], af_fold=CARD["af_fold"],
+                           v_template=CARD["v_template"], other_signal=other,
+                           qrs_align_s=_s.ALIGN_S).probabilities
+
+
+def whole_records(clf, bare, codes, db, which, noise=False):
+    """Labels and probabilities per (version, label) of db's records read by the committed
+    networks on their first or second lead (as readings-other-lead's score.py reads them)."""
+    folder, names = (("mitdb", AAMI_DS1) if db == "DS1" else ("qtdb", QTDB_TRAIN + QTDB_VAL))
+    em = read_record(SHARED / "nstdb" / "em", annotator=None, other_lead=True)
+    ys, got = {}, {}
+    for name in names:
+        leads = list(read_record(SHARED / folder / name, annotator=None).channels)
+        first = "MLII" if "MLII" in leads else leads[0]
+        lead = first if which == "first" else next(c for c in leads if c != first)
+        rec = read_record(SHARED / folder / name, lead=lead, annotator="atr", other_lead=True)
+        for key, r in _s._versions(rec, noise, em).items():
+            res = classify_record(r, bare)
+            other = condition_signal(r.other_signal, r.fs, clf.conditioning)
+            keep = np.array([s in AAMI for s in res.reference])
+            ys.setdefault(key, []).append(np.array([codes.index(AAMI[s]) for s in
+                                                    np.array(res.reference)[keep]]))
+            for label in LABELS:
+                got.setdefault((key, label), []).append(readings(
+                    res.probabilities, model_signal(r, clf), other, res.samples, res.fs,
+                    codes, label)[keep])
+    return ({k: np.concatenate(v) for k, v in ys.items()},
+            {k: np.concatenate(v) for k, v in got.items()})
+
+
+def main() -> int:
+    y, p, names, samples, codes = _s._a.ds1_oof()
+    out = {(lab, swap): p.copy() for lab in LABELS for swap in (False, True)}
+    for name in sorted(set(names)):
+        idx = np.flatnonzero(names == name)
+        idx = idx[np.argsort(samples[idx])]
+        rec = read_record(SHARED / "mitdb" / name, lead="MLII", annotator=None, other_lead=True)
+        sig = condition_signal(rec.signal, rec.fs, "bandpass")
+        other = condition_signal(rec.other_signal, rec.fs, "bandpass")
+        for (label, swap), arr in out.items():
+            first, second = (other, sig) if swap else (sig, other)
+            arr[idx] = readings(p[idx], first, second, samples[idx], rec.fs, codes, label)
+    result = {"DS1-OOF": {lab: ectopic_figures(y, out[(lab, False)], codes) for lab in LABELS},
+              "DS1-OOF, leads swapped": {lab: ectopic_figures(y, out[(lab, True)], codes)
+                                         for lab in LABELS}}
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    bare = copy.copy(clf)
+    bare.dominant_qrs = bare.af_fold = bare.v_template = None
+    codes = tuple(codes)
+    for db, which, noise, prefix in (("DS1", "second", False, "DS1 second lead"),
+                                     ("QT36", "first", True, "QT36"),
+                                     ("QT36", "second", False, "QT36 second lead")):
+        ys, got = whole_records(clf, bare, codes, db, which, noise)
+        for key in ys:
+            result[f"{prefix} {key}"] = {lab: ectopic_figures(ys[key], got[(key, lab)], codes)
+                                         for lab in LABELS}
+
+    result["checks"], result["qualifies"] = {}, {}
+    for cand in LABELS[1:]:
+        checks = {}
+
+        def pair(dset):
+            return result[dset][LABELS[0]], result[dset][cand]
+
+        b, c = pair("DS1-OOF")
+        checks["(1) DS1-OOF accuracy >= committed + 0.3"] = [c["accuracy"], b["accuracy"] + 0.3]
+        checks["(1) DS1-OOF N Se not lower"] = [c["N Se"], b["N Se"]]
+        checks["(1) DS1-OOF S Se >= committed - 0.5"] = [c["S Se"], b["S Se"] - 0.5]
+        checks["(1) DS1-OOF S +P >= committed - 1"] = [c["S +P"], b["S +P"] - 1]
+        checks["(1) DS1-OOF V Se >= committed - 0.3"] = [c["V Se"], b["V Se"] - 0.3]
+        checks["(1) DS1-OOF V +P >= committed - 1"] = [c["V +P"], b["V +P"] - 1]
+        b, c = pair("DS1-OOF, leads swapped")
+        checks["(2) swapped accuracy not lower"] = [c["accuracy"], b["accuracy"]]
+        checks["(2) swapped V Se >= committed - 0.5"] = [c["V Se"], b["V Se"] - 0.5]
+        b, c = pair("DS1 second lead clean")
+        checks["(3) DS1 second lead accuracy not lower"] = [c["accuracy"], b["accuracy"]]
+        b, c = pair("QT36 clean")
+        for k in ("accuracy", "V Se", "S Se"):
+            checks[f"(4) QT36 clean {k} not lower"] = [c[k], b[k]]
+        for key in ("em 6 dB", "em 0 dB"):
+            b, c = pair(f"QT36 {key}")
+            checks[f"(4) QT36 {key} accuracy not lower"] = [c["accuracy"], b["accuracy"]]
+            checks[f"(4) QT36 {key} V Se >= committed - 3"] = [c["V Se"], b["V Se"] - 3]
+            checks[f"(4) QT36 {key} S Se >= committed - 6"] = [c["S Se"], b["S Se"] - 6]
+        b, c = pair("QT36 second lead clean")
+        checks["(5) QT36 second lead accuracy not lower"] = [c["accuracy"], b["accuracy"]]
+        result["checks"][cand] = {k: [v, bound, v >= bound] for k, (v, bound) in checks.items()}
+        result["qualifies"][cand] = all(ok for *_, ok in result["checks"][cand].values())
+    passing = [c for c in LABELS[1:] if result["qualifies"][c]]
+    result["chosen"] = (max(passing, key=lambda c: (result["DS1-OOF"][c]["accuracy"],
+                                                    c == LABELS[1])) if passing else None)
+    (HERE / "validation.json").write_text(json.dumps(result, indent=1))
+    print("| reading | set | acc | N Se | S Se | S +P | V Se | V +P | F Se | C |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for dset in [k for k in result if k not in ("checks", "qualifies", "chosen")]:
+        for name in LABELS:
+            f = result[dset][name]
+            print(f"| {name} | {dset} | {f['accuracy']:.2f} | {f['N Se']:.1f} | "
+                  f"{f['S Se']:.1f} | {f['S +P']:.1f} | {f['V Se']:.1f} | {f['V +P']:.1f} | "
+                  f"{f.get('F Se', float('nan')):.1f} | {f['C']:.2f} |")
+    for cand in LABELS[1:]:
+        print(cand)
+        for k, (value, bound, ok) in result["checks"][cand].items():
+            print(f"  {k}: {value:.2f} against {bound:.2f}: {'holds' if ok else 'fails'}")
+        print("  qualifies" if result["qualifies"][cand] else "  does not qualify")
+    print("chosen:", result["chosen"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
