@@ -465,7 +465,8 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
     """Class probabilities of a loaded split (canonical images ``x``, uint8 (n, H, W), and
     their manifest ``rows``, whose RR intervals, and for a template model the records named
     by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call; for a
-    model with readings of whole records (dominant QRS, atrial fibrillation, V template), the
+    model with readings of whole records (dominant QRS, atrial fibrillation, V template,
+    premature beats), the
     calibrated probabilities read record by record as the Record page reads them
     (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
     from .dataset import context_from_rows, record_readings_from_rows
@@ -477,7 +478,8 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
                               calibrated=calibrated) for i in range(0, len(x), 512)])
     readings = {"dominant_qrs": getattr(clf, "dominant_qrs", None),
                 "af_fold": getattr(clf, "af_fold", None),
-                "v_template": getattr(clf, "v_template", None)}
+                "v_template": getattr(clf, "v_template", None),
+                "premature_s": getattr(clf, "premature_s", None)}
     if calibrated and any(readings.values()) and data_dir is not None:
         probs = record_readings_from_rows(probs, rows, clf.class_codes, **readings,
                                           data_dir=data_dir,

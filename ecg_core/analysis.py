@@ -89,6 +89,10 @@ class RecordResult:
             similarity (NaN where it cannot be told; the V-cluster reading on both leads
             uses it too); ``None`` for a model without either or a record without a second
             lead.
+        s_promoted: bool (n,), the beats the networks read N that come early in a regular
+            rhythm, before a longer interval, with the usual QRS, and that are read S
+            (:func:`ecg_core.beats.premature_reading`), or ``None`` for a model without that
+            reading.
     """
 
     record: str
@@ -111,6 +115,7 @@ class RecordResult:
     v_template_second_lead: str = ""
     reread_two_leads: np.ndarray | None = None
     two_lead_similarity: np.ndarray | None = None
+    s_promoted: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -122,8 +127,9 @@ class RecordResult:
         atrial_consistency and s_folded (:attr:`atrial_consistency`; True where the beat lies
         in a stretch read as atrial fibrillation, see :attr:`s_folded`), for a model with the
         V-template reading v_template (True where the beat was read V for its likeness to the
-        record's V calls, see :attr:`v_promoted`), then one probability column per class
-        code."""
+        record's V calls, see :attr:`v_promoted`), for a model with the premature-beat reading
+        s_premature (True where the beat was read S for coming early with the usual QRS, see
+        :attr:`s_promoted`), then one probability column per class code."""
         import pandas as pd
 
         frame = pd.DataFrame({"sample": self.samples,
@@ -142,6 +148,8 @@ class RecordResult:
             frame["s_folded"] = self.s_folded
         if self.v_promoted is not None:
             frame["v_template"] = self.v_promoted
+        if self.s_promoted is not None:
+            frame["s_premature"] = self.s_promoted
         for i, code in enumerate(self.class_codes):
             frame[code] = np.round(self.probabilities[:, i].astype(np.float64), 5)
         return frame
@@ -569,7 +577,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                                v_template=getattr(classifier, "v_template", None),
                                other_signal=second,
                                qrs_align_s=float(getattr(classifier, "qrs_align_s", 0.0)),
-                               snr_db=snr_db)
+                               snr_db=snr_db,
+                               premature_s=getattr(classifier, "premature_s", None))
     probs = readings.probabilities
     predicted = [codes[i] for i in probs.argmax(axis=1)]
     return RecordResult(record=record.name, fs=fs, duration_s=record.duration_s, source=source,
@@ -584,7 +593,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                                                 if readings.v_promoted_two_leads is not None
                                                 else ""),
                         reread_two_leads=readings.reread_two_leads,
-                        two_lead_similarity=readings.two_lead_similarity)
+                        two_lead_similarity=readings.two_lead_similarity,
+                        s_promoted=readings.s_promoted)
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -706,7 +716,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         reread=_joined(parts, 6), qrs_similarity=_joined(parts, 7), s_folded=_joined(parts, 8),
         atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10),
         v_template_second_lead=next((p[11] for p in parts if p[11]), ""),
-        reread_two_leads=_joined(parts, 12), two_lead_similarity=_joined(parts, 13))
+        reread_two_leads=_joined(parts, 12), two_lead_similarity=_joined(parts, 13),
+        s_promoted=_joined(parts, 14))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -725,7 +736,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     similarities, or ``None`` for both, S readings folded and atrial consistencies, or ``None``
     for both, beats read V by the V-template reading or ``None``, the second lead that
     reading also compared on or ``""``, the V readings dropped by the check on both leads and
-    their two-lead similarities, or ``None`` for both), or ``None`` where the stretch has no
+    their two-lead similarities, or ``None`` for both, the beats read S by the premature-beat
+    reading or ``None``), or ``None`` where the stretch has no
     beat. With ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
@@ -749,7 +761,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         None if part.v_promoted is None else part.v_promoted[core],
         part.v_template_second_lead,
         None if part.reread_two_leads is None else part.reread_two_leads[core],
-        None if part.two_lead_similarity is None else part.two_lead_similarity[core])
+        None if part.two_lead_similarity is None else part.two_lead_similarity[core],
+        None if part.s_promoted is None else part.s_promoted[core])
 
 
 _WORKER_CLASSIFIER = None
@@ -837,7 +850,9 @@ def summarise(result: RecordResult) -> dict:
         ``v_template_second_lead`` (:attr:`RecordResult.v_template_second_lead`),
         ``v_reread_two_leads`` (those of ``v_reread`` dropped by the check on both leads,
         :attr:`RecordResult.reread_two_leads`; ``None`` where it did not run),
-        ``duration_s`` and ``source``.
+        ``s_promoted`` (the beats read S by the premature-beat reading,
+        :attr:`RecordResult.s_promoted`; ``None`` for a model without it), ``duration_s`` and
+        ``source``.
     """
     pred = np.array(result.predicted)
     rr = result.rr_prev_s[np.isfinite(result.rr_prev_s)]
@@ -867,6 +882,7 @@ def summarise(result: RecordResult) -> dict:
         "v_template_second_lead": result.v_template_second_lead,
         "v_reread_two_leads": None if result.reread_two_leads is None
         else int(np.sum(result.reread_two_leads)),
+        "s_promoted": None if result.s_promoted is None else int(np.sum(result.s_promoted)),
         "duration_s": float(result.duration_s),
         "source": result.source,
     }
@@ -1017,14 +1033,29 @@ def v_template_note(summary: dict) -> str | None:
             "(v_template).")
 
 
+def premature_note(summary: dict) -> str | None:
+    """What the premature-beat reading changed in a record, in words for its reader; ``None``
+    when it read no beat S or the model has no such reading (``s_promoted`` of
+    :func:`summarise`)."""
+    n = summary.get("s_promoted")
+    if not n:
+        return None
+    return (f"{n:,} beat{'s' if n != 1 else ''} that the networks read as normal "
+            f"{'come' if n != 1 else 'comes'} early against the regular rhythm around "
+            f"{'them' if n != 1 else 'it'}, before a longer interval, with this record's usual "
+            "QRS complex: the signs of an atrial premature beat, so the model reads them as "
+            "supraventricular premature beats (S). The per-beat table marks them "
+            "(s_premature).")
+
+
 def record_notes(summary: dict, class_codes) -> list[str]:
     """Every note on a record's results (:func:`irregular_rhythm_note`, :func:`noise_note`,
-    :func:`reread_note`, :func:`fibrillation_note`, :func:`v_template_note`), in that order;
-    empty when there is none. The Record page, ``classify-record`` and the HTML report show
-    them."""
+    :func:`reread_note`, :func:`fibrillation_note`, :func:`v_template_note`,
+    :func:`premature_note`), in that order; empty when there is none. The Record page,
+    ``classify-record`` and the HTML report show them."""
     return [n for n in (irregular_rhythm_note(summary, class_codes), noise_note(summary),
                         reread_note(summary), fibrillation_note(summary),
-                        v_template_note(summary)) if n]
+                        v_template_note(summary), premature_note(summary)) if n]
 
 
 def scheme_of(class_codes: tuple[str, ...]) -> str:

@@ -41,7 +41,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "record", "path", "key", "status", "error", "detector", "duration_s", "beats",
     "mean_hr_bpm", "ectopic_per_hour", "ectopic_percent", "ventricular_couplets",
     "ventricular_runs_3_or_more", "irregular_rr_percent", "noisy_percent", "v_reread",
-    "s_folded", "v_template")
+    "s_folded", "v_template", "s_premature")
 
 
 #: Suffixes of signal files read as CSV/TXT (one column in mV, or time then mV).
@@ -199,7 +199,8 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                                  for c in ("qrs_similarity", "atrial_consistency")
                                  if c in frame},
                               **{c: frame[c].astype(bool)
-                                 for c in ("v_reread", "s_folded", "v_template") if c in frame},
+                                 for c in ("v_reread", "s_folded", "v_template", "s_premature")
+                                 if c in frame},
                               **{c: frame[c].astype(np.float32) for c in clf.class_codes}})
         s = summarise(result)
         n = s["beats"]
@@ -212,6 +213,7 @@ def classify_one(path: str, record_id: str, key: str, out: str, model_path: str,
                    irregular_rr_percent=100.0 * s["irregular_share"],
                    noisy_percent=None if s["noisy_share"] is None else 100.0 * s["noisy_share"],
                    v_reread=s["v_reread"], s_folded=s["s_folded"], v_template=s["v_promoted"],
+                   s_premature=s["s_promoted"],
                    **{f"n_{c}": v for c, v in s["per_class"].items()})
     out_dir = Path(out)
     if beats is not None:

@@ -1003,11 +1003,12 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
                               data_dir: str | Path | None = None,
                               sources: dict[str, str | Path] | None = None,
                               conditioning: str | None = None, fs: float | None = None,
-                              qrs_align_s: float = 0.0
+                              qrs_align_s: float = 0.0, premature_s: dict | None = None
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
-    V-template reading of the other beats, the last check of V calls on both leads, on the
+    V-template reading of the other beats, the last check of V calls on both leads, the
+    premature-beat reading of N calls, on the
     record's second lead where the card asks, :func:`ecg_core.beats.readings_use_second_lead`)
     applied to a built split's beats, each record read as the
     Record page reads it: the rows of one record and lead are its beats, in time order,
@@ -1017,8 +1018,8 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
         probabilities: float array, shape (len(rows), k), the beats' class probabilities.
         rows: manifest rows (``database``, ``record``, ``sample``, ``lead``).
         class_codes: the k class codes.
-        dominant_qrs, af_fold, v_template: the model card's settings (``None`` leaves a
-            reading out).
+        dominant_qrs, af_fold, v_template, premature_s: the model card's settings (``None``
+            leaves a reading out).
         data_dir: the dataset folder, whose ``dataset.json`` gives the record ``sources``, the
             ``conditioning`` and ``fs`` (each may be given instead).
         qrs_align_s: the largest shift (s) of the alignment of QRS stretches (the
@@ -1035,7 +1036,7 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
     out = np.array(probabilities, dtype=np.float32)
     reread = np.zeros(len(rows), dtype=bool)
     folded = np.zeros(len(rows), dtype=bool)
-    if not dominant_qrs and not af_fold and not v_template:
+    if not dominant_qrs and not af_fold and not v_template and not premature_s:
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     two_leads = readings_use_second_lead(dominant_qrs, v_template, af_fold)
@@ -1049,7 +1050,8 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
         got = record_readings(out[idx], condition_signal(record.signal, fs, conditioning),
                               samples, fs, class_codes, dominant_qrs=dominant_qrs,
                               other_signal=second, qrs_align_s=qrs_align_s,
-                              af_fold=af_fold, v_template=v_template)
+                              af_fold=af_fold, v_template=v_template,
+                              premature_s=premature_s)
         out[idx] = got.probabilities
         if got.reread is not None:
             reread[idx] = got.reread

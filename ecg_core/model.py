@@ -352,7 +352,8 @@ def ensemble_roles(card: dict) -> str | None:
 
 def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
     """A card's test summaries of its model read without its readings of whole records, each
-    kept when a reading was adopted (``dominant_qrs.cluster.two_leads.test_without``: with the
+    kept when a reading was adopted (``premature_s.test_without``: without the premature-beat
+    reading; ``dominant_qrs.cluster.two_leads.test_without``: with the
     V-cluster reading on the chosen lead only; ``dominant_qrs.two_leads.test_without``:
     without the last check of V calls on both leads; ``v_template.skip_noisy.test_without``: beats read
     noisy kept in the V-template reading; ``qrs_alignment.test_without``: the QRS stretches
@@ -379,7 +380,10 @@ def readings_left_out(card: dict | None) -> list[tuple[str, dict]]:
                      .get("test_without"))
     af = (card.get("af_fold") or {}).get("test_without")
     dominant = dominant_card.get("test_without")
+    premature = (card.get("premature_s") or {}).get("test_without")
     out = []
+    if premature:
+        out.append(("the premature-beat reading", premature))
     if cluster_leads:
         out.append(("the V-cluster reading's second lead", cluster_leads))
     if last:
@@ -612,6 +616,11 @@ class Classifier:
             :func:`ecg_core.beats.v_template_reading`): in a record, a beat read as another
             class whose QRS is shaped like the record's own V calls, taken together or a group
             of alike ones, is read V. ``None`` for a model without it (it needs the record).
+        premature_s: the card's premature-beat reading of records (``{"max_before": float,
+            "min_after": float, "min_similarity": float, "reference_beats": int, "rule":
+            ...}``; :func:`ecg_core.beats.premature_reading`): in a record, a beat read N that
+            comes early in a regular rhythm, before a longer interval, with the usual QRS, is
+            read S. ``None`` for a model without it (it needs the record).
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -646,6 +655,8 @@ class Classifier:
                                      if {"N", "S"} <= set(self.class_codes) else None)
         self.v_template: dict | None = (card.get("v_template") or None
                                         if "V" in self.class_codes else None)
+        self.premature_s: dict | None = (card.get("premature_s") or None
+                                         if {"N", "S"} <= set(self.class_codes) else None)
         self.qrs_align_s: float = float(
             (card.get("qrs_alignment") or {}).get("max_shift_ms") or 0.0) / 1000.0
         self._model = model
