@@ -216,7 +216,9 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
                       "both leads side by side; each QRS aligned to the typical QRS before it "
                       "is compared; beats read noisy left out of the V-template reading; "
                       "a V call read again where its QRS on both leads matches the typical "
-                      "one; the V cluster compared on both leads), each adopted by a rule "
+                      "one; the V cluster compared on both leads; a beat read N that comes "
+                      "early in a regular rhythm, before a longer interval, with the usual "
+                      "QRS, read S), each adopted by a rule "
                       "judged on DS1 cross-validation and QT Database validation records, "
                       "never on DS2." if left_out else ""))
     rel = f.get("reliability")

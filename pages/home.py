@@ -252,6 +252,15 @@ else:
             f"(cosine {last['threshold']:g} or more) is read as its next most likely class, "
             "and a V-template call of such a beat is withdrawn: a QRS shaped like the "
             "patient's usual one on both leads is not ventricular.")
+    premature = card.get("premature_s")
+    if premature:
+        st.markdown(
+            "- **Premature beats**: last, a beat read N that comes early in a regular rhythm "
+            f"(its RR interval under {premature['max_before']:g} of the median of the "
+            f"{premature.get('reference_beats', 8)} intervals on each side), is followed by a "
+            f"longer interval (over {premature['min_after']:g} of it) and has the record's "
+            f"usual QRS (cosine {premature['min_similarity']:g} or more) is read S: the signs "
+            "of an atrial premature beat, which is conducted as the usual beats are.")
     if test:
         label = PROTOCOL_LABELS.get(protocol, protocol)
         st.markdown(f"**Test figures**, {label}:")

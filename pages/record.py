@@ -12,8 +12,8 @@ import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
                                fibrillation_note, fibrillation_stretches, model_signal,
-                               noisy_stretches, record_notes, reread_note, summarise, trend,
-                               v_template_note)
+                               noisy_stretches, premature_note, record_notes, reread_note,
+                               summarise, trend, v_template_note)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
@@ -260,7 +260,8 @@ m[5].metric("ventricular runs", runs["runs_3_or_more"],
                  f"{runs['couplets']}; longest run: {runs['longest']} beats")
 st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
               for c, n in summary["per_class"].items()], hide_index=True)
-readings = {reread_note(summary), fibrillation_note(summary), v_template_note(summary)}
+readings = {reread_note(summary), fibrillation_note(summary), v_template_note(summary),
+            premature_note(summary)}
 for note in record_notes(summary, result.class_codes):
     # a caveat warns; what the model's readings of the record changed informs
     (st.info if note in readings else st.warning)(note)
@@ -399,7 +400,11 @@ st.markdown(f"Beat {chosen + 1} of {n_beats:,}, at {t_beat:.2f} s: predicted "
                + (f"; on {result.v_template_second_lead} too, side by side with this lead"
                   if result.v_template_second_lead else "")
                + "), so it is read V"
-               if result.v_promoted is not None and result.v_promoted[chosen] else ""))
+               if result.v_promoted is not None and result.v_promoted[chosen] else "")
+            + ("; the networks read it N, but it comes early in a regular rhythm, before a "
+               "longer interval, with the record's usual QRS, so it is read S (an atrial "
+               "premature beat)"
+               if result.s_promoted is not None and result.s_promoted[chosen] else ""))
 b1, b2, b3 = st.columns([1, 1, 2])
 b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",

@@ -889,3 +889,48 @@ def test_the_aami_models_atrial_fibrillation_reading_follows_the_dominant_qrs_re
     bands = fibrillation_stretches(result)
     assert bands and all(a <= b for a, b in bands)
     assert sum(((t >= a) & (t <= b)).sum() for a, b in bands) >= folded.sum()
+
+
+def test_the_premature_beat_reading_of_a_record_is_marked_counted_and_explained():
+    """``aami/ecgnet`` reads whole records with the premature-beat reading last: the result is
+    the earlier readings passed through ``premature_reading`` (QRS similarity as the
+    dominant-QRS reading measured it, the record's RR rhythm), marked beat by beat, counted and
+    explained; a model without it leaves the column out."""
+    import copy
+
+    from ecg_core.analysis import premature_note
+    from ecg_core.beats import irregular_rr, premature_reading, rr_prematurity
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert clf.premature_s["max_before"] == 0.85
+    rec = read_record(EXCERPT_MITDB / "208")
+    committed = classify_record(rec, clf)
+    assert committed.s_promoted is not None and "s_premature" in committed.to_frame()
+    before = copy.copy(clf)
+    before.premature_s = None
+    first = classify_record(rec, before)
+    assert first.s_promoted is None and "s_premature" not in first.to_frame()
+    assert summarise(first)["s_promoted"] is None
+    # loose bounds read every N call in a regular stretch with an earlier beat S
+    loose = copy.copy(clf)
+    loose.premature_s = {"max_before": 1.5, "min_after": 0.0, "min_similarity": -1.0}
+    result = classify_record(rec, loose)
+    codes = clf.class_codes
+    b, a = rr_prematurity(first.samples, rec.fs)
+    expected, promoted = premature_reading(
+        first.probabilities, first.qrs_similarity, irregular_rr(first.samples, rec.fs), b, a,
+        codes.index("N"), codes.index("S"), max_before=1.5, min_after=0.0, min_similarity=-1.0)
+    assert promoted.any()
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    np.testing.assert_array_equal(result.s_promoted, promoted)
+    assert all(p == "S" for p, f in zip(result.predicted, promoted) if f)
+    summary = summarise(result)
+    assert summary["s_promoted"] == int(promoted.sum())
+    assert result.to_frame()["s_premature"].tolist() == promoted.tolist()
+    note = premature_note(summary)
+    assert note and f"{int(promoted.sum()):,} beats" in note and "(s_premature)" in note
+    assert note in record_notes(summary, codes)
+    assert premature_note(summarise(first)) is None
+    assert premature_note({**summary, "s_promoted": 0}) is None

@@ -237,6 +237,10 @@ def test_evaluation_page_aami_side_shows_published_figures():
         assert (published["source"]
                 == "aami/ecgnet without the V-cluster reading's second lead").sum() == 1
         assert any("the V cluster compared on both leads" in c.value for c in at.caption)
+    if (card.get("premature_s") or {}).get("test_without"):
+        assert (published["source"]
+                == "aami/ecgnet without the premature-beat reading").sum() == 1
+        assert any("comes early in a regular rhythm" in c.value for c in at.caption)
     if card.get("v_template"):
         assert (published["source"] == "aami/ecgnet without the V-template reading").sum() == 1
     if (card.get("v_template") or {}).get("two_leads"):
@@ -693,6 +697,9 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
         (card.get("v_template") or {}).get("skip_noisy"))
     assert ("**Last check on both leads**" in text) == bool(
         (card.get("dominant_qrs") or {}).get("two_leads"))
+    assert ("**Premature beats**" in text) == bool(card.get("premature_s"))
+    if card.get("premature_s"):  # its bounds as the card gives them
+        assert f"under {card['premature_s']['max_before']:g} of the median" in text
     at.switch_page("pages/explainer.py")
     at.run()
     assert not at.exception and not at.error

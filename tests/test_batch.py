@@ -65,10 +65,10 @@ def test_archive_to_parquet_with_an_error_row_then_resume(archive, tmp_path, cla
     assert summary.set_index("record").loc["100", "irregular_rr_percent"] == 0.0
     # the 8-class model has no dominant-QRS reading: no per-beat column, no count
     for column in ("v_reread", "s_folded", "qrs_similarity", "atrial_consistency",
-                   "v_template"):
+                   "v_template", "s_premature"):
         assert column not in beats.columns
     assert summary["v_reread"].isna().all() and summary["s_folded"].isna().all()
-    assert summary["v_template"].isna().all()
+    assert summary["v_template"].isna().all() and summary["s_premature"].isna().all()
     assert info["beats"] == len(beats) and not beats.duplicated(["record", "sample"]).any()
     # a second run redoes nothing
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("part-*.parquet")}
@@ -111,6 +111,8 @@ def test_an_aami_archive_keeps_the_readings_of_whole_records(tmp_path):
     assert beats["s_folded"].tolist() == ref.s_folded.tolist()
     assert beats["v_template"].dtype == bool
     assert beats["v_template"].tolist() == ref.v_promoted.tolist()
+    assert beats["s_premature"].dtype == bool
+    assert beats["s_premature"].tolist() == ref.s_promoted.tolist()
     for column, values in (("qrs_similarity", ref.qrs_similarity),
                            ("atrial_consistency", ref.atrial_consistency)):
         assert beats[column].dtype == np.float32
@@ -119,6 +121,7 @@ def test_an_aami_archive_keeps_the_readings_of_whole_records(tmp_path):
     assert summary["v_reread"] == int(ref.reread.sum())
     assert summary["s_folded"] == int(ref.s_folded.sum())
     assert summary["v_template"] == int(ref.v_promoted.sum())
+    assert summary["s_premature"] == int(ref.s_promoted.sum())
 
 
 def test_a_worker_killed_mid_job_loses_and_duplicates_no_beat(tmp_path, classifier):

@@ -877,3 +877,115 @@ def test_v_cluster_reading_on_two_leads_keeps_v_beats_nearly_normal_on_the_chose
     np.testing.assert_array_equal(alone.reread, is_v)           # no second lead: one lead
     assert readings_use_second_lead(both, None)
     assert not readings_use_second_lead(dominant, None)
+
+
+def test_rr_prematurity_measures_each_beat_against_the_rhythm_around_it():
+    from ecg_core.beats import rr_prematurity
+
+    fs = 360.0
+    rr = np.full(39, 0.8)
+    rr[19], rr[20] = 0.56, 1.04            # beat 20 comes 30% early, a full pause after it
+    pos = np.r_[0, np.cumsum(rr)] * fs + 100
+    before, after = rr_prematurity(pos.astype(np.int64), fs)
+    assert before.shape == after.shape == (40,) and before.dtype == np.float64
+    assert before[20] == pytest.approx(0.7, abs=0.01) and after[20] == pytest.approx(1.3, abs=0.01)
+    # its neighbours' reference leaves the beat's own intervals out: still the 0.8 s rhythm
+    assert before[21] == pytest.approx(1.3, abs=0.01) and after[19] == pytest.approx(0.7, abs=0.01)
+    assert np.allclose(np.delete(before, [0, 20, 21, 39]), 1.0, atol=0.01)
+    assert np.isnan(before[0]) and np.isnan(after[-1]) and np.isnan(before[-1])
+    assert [len(v) for v in rr_prematurity(np.array([5], dtype=np.int64), fs)] == [1, 1]
+    assert [len(v) for v in rr_prematurity(np.zeros(0, dtype=np.int64), fs)] == [0, 0]
+    with pytest.raises(ValueError):
+        rr_prematurity(pos, 0.0)
+    with pytest.raises(ValueError):
+        rr_prematurity(pos, fs, beats=0)
+
+
+def test_premature_reading_reads_early_normal_looking_n_calls_s():
+    from ecg_core.beats import premature_reading
+
+    p = np.tile([0.7, 0.2, 0.1], (6, 1)).astype(np.float32)
+    p[5] = [0.2, 0.1, 0.7]                                  # read V
+    sim = np.array([0.99, 0.99, 0.80, 0.99, 0.99, 0.99])     # beat 2: not the usual QRS
+    irregular = np.array([False, False, False, True, False, False])
+    before = np.array([0.70, 0.95, 0.70, 0.70, 0.70, 0.70])  # beat 1: not early
+    after = np.array([1.30, 1.30, 1.30, 1.30, 0.90, 1.30])   # beat 4: no longer interval
+    q, promoted = premature_reading(p, sim, irregular, before, after, 0, 1, max_before=0.85,
+                                    min_after=1.0, min_similarity=0.95)
+    # only beat 0 has every sign; 3 lies in an irregular stretch; 5 was not read N
+    assert promoted.tolist() == [True, False, False, False, False, False]
+    np.testing.assert_allclose(q[0], [0.2, 0.7, 0.1], rtol=1e-6)
+    np.testing.assert_array_equal(q[1:], p[1:])
+    assert q.dtype == np.float32
+    # an unknown similarity or ratio leaves the beat as read
+    for arr in (sim, before, after):
+        keep = arr[0]
+        arr[0] = np.nan
+        assert not premature_reading(p, sim, irregular, before, after, 0, 1, max_before=0.85,
+                                     min_after=1.0, min_similarity=0.95)[1].any()
+        arr[0] = keep
+    with pytest.raises(ValueError):
+        premature_reading(p, sim[:3], irregular, before, after, 0, 1, max_before=0.85,
+                          min_after=1.0, min_similarity=0.95)
+
+
+def test_record_readings_read_atrial_premature_beats_s_in_a_regular_rhythm_only():
+    from ecg_core.beats import irregular_rr, record_readings
+
+    fs = 360.0
+    # sinus rhythm at 0.9 s with an atrial premature beat every 12th beat (0.55 s, then a
+    # 1.25 s pause), all conducted alike; then the same beats in an irregular rhythm
+    rr = np.tile(np.r_[np.full(10, 0.9), 0.55, 1.25], 10)
+    x, pos = _atrial_signal(fs, rr, True, seed=7)
+    p = np.tile([0.9, 0.05, 0.05], (len(pos), 1)).astype(np.float32)
+    codes = ("N", "S", "V")
+    card = {"max_before": 0.85, "min_after": 1.0, "min_similarity": 0.95, "reference_beats": 8}
+    got = record_readings(p, x, pos, fs, codes, premature_s=card)
+    early = np.zeros(len(pos), bool)
+    early[10::12] = True                      # the beats that come after the 0.55 s interval
+    early[0] = False
+    assert not irregular_rr(pos, fs)[20:-20].any()
+    np.testing.assert_array_equal(got.s_promoted[1:-1], early[1:-1])
+    assert (got.probabilities[got.s_promoted].argmax(axis=1) == 1).all()
+    assert got.qrs_similarity is None         # measured for this reading, not reported
+    assert record_readings(p, x, pos, fs, codes).s_promoted is None
+    irregular = np.random.default_rng(8).uniform(0.45, 1.1, 150)
+    x2, pos2 = _atrial_signal(fs, irregular, True, seed=9)
+    p2 = np.tile([0.9, 0.05, 0.05], (len(pos2), 1)).astype(np.float32)
+    got2 = record_readings(p2, x2, pos2, fs, codes, premature_s=card)
+    inner = irregular_rr(pos2, fs)
+    assert inner[20:-20].mean() > 0.8 and not got2.s_promoted[inner].any()
+
+
+@needs_mitdb
+def test_atrial_premature_beats_of_mitdb_220_come_early_against_their_rhythm():
+    """On a real record the measure tells atrial premature beats from normal ones: in MIT-BIH
+    220 nearly every A beat comes early against the surrounding rhythm, and almost no normal
+    beat both comes early and is followed by a longer interval."""
+    from ecg_core.beats import rr_prematurity
+
+    rec = read_record(MITDB / "220")
+    ann = rec.annotations
+    keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
+    pos = np.asarray(ann.sample)[keep]
+    sym = np.array(ann.symbol)[keep]
+    before, after = rr_prematurity(pos, rec.fs)
+    a, n = sym == "A", sym == "N"
+    assert a.sum() == 94 and np.mean(before[a] < 0.85) >= 0.9
+    assert np.mean((before[n] < 0.85) & (after[n] > 1.0)) <= 0.005
+
+
+def test_atrial_premature_beats_of_232_are_not_premature_against_each_other():
+    """The reading's known limit, on the excerpt of MIT-BIH 232: its atrial premature beats
+    outnumber its other beats and follow one another, so against the rhythm around them they
+    do not come early (the reading finds none of them; the networks must)."""
+    from ecg_core.beats import rr_prematurity
+
+    rec = read_record(EXCERPT_MITDB / "232")
+    ann = rec.annotations
+    keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
+    pos = np.asarray(ann.sample)[keep]
+    sym = np.array(ann.symbol)[keep]
+    before, _ = rr_prematurity(pos, rec.fs)
+    a = sym == "A"
+    assert a.sum() >= 20 and np.mean(before[a] < 0.85) <= 0.05

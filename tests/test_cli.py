@@ -174,10 +174,13 @@ def test_every_command_takes_the_aami_model_and_its_class_list(tmp_path):
     # the dominant-QRS reading marks the beats whose V reading it dropped
     # and the atrial-fibrillation reading the beats in stretches read as atrial fibrillation
     # (each beside the measure it was judged by), and the V-template reading the beats it read V;
-    # the last check of V calls on both leads gives its two-lead similarity
+    # the last check of V calls on both leads gives its two-lead similarity, and the
+    # premature-beat reading marks the N calls it read S
     assert list(rows[0])[6:] == ["qrs_similarity", "v_reread", "qrs_similarity_two_leads",
-                                 "atrial_consistency", "s_folded", "v_template",
+                                 "atrial_consistency", "s_folded", "v_template", "s_premature",
                                  "N", "S", "V", "F", "Q"]
+    assert {r["s_premature"] for r in rows} <= {"True", "False"}
+    assert all(r["predicted"] == "S" for r in rows if r["s_premature"] == "True")
     assert {r["v_template"] for r in rows} <= {"True", "False"}
     assert all(r["predicted"] == "V" for r in rows if r["v_template"] == "True")
     assert all(float(r["qrs_similarity"]) >= 0.95 for r in rows if r["v_reread"] == "True")

@@ -329,6 +329,10 @@ def test_aami_comparison_lists_the_readings_left_out_first():
     assert [(what, s["accuracy"]) for what, s in readings_left_out(card)][:2] == [
         ("the V-cluster reading's second lead", 0.9563),
         ("the last check of V calls on both leads", 0.9562)]
+    # the premature-beat reading, adopted after that
+    card["premature_s"] = {"max_before": 0.85, "test_without": {"accuracy": 0.9562}}
+    assert [(what, s["accuracy"]) for what, s in readings_left_out(card)][:2] == [
+        ("the premature-beat reading", 0.9562), ("the V-cluster reading's second lead", 0.9563)]
     # a card with the first reading only, and one with none
     only = readings_left_out({"dominant_qrs": {"test_without": plain}})
     assert only == [("the dominant-QRS reading", plain)]
@@ -399,6 +403,20 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
         assert n_v * now["sensitivity"]["V"] / now["precision"]["V"] < called_last
         assert now["sensitivity"]["V"] == pytest.approx(last["sensitivity"]["V"], abs=1e-9)
         assert now["accuracy"] >= last["accuracy"] - 1e-9
+    premature = (card.get("premature_s") or {}).get("test_without")
+    # the figures just after the V-cluster reading on both leads: before the premature-beat
+    # reading, adopted after it
+    later = premature or {"accuracy": doc["figures"]["accuracy"],
+                          "sensitivity": {c: f["sensitivity"] for c, f in pc.items()}}
     if cluster_leads:  # on both leads the V cluster gives back V beats one lead re-read
-        assert pc["V"]["sensitivity"] > cluster_leads["sensitivity"]["V"]
-        assert doc["figures"]["accuracy"] >= cluster_leads["accuracy"] - 1e-9
+        assert later["sensitivity"]["V"] > cluster_leads["sensitivity"]["V"]
+        assert later["accuracy"] >= cluster_leads["accuracy"] - 1e-9
+    if premature:  # the premature-beat reading reads N calls S and touches nothing else
+        n_s = pc["S"]["support"]
+        assert pc["S"]["sensitivity"] > premature["sensitivity"]["S"]
+        called_before = n_s * premature["sensitivity"]["S"] / premature["precision"]["S"]
+        assert n_s * pc["S"]["sensitivity"] / pc["S"]["precision"] > called_before
+        for c in ("V", "F", "Q"):
+            assert pc[c]["sensitivity"] == pytest.approx(premature["sensitivity"][c], abs=1e-9)
+            assert pc[c]["precision"] == pytest.approx(premature["precision"][c], abs=1e-9)
+        assert pc["N"]["sensitivity"] < premature["sensitivity"]["N"]
