@@ -223,9 +223,12 @@ def test_irregular_rr_on_real_records():
     assert share("208") > 0.5   # frequent ventricular beats, couplets, fusion beats
 
 
-def _reference_beats(rec):
-    return np.array([s for s, sym in zip(rec.annotations.sample, rec.annotations.symbol)
-                     if sym in BEAT_SYMBOLS])
+def _reference_beats(rec, with_symbols: bool = False):
+    """The record's reference beat positions (int (n,)), and with ``with_symbols`` their
+    MIT-BIH symbols (str (n,)) too."""
+    keep = [i for i, sym in enumerate(rec.annotations.symbol) if sym in BEAT_SYMBOLS]
+    pos = np.asarray(rec.annotations.sample)[keep]
+    return (pos, np.array(rec.annotations.symbol)[keep]) if with_symbols else pos
 
 
 def test_beat_snr_estimates_added_noise_on_a_real_record():
@@ -965,10 +968,7 @@ def test_atrial_premature_beats_of_mitdb_220_come_early_against_their_rhythm():
     from ecg_core.beats import rr_prematurity
 
     rec = read_record(MITDB / "220")
-    ann = rec.annotations
-    keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
-    pos = np.asarray(ann.sample)[keep]
-    sym = np.array(ann.symbol)[keep]
+    pos, sym = _reference_beats(rec, with_symbols=True)
     before, after = rr_prematurity(pos, rec.fs)
     a, n = sym == "A", sym == "N"
     assert a.sum() == 94 and np.mean(before[a] < 0.85) >= 0.9
@@ -982,10 +982,7 @@ def test_atrial_premature_beats_of_232_are_not_premature_against_each_other():
     from ecg_core.beats import rr_prematurity
 
     rec = read_record(EXCERPT_MITDB / "232")
-    ann = rec.annotations
-    keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
-    pos = np.asarray(ann.sample)[keep]
-    sym = np.array(ann.symbol)[keep]
+    pos, sym = _reference_beats(rec, with_symbols=True)
     before, _ = rr_prematurity(pos, rec.fs)
     a = sym == "A"
     assert a.sum() >= 20 and np.mean(before[a] < 0.85) <= 0.05
