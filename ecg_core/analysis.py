@@ -1044,7 +1044,9 @@ def premature_note(summary: dict) -> str | None:
             f"{'come' if n != 1 else 'comes'} early against the regular rhythm around "
             f"{'them' if n != 1 else 'it'}, before a longer interval, with this record's usual "
             "QRS complex: the signs of an atrial premature beat, so the model reads them as "
-            "supraventricular premature beats (S). The per-beat table marks them "
+            "supraventricular premature beats (S). In sinus arrhythmia, where the rate swings "
+            "with breathing, or in atrial fibrillation that the RR intervals do not show, a "
+            "normal beat can look the same: check their P waves. The per-beat table marks them "
             "(s_premature).")
 
 
