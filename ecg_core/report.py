@@ -18,6 +18,7 @@ import numpy as np
 from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, record_notes,
                        summarise, trend)
 from .classes import BY_CODE
+from .model import training_leads
 from .records import ECGRecord
 
 NOTICE = ("Research and teaching only. Not a medical device: nothing here is validated for "
@@ -90,6 +91,13 @@ def _strip_svg(signal: np.ndarray, fs: float, centre: int, colour: str, width: i
             f'<rect width="{width}" height="{height}" fill="#fff5f5" stroke="#f0c0c0"/>'
             f'<line x1="{mark:.1f}" x2="{mark:.1f}" y1="0" y2="{height}" stroke="{colour}" '
             f'stroke-width="6" opacity="0.25"/>{line}</svg>')
+
+
+def _lead_words(card: dict) -> str:
+    """The leads the model was trained on, in words for the report's lead row."""
+    leads = training_leads(card or {})
+    return ("the model was trained on MLII" if leads == "MLII" else
+            f"the model was trained on {leads}; its figures were measured on MLII")
 
 
 def _model_figures(classifier) -> str:
@@ -181,7 +189,7 @@ table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px 2px 0; text-a
 <h2>Recording</h2>
 <table>
 <tr><th>Duration</th><td>{s['duration_s'] / 60:.1f} min</td></tr>
-<tr><th>Lead</th><td>{esc(record.lead)} (the models were trained on MLII)</td></tr>
+<tr><th>Lead</th><td>{esc(record.lead)} ({esc(_lead_words(classifier.card))})</td></tr>
 <tr><th>Sampling rate</th><td>{record.original_fs:g} Hz, read at {record.fs:g} Hz</td></tr>
 <tr><th>Beats from</th><td>{esc(result.source)}</td></tr>
 <tr><th>Model</th><td>{esc(model_label or Path(str(classifier.card.get('file', 'model'))).stem)}:

@@ -353,6 +353,15 @@ def test_record_report_is_one_self_contained_page(tmp_path):
     assert page.count("<svg") >= 4
     assert "beat protocol (same patients on both sides: flattering)" in page
     assert '<p class="caveat">The RR intervals are irregularly irregular' in page
+    assert "(the model was trained on MLII)" in page   # the 8-class model: MLII only
+    import json
+
+    from ecg_core.report import _lead_words
+    from tests.conftest import ROOT
+
+    aami = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
+    assert _lead_words(aami) == ("the model was trained on MLII and each record's other lead; "
+                                 "its figures were measured on MLII")
 
 
 def test_a_stretch_of_a_record_reads_like_the_same_samples_of_the_whole():
