@@ -940,3 +940,31 @@ def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
     assert not any("read as atrial fibrillation" in w.value for w in at.warning)
     assert any("Blue bands: the rhythm reads as atrial fibrillation" in c.value
                for c in at.caption)
+
+
+def test_record_page_says_where_the_premature_beat_reading_reads_beats_s():
+    """MIT-BIH 100 (a DS2 patient) through `aami/ecgnet`: atrial premature beats the networks
+    read N come early, before a longer interval, with the usual QRS, and are read S; the
+    record's note counts them and the chosen-beat line says why."""
+    folder = SHARED / "mitdb"
+    if not (folder / "100.hea").is_file():
+        pytest.skip("MIT-BIH record 100 is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    _upload_wfdb(at, folder, "100")
+    assert not at.exception and not at.error
+    from ecg_core.analysis import classify_record
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    result = classify_record(read_record(folder / "100", annotator="atr", other_lead=True), clf)
+    promoted = np.flatnonzero(result.s_promoted)
+    assert len(promoted) >= 1
+    note = next(i.value for i in at.info if "(s_premature)" in i.value)
+    assert int(note.split(" ")[0].replace(",", "")) == len(promoted)
+    at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
+    at.run()
+    assert not at.exception
+    assert any("it comes early in a regular rhythm, before a longer interval" in m.value
+               for m in at.markdown)
