@@ -381,6 +381,31 @@ def _upload_wfdb(at, folder, name, suffixes=(".hea", ".dat", ".atr")):
     at.run()
 
 
+def _aami_record_page(folder: Path, name: str, what: str):
+    """The Record page with `aami/ecgnet` on record ``name`` of ``folder`` (a database beside
+    the checkout, uploaded with its annotations), read without an exception or error; the
+    test is skipped where the record is not there (``what`` names it)."""
+    if not (folder / f"{name}.hea").is_file():
+        pytest.skip(f"{what} record {name} is not beside the checkout")
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    _upload_wfdb(at, folder, name)
+    assert not at.exception and not at.error
+    return at
+
+
+def _aami_result(folder: Path, name: str, other_lead: bool = False):
+    """``classify_record`` of record ``name`` of ``folder`` (reference beats) by the committed
+    `aami/ecgnet`, as the Record page reads it."""
+    from ecg_core.analysis import classify_record
+    from ecg_core.model import Classifier
+    from ecg_core.records import read_record
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
+    return classify_record(read_record(folder / name, annotator="atr", other_lead=other_lead),
+                           clf)
+
+
 def test_record_page_with_a_wfdb_upload_and_annotations():
     at = _record_page()
     assert not at.exception and not at.error
@@ -834,22 +859,12 @@ def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
     """QT Database sel308 through `aami/ecgnet`: a few hundred noisier normal beats read V
     together are read again, and the page says so; its 14 ventricular beats stay V."""
     folder = SHARED / "qtdb"
-    if not (folder / "sel308.hea").is_file():
-        pytest.skip("QT Database record sel308 is not beside the checkout")
-    at = _record_page()
-    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    _upload_wfdb(at, folder, "sel308")
-    assert not at.exception and not at.error
+    at = _aami_record_page(folder, "sel308", "QT Database")
     note = next(i.value for i in at.info if "share that shape as a group" in i.value)
     assert int(note.split(" ")[0].replace(",", "")) > 300
     assert any("noisy normal beats misread as a group" in c.value for c in at.caption)
     # a beat read again as one of the group says so
-    from ecg_core.analysis import classify_record
-    from ecg_core.model import Classifier
-    from ecg_core.records import read_record
-
-    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
-    result = classify_record(read_record(folder / "sel308", annotator="atr"), clf)
+    result = _aami_result(folder, "sel308")
     grouped = np.flatnonzero(result.reread & (result.qrs_similarity < 0.95))
     at.number_input(key="beat_no").set_value(int(grouped[0]) + 1)
     at.run()
@@ -863,22 +878,12 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     N match the template of the record's V calls and are read V; the page says how many and,
     for such a beat, why."""
     folder = SHARED / "mitdb"
-    if not (folder / "200.hea").is_file():
-        pytest.skip("MIT-BIH record 200 is not beside the checkout")
-    at = _record_page()
-    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    _upload_wfdb(at, folder, "200")
-    assert not at.exception and not at.error
+    at = _aami_record_page(folder, "200", "MIT-BIH")
     note = next(i.value for i in at.info if "own ventricular (V) calls" in i.value)
     assert not any("own ventricular (V) calls" in w.value for w in at.warning)
-    from ecg_core.analysis import classify_record
-    from ecg_core.model import Classifier
-    from ecg_core.records import read_record
-
-    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
     # the page reads the upload's second lead (V1) too, as the V-template reading uses it
-    result = classify_record(read_record(folder / "200", annotator="atr", other_lead=True), clf)
-    one = classify_record(read_record(folder / "200", annotator="atr"), clf)
+    result = _aami_result(folder, "200", other_lead=True)
+    one = _aami_result(folder, "200")
     promoted = np.flatnonzero(result.v_promoted)
     assert int(note.split(" ")[0].replace(",", "")) == len(promoted) > one.v_promoted.sum()
     assert "the V1 lead side by side" in note
@@ -903,18 +908,8 @@ def test_record_page_says_where_the_last_check_on_both_leads_reads_v_calls_again
     whose QRS is shaped like the typical one on MLII and V1 side by side are read again; the
     record's note counts them and the chosen-beat line says why."""
     folder = SHARED / "mitdb"
-    if not (folder / "233.hea").is_file():
-        pytest.skip("MIT-BIH record 233 is not beside the checkout")
-    at = _record_page()
-    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    _upload_wfdb(at, folder, "233")
-    assert not at.exception and not at.error
-    from ecg_core.analysis import classify_record
-    from ecg_core.model import Classifier
-    from ecg_core.records import read_record
-
-    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
-    result = classify_record(read_record(folder / "233", annotator="atr", other_lead=True), clf)
+    at = _aami_record_page(folder, "233", "MIT-BIH")
+    result = _aami_result(folder, "233", other_lead=True)
     again = np.flatnonzero(result.reread_two_leads)
     assert len(again) >= 1
     assert any(f"{len(again)} of them only when the second lead is compared too" in i.value
@@ -930,12 +925,7 @@ def test_record_page_shows_where_the_aami_model_reads_atrial_fibrillation():
     """MIT-BIH 203 (atrial fibrillation and flutter) through `aami/ecgnet`: the strip shades
     the stretches read as atrial fibrillation, and what the reading changed informs."""
     folder = SHARED / "mitdb"
-    if not (folder / "203.hea").is_file():
-        pytest.skip("MIT-BIH record 203 is not beside the checkout")
-    at = _record_page()
-    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    _upload_wfdb(at, folder, "203")
-    assert not at.exception and not at.error
+    at = _aami_record_page(folder, "203", "MIT-BIH")
     assert any("lie in stretches that read as atrial fibrillation" in i.value for i in at.info)
     assert not any("read as atrial fibrillation" in w.value for w in at.warning)
     assert any("Blue bands: the rhythm reads as atrial fibrillation" in c.value
@@ -947,18 +937,8 @@ def test_record_page_says_where_the_premature_beat_reading_reads_beats_s():
     read N come early, before a longer interval, with the usual QRS, and are read S; the
     record's note counts them and the chosen-beat line says why."""
     folder = SHARED / "mitdb"
-    if not (folder / "100.hea").is_file():
-        pytest.skip("MIT-BIH record 100 is not beside the checkout")
-    at = _record_page()
-    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
-    _upload_wfdb(at, folder, "100")
-    assert not at.exception and not at.error
-    from ecg_core.analysis import classify_record
-    from ecg_core.model import Classifier
-    from ecg_core.records import read_record
-
-    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
-    result = classify_record(read_record(folder / "100", annotator="atr", other_lead=True), clf)
+    at = _aami_record_page(folder, "100", "MIT-BIH")
+    result = _aami_result(folder, "100", other_lead=True)
     promoted = np.flatnonzero(result.s_promoted)
     assert len(promoted) >= 1
     note = next(i.value for i in at.info if "(s_premature)" in i.value)
