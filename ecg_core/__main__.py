@@ -99,7 +99,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          init_from=args.init,
                          rhythm_archs=tuple(a.strip() for a in args.rhythm.split(",")
                                             if a.strip()),
-                         rhythm_context=args.rhythm_context)
+                         rhythm_context=args.rhythm_context,
+                         deterministic=not args.nondeterministic)
     results = train_models(args.data, args.out, archs, config)
     for arch, result in results.items():
         test = result["card"]["test"]
@@ -372,7 +373,8 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
                        class_weighting=args.class_weight,
                        max_train_per_class=args.max_train_per_class or None,
                        rhythm_archs=(args.arch,) if args.rhythm else (),
-                       rhythm_context=args.rhythm_context)
+                       rhythm_context=args.rhythm_context,
+                       deterministic=not args.nondeterministic)
     out = Path(args.out)
     y_all, p_all, records = [], [], []
     codes = None
@@ -827,6 +829,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "stalls) or cosine (decay over all epochs)")
     t.add_argument("--patience", type=int, default=5)
     t.add_argument("--seed", type=int, default=20180412)
+    t.add_argument("--nondeterministic", action="store_true",
+                   help="let TensorFlow's multi-threaded kernels add in any order (default: "
+                        "deterministic ops: the same data, settings and seed give the "
+                        "same weights; benchmarks/train_speed.py measures the difference)")
     t.add_argument("--protocol", choices=PROTOCOLS, default="beat",
                    help="split protocol: beat (random beats) or record (patients kept apart)")
     t.add_argument("--max-train-per-class", type=int, default=None,
@@ -918,6 +924,10 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--schedule", choices=SCHEDULES, default="plateau")
     cv.add_argument("--patience", type=int, default=3)
     cv.add_argument("--seed", type=int, default=20180412)
+    cv.add_argument("--nondeterministic", action="store_true",
+                    help="let TensorFlow's multi-threaded kernels add in any order (default: "
+                         "deterministic ops: the same data, settings and seed give the "
+                         "same weights; benchmarks/train_speed.py measures the difference)")
     cv.add_argument("--rhythm", action="store_true",
                     help="the network also takes each beat's RR-interval features (as "
                          "train --rhythm ARCH)")

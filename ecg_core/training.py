@@ -87,6 +87,13 @@ class TrainConfig:
         init_from: path of a ``.keras`` model of the same architecture, classes and input
             size whose weights start the training (fine-tuning), or ``None`` for Keras'
             seeded random initialisation.
+        deterministic: run TensorFlow's ops deterministically
+            (``tf.config.experimental.enable_op_determinism``), so that the same data,
+            settings and seed give the same weights on the same machine and library versions.
+            Without it, multi-threaded CPU kernels add in a varying order and two runs of one
+            recipe end with different weights. Process-wide once set (later inference in the
+            process runs deterministic ops too); ``benchmarks/train_speed.py`` measures both
+            settings' speed and repeatability.
     """
 
     arch: str = "ecgnet"
@@ -107,6 +114,7 @@ class TrainConfig:
     input_size: tuple[int, int] = CANONICAL_SIZE
     prior_adjustment: str = "none"
     init_from: str | None = None
+    deterministic: bool = True
 
 
 CLASS_WEIGHTINGS = ("inverse", "sqrt", "none")
@@ -376,10 +384,12 @@ def train_models(data_dir: str | Path, out_dir: str | Path, archs: list[str],
         ValueError: for an unknown architecture, learning-rate schedule or class weighting,
             or an input size under :data:`MIN_INPUT_SIZE`.
     """
-    load_backend()
+    tf = load_backend()
     import keras
 
     config = config or TrainConfig()
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     if config.schedule not in SCHEDULES:
         raise ValueError(f"Unknown schedule '{config.schedule}'; choose one of {SCHEDULES}.")
     if config.class_weighting not in CLASS_WEIGHTINGS:

@@ -174,6 +174,24 @@ def test_tiny_training_run_writes_model_card_and_history(tiny_dataset, tmp_path)
     assert again["training"]["earlier"]["initialised_from"] is None
 
 
+def test_the_same_settings_and_seed_train_the_same_weights(tiny_dataset, tmp_path):
+    """Training runs with TensorFlow's deterministic ops (the default, written to the card):
+    two runs of one recipe give the same weights, bit for bit. (A run this small may repeat
+    without them; benchmarks/train_speed.py shows larger ones that do not.)"""
+    import keras
+    from tensorflow.python.framework import config as tf_config
+
+    config = TrainConfig(epochs=1, batch_size=32, max_train=256)
+    runs = [train_models(tiny_dataset, tmp_path / name, ["ecgnet"], config,
+                         progress=False)["ecgnet"] for name in ("a", "b")]
+    assert runs[0]["card"]["training"]["deterministic"] is True
+    assert tf_config.is_op_determinism_enabled()
+    weights = [keras.saving.load_model(r["model_path"], compile=False).get_weights()
+               for r in runs]
+    assert len(weights[0]) == len(weights[1]) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
 def test_a_run_installed_as_a_named_model_keeps_the_replaced_models_figures(tiny_dataset,
                                                                               tmp_path):
     """install_model copies a run's network, twin and history under the model's name, and
