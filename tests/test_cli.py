@@ -412,3 +412,10 @@ def test_cross_validate_gives_every_fold_the_recipe_it_was_asked_for(tiny_datase
     assert config.rhythm_context == "record"
     assert config.max_train_per_class == 120 and config.class_weighting == "sqrt"
     assert (config.epochs, config.patience) == (3, 2)
+    assert config.deterministic is True  # repeatable unless asked otherwise
+    try:
+        main(["cross-validate", "--data", str(tiny_dataset), "--out", str(tmp_path / "cv"),
+              "--nondeterministic"])
+    except Stop:
+        pass
+    assert seen[-1][2].deterministic is False
