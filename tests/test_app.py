@@ -381,6 +381,14 @@ def _upload_wfdb(at, folder, name, suffixes=(".hea", ".dat", ".atr")):
     at.run()
 
 
+def _show_beat(at, number: int) -> None:
+    """Choose beat ``number`` (1-based) under the Record page's strip and rerun the page,
+    which must serve it without an exception."""
+    at.number_input(key="beat_no").set_value(number)
+    at.run()
+    assert not at.exception
+
+
 def _aami_record_page(folder: Path, name: str, what: str):
     """The Record page with `aami/ecgnet` on record ``name`` of ``folder`` (a database beside
     the checkout, uploaded with its annotations), read without an exception or error; the
@@ -421,9 +429,7 @@ def test_record_page_with_a_wfdb_upload_and_annotations():
     # beats are numbered from 1; choosing one moves the strip to it and rings it
     assert at.number_input(key="beat_no").value == 1
     assert any(m.value.startswith("Beat 1 of") for m in at.markdown)
-    at.number_input(key="beat_no").set_value(300)
-    at.run()
-    assert not at.exception
+    _show_beat(at, 300)
     strip = _charts(at)[0]
     import json
 
@@ -866,9 +872,7 @@ def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
     # a beat read again as one of the group says so
     result = _aami_result(folder, "sel308")
     grouped = np.flatnonzero(result.reread & (result.qrs_similarity < 0.95))
-    at.number_input(key="beat_no").set_value(int(grouped[0]) + 1)
-    at.run()
-    assert not at.exception
+    _show_beat(at, int(grouped[0]) + 1)
     assert any("whose shape the record's V calls share taken together" in m.value
                for m in at.markdown)
 
@@ -887,9 +891,7 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
     promoted = np.flatnonzero(result.v_promoted)
     assert int(note.split(" ")[0].replace(",", "")) == len(promoted) > one.v_promoted.sum()
     assert "the V1 lead side by side" in note
-    at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
-    at.run()
-    assert not at.exception
+    _show_beat(at, int(promoted[0]) + 1)
     assert any("matches a template of the record's own V calls" in m.value
                for m in at.markdown)
     assert any("The other way round, a beat read as another class" in c.value
@@ -897,9 +899,7 @@ def test_record_page_says_where_the_aami_model_reads_beats_v_by_the_v_template()
                and "shifting the beat by up to 8 ms" in c.value for c in at.caption)
     # a beat read V on both leads only says so
     both = int(np.flatnonzero(result.v_promoted & ~one.v_promoted)[0])
-    at.number_input(key="beat_no").set_value(both + 1)
-    at.run()
-    assert not at.exception
+    _show_beat(at, both + 1)
     assert any("on V1 too, side by side with this lead" in m.value for m in at.markdown)
 
 
@@ -914,9 +914,7 @@ def test_record_page_says_where_the_last_check_on_both_leads_reads_v_calls_again
     assert len(again) >= 1
     assert any(f"{len(again)} of them only when the second lead is compared too" in i.value
                for i in at.info)
-    at.number_input(key="beat_no").set_value(int(again[0]) + 1)
-    at.run()
-    assert not at.exception
+    _show_beat(at, int(again[0]) + 1)
     line = next(m.value for m in at.markdown if "QRS similarity on both leads" in m.value)
     assert "shaped like the record's typical one on this lead and on V1 side by side" in line
 
@@ -943,8 +941,6 @@ def test_record_page_says_where_the_premature_beat_reading_reads_beats_s():
     assert len(promoted) >= 1
     note = next(i.value for i in at.info if "(s_premature)" in i.value)
     assert int(note.split(" ")[0].replace(",", "")) == len(promoted)
-    at.number_input(key="beat_no").set_value(int(promoted[0]) + 1)
-    at.run()
-    assert not at.exception
+    _show_beat(at, int(promoted[0]) + 1)
     assert any("it comes early in a regular rhythm, before a longer interval" in m.value
                for m in at.markdown)
