@@ -1,0 +1,77 @@
+"""Validation figures of an 8-class cross-validation run: each fold network on its own
+fold's validation records only (no test fold is read), pooled over the five folds.
+
+    python models/experiments/two-lead-8-2026-12-06/score.py RUNS DATA NAME
+
+RUNS holds ``fold1`` ... ``fold5`` (each with ``ecgnet.keras``), as ``cross-validate --out``
+writes them; DATA is the build they were trained on (validation is its drawing 0, the MLII
+drawing, as in every build). Writes ``NAME.json`` beside this script: pooled accuracy, per
+class Se/+P with the number of validation records (a record that is a validation record of
+several folds counts once per fold), the macro Se over the classes with at least 3, and the
+same per fold.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from ecg_core.__main__ import _labels_for, _split_probabilities  # noqa: E402
+from ecg_core.dataset import dataset_codes, load_split  # noqa: E402
+from ecg_core.model import Classifier  # noqa: E402
+from ecg_core.protocols import CV_PROTOCOLS  # noqa: E402
+
+
+def figures(y, call, records, codes):
+    """Accuracy, per-class Se/+P/beats/records and macro Se over classes in >= 3 records."""
+    cm = np.zeros((len(codes), len(codes)), int)
+    np.add.at(cm, (y, call), 1)
+    per = {}
+    for i, c in enumerate(codes):
+        per[c] = {"Se": float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None,
+                  "P+": float(cm[i, i] / cm[:, i].sum()) if cm[:, i].sum() else None,
+                  "beats": int(cm[i].sum()),
+                  "records": len({r for r, t in zip(records, y) if t == i})}
+    kept = [v["Se"] for v in per.values() if v["records"] >= 3]
+    return {"n": int(len(y)), "accuracy": float((y == call).mean()),
+            "macro_se_3plus": float(np.mean(kept)), "classes_3plus": len(kept),
+            "per_class": per}
+
+
+def main() -> None:
+    runs, data, name = sys.argv[1], sys.argv[2], sys.argv[3]
+    ys, calls, recs, folds = [], [], [], {}
+    codes = None
+    for protocol in CV_PROTOCOLS:
+        clf = Classifier.load(f"{runs}/{protocol}/ecgnet.keras")
+        codes = list(clf.class_codes)
+        x, y, rows = load_split(data, "val", protocol, size=clf.input_size)
+        p = _split_probabilities(clf, x, rows, data_dir=data)
+        y = _labels_for(clf, y, dataset_codes(data))
+        r = [f"{protocol}/{row.get('database', '')}/{row.get('record', '')}" for row in rows]
+        folds[protocol] = figures(y, p.argmax(1), r, codes)
+        ys.append(y)
+        calls.append(p.argmax(1))
+        recs += r
+        print(protocol, len(y), f"{folds[protocol]['accuracy']:.4f}", file=sys.stderr)
+    out = figures(np.concatenate(ys), np.concatenate(calls), recs, codes)
+    out["folds"] = folds
+    out["runs"], out["data"] = runs, data
+    path = Path(__file__).with_name(f"{name}.json")
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{name}: accuracy {100 * out['accuracy']:.2f}, macro Se over "
+          f"{out['classes_3plus']} classes {100 * out['macro_se_3plus']:.2f}")
+    for c, v in out["per_class"].items():
+        se = "n/a" if v["Se"] is None else f"{100 * v['Se']:.1f}"
+        pp = "n/a" if v["P+"] is None else f"{100 * v['P+']:.1f}"
+        print(f"  {c}: Se {se} +P {pp} beats {v['beats']} records {v['records']}")
+
+
+if __name__ == "__main__":
+    main()
