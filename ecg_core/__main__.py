@@ -358,7 +358,7 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
 
     from .dataset import dataset_codes, load_split
     from .evaluation import detailed_figures, save_evaluation
-    from .model import Classifier, resolve_model
+    from .model import BOTH_LEADS_METHOD, Classifier, resolve_model
     from .protocols import CV_PROTOCOLS, DS1_CV_PROTOCOLS
     from .training import TrainConfig, train_models
 
@@ -383,6 +383,8 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
         result = train_models(args.data, out / protocol, [args.arch],
                               replace(base, protocol=protocol))[args.arch]
         clf = Classifier.load(result["model_path"])
+        if args.both_leads:
+            clf.both_leads = {"method": BOTH_LEADS_METHOD}
         x, y, rows = load_split(args.data, "test", protocol, size=clf.input_size)
         probs = _split_probabilities(clf, x, rows, data_dir=args.data)
         y_all.append(_labels_for(clf, y, dataset_codes(args.data)))
@@ -402,7 +404,8 @@ def _cmd_cross_validate(args: argparse.Namespace) -> int:
                                                    "within": args.within,
                                                    "folds_dir": str(out),
                                                    "recipe": {k: v for k, v in vars(base).items()
-                                                              if k != "protocol"}})
+                                                              if k != "protocol"},
+                                                   "both_leads": bool(args.both_leads)})
     few = [c for c, v in figures["per_class"].items() if 0 < v.get("records", 0) < 3]
     kept = [v["sensitivity"] for c, v in figures["per_class"].items() if v.get("records", 0) >= 3]
     print(f"pooled over {len(protocols)} folds: {figures['n']} beats of "
@@ -470,14 +473,29 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
     model with readings of whole records (dominant QRS, atrial fibrillation, V template,
     premature beats), the
     calibrated probabilities read record by record as the Record page reads them
-    (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
-    from .dataset import context_from_rows, record_readings_from_rows
+    (:func:`ecg_core.dataset.record_readings_from_rows`); for a model that reads each beat on
+    both leads (``both_leads``), the beats that ``data_dir``'s build drew on their record's
+    other lead too are read there as well and the two averaged, as on the Record page
+    (:func:`ecg_core.dataset.other_lead_rows`). Returns float32 (n, k)."""
+    from .dataset import context_from_rows, load_images, other_lead_rows, record_readings_from_rows
 
-    rhythm = (context_from_rows(rows, data_dir, template=clf.rhythm_context == "template")
-              if clf.uses_rhythm else None)
-    probs = np.concatenate([
-        clf.predict_canonical(x[i:i + 512], None if rhythm is None else rhythm[i:i + 512],
-                              calibrated=calibrated) for i in range(0, len(x), 512)])
+    def read(images, rows_):
+        rhythm = (context_from_rows(rows_, data_dir, template=clf.rhythm_context == "template")
+                  if clf.uses_rhythm else None)
+        return np.concatenate([
+            clf.predict_canonical(images[i:i + 512],
+                                  None if rhythm is None else rhythm[i:i + 512],
+                                  calibrated=calibrated) for i in range(0, len(images), 512)])
+
+    probs = read(x, rows)
+    if getattr(clf, "both_leads", None) and data_dir is not None and len(rows):
+        others = other_lead_rows(rows, data_dir)
+        at = [i for i, r in enumerate(others) if r is not None]
+        if at:
+            second = [others[i] for i in at]
+            x2 = load_images([str(Path(data_dir) / r["image"]) for r in second],
+                             size=clf.input_size)
+            probs[at] = (probs[at] + read(x2, second)) / 2.0
     readings = {"dominant_qrs": getattr(clf, "dominant_qrs", None),
                 "af_fold": getattr(clf, "af_fold", None),
                 "v_template": getattr(clf, "v_template", None),
@@ -931,6 +949,10 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--rhythm", action="store_true",
                     help="the network also takes each beat's RR-interval features (as "
                          "train --rhythm ARCH)")
+    cv.add_argument("--both-leads", action="store_true",
+                    help="each fold model reads every test beat on both leads and averages "
+                         "the two (as a card's both_leads makes the Record page read "
+                         "records); needs a build with --other-lead")
     cv.add_argument("--rhythm-context", choices=["local", "record", "template"],
                     default="local",
                     help="with --rhythm: which rhythm features (as train --rhythm-context)")

@@ -93,6 +93,9 @@ class RecordResult:
             rhythm, before a longer interval, with the usual QRS, and that are read S
             (:func:`ecg_core.beats.premature_reading`), or ``None`` for a model without that
             reading.
+        network_second_lead: the second lead on which the network also read every beat, its
+            probabilities averaged with those on the chosen lead (a model card with
+            ``both_leads`` and a record with a second lead), or ``""`` where it read one.
     """
 
     record: str
@@ -116,6 +119,7 @@ class RecordResult:
     reread_two_leads: np.ndarray | None = None
     two_lead_similarity: np.ndarray | None = None
     s_promoted: np.ndarray | None = None
+    network_second_lead: str = ""
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -436,13 +440,14 @@ def model_signal(record: ECGRecord, classifier) -> np.ndarray:
 
 
 def reads_two_leads(classifier) -> bool:
-    """Whether a classifier's readings of whole records use a record's second lead (its card's
-    ``v_template.two_leads``, ``dominant_qrs.two_leads`` or ``af_fold.both_leads``,
-    :func:`ecg_core.beats.readings_use_second_lead`): the readers then read that lead too
+    """Whether a classifier's reading of whole records uses a record's second lead: its card's
+    ``both_leads`` (the network reads each beat on both leads), or readings that compare beats
+    there (``v_template.two_leads``, ``dominant_qrs.two_leads`` or ``af_fold.both_leads``,
+    :func:`ecg_core.beats.readings_use_second_lead`). The readers then read that lead too
     (``read_record(..., other_lead=True)``)."""
-    return readings_use_second_lead(getattr(classifier, "dominant_qrs", None),
-                                    getattr(classifier, "v_template", None),
-                                    getattr(classifier, "af_fold", None))
+    return bool(getattr(classifier, "both_leads", None)) or readings_use_second_lead(
+        getattr(classifier, "dominant_qrs", None), getattr(classifier, "v_template", None),
+        getattr(classifier, "af_fold", None))
 
 
 def model_second_signal(record: ECGRecord, classifier) -> np.ndarray | None:
@@ -534,19 +539,29 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
         rhythm = None
     n = len(positions)
     probs = np.empty((n, len(classifier.class_codes)), dtype=np.float32)
+    second = model_second_signal(record, classifier)
+    # the network reads each beat on both leads where the card says so and the record has two
+    both = second if getattr(classifier, "both_leads", None) else None
 
-    def draw(start: int, stop: int) -> np.ndarray:
-        return np.stack([canonical_form(render_beat(signal, int(p), fs), classifier.input_size)
+    def draw_on(sig: np.ndarray, start: int, stop: int) -> np.ndarray:
+        return np.stack([canonical_form(render_beat(sig, int(p), fs), classifier.input_size)
                          for p in positions[start:stop]])
+
+    def draw(start: int, stop: int):
+        return (draw_on(signal, start, stop),
+                None if both is None else draw_on(both, start, stop))
 
     # a model with a record-context stage reads the beats in their record once all are seen:
     # the network's own outputs first, the stage after (Classifier.read_in_record)
     in_record = rhythm is not None and getattr(classifier, "record_stage", None) is not None
 
-    def classify(start: int, stop: int, images: np.ndarray) -> None:
+    def classify(start: int, stop: int, images) -> None:
         context = None if rhythm is None else rhythm[start:stop]
-        probs[start:stop] = (classifier.network_outputs(images, context) if in_record
-                             else classifier.predict_canonical(images, context))
+        read = classifier.network_outputs if in_record else classifier.predict_canonical
+        out = read(images[0], context)
+        if images[1] is not None:  # the same beats on the second lead: probabilities averaged
+            out = (out + read(images[1], context)) / 2.0
+        probs[start:stop] = out
 
     # Drawing (Python, one core) and the network (native code that releases the interpreter
     # lock) overlap: batch k is classified on a second thread while batch k + 1 is drawn.
@@ -569,7 +584,6 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
     if in_record:
         probs = classifier.read_in_record(probs, rhythm)
     codes = tuple(classifier.class_codes)
-    second = model_second_signal(record, classifier)
     snr_db = beat_snr_db(signal, positions, fs)
     readings = record_readings(probs, signal, positions, fs, codes,
                                dominant_qrs=getattr(classifier, "dominant_qrs", None),
@@ -594,7 +608,9 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                                                 else ""),
                         reread_two_leads=readings.reread_two_leads,
                         two_lead_similarity=readings.two_lead_similarity,
-                        s_promoted=readings.s_promoted)
+                        s_promoted=readings.s_promoted,
+                        network_second_lead=("" if both is None
+                                             else record.other_lead or "second lead"))
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -717,7 +733,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         atrial_consistency=_joined(parts, 9), v_promoted=_joined(parts, 10),
         v_template_second_lead=next((p[11] for p in parts if p[11]), ""),
         reread_two_leads=_joined(parts, 12), two_lead_similarity=_joined(parts, 13),
-        s_promoted=_joined(parts, 14))
+        s_promoted=_joined(parts, 14),
+        network_second_lead=next((p[15] for p in parts if p[15]), ""))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -737,7 +754,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     for both, beats read V by the V-template reading or ``None``, the second lead that
     reading also compared on or ``""``, the V readings dropped by the check on both leads and
     their two-lead similarities, or ``None`` for both, the beats read S by the premature-beat
-    reading or ``None``), or ``None`` where the stretch has no
+    reading or ``None``, the second lead the network also read every beat on or ``""``), or
+    ``None`` where the stretch has no
     beat. With ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
@@ -762,7 +780,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         part.v_template_second_lead,
         None if part.reread_two_leads is None else part.reread_two_leads[core],
         None if part.two_lead_similarity is None else part.two_lead_similarity[core],
-        None if part.s_promoted is None else part.s_promoted[core])
+        None if part.s_promoted is None else part.s_promoted[core],
+        part.network_second_lead)
 
 
 _WORKER_CLASSIFIER = None
@@ -851,7 +870,8 @@ def summarise(result: RecordResult) -> dict:
         ``v_reread_two_leads`` (those of ``v_reread`` dropped by the check on both leads,
         :attr:`RecordResult.reread_two_leads`; ``None`` where it did not run),
         ``s_promoted`` (the beats read S by the premature-beat reading,
-        :attr:`RecordResult.s_promoted`; ``None`` for a model without it), ``duration_s`` and
+        :attr:`RecordResult.s_promoted`; ``None`` for a model without it),
+        ``network_second_lead`` (:attr:`RecordResult.network_second_lead`), ``duration_s`` and
         ``source``.
     """
     pred = np.array(result.predicted)
@@ -883,6 +903,7 @@ def summarise(result: RecordResult) -> dict:
         "v_reread_two_leads": None if result.reread_two_leads is None
         else int(np.sum(result.reread_two_leads)),
         "s_promoted": None if result.s_promoted is None else int(np.sum(result.s_promoted)),
+        "network_second_lead": result.network_second_lead,
         "duration_s": float(result.duration_s),
         "source": result.source,
     }

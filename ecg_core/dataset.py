@@ -731,6 +731,39 @@ def read_manifest(data_dir: str | Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def other_lead_rows(rows: list[dict], data_dir: str | Path) -> list[dict | None]:
+    """For each manifest row, the row of the same beat drawn on its record's other lead.
+
+    A build with ``--other-lead`` draws each beat's drawing 1 from the record's second
+    channel (in MIT-BIH mostly V1); a model whose card reads both leads (``both_leads``) reads
+    a split's beats on both, as it reads a record's. A record with one channel (cudb) draws its
+    drawing 1 on the same lead: such a beat has no other-lead row.
+
+    Args:
+        rows: manifest rows (as :func:`load_split` returns them).
+        data_dir: the built dataset they come from.
+
+    Returns:
+        A list as long as ``rows``: the other-lead row (its ``image`` relative to
+        ``data_dir``), or ``None`` where the build has none.
+
+    Raises:
+        DatasetError: if the folder has no manifest.
+    """
+    found: dict[tuple, dict] = {}
+    for row in read_manifest(data_dir):
+        if drawing_of(row) == 1:
+            found[(row.get("database", ""), row.get("record", ""), row.get("sample", ""),
+                   row.get("label", ""))] = row
+    out: list[dict | None] = []
+    for row in rows:
+        other = found.get((row.get("database", ""), row.get("record", ""),
+                           row.get("sample", ""), row.get("label", "")))
+        out.append(other if other is not None and other.get("lead") != row.get("lead")
+                   else None)
+    return out
+
+
 def scan_folder(data_dir: str | Path) -> list[dict]:
     """Rows for a plain folder of class folders (no manifest), e.g. the shared image dataset.
 

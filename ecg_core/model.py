@@ -458,6 +458,15 @@ def card_path(model_path: str | Path) -> Path:
     return p.with_name(p.stem + ".card.json")
 
 
+#: What a card's ``both_leads`` reading does (:attr:`Classifier.both_leads`).
+BOTH_LEADS_METHOD: str = (
+    "each beat of a record with a second lead is drawn from the chosen lead and from the "
+    "second lead (in MIT-BIH mostly V1), both conditioned alike; the network reads both "
+    "drawings with the same RR features and the two probability vectors (calibrated) are "
+    "averaged (ecg_core.analysis.classify_record). A bundle branch block is named on V1. "
+    "A record with one lead, and a lone image, are read once.")
+
+
 def read_card(model_path: str | Path) -> dict:
     """Read the JSON model card of a model file.
 
@@ -621,6 +630,11 @@ class Classifier:
             ...}``; :func:`ecg_core.beats.premature_reading`): in a record, a beat read N that
             comes early in a regular rhythm, before a longer interval, with the usual QRS, is
             read S. ``None`` for a model without it (it needs the record).
+        both_leads: the card's reading of each beat on both leads (``{"method": str, "rule":
+            str, ...}``): in a record with a second lead, the network reads each beat drawn
+            from the chosen lead and drawn from the second lead, and the two probability
+            vectors are averaged (:func:`ecg_core.analysis.classify_record`). ``None`` for a
+            model without it; a record with one lead and a lone image are read once.
         conditioning: how the signals of its training beats were conditioned before drawing
             (:mod:`ecg_core.conditioning`; ``"none"`` for a card without it): records are
             conditioned the same way before their beats are drawn for it.
@@ -657,6 +671,7 @@ class Classifier:
                                         if "V" in self.class_codes else None)
         self.premature_s: dict | None = (card.get("premature_s") or None
                                          if {"N", "S"} <= set(self.class_codes) else None)
+        self.both_leads: dict | None = card.get("both_leads") or None
         self.qrs_align_s: float = float(
             (card.get("qrs_alignment") or {}).get("max_shift_ms") or 0.0) / 1000.0
         self._model = model

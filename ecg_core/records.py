@@ -165,7 +165,7 @@ def read_record(path: str | Path, *, lead: str | None = None, annotator: str | N
         sampfrom, sampto: the stretch to read, in samples of the file (``sampto=None``: to the
             end). Annotation positions are counted from ``sampfrom``.
         other_lead: read a second lead too (the file's first channel other than ``lead``),
-            into ``other_signal``, for QRS detection on two leads.
+            into ``other_signal``, for QRS detection on two leads and the readings that use it.
 
     Returns:
         An :class:`ECGRecord` with the signal in mV (physical units of the header).

@@ -96,8 +96,12 @@ def _strip_svg(signal: np.ndarray, fs: float, centre: int, colour: str, width: i
 def _lead_words(card: dict) -> str:
     """The leads the model was trained on, in words for the report's lead row."""
     leads = training_leads(card or {})
-    return ("the model was trained on MLII" if leads == "MLII" else
-            f"the model was trained on {leads}; its figures were measured on MLII")
+    if leads == "MLII":
+        return "the model was trained on MLII"
+    if (card or {}).get("both_leads"):
+        return (f"the model was trained on {leads} and reads each beat on both leads; its "
+                "figures were measured with MLII chosen")
+    return f"the model was trained on {leads}; its figures were measured on MLII"
 
 
 def _model_figures(classifier) -> str:

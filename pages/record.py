@@ -183,6 +183,13 @@ if leads == PREFERRED_LEAD:
     lead_warning = (f"Lead **{record.lead}** is not {PREFERRED_LEAD}, the lead this model was "
                     "trained on: beats drawn from it look different, and the model's figures "
                     "do not apply to it.")
+elif getattr(clf, "both_leads", None):
+    lead_help = (f"This model learned its training beats on {leads} (mostly V1), and reads "
+                 "each beat on the chosen lead and on the record's other lead; its figures "
+                 f"were measured with {PREFERRED_LEAD} chosen.")
+    lead_warning = (f"Lead **{record.lead}** is not {PREFERRED_LEAD}. This model's figures "
+                    f"were measured with {PREFERRED_LEAD} chosen and may not hold on "
+                    f"{record.lead}.")
 else:
     lead_help = (f"This model learned its training beats on {leads} (mostly V1), and its "
                  f"figures were measured on {PREFERRED_LEAD}.")
@@ -242,6 +249,10 @@ n_beats = len(pred)
 st.header("Summary")
 if result.source != "annotations":
     st.caption(f"Beat positions found by: {result.source}.")
+if result.network_second_lead:
+    st.caption(f"The network read every beat on lead {record.lead} and on lead "
+               f"{result.network_second_lead}, and its two answers are averaged (the chosen "
+               "beat below is drawn on the first).")
 mix_note = class_mix_note(clf.card)
 if mix_note:
     st.caption(mix_note)

@@ -362,6 +362,10 @@ def test_record_report_is_one_self_contained_page(tmp_path):
     aami = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
     assert _lead_words(aami) == ("the model was trained on MLII and each record's other lead; "
                                  "its figures were measured on MLII")
+    eight = json.loads((ROOT / "models" / "record" / "ecgnet.card.json").read_text())
+    assert _lead_words(eight) == ("the model was trained on MLII and each record's other lead "
+                                  "and reads each beat on both leads; its figures were "
+                                  "measured with MLII chosen")
 
 
 def test_a_stretch_of_a_record_reads_like_the_same_samples_of_the_whole():
@@ -943,3 +947,29 @@ def test_the_premature_beat_reading_of_a_record_is_marked_counted_and_explained(
     assert note in record_notes(summary, codes)
     assert premature_note(summarise(first)) is None
     assert premature_note({**summary, "s_promoted": 0}) is None
+
+
+def test_a_model_that_reads_both_leads_averages_its_two_readings_of_each_beat():
+    """The committed record/ecgnet reads each beat of a record with a second lead on both
+    leads (its card's ``both_leads``): MIT-BIH 208's excerpt (MLII and V1) gets, beat by beat,
+    the mean of the probabilities it gets on MLII alone and on V1 alone; the result and its
+    summary name the second lead; read without its second lead it is read once."""
+    from dataclasses import replace
+
+    from ecg_core.analysis import reads_two_leads
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "record" / "ecgnet.keras")
+    assert clf.both_leads and reads_two_leads(clf)
+    rec = read_record(EXCERPT_MITDB / "208", annotator="atr", other_lead=True)
+    assert rec.other_lead == "V1"
+    both = classify_record(rec, clf)
+    alone = replace(rec, other_signal=None, other_lead="")
+    on_mlii = classify_record(alone, clf)
+    on_v1 = classify_record(replace(alone, signal=rec.other_signal, lead="V1"), clf)
+    assert both.network_second_lead == "V1" and on_mlii.network_second_lead == ""
+    assert summarise(both)["network_second_lead"] == "V1"
+    np.testing.assert_allclose(both.probabilities,
+                               (on_mlii.probabilities + on_v1.probabilities) / 2, atol=1e-5)
+    assert (np.array(both.predicted) != np.array(on_mlii.predicted)).any()

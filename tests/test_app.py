@@ -861,6 +861,20 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     assert not any("QRS similarity" in c.proto.spec for c in at.get("plotly_chart"))
 
 
+def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
+    """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
+    leads, and the summary says so; `ecgnet` reads one."""
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("record/ecgnet")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("read every beat on lead MLII and on lead V1" in c.value for c in at.caption)
+    at.sidebar.selectbox(key="model_choice").set_value("ecgnet")
+    at.run()
+    assert not at.exception
+    assert not any("read every beat on lead" in c.value for c in at.caption)
+
+
 def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
     """QT Database sel308 through `aami/ecgnet`: a few hundred noisier normal beats read V
     together are read again, and the page says so; its 14 ventricular beats stay V."""

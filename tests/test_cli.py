@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ecg_core.classes import CLASS_CODES
@@ -419,3 +420,36 @@ def test_cross_validate_gives_every_fold_the_recipe_it_was_asked_for(tiny_datase
     except Stop:
         pass
     assert seen[-1][2].deterministic is False
+
+
+
+def test_cross_validate_with_both_leads_has_each_fold_model_read_both_leads(tiny_dataset, tmp_path,
+                                                                         monkeypatch):
+    """``--both-leads`` makes each fold model read its test beats on both leads (the reading
+    a card's ``both_leads`` gives on the Record page); without it they are read on one."""
+    import ecg_core.__main__ as cli
+    import ecg_core.dataset as dataset
+    import ecg_core.training as training
+    from tests.conftest import MODEL
+
+    class Stop(Exception):
+        pass
+
+    read_with = []
+
+    def fake_probabilities(clf, x, rows, calibrated=True, data_dir=None):
+        read_with.append((clf.both_leads, str(data_dir)))
+        raise Stop
+
+    monkeypatch.setattr(training, "train_models",
+                        lambda data, out, archs, config: {"ecgnet": {"model_path": MODEL}})
+    monkeypatch.setattr(dataset, "load_split", lambda *a, **k: (np.zeros((1, 64, 64), np.uint8),
+                                                                np.zeros(1, np.int64), [{}]))
+    monkeypatch.setattr(cli, "_split_probabilities", fake_probabilities)
+    for flags in (["--both-leads"], []):
+        with pytest.raises(Stop):
+            cli.main(["cross-validate", "--data", str(tiny_dataset), "--out",
+                      str(tmp_path / "cv"), *flags])
+    (first, data), (second, _) = read_with
+    assert "averaged" in first["method"] and data == str(tiny_dataset)
+    assert second is None

@@ -9,7 +9,8 @@ import pytest
 from ecg_core.canonical import CANONICAL_VERSION
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_split,
-                              build_dataset, dataset_codes, load_split, read_manifest,
+                              build_dataset, dataset_codes, load_images, load_split,
+                              read_manifest,
                               record_split, rhythm_from_rows, scan_folder)
 from ecg_core.errors import DatasetError
 from tests.conftest import (CUDB, EXCERPT_CUDB, EXCERPT_MITDB, MITDB, NSTDB, TINY_RECORDS,
@@ -250,6 +251,30 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     again = (tmp_path / "leads" / "manifest.csv").read_bytes()
     build_dataset(tmp_path / "leads", mitdb=EXCERPT_MITDB, config=config, progress=False)
     assert (tmp_path / "leads" / "manifest.csv").read_bytes() == again
+    # each test beat's drawing on the other lead is found for a model that reads both leads
+    from ecg_core.dataset import other_lead_rows
+
+    others = other_lead_rows(te, tmp_path / "leads")
+    assert len(others) == len(te) and all(o is not None for o in others)
+    assert all((o["lead"], o["sample"], o["label"], o["drawing"]) == ("V5", r["sample"],
+                                                                      r["label"], "1")
+               for o, r in zip(others, te))
+    # a drawing 1 on the same lead (a one-channel record) is no other lead
+    assert other_lead_rows([{**te[0], "lead": "V5"}], tmp_path / "leads") == [None]
+    # read on both leads: the mean of the two readings, beat by beat
+    from ecg_core.__main__ import _split_probabilities
+    from ecg_core.model import BOTH_LEADS_METHOD, Classifier
+    from tests.conftest import MODEL
+
+    clf = Classifier.load(MODEL)
+    x, _, te = load_split(tmp_path / "leads", "test")
+    one = _split_probabilities(clf, x, te, data_dir=tmp_path / "leads")
+    x2 = load_images([str(tmp_path / "leads" / o["image"]) for o in others])
+    on_v5 = _split_probabilities(clf, x2, others, data_dir=tmp_path / "leads")
+    clf.both_leads = {"method": BOTH_LEADS_METHOD}
+    both = _split_probabilities(clf, x, te, data_dir=tmp_path / "leads")
+    np.testing.assert_allclose(both, (one + on_v5) / 2, atol=1e-6)
+    assert not np.allclose(both, one, atol=1e-3)
 
 
 @needs_nstdb

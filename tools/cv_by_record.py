@@ -8,7 +8,7 @@ test split of the artifact's dataset, fold after fold). This script reads them a
 built dataset, checks that their labels are the artifact's to the last beat, and writes the
 figures into the artifact's JSON (nothing else changes)::
 
-    python tools/cv_by_record.py models/record/ecgnet.eval.cv.test.beats-one-bp-vfrr.json
+    python tools/cv_by_record.py models/record/ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json
 
 Exit status 2, with one line, if the dataset is missing or its rows do not match.
 """

@@ -1,14 +1,17 @@
 """Validation figures of an 8-class cross-validation run: each fold network on its own
 fold's validation records only (no test fold is read), pooled over the five folds.
 
-    python models/experiments/two-lead-8-2026-12-06/score.py RUNS DATA NAME
+    python models/experiments/two-lead-8-2026-12-06/score.py RUNS DATA NAME \
+        [both|one] [val|test]
 
 RUNS holds ``fold1`` ... ``fold5`` (each with ``ecgnet.keras``), as ``cross-validate --out``
 writes them; DATA is the build they were trained on (validation is its drawing 0, the MLII
 drawing, as in every build). Writes ``NAME.json`` beside this script: pooled accuracy, per
 class Se/+P with the number of validation records (a record that is a validation record of
 several folds counts once per fold), the macro Se over the classes with at least 3, and the
-same per fold.
+same per fold. With ``both`` (RULE-both-leads.md), each validation beat is read on its drawing
+0 and its drawing 1 (the other lead) and the two probability vectors averaged. A last
+argument ``test`` reads the test folds instead (only after a decision).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from ecg_core.__main__ import _labels_for, _split_probabilities  # noqa: E402
-from ecg_core.dataset import dataset_codes, load_split  # noqa: E402
+from ecg_core.dataset import (dataset_codes, load_images, load_split,  # noqa: E402
+                              read_manifest)
 from ecg_core.model import Classifier  # noqa: E402
 from ecg_core.protocols import CV_PROTOCOLS  # noqa: E402
 
@@ -46,13 +50,25 @@ def figures(y, call, records, codes):
 
 def main() -> None:
     runs, data, name = sys.argv[1], sys.argv[2], sys.argv[3]
+    both = len(sys.argv) > 4 and sys.argv[4] == "both"
+    split = sys.argv[5] if len(sys.argv) > 5 else "val"
+    second = {}
+    if both:  # drawing 1 of each beat, keyed by its drawing 0 image
+        for row in read_manifest(data):
+            if str(row.get("drawing")) == "1":
+                second[row["image"].replace("_d1.png", ".png")] = row
     ys, calls, recs, folds = [], [], [], {}
     codes = None
     for protocol in CV_PROTOCOLS:
         clf = Classifier.load(f"{runs}/{protocol}/ecgnet.keras")
         codes = list(clf.class_codes)
-        x, y, rows = load_split(data, "val", protocol, size=clf.input_size)
+        x, y, rows = load_split(data, split, protocol, size=clf.input_size)
         p = _split_probabilities(clf, x, rows, data_dir=data)
+        if both:
+            rows1 = [second[row["image"]] for row in rows]
+            x1 = load_images([str(Path(data) / row["image"]) for row in rows1],
+                             size=clf.input_size)
+            p = (p + _split_probabilities(clf, x1, rows1, data_dir=data)) / 2
         y = _labels_for(clf, y, dataset_codes(data))
         r = [f"{protocol}/{row.get('database', '')}/{row.get('record', '')}" for row in rows]
         folds[protocol] = figures(y, p.argmax(1), r, codes)
