@@ -348,8 +348,8 @@ with tab_models:
         # By default: our model under the flattering beat split next to the same
         # architecture with patients kept apart, which is the comparison that matters.
         # (the patient-grouped cross-validation where it has been run, else the record split)
-        defaults = (("ecgnet", "beat", "beats"), ("record/ecgnet", "cv",
-                                                          "beats-one-bp-vfrr-leads"))
+        defaults = (("ecgnet", "beat", "beats"),
+                    ("record/ecgnet", "cv", "beats-one-bp-vfrr-leads"))
         cols = st.columns(2)
         chosen = []
         for side, (col, (d_name, d_protocol, d_data)) in enumerate(zip(cols, defaults)):

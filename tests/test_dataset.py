@@ -10,8 +10,7 @@ from ecg_core.canonical import CANONICAL_VERSION
 from ecg_core.classes import CLASS_CODES
 from ecg_core.dataset import (MANIFEST_COLUMNS, BuildConfig, aami_split, assign_split,
                               build_dataset, dataset_codes, load_images, load_split,
-                              read_manifest,
-                              record_split, rhythm_from_rows, scan_folder)
+                              read_manifest, record_split, rhythm_from_rows, scan_folder)
 from ecg_core.errors import DatasetError
 from tests.conftest import (CUDB, EXCERPT_CUDB, EXCERPT_MITDB, MITDB, NSTDB, TINY_RECORDS,
                             needs_mitdb, needs_nstdb)
@@ -245,7 +244,7 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     # the second lead is seen in training only; validation and test keep the MLII drawing
     split = assign_split(rows, "beat")
     assert all(s in ("train", "excluded") for r, s in zip(rows, split) if r["drawing"] == "1")
-    _, _, te = load_split(tmp_path / "leads", "test")
+    x, _, te = load_split(tmp_path / "leads", "test")
     assert te and {r["lead"] for r in te} == {"MLII"}
     # a second run keeps the build, and the leads in its manifest
     again = (tmp_path / "leads" / "manifest.csv").read_bytes()
@@ -267,7 +266,6 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     from tests.conftest import MODEL
 
     clf = Classifier.load(MODEL)
-    x, _, te = load_split(tmp_path / "leads", "test")
     one = _split_probabilities(clf, x, te, data_dir=tmp_path / "leads")
     x2 = load_images([str(tmp_path / "leads" / o["image"]) for o in others])
     on_v5 = _split_probabilities(clf, x2, others, data_dir=tmp_path / "leads")
