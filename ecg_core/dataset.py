@@ -926,8 +926,9 @@ def dataset_codes(data_dir: str | Path) -> tuple[str, ...]:
 
 def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
     """Rhythm features (:func:`ecg_core.beats.rhythm_features`) of manifest rows, with the
-    record's context: each record's mean RR is the mean ``rr_prev_s`` of its rows (of one
-    drawing each) among ``rows``.
+    record's context: each record's mean RR is the mean ``rr_prev_s`` of its rows among
+    ``rows``, each beat counted once (the rows of the record's lowest drawing present, so that
+    a set of other-lead drawings alone has the same context as their first drawings).
 
     Returns:
         float32 array, shape (len(rows), 5); all zero (not available) for rows without RR
@@ -939,10 +940,13 @@ def rhythm_from_rows(rows: list[dict]) -> np.ndarray:
 
     prev = col("rr_prev_s")
     keys = [(r.get("database", ""), r.get("record", "")) for r in rows]
-    first = np.array([drawing_of(r) == 0 for r in rows], dtype=bool)
+    drawings = [drawing_of(r) for r in rows]
+    lowest: dict[tuple, int] = {}
+    for key, d in zip(keys, drawings):
+        lowest[key] = min(d, lowest.get(key, d))
     sums: dict[tuple, list[float]] = {}
-    for key, value, one in zip(keys, prev, first):
-        if one and np.isfinite(value):
+    for key, value, d in zip(keys, prev, drawings):
+        if d == lowest[key] and np.isfinite(value):
             sums.setdefault(key, []).append(value)
     means = {key: float(np.mean(v)) for key, v in sums.items()}
     record = np.array([means.get(key, np.nan) for key in keys], dtype=np.float64)

@@ -400,6 +400,10 @@ def test_aami_scheme_build_uses_five_classes_and_drops_paced_records(tmp_path):
     for rec in ("209", "232"):
         mine = np.array([g["record"] == rec for g in got])
         assert 0.8 < r[mine, 4].mean() < 1.2
+    # a record's other-lead drawings read alone keep that context (each beat counted once)
+    second = [dict(g, drawing="1") for g in got]
+    assert np.array_equal(rhythm_from_rows(second), r)
+    assert np.array_equal(rhythm_from_rows(got + second)[:len(got)], r)
 
 
 def test_examples_replace_an_earlier_selection_and_respect_the_filter(tiny_dataset, tmp_path):
