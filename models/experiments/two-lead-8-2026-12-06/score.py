@@ -5,7 +5,8 @@ fold's validation records only (no test fold is read), pooled over the five fold
         [both|one] [val|test]
 
 RUNS holds ``fold1`` ... ``fold5`` (each with ``ecgnet.keras``), as ``cross-validate --out``
-writes them; DATA is the build they were trained on (validation is its drawing 0, the MLII
+writes them (``RUNS_A+RUNS_B``: each beat's probabilities averaged over the runs' fold
+networks); DATA is the build they were trained on (validation is its drawing 0, the MLII
 drawing, as in every build). Writes ``NAME.json`` beside this script: pooled accuracy, per
 class Se/+P with the number of validation records (a record that is a validation record of
 several folds counts once per fold), the macro Se over the classes with at least 3, and the
@@ -60,15 +61,19 @@ def main() -> None:
     ys, calls, recs, folds = [], [], [], {}
     codes = None
     for protocol in CV_PROTOCOLS:
-        clf = Classifier.load(f"{runs}/{protocol}/ecgnet.keras")
-        codes = list(clf.class_codes)
-        x, y, rows = load_split(data, split, protocol, size=clf.input_size)
-        p = _split_probabilities(clf, x, rows, data_dir=data)
-        if both:
-            rows1 = [second[row["image"]] for row in rows]
-            x1 = load_images([str(Path(data) / row["image"]) for row in rows1],
-                             size=clf.input_size)
-            p = (p + _split_probabilities(clf, x1, rows1, data_dir=data)) / 2
+        p = 0.0
+        members = runs.split("+")  # RUNS_A+RUNS_B: the mean of the runs' fold networks
+        for run in members:
+            clf = Classifier.load(f"{run}/{protocol}/ecgnet.keras")
+            codes = list(clf.class_codes)
+            x, y, rows = load_split(data, split, protocol, size=clf.input_size)
+            q = _split_probabilities(clf, x, rows, data_dir=data)
+            if both:
+                rows1 = [second[row["image"]] for row in rows]
+                x1 = load_images([str(Path(data) / row["image"]) for row in rows1],
+                                 size=clf.input_size)
+                q = (q + _split_probabilities(clf, x1, rows1, data_dir=data)) / 2
+            p = p + q / len(members)
         y = _labels_for(clf, y, dataset_codes(data))
         r = [f"{protocol}/{row.get('database', '')}/{row.get('record', '')}" for row in rows]
         folds[protocol] = figures(y, p.argmax(1), r, codes)
