@@ -96,32 +96,28 @@ def test_missing_truncated_or_cardless_model(tmp_path):
         Classifier.load(cardless)
 
 
-def test_a_four_feature_rhythm_model_takes_the_first_four_of_five():
-    """The committed record-split model was trained on the four local rhythm features: given
-    the five of a record (with the record's context) it reads the first four, and too few is an
-    error. The committed AAMI model reads all five, and four are too few for it."""
+def test_the_committed_rhythm_models_read_the_records_context():
+    """Both committed rhythm models hold networks of the record's context (the AAMI model's
+    N/S networks, one of the record-split model's two): each reads five features, four are too
+    few, and a beat whose local rhythm is slow against its record's reads differently from one
+    whose record is as slow. (A four-feature model taking the first four of five:
+    test_training.)"""
     import numpy as np
 
     from ecg_core.model import Classifier
     from tests.conftest import ROOT
 
-    aami = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras")
-    assert aami.rhythm_context == "record"
-    clf = Classifier.load(ROOT / "models" / "record" / "ecgnet.keras")
-    assert clf.rhythm_context == "local"
-    images = np.zeros((2, *clf.input_size), np.uint8)
-    images[:, 20:44, 30:34] = 255
     five = np.array([[0.7, 1.3, 0.8, 1.0, 0.9], [1.0, 1.0, 0.8, 1.0, 1.1]], np.float32)
-    np.testing.assert_allclose(clf.predict_canonical(images, five),
-                               clf.predict_canonical(images, five[:, :4]), atol=1e-6)
-    with pytest.raises(ValueError, match="rhythm features"):
-        clf.predict_canonical(images, five[:, :3])
-    # the record context matters to the AAMI model: a beat whose local rhythm is slow against
-    # its record's reads differently from one whose record is as slow
-    assert not np.allclose(aami.predict_canonical(images, five),
-                           aami.predict_canonical(images, five * [1, 1, 1, 1, 0] + [0, 0, 0, 0, 1]))
-    with pytest.raises(ValueError, match="5 rhythm features"):
-        aami.predict_canonical(images, five[:, :4])
+    for name in ("aami", "record"):
+        clf = Classifier.load(ROOT / "models" / name / "ecgnet.keras")
+        assert clf.rhythm_context == "record"
+        images = np.zeros((2, *clf.input_size), np.uint8)
+        images[:, 20:44, 30:34] = 255
+        assert not np.allclose(clf.predict_canonical(images, five),
+                               clf.predict_canonical(images, five * [1, 1, 1, 1, 0]
+                                                     + [0, 0, 0, 0, 1]))
+        with pytest.raises(ValueError, match="5 rhythm features"):
+            clf.predict_canonical(images, five[:, :4])
 
 
 def test_ensemble_roles_say_what_each_group_of_networks_decides():

@@ -288,6 +288,12 @@ def test_tiny_rhythm_model_on_the_aami_scheme(tmp_path):
     without = clf.predict_canonical(images)  # a lone image: rhythm "not available"
     assert with_rhythm.shape == without.shape == (2, 5)
     assert not np.allclose(with_rhythm, without)  # the rhythm input is used
+    # trained on the four local features, it takes the first four of the record's five, and
+    # three are too few
+    five = np.array([[0.6, 1.3, 0.8, 1.0, 0.9]] * 2, np.float32)
+    np.testing.assert_allclose(clf.predict_canonical(images, five), with_rhythm, atol=1e-6)
+    with pytest.raises(ValueError, match="rhythm features"):
+        clf.predict_canonical(images, five[:, :3])
     plain = Classifier.load(results["baseline"]["model_path"])
     assert not plain.uses_rhythm and plain.predict_canonical(images).shape == (2, 5)
 
