@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -333,18 +334,36 @@ CONTEXT_WORDS: dict[str, str] = {
 }
 
 
+#: Words for the rhythm contexts of an ensemble's networks (:func:`ensemble_roles`).
+_CONTEXT_WORDS = {"local": "the local RR features",
+                  "record": "the local RR features and the record's own rhythm",
+                  "template": "the local RR features and the beat against its record's "
+                              "typical beat"}
+
+
 def ensemble_roles(card: dict) -> str | None:
-    """What the networks of an ensemble with a guarded class (:func:`build_ensemble` with
-    ``guard``) each decide, in words, from its card: ``"joins 8 networks (4 give the
-    probability of V, the other 4 decide among the other classes)"``.
+    """What the networks of an ensemble each do, in words, from its card: with a guarded
+    class (:func:`build_ensemble` with ``guard``) ``"joins 8 networks (4 give the probability
+    of V, the other 4 decide among the other classes)"``; a plain mean of networks that read
+    different rhythm contexts ``"averages 2 networks of one design trained on the same
+    images, 1 reading the local RR features, 1 reading the local RR features and the
+    record's own rhythm"``.
 
     Returns:
-        The phrase, or ``None`` for a single network or a plain mean.
+        The phrase, or ``None`` for a single network or a plain mean of networks that differ
+        only in their starting weights.
     """
     ensemble = card.get("ensemble") or {}
     guard, members = ensemble.get("guard"), ensemble.get("members") or []
-    if not guard or not members:
+    if not members:
         return None
+    if not guard:
+        contexts = Counter(m.get("rhythm_context") for m in members)
+        if len(contexts) < 2:
+            return None
+        return (f"averages {len(members)} networks of one design trained on the same images, "
+                + ", ".join(f"{k} reading {_CONTEXT_WORDS.get(c, 'no RR features')}"
+                            for c, k in contexts.items()))
     n, m, g = len(members), int(guard["members"]), guard["class"]
     return (f"joins {n} networks ({m} give the probability of {g}, the other {n - m} decide "
             "among the other classes)")

@@ -128,4 +128,11 @@ def test_ensemble_roles_say_what_each_group_of_networks_decides():
     assert ensemble_roles(card) == ("joins 7 networks (3 give the probability of V, the other "
                                     "4 decide among the other classes)")
     assert ensemble_roles({"ensemble": {"members": [{}, {}]}}) is None  # a plain mean
+    # a plain mean of networks reading different rhythm contexts: the committed record model
+    from ecg_core.model import read_card
+    from tests.conftest import ROOT
+
+    assert ensemble_roles(read_card(ROOT / "models" / "record" / "ecgnet.keras")) == (
+        "averages 2 networks of one design trained on the same images, 1 reading the local "
+        "RR features, 1 reading the local RR features and the record's own rhythm")
     assert ensemble_roles({}) is None
