@@ -133,6 +133,6 @@ def test_ensemble_roles_say_what_each_group_of_networks_decides():
     from tests.conftest import ROOT
 
     assert ensemble_roles(read_card(ROOT / "models" / "record" / "ecgnet.keras")) == (
-        "averages 2 networks of one design trained on the same images, 1 reading the local "
+        "averages 3 networks of one design trained on the same images, 2 reading the local "
         "RR features, 1 reading the local RR features and the record's own rhythm")
     assert ensemble_roles({}) is None

@@ -1,15 +1,22 @@
-"""Put the adopted reading in place as ``record/ecgnet`` (RULE-mean.md, RESULT.md).
+"""Put the adopted reading in place as ``record/ecgnet`` (RULE-mean.md, RULE-third.md,
+RESULT.md): three networks averaged, the local recipe with two seeds and the record-context
+recipe.
 
     python -m ecg_core train --arch ecgnet --rhythm ecgnet --rhythm-context record \
         --data data/beats-one-bp-vfrr-leads --protocol record --out data/runs-record-recrr \
         --epochs 20 --patience 4 --max-train-per-class 12000
+    python -m ecg_core train --arch ecgnet --rhythm ecgnet --data data/beats-one-bp-vfrr-leads \
+        --protocol record --out data/runs-record-leads-s2 --epochs 20 --patience 4 \
+        --max-train-per-class 12000 --seed 20180413
     python -m ecg_core ensemble data/runs-record-leads/ecgnet.keras \
-        data/runs-record-recrr/ecgnet.keras --data data/beats-one-bp-vfrr-leads \
-        --out data/runs-record-mean/ecgnet.keras --replaces models/record/ecgnet.card.json
-    python models/experiments/record-rr-8-2026-12-06/adopt.py install data/runs-record-mean
+        data/runs-record-recrr/ecgnet.keras data/runs-record-leads-s2/ecgnet.keras \
+        --data data/beats-one-bp-vfrr-leads --out data/runs-record-three/ecgnet.keras \
+        --replaces models/experiments/record-rr-8-2026-12-06/record-ecgnet-replaced.card.json
+    python models/experiments/record-rr-8-2026-12-06/adopt.py install data/runs-record-three
     python models/experiments/record-rr-8-2026-12-06/adopt.py cv \
         models/experiments/record-rr-8-2026-12-06/replaced-ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json \
-        data/runs-cv-recrr-leads/ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json
+        data/runs-cv-recrr-leads/ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json \
+        data/runs-cv-vfrr-leads-s2/ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json
     python -m ecg_core evaluate --model record/ecgnet --data data/beats-one-bp-vfrr-leads \
         --protocol record
     python models/experiments/two-lead-8-2026-12-06/adopt.py finish
@@ -19,9 +26,9 @@
 evaluation artifacts in this folder, copies the ensemble (``.keras``, ``.tflite``, card) into
 ``models/record/`` and writes the card's ``both_leads`` (method, rules, validation figures).
 ``cv`` writes the cross-validation artifact of the installed model: each test beat's
-probabilities, the mean of the two recipes' pooled test probabilities (the replaced model's
-artifact, kept here, and the record-context run's; each read every beat on both leads; the
-same beats in the same order, checked), through the library's
+probabilities, the mean of the runs' pooled test probabilities (the replaced model's
+artifact, kept here, the record-context run's and the second seed's; each read every beat on
+both leads; the same beats in the same order, checked), through the library's
 ``detailed_figures`` and ``save_evaluation``. ``finish`` (the earlier experiment's) makes the
 card's ``test`` the record split read on both leads.
 """
@@ -85,23 +92,25 @@ def install(run_dir: Path) -> None:
             "local RR features (the network replaced alone)": _validation(
                 EARLIER / "both-leads.json"),
             "record RR context": _validation(HERE / "record-rr.json"),
-            "mean of the two (adopted)": _validation(HERE / "mean.json"),
+            "mean of the local and record RR networks": _validation(HERE / "mean.json"),
+            "mean of two local RR seeds (a control)": _validation(HERE / "seeds.json"),
+            "mean of the three (adopted)": _validation(HERE / "three.json"),
         },
     }
     (MODELS / "ecgnet.card.json").write_text(json.dumps(card, indent=1) + "\n")
     print(f"installed {run_dir} as {MODELS / 'ecgnet.keras'}")
 
 
-def cross_validation(local: str, record: str) -> None:
+def cross_validation(paths: list[str]) -> None:
     docs, probs = [], []
-    for path in (local, record):
+    for path in paths:
         doc, arrays = load_evaluation(path)
         if doc["data"] != DATA or not doc.get("both_leads") or doc["protocol"] != "cv":
             raise SystemExit(f"{path}: not a both-leads cross-validation on {DATA}")
         docs.append(doc)
         probs.append(arrays)
-    if not np.array_equal(probs[0]["y_true"], probs[1]["y_true"]):
-        raise SystemExit("the two runs' test beats differ")
+    if any(not np.array_equal(probs[0]["y_true"], p["y_true"]) for p in probs[1:]):
+        raise SystemExit("the runs' test beats differ")
     records, labels = [], []
     for protocol in CV_PROTOCOLS:
         _, y, rows = load_split(DATA, "test", protocol, size=(8, 8))
@@ -110,14 +119,14 @@ def cross_validation(local: str, record: str) -> None:
     if not np.array_equal(np.concatenate(labels), probs[0]["y_true"]):
         raise SystemExit("the split's beats are not the runs' beats")
     codes = [c["code"] for c in json.loads((MODELS / "ecgnet.card.json").read_text())["classes"]]
-    mean = (probs[0]["y_prob"].astype(np.float64) + probs[1]["y_prob"]) / 2.0
+    mean = np.mean([p["y_prob"].astype(np.float64) for p in probs], axis=0)
     figures, arrays = detailed_figures(probs[0]["y_true"], mean.astype(np.float32), codes,
                                        records)
     figures["folds"] = len(CV_PROTOCOLS)
     saved = save_evaluation(MODELS / "ecgnet.keras", figures, arrays, protocol="cv",
                             split="test", data=DATA,
-                            extra={"model_name": "ecgnet (5-fold recipe: two networks, "
-                                                 "local and record RR, averaged)",
+                            extra={"model_name": f"ecgnet (5-fold recipe: {len(paths)} "
+                                                 "networks averaged, local and record RR)",
                                    "within": "all",
                                    "folds_dir": " + ".join(d["folds_dir"] for d in docs),
                                    "recipe": [d["recipe"] for d in docs],
@@ -129,6 +138,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "install":
         install(Path(sys.argv[2]))
     elif sys.argv[1] == "cv":
-        cross_validation(sys.argv[2], sys.argv[3])
+        cross_validation(sys.argv[2:])
     else:
         earlier.finish()
