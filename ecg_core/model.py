@@ -334,20 +334,13 @@ CONTEXT_WORDS: dict[str, str] = {
 }
 
 
-#: Words for the rhythm contexts of an ensemble's networks (:func:`ensemble_roles`).
-_CONTEXT_WORDS = {"local": "the local RR features",
-                  "record": "the local RR features and the record's own rhythm",
-                  "template": "the local RR features and the beat against its record's "
-                              "typical beat"}
-
-
 def ensemble_roles(card: dict) -> str | None:
     """What the networks of an ensemble each do, in words, from its card: with a guarded
     class (:func:`build_ensemble` with ``guard``) ``"joins 8 networks (4 give the probability
     of V, the other 4 decide among the other classes)"``; a plain mean of networks that read
     different rhythm contexts ``"averages 2 networks of one design trained on the same
-    images, 1 reading the local RR features, 1 reading the local RR features and the
-    record's own rhythm"``.
+    images: 1 that read the local RR intervals alone, 1 that read ..."`` (the
+    :data:`CONTEXT_WORDS`).
 
     Returns:
         The phrase, or ``None`` for a single network or a plain mean of networks that differ
@@ -361,8 +354,8 @@ def ensemble_roles(card: dict) -> str | None:
         contexts = Counter(m.get("rhythm_context") for m in members)
         if len(contexts) < 2:
             return None
-        return (f"averages {len(members)} networks of one design trained on the same images, "
-                + ", ".join(f"{k} reading {_CONTEXT_WORDS.get(c, 'no RR features')}"
+        return (f"averages {len(members)} networks of one design trained on the same images: "
+                + ", ".join(f"{k} that {CONTEXT_WORDS.get(c, 'read no RR intervals')}"
                             for c, k in contexts.items()))
     n, m, g = len(members), int(guard["members"]), guard["class"]
     return (f"joins {n} networks ({m} give the probability of {g}, the other {n - m} decide "

@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from ecg_core.classes import BEAT_CLASSES
-from ecg_core.model import CONTEXT_WORDS, card_path, model_name
+from ecg_core.model import CONTEXT_WORDS, card_path, ensemble_roles, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
 from pages.common import EXAMPLES_DIR, choose_model, notice
 
@@ -178,6 +178,15 @@ else:
                 f"{weighting}{capped}. Networks that start from different weights make "
                 f"different errors, which averaging cancels in part. "
                 f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
+                f"{tr.get('machine', 'an unnamed machine')}.")
+        elif members and ensemble_roles(card):
+            seeds = ", ".join(str(m.get("seed")) for m in members)
+            st.markdown(
+                f"- **Training**: the model {ensemble_roles(card)} (seeds {seeds}), each "
+                f"trained until its validation loss stopped falling (Adam with a {schedule} "
+                f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}); networks "
+                f"that read differently make different errors, which averaging cancels in "
+                f"part. {tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
                 f"{tr.get('machine', 'an unnamed machine')}.")
         elif members:
             seeds = ", ".join(str(m.get("seed")) for m in members)

@@ -780,6 +780,23 @@ def test_home_describes_each_member_of_a_mixed_ensemble(monkeypatch, tmp_path):
         assert f"{m['training']['epochs_run']} epochs" in text
 
 
+def test_home_says_what_each_network_of_an_ensemble_reads(monkeypatch, tmp_path):
+    """An ensemble whose networks read different rhythm contexts (as ``record/ecgnet``: two
+    seeds reading the local RR intervals, one the record's own rhythm too): Home says so,
+    not "one recipe"."""
+    card = json.loads((ROOT / "models" / "ecgnet.card.json").read_text())
+    card["ensemble"] = {"method": "mean", "members": [
+        {"seed": 1, "rhythm_context": "local"}, {"seed": 2, "rhythm_context": "local"},
+        {"seed": 1, "rhythm_context": "record"}]}
+    at = _home_with_card(monkeypatch, tmp_path, card)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert ("the model averages 3 networks of one design trained on the same images: 2 that "
+            "read the local RR intervals alone, 1 that read each beat's RR intervals against "
+            "the patient's own rhythm") in text
+    assert "(seeds 1, 2, 1)" in text and "networks of one recipe" not in text
+
+
 def test_home_tells_how_the_starting_weights_of_a_fine_tuned_model_were_trained(monkeypatch,
                                                                                 tmp_path):
     """A network trained on from an earlier one's weights: Home gives both runs, the earlier
