@@ -933,9 +933,10 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--data", default="data/beats")
     cv.add_argument("--out", default="data/runs-cv", help="folder for the five fold models")
     cv.add_argument("--attach", default=None, metavar="MODEL",
-                    help="save the pooled figures next to this model (e.g. record/ecgnet, the "
-                         "same recipe on one record split), for the Evaluation page; default: "
-                         "in --out")
+                    help="save the pooled figures next to this model (the same recipe "
+                         "trained on one record split), for the Evaluation page, replacing its "
+                         "cross-validation figures (record/ecgnet's are the mean of three runs: "
+                         "docs/results.md); default: in --out")
     cv.add_argument("--epochs", type=int, default=10)
     cv.add_argument("--batch-size", type=int, default=64)
     cv.add_argument("--lr", type=float, default=1e-3)
