@@ -179,23 +179,19 @@ else:
                 f"different errors, which averaging cancels in part. "
                 f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
                 f"{tr.get('machine', 'an unnamed machine')}.")
-        elif members and ensemble_roles(card):
-            seeds = ", ".join(str(m.get("seed")) for m in members)
-            st.markdown(
-                f"- **Training**: the model {ensemble_roles(card)} (seeds {seeds}), each "
-                f"trained until its validation loss stopped falling (Adam with a {schedule} "
-                f"learning rate from {tr.get('learning_rate')}, {weighting}{capped}); networks "
-                f"that read differently make different errors, which averaging cancels in "
-                f"part. {tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
-                f"{tr.get('machine', 'an unnamed machine')}.")
         elif members:
             seeds = ", ".join(str(m.get("seed")) for m in members)
+            roles = ensemble_roles(card)  # networks that read different rhythm features
+            what = (f"the model {roles} (seeds {seeds})" if roles else
+                    f"{len(members)} networks of one recipe, from seeds {seeds}")
+            why = ("networks that read differently make different errors, which averaging "
+                   "cancels in part" if roles else
+                   "the model averages their probabilities, because one seed differs from "
+                   "another by several points on new patients")
             st.markdown(
-                f"- **Training**: {len(members)} networks of one recipe, from seeds {seeds}, "
-                f"each trained until its validation loss stopped falling (Adam with a "
-                f"{schedule} learning rate from {tr.get('learning_rate')}, {weighting}"
-                f"{capped}); the model averages their probabilities, because one seed "
-                f"differs from another by several points on new patients. "
+                f"- **Training**: {what}, each trained until its validation loss stopped "
+                f"falling (Adam with a {schedule} learning rate from "
+                f"{tr.get('learning_rate')}, {weighting}{capped}); {why}. "
                 f"{tr.get('batch_seconds', 0) / 60:.0f} min of batches in all on "
                 f"{tr.get('machine', 'an unnamed machine')}.")
         else:
