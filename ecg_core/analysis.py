@@ -96,6 +96,11 @@ class RecordResult:
         network_second_lead: the second lead on which the network also read every beat, its
             probabilities averaged with those on the chosen lead (a model card with
             ``both_leads`` and a record with a second lead), or ``""`` where it read one.
+        rhythm: float32 (n, 10), the beat-context vector each beat was read with
+            (:func:`ecg_core.beats.beat_context`: RR features with the record's mean RR, then
+            the template features, zeros where the model did not form them), for a model with
+            a rhythm input; ``None`` for an image-only model.
+            :meth:`ecg_core.model.Classifier.rhythm_input` gives the network's own columns.
     """
 
     record: str
@@ -120,6 +125,7 @@ class RecordResult:
     two_lead_similarity: np.ndarray | None = None
     s_promoted: np.ndarray | None = None
     network_second_lead: str = ""
+    rhythm: np.ndarray | None = None
 
     def to_frame(self):
         """The per-beat table (pandas DataFrame): sample, time_s, reference, predicted,
@@ -610,7 +616,8 @@ def classify_record(record: ECGRecord, classifier, *, use_annotations: bool = Tr
                         two_lead_similarity=readings.two_lead_similarity,
                         s_promoted=readings.s_promoted,
                         network_second_lead=("" if both is None
-                                             else record.other_lead or "second lead"))
+                                             else record.other_lead or "second lead"),
+                        rhythm=None if rhythm is None else rhythm.astype(np.float32))
 
 
 #: Length (s) of the stretches a long record is read and classified in, and the overlap (s)
@@ -734,7 +741,8 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
         v_template_second_lead=next((p[11] for p in parts if p[11]), ""),
         reread_two_leads=_joined(parts, 12), two_lead_similarity=_joined(parts, 13),
         s_promoted=_joined(parts, 14),
-        network_second_lead=next((p[15] for p in parts if p[15]), ""))
+        network_second_lead=next((p[15] for p in parts if p[15]), ""),
+        rhythm=_joined(parts, 16))
 
 
 def _joined(parts: list[tuple], i: int) -> np.ndarray | None:
@@ -754,8 +762,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
     for both, beats read V by the V-template reading or ``None``, the second lead that
     reading also compared on or ``""``, the V readings dropped by the check on both leads and
     their two-lead similarities, or ``None`` for both, the beats read S by the premature-beat
-    reading or ``None``, the second lead the network also read every beat on or ``""``), or
-    ``None`` where the stretch has no
+    reading or ``None``, the second lead the network also read every beat on or ``""``, the
+    beats' context vectors or ``None``), or ``None`` where the stretch has no
     beat. With ``two_leads`` the stretch's second lead is read too (:func:`reads_two_leads`)."""
     from .records import read_record
 
@@ -781,7 +789,8 @@ def _classify_stretch(classifier, path: str, lead, annotator, use_annotations: b
         None if part.reread_two_leads is None else part.reread_two_leads[core],
         None if part.two_lead_similarity is None else part.two_lead_similarity[core],
         None if part.s_promoted is None else part.s_promoted[core],
-        part.network_second_lead)
+        part.network_second_lead,
+        None if part.rhythm is None else part.rhythm[core])
 
 
 _WORKER_CLASSIFIER = None

@@ -237,11 +237,19 @@ def _image_input(canonical: np.ndarray) -> np.ndarray:
 
 
 def _inputs(model, canonical: np.ndarray, rhythm: np.ndarray | None):
+    """The network's inputs for one image: ``rhythm`` (the model's own rhythm columns,
+    :meth:`ecg_core.model.Classifier.rhythm_input`) narrowed to the network's first columns,
+    as :func:`ecg_core.model.build_ensemble` gives them to a member that reads fewer; zeros
+    (not available) for ``None``."""
     x = _image_input(canonical)
     if len(model.inputs) == 2:
-        r = np.zeros((1, int(model.inputs[1].shape[-1])), np.float32) if rhythm is None \
-            else np.asarray(rhythm, np.float32).reshape(1, -1)
-        return [x, r]
+        width = int(model.inputs[1].shape[-1])
+        if rhythm is None:
+            return [x, np.zeros((1, width), np.float32)]
+        r = np.asarray(rhythm, np.float32).reshape(1, -1)
+        if r.shape[1] < width:
+            raise ValueError(f"This network takes {width} rhythm features; got {r.shape[1]}.")
+        return [x, r[:, :width]]
     return [x]
 
 
@@ -253,13 +261,16 @@ def feature_maps(model, canonical: np.ndarray, layer_name: str,
         model: a Keras Functional model (the committed classifier's ``model``).
         canonical: uint8 (H, W) canonical image.
         layer_name: a layer of ``model`` (e.g. ``"conv1"``).
-        rhythm: rhythm features for models with a rhythm input (default: not available).
+        rhythm: for a network with a rhythm input, float (f,) or (1, f): the model's own
+            rhythm columns (:meth:`ecg_core.model.Classifier.rhythm_input`; a member of an
+            ensemble reads their first ones); default ``None``: not available (zeros).
 
     Returns:
         float32 array, shape (h, w, channels): the layer's output for the image.
 
     Raises:
-        ValueError: if the layer does not exist or the image is not 2-D.
+        ValueError: if the layer does not exist, the image is not 2-D or ``rhythm`` is
+            narrower than the network's rhythm input.
     """
     import keras
 
@@ -288,14 +299,18 @@ def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
         canonical: uint8 (H, W) canonical image.
         class_index: the explained class (default: the predicted one).
         layer_name: convolutional layer (default: the last Conv2D).
-        rhythm: rhythm features for models with a rhythm input.
+        rhythm: for a network with a rhythm input, float (f,) or (1, f): the model's own
+            rhythm columns (:meth:`ecg_core.model.Classifier.rhythm_input`; a member of an
+            ensemble reads their first ones), so that the map explains the score the beat was
+            read with; default ``None``: not available (zeros), as a lone image is read.
 
     Returns:
         ``(heatmap, class_index)``: float32 (H, W) in [0, 1] (all zero where no region
         raises the score), and the explained class.
 
     Raises:
-        ValueError: for an unknown layer or class index.
+        ValueError: for an unknown layer or class index, or ``rhythm`` narrower than the
+            network's rhythm input.
     """
     import cv2
     import keras

@@ -798,22 +798,47 @@ class Classifier:
             warning = f"Prediction runs on Keras (slower to start): {warning}."
         return cls(_load_keras(path), card, path=path, warning=warning)
 
+    def rhythm_input(self, rhythm: np.ndarray | None, n: int = 1) -> np.ndarray | None:
+        """What the network's rhythm input receives for ``n`` beats.
+
+        Args:
+            rhythm: the beats' beat-context vectors, float (n, 10) or (10,)
+                (:func:`ecg_core.beats.beat_context`, as :attr:`RecordResult.rhythm
+                <ecg_core.analysis.RecordResult.rhythm>` keeps them), or the model's own
+                columns of them, or for a model of local rhythm features the first 4 or 5
+                (:func:`ecg_core.beats.rhythm_features`); ``None``: not available (zeros,
+                whose "available" flag 0 is what a lone beat image is read with).
+            n: the number of beats (used when ``rhythm`` is ``None``).
+
+        Returns:
+            float32 array, shape (n, the model's rhythm width): the model's own columns
+            (:data:`ecg_core.beats.CONTEXT_COLUMNS` of its card's context), or ``None`` for an
+            image-only model.
+
+        Raises:
+            ValueError: for a vector of a width this model cannot read.
+        """
+        if not self.uses_rhythm:
+            return None
+        if rhythm is None:  # no rhythm context: zeros, "available" flag 0
+            return np.zeros((n, self._rhythm_len), dtype=np.float32)
+        rhythm = np.asarray(rhythm, dtype=np.float32)
+        rhythm = rhythm.reshape(1, -1) if rhythm.ndim == 1 else rhythm
+        width = rhythm.shape[1]
+        # the model's own columns of the beat-context vector; of a shorter vector, the
+        # first ones (the four local features of a model trained on them)
+        prefix = self._rhythm_columns == tuple(range(self._rhythm_len))
+        if width == len(CONTEXT_FEATURES):
+            return rhythm[:, self._rhythm_columns]
+        if width == self._rhythm_len or (width > self._rhythm_len and prefix):
+            return rhythm[:, :self._rhythm_len]
+        raise ValueError(f"This model takes {self._rhythm_len} rhythm features "
+                         f"({self.rhythm_context} context); got {width}.")
+
     def _call(self, x: np.ndarray, rhythm: np.ndarray | None) -> np.ndarray:
         if self.uses_rhythm:
-            if rhythm is None:  # no rhythm context: zeros, "available" flag 0
-                rhythm = np.zeros((len(x), self._rhythm_len), dtype=np.float32)
-            # the model's own columns of the beat-context vector; of a shorter vector, the
-            # first ones (the four local features of a model trained on them)
-            rhythm = np.asarray(rhythm, dtype=np.float32).reshape(len(x), -1)
-            width = rhythm.shape[1]
-            prefix = self._rhythm_columns == tuple(range(self._rhythm_len))
-            if width == len(CONTEXT_FEATURES):
-                rhythm = rhythm[:, self._rhythm_columns]
-            elif width == self._rhythm_len or (width > self._rhythm_len and prefix):
-                rhythm = rhythm[:, :self._rhythm_len]
-            else:
-                raise ValueError(f"This model takes {self._rhythm_len} rhythm features "
-                                 f"({self.rhythm_context} context); got {width}.")
+            rhythm = self.rhythm_input(
+                None if rhythm is None else np.asarray(rhythm).reshape(len(x), -1), len(x))
         else:
             rhythm = None
         if self._runner is not None:

@@ -421,10 +421,15 @@ b1.image(img, caption="drawn beat", width="stretch")
 show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class's score",
                      key="record_cam",
                      help="Grad-CAM needs the model's gradients: the first time, TensorFlow is "
-                          "loaded (a few seconds).")
+                          "loaded (a few seconds). A network that reads RR intervals is given "
+                          "this beat's own, as when the record was read.")
 if show_cam:
     model = keras_model(clf)
-    cam, _ = grad_cam(model, canon, int(np.argmax(probs)), conv_layers(model)[-1])
+    # the beat's own RR context, as the network read it (zeros would explain a lone image)
+    context = (None if result.rhythm is None
+               else clf.rhythm_input(result.rhythm[chosen:chosen + 1]))
+    cam, _ = grad_cam(model, canon, int(np.argmax(probs)), conv_layers(model)[-1],
+                      rhythm=context)
     overlay = np.dstack([canon] * 3).astype(np.float32)
     overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
     b2.image(upscale(overlay.astype(np.uint8)),

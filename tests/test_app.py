@@ -880,12 +880,17 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
 
 def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
-    leads, and the summary says so; `ecgnet` reads one."""
+    leads, and the summary says so; its Grad-CAM is served; `ecgnet` reads one."""
     at = _record_page()
     at.sidebar.selectbox(key="model_choice").set_value("record/ecgnet")
     at.run()
     assert not at.exception and not at.error
     assert any("read every beat on lead MLII and on lead V1" in c.value for c in at.caption)
+    # Grad-CAM of the chosen beat, its first network given the beat's own RR context
+    at.toggle(key="record_cam").set_value(True)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("those of the first" in c.value for c in at.caption)
     at.sidebar.selectbox(key="model_choice").set_value("ecgnet")
     at.run()
     assert not at.exception

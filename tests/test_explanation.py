@@ -120,3 +120,49 @@ def test_grad_cam_points_at_pixels_the_model_uses(classifier, network):
         on_trace += bool(cam[trace].mean() > cam[~trace].mean())
     assert drops["highest"] > 5 * max(drops["lowest"], 0.01 * len(paths) / 24)
     assert on_trace > 2 * len(paths) // 3
+
+
+def test_grad_cam_of_a_record_beat_explains_the_reading_with_its_own_rhythm():
+    """A record's result keeps each beat's context vector; with the model's columns of it
+    (Classifier.rhythm_input) each member of the committed record model, read through the
+    explainer's inputs, gives what the ensemble's network read for that beat; without them
+    (zeros, as for a lone image) the first network reads many beats of 208 otherwise, and
+    Grad-CAM explains another score. Read in 60 s stretches, the local RR features are the
+    same."""
+    from ecg_core.analysis import classify_record_file, model_signal
+    from ecg_core.canonical import canonical_form
+    from ecg_core.model import Classifier, ensemble_members
+    from ecg_core.records import read_record
+    from ecg_core.rendering import render_beat
+    from tests.conftest import EXCERPT_MITDB, ROOT
+
+    clf = Classifier.load(ROOT / "models" / "record" / "ecgnet.keras", backend="keras")
+    result = classify_record_file(EXCERPT_MITDB / "208", clf)
+    n = len(result.samples)
+    assert result.rhythm.shape == (n, 10) and result.rhythm.dtype == np.float32
+    context = clf.rhythm_input(result.rhythm)
+    assert context.shape == (n, 5)
+    chunked = classify_record_file(EXCERPT_MITDB / "208", clf, chunk_s=60.0)
+    # the local RR features alike (the record's mean RR is each stretch's own)
+    np.testing.assert_allclose(chunked.rhythm[:, :4], result.rhythm[:, :4], atol=1e-6)
+    signal = model_signal(read_record(EXCERPT_MITDB / "208"), clf)
+    members = ensemble_members(clf.model)
+    first = members[0]
+    differs, maps_differ = 0, 0
+    for i in range(0, n, 40):
+        image = canonical_form(render_beat(signal, int(result.samples[i]), result.fs),
+                               clf.input_size)
+        mean = np.mean([feature_maps(m, image, "probabilities", rhythm=context[i])
+                        for m in members], axis=0)
+        np.testing.assert_allclose(mean, clf.network_outputs(image, result.rhythm[i]),
+                                   atol=1e-5)
+        read = feature_maps(first, image, "probabilities", rhythm=context[i])
+        alone = feature_maps(first, image, "probabilities")
+        if read.argmax() != alone.argmax():
+            differs += 1
+            cam, _ = grad_cam(first, image, int(read.argmax()), rhythm=context[i])
+            zero, _ = grad_cam(first, image, int(read.argmax()))
+            maps_differ += not np.allclose(cam, zero)
+    assert differs >= 2 and maps_differ >= 1, (differs, maps_differ)
+    with pytest.raises(ValueError, match="rhythm features"):
+        grad_cam(first, image, rhythm=context[0][:2])
