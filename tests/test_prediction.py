@@ -133,7 +133,7 @@ def test_ensemble_roles_say_what_each_group_of_networks_decides():
     from tests.conftest import ROOT
 
     assert ensemble_roles(read_card(ROOT / "models" / "record" / "ecgnet.keras")) == (
-        "averages 3 networks of one design trained on the same images: 2 that read the local "
-        "RR intervals alone, 1 that read each beat's RR intervals against the patient's own "
+        "averages 4 networks of one design trained on the same images: 2 that read the local "
+        "RR intervals alone, 2 that read each beat's RR intervals against the patient's own "
         "rhythm (the local mean RR over the record's mean RR as well)")
     assert ensemble_roles({}) is None

@@ -14,7 +14,7 @@ recipe and the record-context recipe, two seeds each, every beat read on both le
         data/runs-cv-recrr-leads-s2/ecgnet.eval.cv.test.beats-one-bp-vfrr-leads.json
     python -m ecg_core evaluate --model record/ecgnet --data data/beats-one-bp-vfrr-leads \
         --protocol record
-    python models/experiments/two-lead-8-2026-12-06/adopt.py finish
+    python models/experiments/fourth-network-8-2026-12-06/adopt.py finish
 
 The first three networks are those of the committed three-network ensemble (the same files).
 ``install`` keeps the replaced card, history and evaluation artifacts in this folder (the
@@ -22,7 +22,8 @@ replaced ensemble must be copied to ``record-ecgnet-replaced.card.json`` first, 
 ``--replaces`` above reads it), copies the ensemble into ``models/record/`` and writes the
 card's ``both_leads`` (method, rules, validation figures of every reading judged). ``cv``
 writes the cross-validation artifact of the installed model: the mean of the four runs'
-pooled test probabilities (record-rr-8-2026-12-06's ``cross_validation``).
+pooled test probabilities (record-rr-8-2026-12-06's ``cross_validation``). ``finish``
+(two-lead-8-2026-12-06's) makes the card's ``test`` the record split read on both leads.
 """
 
 from __future__ import annotations
@@ -89,5 +90,7 @@ if __name__ == "__main__":
         install(Path(sys.argv[2]))
     elif sys.argv[1] == "cv":
         earlier.cross_validation(sys.argv[2:])
+    elif sys.argv[1] == "finish":  # the card's test: the record split read on both leads
+        earlier.earlier.finish()
     else:
-        raise SystemExit("install RUN_DIR | cv ARTIFACT ...")
+        raise SystemExit("install RUN_DIR | cv ARTIFACT ... | finish")
