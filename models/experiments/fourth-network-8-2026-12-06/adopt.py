@@ -41,14 +41,11 @@ from ecg_core.model import BOTH_LEADS_METHOD  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EARLIER = HERE.parent / "record-rr-8-2026-12-06"
-FIRST = HERE.parent / "two-lead-8-2026-12-06"
-MODELS = ROOT / "models" / "record"
-DATA = "data/beats-one-bp-vfrr-leads"
 REPLACED = HERE / "record-ecgnet-replaced.card.json"
-
 _spec = importlib.util.spec_from_file_location("earlier_adopt", EARLIER / "adopt.py")
 earlier = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(earlier)
+FIRST, MODELS, DATA = earlier.EARLIER, earlier.MODELS, earlier.DATA  # the same places
 
 
 def install(run_dir: Path) -> None:
