@@ -638,8 +638,10 @@ def classify_record_file(path: str | Path, classifier, *, lead: str | None = Non
     time with :data:`CHUNK_OVERLAP_S` more on each side: each stretch is classified as a
     record of its own and keeps the beats of its middle part, so the memory held is that of
     one stretch (plus the per-beat results), whatever the record's length. Beats near a
-    stretch's edges get the same window and RR context as in a whole read; a QRS detector
-    that adapts its thresholds (XQRS, Pan-Tompkins) starts afresh in each stretch.
+    stretch's edges get the same window and local RR features as in a whole read; what a
+    model reads of the whole record (the record's mean RR of a record-context model, the
+    typical QRS of the readings) is that of the stretch; a QRS detector that adapts its
+    thresholds (XQRS, Pan-Tompkins) starts afresh in each stretch.
 
     Args:
         path: WFDB record path without extension.
