@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
-                               fibrillation_note, fibrillation_stretches, model_signal,
-                               noisy_stretches, premature_note, record_notes, reread_note,
+                               fibrillation_note, fibrillation_stretches, model_second_signal,
+                               model_signal, noisy_stretches, premature_note, record_notes, reread_note,
                                summarise, trend, v_template_note)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
@@ -72,17 +72,19 @@ def _session_record(key: str, load):
     return st.session_state["record"][1]
 
 
-def _drawn_signal(key: str, record, clf):
-    """The signal this model's beats are drawn from (:func:`model_signal`), kept for the
-    session: band-passing a 30-min record takes a fraction of a second, and every click on the
-    strip reruns the page."""
+def _drawn_signal(key: str, record, clf, second: bool = False):
+    """The signal this model's beats are drawn from (:func:`model_signal`; with ``second``, the
+    record's second lead, :func:`model_second_signal`), kept for the session: band-passing a
+    30-min record takes a fraction of a second, and every click on the strip reruns the page."""
     if clf.conditioning == "none":
-        return record.signal
-    key = f"{key}-{record.lead}-{clf.conditioning}"
-    held = st.session_state.get("drawn_signal")
+        return record.other_signal if second else record.signal
+    slot = "drawn_second_signal" if second else "drawn_signal"
+    key = f"{key}-{record.other_lead if second else record.lead}-{clf.conditioning}"
+    held = st.session_state.get(slot)
     if held is None or held[0] != key:
-        st.session_state["drawn_signal"] = (key, model_signal(record, clf))
-    return st.session_state["drawn_signal"][1]
+        st.session_state[slot] = (key, model_second_signal(record, clf) if second
+                                  else model_signal(record, clf))
+    return st.session_state[slot][1]
 
 
 def _lead(key: str) -> str | None:
@@ -423,19 +425,28 @@ show_cam = st.toggle("Show Grad-CAM: where the image raised the predicted class'
                      help="Grad-CAM needs the model's gradients: the first time, TensorFlow is "
                           "loaded (a few seconds). A network that reads RR intervals is given "
                           "this beat's own, as when the record was read.")
+# the same beat on the second lead, where the network read it there too (its probabilities
+# are the mean of the two readings)
+views = [(canon, "as the model sees it")]
+if result.network_second_lead and record.other_signal is not None:
+    views.append((canonical_form(render_beat(_drawn_signal(key, record, clf, second=True),
+                                             sample, record.fs), clf.input_size),
+                  f"on {result.network_second_lead}, as the network also read it"))
 if show_cam:
     model = keras_model(clf)
     # the beat's own RR context, as the network read it (zeros would explain a lone image)
     context = (None if result.rhythm is None
                else clf.rhythm_input(result.rhythm[chosen:chosen + 1]))
-    cam, _ = grad_cam(model, canon, int(np.argmax(probs)), conv_layers(model)[-1],
-                      rhythm=context)
-    overlay = np.dstack([canon] * 3).astype(np.float32)
-    overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
-    b2.image(upscale(overlay.astype(np.uint8)),
-             caption="as the model sees it, with Grad-CAM (red)", width="stretch")
+    for image, caption in views:
+        cam, _ = grad_cam(model, image, int(np.argmax(probs)), conv_layers(model)[-1],
+                          rhythm=context)
+        overlay = np.dstack([image] * 3).astype(np.float32)
+        overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
+        b2.image(upscale(overlay.astype(np.uint8)), caption=f"{caption}, with Grad-CAM (red)",
+                 width="stretch")
 else:
-    b2.image(upscale(canon), caption="as the model sees it", width="stretch")
+    for image, caption in views:
+        b2.image(upscale(image), caption=caption, width="stretch")
 b3.plotly_chart(probability_chart(probs, result.class_codes), width="stretch", key="beatprob")
 if result.qrs_similarity is not None and np.isfinite(result.qrs_similarity[chosen]):
     # the record's typical QRS once per result (a median over every beat), not on every click

@@ -880,21 +880,29 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
 
 def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
-    leads, and the summary says so; its Grad-CAM is served; `ecgnet` reads one."""
+    leads, and the summary says so; the chosen beat is shown on both, with Grad-CAM on both;
+    `ecgnet` reads one."""
     at = _record_page()
     at.sidebar.selectbox(key="model_choice").set_value("record/ecgnet")
     at.run()
     assert not at.exception and not at.error
     assert any("read every beat on lead MLII and on lead V1" in c.value for c in at.caption)
-    # Grad-CAM of the chosen beat, its first network given the beat's own RR context
+    # the chosen beat as the network read it on each lead
+    captions = [m.caption for i in at.get("image") for m in i.proto.imgs]
+    assert "as the model sees it" in captions
+    assert "on V1, as the network also read it" in captions
+    # Grad-CAM on both, the first network given the beat's own RR context
     at.toggle(key="record_cam").set_value(True)
     at.run()
     assert not at.exception and not at.error
     assert any("those of the first" in c.value for c in at.caption)
+    captions = [m.caption for i in at.get("image") for m in i.proto.imgs]
+    assert "on V1, as the network also read it, with Grad-CAM (red)" in captions
     at.sidebar.selectbox(key="model_choice").set_value("ecgnet")
     at.run()
     assert not at.exception
     assert not any("read every beat on lead" in c.value for c in at.caption)
+    assert not any("also read it" in m.caption for i in at.get("image") for m in i.proto.imgs)
 
 
 def test_record_page_says_where_the_aami_model_rereads_v_calls_as_a_group():
