@@ -12,8 +12,8 @@ import streamlit as st
 
 from ecg_core.analysis import (DEFAULT_DETECTOR, DETECTORS, agreement, classify_record,
                                fibrillation_note, fibrillation_stretches, model_second_signal,
-                               model_signal, noisy_stretches, premature_note, record_notes, reread_note,
-                               summarise, trend, v_template_note)
+                               model_signal, noisy_stretches, premature_note, record_notes,
+                               reread_note, summarise, trend, v_template_note)
 from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
