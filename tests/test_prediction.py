@@ -137,3 +137,24 @@ def test_ensemble_roles_say_what_each_group_of_networks_decides():
         "RR intervals alone, 2 that read each beat's RR intervals against the patient's own "
         "rhythm (the local mean RR over the record's mean RR as well)")
     assert ensemble_roles({}) is None
+
+
+def test_rhythm_input_gives_the_networks_own_columns_of_the_context_vector():
+    """Classifier.rhythm_input: a 10-feature beat-context vector gives the card context's
+    columns, the model's own width passes, None gives zeros, a width it cannot read raises,
+    and an image-only model takes none."""
+    import numpy as np
+
+    from ecg_core.beats import CONTEXT_COLUMNS
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "record" / "ecgnet.keras")
+    full = np.arange(20, dtype=np.float32).reshape(2, 10)
+    np.testing.assert_array_equal(clf.rhythm_input(full),
+                                  full[:, list(CONTEXT_COLUMNS[clf.rhythm_context])])
+    np.testing.assert_array_equal(clf.rhythm_input(full[0]), full[:1, :5])
+    np.testing.assert_array_equal(clf.rhythm_input(full[:, :5]), full[:, :5])
+    assert clf.rhythm_input(None, n=3).shape == (3, 5) and not clf.rhythm_input(None, 3).any()
+    with pytest.raises(ValueError, match="5 rhythm features"):
+        clf.rhythm_input(full[:, :4])
+    assert Classifier.load(MODEL).rhythm_input(full) is None
