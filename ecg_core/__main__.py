@@ -935,7 +935,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--attach", default=None, metavar="MODEL",
                     help="save the pooled figures next to this model (the same recipe "
                          "trained on one record split), for the Evaluation page, replacing its "
-                         "cross-validation figures (record/ecgnet's are the mean of three runs: "
+                         "cross-validation figures (record/ecgnet's are the mean of several runs: "
                          "docs/results.md); default: in --out")
     cv.add_argument("--epochs", type=int, default=10)
     cv.add_argument("--batch-size", type=int, default=64)

@@ -836,11 +836,8 @@ class Classifier:
                          f"({self.rhythm_context} context); got {width}.")
 
     def _call(self, x: np.ndarray, rhythm: np.ndarray | None) -> np.ndarray:
-        if self.uses_rhythm:
-            rhythm = self.rhythm_input(
-                None if rhythm is None else np.asarray(rhythm).reshape(len(x), -1), len(x))
-        else:
-            rhythm = None
+        rhythm = self.rhythm_input(  # None for an image-only model
+            None if rhythm is None else np.asarray(rhythm).reshape(len(x), -1), len(x))
         if self._runner is not None:
             return self._runner(x, rhythm)
         out = self._fn(x, rhythm) if rhythm is not None else self._fn(x)

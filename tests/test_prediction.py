@@ -98,7 +98,7 @@ def test_missing_truncated_or_cardless_model(tmp_path):
 
 def test_the_committed_rhythm_models_read_the_records_context():
     """Both committed rhythm models hold networks of the record's context (the AAMI model's
-    N/S networks, one of the record-split model's two): each reads five features, four are too
+    N/S networks, two of the record-split model's four): each reads five features, four are too
     few, and a beat whose local rhythm is slow against its record's reads differently from one
     whose record is as slow. (A four-feature model taking the first four of five:
     test_training.)"""
