@@ -224,7 +224,7 @@ def _print_by_record(docs: list[dict]) -> None:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     import json
 
-    from .calibration import calibration_card
+    from .calibration import calibration_card, mean_reading
     from .dataset import dataset_codes, load_split
     from .model import card_path, model_name, resolve_model
 
@@ -241,9 +241,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             clf = _classifier(args, path)  # the card's new shift applies from here on
         protocol = clf.card.get("protocol", {}).get("name", "beat")
         x, y, rows = load_split(args.data, "val", protocol, progress=True, size=clf.input_size)
-        probs = _split_probabilities(clf, x, rows, calibrated=False, data_dir=args.data)
+        # each reading as served before the temperature: a model that reads each beat on
+        # both leads serves the mean of the two readings after it, and T is fitted on that
+        readings = _split_readings(clf, x, rows, calibrated=False, data_dir=args.data)
+        probs = mean_reading(readings)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
-        cal = calibration_card(y_model, probs)
+        cal = calibration_card(y_model, readings if len(readings) > 1 else probs)
         cal["data"] = str(args.data)
         cal["protocol"] = protocol
         card = json.loads(card_path(path).read_text())
@@ -260,8 +263,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             card["test"] = classification_figures(_labels_for(clf, yt, dataset_codes(args.data)),
                                                   p_test, clf.class_codes)
         card_path(path).write_text(json.dumps(card, indent=2))
-        print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats "
-              f"({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
+        read = " (each read on both leads)" if cal.get("readings", 1) > 1 else ""
+        print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats"
+              f"{read} ({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
               f"{100 * cal['ece_after']:.2f}%, written to {card_path(path)}")
     return 0
 
@@ -465,19 +469,16 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
-                         data_dir: str | Path | None = None) -> np.ndarray:
-    """Class probabilities of a loaded split (canonical images ``x``, uint8 (n, H, W), and
-    their manifest ``rows``, whose RR intervals, and for a template model the records named
-    by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a call; for a
-    model with readings of whole records (dominant QRS, atrial fibrillation, V template,
-    premature beats), the
-    calibrated probabilities read record by record as the Record page reads them
-    (:func:`ecg_core.dataset.record_readings_from_rows`); for a model that reads each beat on
-    both leads (``both_leads``), the beats that ``data_dir``'s build drew on their record's
-    other lead too are read there as well and the two averaged, as on the Record page
-    (:func:`ecg_core.dataset.other_lead_rows`). Returns float32 (n, k)."""
-    from .dataset import context_from_rows, load_images, other_lead_rows, record_readings_from_rows
+def _split_readings(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
+                    data_dir: str | Path | None = None) -> np.ndarray:
+    """Each reading of a loaded split's beats by the network (canonical images ``x``, uint8
+    (n, H, W), and their manifest ``rows``, whose RR intervals, and for a template model the
+    records named by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a
+    call, with the card's class-mix shift and (``calibrated``) temperature: float32 (1, n, k);
+    for a model that reads each beat on both leads (``both_leads``), (2, n, k), the second the
+    beats that ``data_dir``'s build drew on their record's other lead
+    (:func:`ecg_core.dataset.other_lead_rows`), NaN rows for beats it did not draw there."""
+    from .dataset import context_from_rows, load_images, other_lead_rows
 
     def read(images, rows_):
         rhythm = (context_from_rows(rows_, data_dir, template=clf.rhythm_context == "template")
@@ -487,15 +488,32 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
                                   None if rhythm is None else rhythm[i:i + 512],
                                   calibrated=calibrated) for i in range(0, len(images), 512)])
 
-    probs = read(x, rows)
+    first = read(x, rows)
     if getattr(clf, "both_leads", None) and data_dir is not None and len(rows):
         others = other_lead_rows(rows, data_dir)
         at = [i for i, r in enumerate(others) if r is not None]
         if at:
-            second = [others[i] for i in at]
-            x2 = load_images([str(Path(data_dir) / r["image"]) for r in second],
+            second = np.full_like(first, np.nan)
+            rows2 = [others[i] for i in at]
+            x2 = load_images([str(Path(data_dir) / r["image"]) for r in rows2],
                              size=clf.input_size)
-            probs[at] = (probs[at] + read(x2, second)) / 2.0
+            second[at] = read(x2, rows2)
+            return np.stack([first, second])
+    return first[None]
+
+
+def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
+                         data_dir: str | Path | None = None) -> np.ndarray:
+    """Class probabilities of a loaded split, as the Record page reads them: the network's
+    readings (:func:`_split_readings`; for a model that reads each beat on both leads, the
+    mean of the two where the beat was drawn on both); for a model with readings of whole
+    records (dominant QRS, atrial fibrillation, V template, premature beats), the calibrated
+    probabilities then read record by record
+    (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
+    from .calibration import mean_reading
+    from .dataset import record_readings_from_rows
+
+    probs = mean_reading(_split_readings(clf, x, rows, calibrated, data_dir))
     readings = {"dominant_qrs": getattr(clf, "dominant_qrs", None),
                 "af_fold": getattr(clf, "af_fold", None),
                 "v_template": getattr(clf, "v_template", None),

@@ -5,7 +5,9 @@ be right 89% of the time. Temperature scaling (Guo, Pleiss, Sun & Weinberger, "O
 of modern neural networks", ICML 2017) divides the logits by one number ``T`` fitted on the
 validation split by the negative log-likelihood; the predicted class never changes. Since the
 served models output probabilities, the logits are taken as ``log p`` (softmax is invariant to
-the constant that this leaves out).
+the constant that this leaves out). A model that reads each beat on both leads serves the mean
+of the two readings, each rescaled first; its ``T`` is fitted on that mean
+(:func:`mean_reading`), and there the predicted class can change where the leads disagree.
 
 The fitted ``T`` lives in the model card (``calibration``), and :class:`ecg_core.model.Classifier`
 applies it to every prediction. Expected calibration error (ECE; Naeini, Cooper & Hauskrecht,
@@ -92,9 +94,47 @@ def shift_probabilities(probs: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return q / q.sum(axis=1, keepdims=True)
 
 
+def mean_reading(readings: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """The served probabilities of beats read more than once: the mean of the readings, each
+    rescaled by the temperature first, as a model that reads each beat on both leads serves
+    them (:attr:`ecg_core.model.Classifier.both_leads`: each lead's reading calibrated, then
+    the two averaged).
+
+    Args:
+        readings: float array, shape (m, n, k): m readings of n beats (rows summing to 1); a
+            row of NaN where a beat was not read that time (a beat with no second lead). Every
+            beat needs at least one reading. An (n, k) array is one reading.
+        temperature: ``T > 0`` applied to every reading before the mean.
+
+    Returns:
+        float32 array, shape (n, k), rows summing to 1.
+
+    Raises:
+        ValueError: if a beat has no reading, or ``temperature`` is not a positive number.
+    """
+    r = np.asarray(readings, dtype=np.float64)
+    if r.ndim == 2:
+        return apply_temperature(r, temperature)
+    read = ~np.isnan(r).any(axis=2)  # (m, n)
+    if not read.any(axis=0).all():
+        raise ValueError("every beat needs at least one reading")
+    total = np.zeros(r.shape[1:], dtype=np.float64)
+    for i in range(len(r)):
+        total[read[i]] += apply_temperature(r[i][read[i]], temperature)
+    return (total / read.sum(axis=0)[:, None]).astype(np.float32)
+
+
 def _nll(y: np.ndarray, probs: np.ndarray, t: float) -> float:
-    q = apply_temperature(probs, t).astype(np.float64)
+    q = mean_reading(probs, t).astype(np.float64)
     return float(-np.mean(np.log(np.clip(q[np.arange(len(y)), y], 1e-12, 1.0))))
+
+
+def _checked(y_true: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim not in (2, 3) or len(y) == 0 or len(y) != p.shape[-2]:
+        raise ValueError("temperature fitting needs as many labels as probability rows (n > 0)")
+    return y, p
 
 
 def fit_temperature(y_true: np.ndarray, probs: np.ndarray) -> float:
@@ -102,7 +142,10 @@ def fit_temperature(y_true: np.ndarray, probs: np.ndarray) -> float:
 
     Args:
         y_true: int array, shape (n,), true class indices.
-        probs: float array, shape (n, k), predicted probabilities (validation split).
+        probs: float array, shape (n, k), predicted probabilities (validation split); or
+            shape (m, n, k), m readings of each beat served as their mean after the
+            temperature (:func:`mean_reading`; NaN rows where a beat was not read), so that
+            the likelihood fitted is the one of what is served.
 
     Returns:
         ``T`` in [0.05, 20], found by a bounded scalar search on ``log T`` (SciPy).
@@ -112,10 +155,7 @@ def fit_temperature(y_true: np.ndarray, probs: np.ndarray) -> float:
     """
     from scipy.optimize import minimize_scalar
 
-    y = np.asarray(y_true, dtype=np.int64)
-    p = np.asarray(probs, dtype=np.float64)
-    if len(y) == 0 or len(y) != len(p):
-        raise ValueError("fit_temperature needs as many labels as probability rows (n > 0)")
+    y, p = _checked(y_true, probs)
     res = minimize_scalar(lambda u: _nll(y, p, float(np.exp(u))),
                           bounds=tuple(np.log(_T_RANGE)), method="bounded",
                           options={"xatol": 1e-4})
@@ -157,23 +197,39 @@ def reliability(y_true: np.ndarray, probs: np.ndarray, n_bins: int = N_BINS) -> 
 def calibration_card(y_val: np.ndarray, p_val: np.ndarray, split: str = "val") -> dict:
     """Fit a temperature on validation outputs and describe it for the model card.
 
+    Args:
+        y_val: int array, shape (n,), true class indices.
+        p_val: float array, shape (n, k), or (m, n, k) for beats read m times (both leads)
+            and served as the mean of the readings after the temperature
+            (:func:`fit_temperature`, :func:`mean_reading`).
+        split: the split named in the card.
+
     Returns:
         ``{"method", "temperature", "fitted_on", "n", "ece_before", "ece_after",
-        "nll_before", "nll_after"}``.
+        "nll_before", "nll_after"}`` (and ``"readings": m`` for several readings); the ECE
+        and NLL are those of the served probabilities.
+
+    Raises:
+        ValueError: as :func:`fit_temperature`.
     """
-    t = fit_temperature(y_val, p_val)
-    y = np.asarray(y_val, dtype=np.int64)
-    return {
+    y, p = _checked(y_val, p_val)
+    t = fit_temperature(y, p)
+    card = {
         "method": "temperature scaling (Guo et al. 2017), logits taken as log p, T fitted by "
                   "the negative log-likelihood",
         "temperature": round(t, 4),
         "fitted_on": split,
         "n": int(len(y)),
-        "ece_before": reliability(y, p_val)["ece"],
-        "ece_after": reliability(y, apply_temperature(p_val, t))["ece"],
-        "nll_before": _nll(y, np.asarray(p_val, np.float64), 1.0),
-        "nll_after": _nll(y, np.asarray(p_val, np.float64), t),
+        "ece_before": reliability(y, mean_reading(p, 1.0))["ece"],
+        "ece_after": reliability(y, mean_reading(p, t))["ece"],
+        "nll_before": _nll(y, p, 1.0),
+        "nll_after": _nll(y, p, t),
     }
+    if p.ndim == 3:
+        card["method"] += (f" of the mean of {len(p)} readings of each beat, each rescaled "
+                           "before the mean, as served")
+        card["readings"] = int(len(p))
+    return card
 
 
 def adapt_to_prior(probs: np.ndarray, source_prior: np.ndarray, *, tol: float = 1e-6,

@@ -273,6 +273,35 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     both = _split_probabilities(clf, x, te, data_dir=tmp_path / "leads")
     np.testing.assert_allclose(both, (one + on_v5) / 2, atol=1e-6)
     assert not np.allclose(both, one, atol=1e-3)
+    # `calibrate` on a card that reads both leads fits T on what it serves: the mean of the two
+    # readings, each rescaled by T first
+    import shutil
+
+    from ecg_core.__main__ import _split_readings, main
+    from ecg_core.calibration import fit_temperature, mean_reading
+
+    for ext in (".keras", ".tflite", ".card.json"):
+        shutil.copy2(MODEL.with_name("ecgnet" + ext), tmp_path / ("both" + ext))
+    card = json.loads((tmp_path / "both.card.json").read_text())
+    card["both_leads"] = {"method": BOTH_LEADS_METHOD}
+    card.pop("calibration", None)
+    (tmp_path / "both.card.json").write_text(json.dumps(card))
+    assert main(["calibrate", "--model", str(tmp_path / "both.keras"),
+                 "--data", str(tmp_path / "leads")]) == 0
+    cal = json.loads((tmp_path / "both.card.json").read_text())["calibration"]
+    xv, yv, rv = load_split(tmp_path / "leads", "val")
+    readings = _split_readings(Classifier.load(tmp_path / "both.keras"), xv, rv,
+                               calibrated=False, data_dir=tmp_path / "leads")
+    assert readings.shape == (2, len(rv), len(clf.class_codes)) and cal["readings"] == 2
+    assert cal["temperature"] == pytest.approx(fit_temperature(yv, readings), rel=1e-3)
+    served = mean_reading(readings, cal["temperature"])
+    assert cal["nll_after"] == pytest.approx(
+        -np.mean(np.log(served[np.arange(len(yv)), yv])), rel=1e-4)
+    # the served probabilities are the calibrated readings' mean
+    calibrated = Classifier.load(tmp_path / "both.keras")
+    np.testing.assert_allclose(_split_probabilities(calibrated, xv, rv,
+                                                    data_dir=tmp_path / "leads"),
+                               served, atol=1e-5)
 
 
 @needs_nstdb

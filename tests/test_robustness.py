@@ -239,6 +239,48 @@ def test_temperature_scaling_recovers_a_known_temperature():
         fit_temperature(y[:3], over[:4])
 
 
+def test_temperature_of_beats_read_twice_is_fitted_on_the_served_mean():
+    """Beats read on two leads are served as the mean of the two readings, each rescaled first;
+    the fitted T is the one that minimises that mean's NLL, not the raw mean's."""
+    from ecg_core.calibration import (apply_temperature, calibration_card, fit_temperature,
+                                      mean_reading)
+
+    rng = np.random.default_rng(1)
+    n, k = 4000, 4
+    y = rng.integers(0, k, n)
+    # two leads: one confident and mostly right, one soft and often wrong
+    lead1 = rng.normal(0, 1, (n, k))
+    lead1[np.arange(n), y] += 3.0
+    lead2 = rng.normal(0, 1, (n, k))
+    wrong = rng.random(n) < 0.3
+    lead2[np.arange(n), np.where(wrong, (y + 1) % k, y)] += 1.0
+    p1, p2 = (np.exp(v) / np.exp(v).sum(1, keepdims=True) for v in (lead1, lead2))
+    readings = np.stack([p1, p2])
+    readings[1, :500] = np.nan  # 500 beats with no second lead: their one reading
+    served = mean_reading(readings, 1.7)
+    np.testing.assert_allclose(served[:500], apply_temperature(p1[:500], 1.7), atol=1e-6)
+    np.testing.assert_allclose(served[500:], (apply_temperature(p1[500:], 1.7)
+                                              + apply_temperature(p2[500:], 1.7)) / 2, atol=1e-6)
+    np.testing.assert_allclose(served.sum(1), 1.0, atol=1e-5)
+
+    def nll(t):
+        q = mean_reading(readings, t)
+        return -np.mean(np.log(q[np.arange(n), y]))
+
+    t = fit_temperature(y, readings)
+    naive = fit_temperature(y, mean_reading(readings))  # fitted on the raw readings' mean
+    assert abs(np.log(t / naive)) > 0.05
+    assert nll(t) < nll(naive)
+    assert nll(t) <= min(nll(t * 1.05), nll(t / 1.05))
+    card = calibration_card(y, readings)
+    assert card["readings"] == 2 and card["temperature"] == pytest.approx(t, rel=1e-3)
+    assert card["nll_after"] == pytest.approx(nll(t), rel=1e-6)
+    with pytest.raises(ValueError):
+        mean_reading(np.full((2, 3, k), np.nan))
+    with pytest.raises(ValueError):
+        fit_temperature(y[:10], readings)
+
+
 def test_classifier_applies_the_cards_temperature(classifier):
     from ecg_core.calibration import apply_temperature
     from ecg_core.model import Classifier
