@@ -282,37 +282,41 @@ def feature_maps(model, canonical: np.ndarray, layer_name: str,
     return np.asarray(sub(_inputs(model, canonical, rhythm), training=False))[0]
 
 
-def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
-             layer_name: str | None = None,
-             rhythm: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """Grad-CAM heatmap of one image (Selvaraju et al. 2017, "Grad-CAM: visual explanations
-    from deep networks via gradient-based localization", ICCV).
+def deciding_networks(model, class_index: int) -> list:
+    """The networks whose probabilities give a model's probability of one class.
 
-    The class score is the pre-softmax logit of ``class_index`` (recomputed from the input of
-    the final Dense layer ``probabilities``); its gradients with respect to a convolutional
-    layer's activations are averaged over space to weight the channels; the weighted sum of
-    the channels, through ReLU, is the map. It is resized to the image (bilinear) and scaled
-    to [0, 1].
+    For a single network, itself. For an ensemble (:func:`ecg_core.model.build_ensemble`) that
+    averages its members, every member; for one whose class is decided by other networks
+    (``GuardedClass``: e.g. V by the networks of one recipe, the other classes by the rest),
+    the networks averaged into that class's share.
 
     Args:
-        model: the classifier's Functional Keras model (last layer named ``probabilities``).
-        canonical: uint8 (H, W) canonical image.
-        class_index: the explained class (default: the predicted one).
-        layer_name: convolutional layer (default: the last Conv2D).
-        rhythm: for a network with a rhythm input, float (f,) or (1, f): the model's own
-            rhythm columns (:meth:`ecg_core.model.Classifier.rhythm_input`; a member of an
-            ensemble reads their first ones), so that the map explains the score the beat was
-            read with; default ``None``: not available (zeros), as a lone image is read.
+        model: a Keras model (a network, or an ensemble built by ``build_ensemble``).
+        class_index: index of the class, 0-based.
 
     Returns:
-        ``(heatmap, class_index)``: float32 (H, W) in [0, 1] (all zero where no region
-        raises the score), and the explained class.
-
-    Raises:
-        ValueError: for an unknown layer or class index, or ``rhythm`` narrower than the
-            network's rhythm input.
+        list of Keras Functional models (the member networks, in their order).
     """
-    import cv2
+    from .model import ensemble_members
+
+    members = ensemble_members(model)
+    if not members:
+        return [model]
+    head = model.get_layer("probabilities")
+    if type(head).__name__ != "GuardedClass":
+        return members
+    # GuardedClass([p, g]): class `index` from g, the other classes from p
+    tensor = head.input[1 if class_index == head.index else 0]
+    source = tensor._keras_history.operation
+    feeding = source.input if type(source).__name__ == "Average" else [tensor]
+    names = {t._keras_history.operation.name for t in feeding}
+    return [m for m in members if m.name in names]
+
+
+def _network_grad_cam(model, canonical: np.ndarray, class_index: int | None,
+                      layer_name: str | None, rhythm: np.ndarray | None
+                      ) -> tuple[np.ndarray, int]:
+    """Grad-CAM of one network at its own resolution (unscaled), and the explained class."""
     import keras
     import tensorflow as tf
 
@@ -333,6 +337,63 @@ def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
     grads = tape.gradient(score, acts)
     weights = tf.reduce_mean(grads, axis=(1, 2))[0]  # one weight per channel
     cam = tf.nn.relu(tf.reduce_sum(acts[0] * weights, axis=-1)).numpy().astype(np.float32)
+    return cam, int(class_index)
+
+
+def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
+             layer_name: str | None = None,
+             rhythm: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Grad-CAM heatmap of one image (Selvaraju et al. 2017, "Grad-CAM: visual explanations
+    from deep networks via gradient-based localization", ICCV).
+
+    The class score is the pre-softmax logit of ``class_index`` (recomputed from the input of
+    the final Dense layer ``probabilities``); its gradients with respect to a convolutional
+    layer's activations are averaged over space to weight the channels; the weighted sum of
+    the channels, through ReLU, is the map. It is resized to the image (bilinear) and scaled
+    to [0, 1].
+
+    For an ensemble (:func:`ecg_core.model.build_ensemble`), the map is the mean of the maps
+    of the networks that give the explained class its probability (:func:`deciding_networks`),
+    each scaled to [0, 1] first, as each network's probabilities weigh alike in the mean;
+    then scaled to [0, 1]. By default it explains the ensemble's predicted class.
+
+    Args:
+        model: the classifier's Functional Keras model (last layer named ``probabilities``),
+            or an ensemble of such networks.
+        canonical: uint8 (H, W) canonical image.
+        class_index: the explained class (default: the predicted one).
+        layer_name: convolutional layer (default: the last Conv2D; in an ensemble, of each
+            network).
+        rhythm: for a network with a rhythm input, float (f,) or (1, f): the model's own
+            rhythm columns (:meth:`ecg_core.model.Classifier.rhythm_input`; a member of an
+            ensemble reads their first ones), so that the map explains the score the beat was
+            read with; default ``None``: not available (zeros), as a lone image is read.
+
+    Returns:
+        ``(heatmap, class_index)``: float32 (H, W) in [0, 1] (all zero where no region
+        raises the score), and the explained class.
+
+    Raises:
+        ValueError: for an unknown layer or class index, or ``rhythm`` narrower than the
+            network's rhythm input.
+    """
+    import cv2
+
+    from .model import ensemble_members
+
+    if ensemble_members(model):
+        if class_index is None:
+            class_index = int(np.argmax(np.asarray(
+                model(_inputs(model, canonical, rhythm), training=False))[0]))
+        k = int(model.outputs[0].shape[-1])
+        if not 0 <= class_index < k:
+            raise ValueError(f"class_index must be in 0..{k - 1}.")
+        maps = [grad_cam(net, canonical, class_index, layer_name, rhythm)[0]
+                for net in deciding_networks(model, class_index)]
+        cam = np.mean(maps, axis=0).astype(np.float32)
+        peak = float(cam.max())
+        return (cam / peak if peak > 0 else np.zeros_like(cam)), int(class_index)
+    cam, class_index = _network_grad_cam(model, canonical, class_index, layer_name, rhythm)
     h, w = np.asarray(canonical).shape
     cam = cv2.resize(cam, (w, h), interpolation=cv2.INTER_LINEAR)
     peak = float(cam.max())

@@ -189,22 +189,26 @@ def upscale(img: np.ndarray, target: int = 192) -> np.ndarray:
     return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
 
 
-def keras_model(clf):
+def keras_model(clf, layers: bool = True):
     """The network to explain (:func:`ecg_core.explanation.explained_network`: the model, or
-    the first member of a seed ensemble, which the page then says), its Keras model loaded
-    (with TensorFlow, a few seconds and several hundred MB the first time in a server
-    process) under a spinner that says so."""
+    the first member of a seed ensemble), its Keras model loaded (with TensorFlow, a few
+    seconds and several hundred MB the first time in a server process) under a spinner that
+    says so. For an ensemble a caption says what is shown: Grad-CAM of the whole model (the
+    mean of the maps of the networks behind the explained class,
+    :func:`ecg_core.explanation.grad_cam` given ``clf.model``) and, where the page shows them
+    (``layers``), the layers and feature maps of the first network."""
     if not clf.keras_loaded:
         with st.spinner("Loading TensorFlow and the Keras model for its layers and gradients "
                         "(the first time only: a few seconds)..."):
             clf.model
     network, members = explained_network(clf.model)
-    roles = ensemble_roles(clf.card)
-    if members > 1 and roles:
-        st.caption(f"This model {roles}; the layers, feature maps and Grad-CAM shown are "
-                   "those of the first.")
-    elif members > 1:
-        st.caption(f"This model averages the probabilities of {members} networks of one "
-                   "design, trained on the same images from different starting weights; the "
-                   "layers, feature maps and Grad-CAM shown are those of the first.")
+    if members > 1:
+        roles = ensemble_roles(clf.card)
+        what = (f"This model {roles}" if roles else
+                f"This model averages the probabilities of {members} networks of one design, "
+                "trained on the same images from different starting weights")
+        st.caption(what + "; its Grad-CAM is the mean of the maps of the networks that give the "
+                   "explained class its probability, each scaled to its own peak first"
+                   + ("; the layers and feature maps shown are those of the first network."
+                      if layers else "."))
     return network

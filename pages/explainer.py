@@ -11,8 +11,8 @@ from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
-                                  feature_maps, grad_cam, layer_table, pool2d, same_padding,
-                                  tile_channels, tiles_exactly)
+                                  deciding_networks, feature_maps, grad_cam, layer_table, pool2d,
+                                  same_padding, tile_channels, tiles_exactly)
 from pages.common import (choose_model, example_files, get_classifier, keras_model, megabytes,
                           notice)
 
@@ -239,7 +239,8 @@ codes = list(clf.class_codes)
 target = st.selectbox("Explain the class", codes, index=pred,
                       format_func=lambda c: f"{c} · {BY_CODE[c].name if c in BY_CODE else c} "
                                             f"({probs[codes.index(c)]:.1%})")
-cam, idx = grad_cam(model, image, codes.index(target), layers[-1])
+# the whole model (for an ensemble, the mean of the maps of the networks behind the class)
+cam, idx = grad_cam(clf.model, image, codes.index(target), layers[-1])
 fig = go.Figure()
 fig.add_trace(go.Heatmap(z=x, colorscale="gray", showscale=False, hoverinfo="skip"))
 fig.add_trace(go.Heatmap(z=cam, colorscale="Jet", opacity=0.45, zmin=0, zmax=1,
@@ -248,11 +249,15 @@ fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10),
                   yaxis=dict(autorange="reversed", scaleanchor="x"))
 st.plotly_chart(fig, width="stretch", key="gradcam")
 cam_rows, cam_cols = model.get_layer(layers[-1]).output.shape[1:3]
+deciding = len(deciding_networks(clf.model, idx))
 st.markdown(
     f"Grad-CAM (Selvaraju et al. 2017) for **{codes[idx]}**, from layer `{layers[-1]}`: the "
     "gradient of the class score with respect to each channel, averaged over the map, "
     "weighs the channels; their weighted sum through ReLU shows where the image raised the "
-    f"score. **Caveats**: the map is coarse ({cam_rows} x {cam_cols} cells for the "
+    "score"
+    + (f" (here the mean of the maps of the {deciding} networks that give this class its "
+       "probability, each scaled to its peak)" if deciding > 1 else "")
+    + f". **Caveats**: the map is coarse ({cam_rows} x {cam_cols} cells for the "
     f"{image.shape[0]} x {image.shape[1]} input, smoothed when enlarged), and on a line "
     "drawing the blank areas carry information too (where the trace is not), so the map can "
     "light up background next to the stroke. It illustrates what the network used; it is "

@@ -18,7 +18,7 @@ from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
-from ecg_core.explanation import conv_layers, grad_cam
+from ecg_core.explanation import grad_cam
 from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
@@ -433,13 +433,13 @@ if result.network_second_lead and record.other_signal is not None:
                                              sample, record.fs), clf.input_size),
                   f"on {result.network_second_lead}, as the network also read it"))
 if show_cam:
-    model = keras_model(clf)
+    keras_model(clf, layers=False)  # Keras loaded; for an ensemble, a caption says what is shown
     # the beat's own RR context, as the network read it (zeros would explain a lone image)
     context = (None if result.rhythm is None
                else clf.rhythm_input(result.rhythm[chosen:chosen + 1]))
     for image, caption in views:
-        cam, _ = grad_cam(model, image, int(np.argmax(probs)), conv_layers(model)[-1],
-                          rhythm=context)
+        # the whole model: for an ensemble, the mean of its networks' maps for this class
+        cam, _ = grad_cam(clf.model, image, int(np.argmax(probs)), rhythm=context)
         overlay = np.dstack([image] * 3).astype(np.float32)
         overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
         b2.image(upscale(overlay.astype(np.uint8)), caption=f"{caption}, with Grad-CAM (red)",

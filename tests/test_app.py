@@ -691,7 +691,8 @@ def test_truncated_model_file_shows_what_to_do_on_every_page(monkeypatch, tmp_pa
 
 def test_the_aami_seed_ensemble_on_home_and_explainer():
     """The AAMI model averages several networks: Home says so, and the Explainer shows the
-    layers, feature maps and Grad-CAM of the first of them and says that too."""
+    layers and feature maps of the first of them, and Grad-CAM of the networks behind the
+    explained class, and says so."""
     card = json.loads((ROOT / "models" / "aami" / "ecgnet.card.json").read_text())
     members = (card.get("ensemble") or {}).get("members") or []
     if len(members) < 2:
@@ -736,7 +737,10 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     assert not at.exception and not at.error
     # the model chosen on one page is the one the next page opens on
     assert at.sidebar.selectbox(key="model_choice").value == "aami/ecgnet"
-    assert any(said in c.value for c in at.caption)
+    assert any(said in c.value and "layers and feature maps shown are those of the first"
+               in c.value for c in at.caption)
+    text = " ".join(m.value for m in at.markdown)
+    assert "here the mean of the maps of the 4 networks" in text or not guard
     assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM
 
 
@@ -880,7 +884,8 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
 
 def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
-    leads, and the summary says so; the chosen beat is shown on both, with Grad-CAM on both;
+    leads, and the summary says so; the chosen beat is shown on both, with Grad-CAM (of the
+    four networks) on both;
     `ecgnet` reads one."""
     at = _record_page()
     at.sidebar.selectbox(key="model_choice").set_value("record/ecgnet")
@@ -891,11 +896,12 @@ def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     captions = [m.caption for i in at.get("image") for m in i.proto.imgs]
     assert "as the model sees it" in captions
     assert "on V1, as the network also read it" in captions
-    # Grad-CAM on both, the first network given the beat's own RR context
+    # Grad-CAM on both, of the whole model, each network given the beat's own RR context
     at.toggle(key="record_cam").set_value(True)
     at.run()
     assert not at.exception and not at.error
-    assert any("those of the first" in c.value for c in at.caption)
+    said = [c.value for c in at.caption if "its Grad-CAM is the mean of the maps" in c.value]
+    assert said and not any("layers and feature maps" in c for c in said)
     captions = [m.caption for i in at.get("image") for m in i.proto.imgs]
     assert "on V1, as the network also read it, with Grad-CAM (red)" in captions
     at.sidebar.selectbox(key="model_choice").set_value("ecgnet")

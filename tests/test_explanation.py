@@ -166,3 +166,44 @@ def test_grad_cam_of_a_record_beat_explains_the_reading_with_its_own_rhythm():
     assert differs >= 2 and maps_differ >= 1, (differs, maps_differ)
     with pytest.raises(ValueError, match="rhythm features"):
         grad_cam(first, image, rhythm=context[0][:2])
+
+
+def test_grad_cam_of_an_ensemble_is_the_mean_of_the_maps_of_the_networks_behind_the_class():
+    """The committed AAMI model joins 8 networks: V from 4 of them, the other classes from the
+    other 4 (GuardedClass). Its Grad-CAM for a class is the mean of those networks' maps, each
+    scaled to its peak first, for the ensemble's predicted class by default; it is not the
+    first network's map alone."""
+    from ecg_core.canonical import decode_image
+    from ecg_core.explanation import deciding_networks
+    from ecg_core.model import Classifier, ensemble_members
+    from tests.conftest import ROOT
+
+    clf = Classifier.load(ROOT / "models" / "aami" / "ecgnet.keras", backend="keras")
+    members = ensemble_members(clf.model)
+    guard = (clf.card.get("ensemble") or {}).get("guard")
+    if len(members) < 2 or not guard:
+        pytest.skip("the committed aami/ecgnet is not an ensemble with a guarded class")
+    v = clf.class_codes.index(guard["class"])
+    n_guard = int(guard["members"])
+    assert deciding_networks(clf.model, v) == members[-n_guard:]
+    for c in range(len(clf.class_codes)):
+        if c != v:
+            assert deciding_networks(clf.model, c) == members[:-n_guard]
+    first = explained_network(clf.model)[0]
+    assert deciding_networks(first, v) == [first]
+    differs = 0
+    for path in (sorted((EXAMPLES / "PVC").glob("*.png"))[:1]
+                 + sorted((EXAMPLES / "NOR").glob("*.png"))[:1]):
+        image = clf.canonical(decode_image(path.read_bytes()))
+        rhythm = np.array([1.0, 1.0, 1.0, 0.8, 1.0], np.float32)
+        cam, idx = grad_cam(clf.model, image, rhythm=rhythm)
+        assert idx == int(np.argmax(clf.network_outputs(image, rhythm)))
+        maps = [grad_cam(net, image, idx, rhythm=rhythm)[0]
+                for net in deciding_networks(clf.model, idx)]
+        mean = np.mean(maps, axis=0)
+        np.testing.assert_allclose(cam, mean / mean.max(), atol=1e-5)
+        assert cam.shape == image.shape and cam.max() == pytest.approx(1.0)
+        differs += not np.allclose(cam, grad_cam(first, image, idx, rhythm=rhythm)[0], atol=0.05)
+    assert differs >= 1
+    with pytest.raises(ValueError, match="class_index"):
+        grad_cam(clf.model, image, class_index=len(clf.class_codes))
