@@ -233,9 +233,12 @@ def _show(doc: dict, arrays: dict, key: str, history: dict | None = None,
         st.markdown(f"**Calibration**: expected calibration error {100 * rel['ece']:.2f}% "
                     "(15 confidence bins)")
         st.plotly_chart(reliability_figure(rel), width="stretch", key=f"rel-{key}")
+        both = ((card or {}).get("calibration") or {}).get("readings", 1) > 1
         st.caption("Bars on the diagonal: when the model says 90%, it is right 90% of the "
                    "time. Probabilities are temperature-scaled with the temperature fitted on "
-                   "the validation split (model card, `calibration`).")
+                   "the validation split (model card, `calibration`)"
+                   + (", on what the model serves: the mean of each beat's two readings, one "
+                      "on each lead, each rescaled first." if both else "."))
     members = ((card or {}).get("ensemble") or {}).get("members") or []
     if history:
         st.markdown("**Training history**")

@@ -122,6 +122,10 @@ def test_evaluation_page_shows_committed_models_side_by_side():
     # and the robustness tab's chart and table
     calibration = [m.value for m in at.markdown if m.value.startswith("**Calibration**")]
     assert len(calibration) == 2 and all("expected calibration error" in m for m in calibration)
+    # a temperature fitted on the two-lead reading a model serves is said to be
+    both = sum((json.loads((ROOT / "models" / f"{m}.card.json").read_text()).get("calibration")
+                or {}).get("readings", 1) > 1 for m in ("ecgnet", "record/ecgnet"))
+    assert sum("mean of each beat's two readings" in c.value for c in at.caption) == both
     # (an ensemble has no one training history: a caption says so instead)
     histories = sum((ROOT / "models" / f"{m}.history.json").is_file()
                     for m in ("ecgnet", "record/ecgnet"))
