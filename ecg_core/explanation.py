@@ -388,9 +388,8 @@ def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
         k = int(model.outputs[0].shape[-1])
         if not 0 <= class_index < k:
             raise ValueError(f"class_index must be in 0..{k - 1}.")
-        maps = [grad_cam(net, canonical, class_index, layer_name, rhythm)[0]
-                for net in deciding_networks(model, class_index)]
-        cam = np.mean(maps, axis=0).astype(np.float32)
+        cam = np.mean(network_grad_cams(model, canonical, class_index, layer_name, rhythm),
+                      axis=0).astype(np.float32)
         peak = float(cam.max())
         return (cam / peak if peak > 0 else np.zeros_like(cam)), int(class_index)
     cam, class_index = _network_grad_cam(model, canonical, class_index, layer_name, rhythm)
@@ -398,6 +397,56 @@ def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
     cam = cv2.resize(cam, (w, h), interpolation=cv2.INTER_LINEAR)
     peak = float(cam.max())
     return (cam / peak if peak > 0 else np.zeros_like(cam)), int(class_index)
+
+
+def network_grad_cams(model, canonical: np.ndarray, class_index: int,
+                      layer_name: str | None = None,
+                      rhythm: np.ndarray | None = None) -> list[np.ndarray]:
+    """Grad-CAM of each network behind one class (:func:`deciding_networks`), as
+    :func:`grad_cam` computes it for one network: what an ensemble's map averages, to show
+    where its networks agree.
+
+    Args:
+        model: a Keras model (a network, or an ensemble built by
+            :func:`ecg_core.model.build_ensemble`).
+        canonical: uint8 (H, W) canonical image.
+        class_index: the explained class.
+        layer_name: convolutional layer of each network (default: its last Conv2D).
+        rhythm: as for :func:`grad_cam`.
+
+    Returns:
+        list of float32 (H, W) maps in [0, 1], one per network, in the networks' order.
+
+    Raises:
+        ValueError: as :func:`grad_cam`.
+    """
+    return [grad_cam(net, canonical, class_index, layer_name, rhythm)[0]
+            for net in deciding_networks(model, class_index)]
+
+
+def map_agreement(maps: list[np.ndarray]) -> float:
+    """How alike several Grad-CAM maps of one image are: the mean Pearson correlation over
+    every pair of maps (1 = the same map up to scale, 0 = unrelated).
+
+    Args:
+        maps: two or more float arrays of one shape (e.g. :func:`network_grad_cams`).
+
+    Returns:
+        The mean pairwise correlation; a pair where either map is constant counts 0.
+
+    Raises:
+        ValueError: for fewer than two maps, or maps of different shapes.
+    """
+    flat = [np.asarray(m, dtype=np.float64).ravel() for m in maps]
+    if len(flat) < 2 or any(f.shape != flat[0].shape for f in flat):
+        raise ValueError("map_agreement needs two or more maps of one shape")
+    values = []
+    for i in range(len(flat)):
+        for j in range(i + 1, len(flat)):
+            a, b = flat[i] - flat[i].mean(), flat[j] - flat[j].mean()
+            norm = np.sqrt((a * a).sum() * (b * b).sum())
+            values.append(float((a * b).sum() / norm) if norm > 0 else 0.0)
+    return float(np.mean(values))
 
 
 def tile_channels(maps: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:

@@ -11,10 +11,11 @@ from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
-                                  deciding_networks, feature_maps, grad_cam, layer_table, pool2d,
-                                  same_padding, tile_channels, tiles_exactly)
+                                  deciding_networks, feature_maps, grad_cam, layer_table,
+                                  map_agreement, network_grad_cams, pool2d, same_padding,
+                                  tile_channels, tiles_exactly)
 from pages.common import (choose_model, example_files, get_classifier, keras_model, megabytes,
-                          notice)
+                          notice, upscale)
 
 st.title("Explainer: how a CNN reads a heartbeat")
 notice()
@@ -262,3 +263,16 @@ st.markdown(
     "drawing the blank areas carry information too (where the trace is not), so the map can "
     "light up background next to the stroke. It illustrates what the network used; it is "
     "not clinical evidence.")
+if deciding > 1:
+    with st.expander(f"Each of the {deciding} networks' maps (what the map above averages)"):
+        maps = network_grad_cams(clf.model, image, idx, layers[-1])
+        columns = st.columns(len(maps))
+        for i, (column, one) in enumerate(zip(columns, maps)):
+            overlay = np.dstack([image] * 3).astype(np.float32)
+            overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * one * 0.6, 0, 255)
+            column.image(upscale(overlay.astype(np.uint8), 128), caption=f"network {i + 1}",
+                         width="stretch")
+        st.caption(f"Networks trained alike from different starting weights look at the beat "
+                   f"differently; how alike their maps are, the mean correlation between "
+                   f"pairs of them: {map_agreement(maps):.2f} (1 = the same map). Where they "
+                   "differ, no single network's map explains the model's answer.")

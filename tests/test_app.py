@@ -746,6 +746,13 @@ def test_the_aami_seed_ensemble_on_home_and_explainer():
     text = " ".join(m.value for m in at.markdown)
     assert "here the mean of the maps of the 4 networks" in text or not guard
     assert len(_charts(at)) == 6  # pixels ... feature maps, Grad-CAM
+    # and each network's map behind the explained class, with how alike they are
+    behind = 4 if guard else len(members)
+    assert any(f"Each of the {behind} networks' maps" in e.label for e in at.expander)
+    captions = [m.caption for i in at.get("image") for m in i.proto.imgs]
+    assert [c for c in captions if c.startswith("network ")] == [
+        f"network {i + 1}" for i in range(behind)]
+    assert any("mean correlation between pairs" in c.value for c in at.caption)
 
 
 def _home_with_card(monkeypatch, tmp_path, card: dict):

@@ -174,7 +174,7 @@ def test_grad_cam_of_an_ensemble_is_the_mean_of_the_maps_of_the_networks_behind_
     scaled to its peak first, for the ensemble's predicted class by default; it is not the
     first network's map alone."""
     from ecg_core.canonical import decode_image
-    from ecg_core.explanation import deciding_networks
+    from ecg_core.explanation import deciding_networks, map_agreement, network_grad_cams
     from ecg_core.model import Classifier, ensemble_members
     from tests.conftest import ROOT
 
@@ -200,6 +200,11 @@ def test_grad_cam_of_an_ensemble_is_the_mean_of_the_maps_of_the_networks_behind_
         assert idx == int(np.argmax(clf.network_outputs(image, rhythm)))
         maps = [grad_cam(net, image, idx, rhythm=rhythm)[0]
                 for net in deciding_networks(clf.model, idx)]
+        each = network_grad_cams(clf.model, image, idx, rhythm=rhythm)
+        assert len(each) == len(maps) == (n_guard if idx == v else len(members) - n_guard)
+        for a, b in zip(each, maps):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+        assert -1.0 <= map_agreement(each) < 0.999
         mean = np.mean(maps, axis=0)
         np.testing.assert_allclose(cam, mean / mean.max(), atol=1e-5)
         assert cam.shape == image.shape and cam.max() == pytest.approx(1.0)
@@ -207,3 +212,21 @@ def test_grad_cam_of_an_ensemble_is_the_mean_of_the_maps_of_the_networks_behind_
     assert differs >= 1
     with pytest.raises(ValueError, match="class_index"):
         grad_cam(clf.model, image, class_index=len(clf.class_codes))
+
+
+def test_map_agreement_is_the_mean_pairwise_correlation():
+    from ecg_core.explanation import map_agreement
+
+    rng = np.random.default_rng(3)
+    a = rng.random((8, 8))
+    assert map_agreement([a, 2 * a + 1]) == pytest.approx(1.0)
+    assert map_agreement([a, -a]) == pytest.approx(-1.0)
+    b = rng.random((8, 8))
+    r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
+    assert map_agreement([a, b]) == pytest.approx(r)
+    assert map_agreement([a, a, b]) == pytest.approx((1 + 2 * r) / 3)
+    assert map_agreement([a, np.zeros((8, 8))]) == 0.0
+    with pytest.raises(ValueError):
+        map_agreement([a])
+    with pytest.raises(ValueError):
+        map_agreement([a, np.zeros((4, 4))])
