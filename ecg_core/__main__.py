@@ -181,6 +181,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             loaded[key] = load_split(args.data, args.split, protocol, progress=True,
                                      size=clf.input_size)
         x, y, rows = loaded[key]
+        if args.lone_images:
+            _lone_image_figures(clf, path, x, y, rows, protocol, args)
+            continue
         probs = _split_probabilities(clf, x, rows, data_dir=args.data)
         y_model = _labels_for(clf, y, dataset_codes(args.data))
         records = ([f"{r.get('database', '')}/{r.get('record', '')}" for r in rows]
@@ -200,6 +203,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"{name} ({protocol} split, {args.split}): n {figures['n']}  "
               f"accuracy {figures['accuracy']:.4f}  macro Se {figures['macro_sensitivity']:.4f}"
               f"  macro +P {figures['macro_precision']:.4f} -> {saved}", file=sys.stderr)
+    if not docs:  # --lone-images: figures written into the cards
+        return 0
     table = comparison_table(docs)
     print(table)
     if args.table:
@@ -207,6 +212,36 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.by_record:
         _print_by_record(docs)
     return 0
+
+
+def _lone_image_figures(clf, path, x: np.ndarray, y: np.ndarray, rows: list[dict],
+                        protocol: str, args: argparse.Namespace) -> None:
+    """``evaluate --lone-images``: a split read as the Predict page reads lone images (each
+    image alone: no RR intervals, one lead, no readings of whole records), its headline
+    figures written into the model's card (``lone_image``), where the Predict page says how
+    well a model that needs a record reads a lone image."""
+    import json
+
+    from .dataset import dataset_codes
+    from .evaluation import classification_figures
+    from .model import card_path, model_name, write_card
+    from .training import figure_summary
+
+    probs = _split_probabilities(clf, x, rows, data_dir=args.data, lone=True)
+    fig = figure_summary(classification_figures(_labels_for(clf, y, dataset_codes(args.data)),
+                                                probs, clf.class_codes))
+    fig["records"] = len({(r.get("database", ""), r.get("record", "")) for r in rows})
+    card = json.loads(card_path(path).read_text())
+    card["lone_image"] = {
+        "method": "each image read alone, as the Predict page reads an uploaded beat image: "
+                  "no RR intervals (the rhythm input given 'not available'), one lead, no "
+                  "readings of whole records",
+        "protocol": protocol, "split": args.split, "data": str(args.data), "n": int(len(y)),
+        **fig}
+    write_card(path, card)
+    print(f"{model_name(path)} ({protocol} split, {args.split}), each image read alone: "
+          f"n {len(y)}  accuracy {fig['accuracy']:.4f}  macro Se {fig['macro_sensitivity']:.4f}"
+          f" -> {card_path(path)} (lone_image)")
 
 
 def _print_by_record(docs: list[dict]) -> None:
@@ -226,7 +261,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     from .calibration import calibration_card, mean_reading
     from .dataset import dataset_codes, load_split
-    from .model import card_path, model_name, resolve_model
+    from .model import card_path, model_name, resolve_model, write_card
 
     if args.class_mix_shift is not None and not 0.0 <= args.class_mix_shift <= 1.0:
         print(f"error: --class-mix-shift must lie between 0 and 1 (got {args.class_mix_shift:g}).",
@@ -262,7 +297,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             card["validation"] = classification_figures(y_model, probs, clf.class_codes)
             card["test"] = classification_figures(_labels_for(clf, yt, dataset_codes(args.data)),
                                                   p_test, clf.class_codes)
-        card_path(path).write_text(json.dumps(card, indent=2))
+        write_card(path, card)
         read = " (each read on both leads)" if cal.get("readings", 1) > 1 else ""
         print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats"
               f"{read} ({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
@@ -275,7 +310,7 @@ def _write_class_mix_shift(path, card: dict, strength: float, data_dir) -> None:
     (``prior_shift``; strength 0 removes it)."""
     import json
 
-    from .model import card_path, model_name
+    from .model import card_path, model_name, write_card
     from .training import class_mix_log_ratio, figure_summary
 
     card = json.loads(card_path(path).read_text())
@@ -299,7 +334,7 @@ def _write_class_mix_shift(path, card: dict, strength: float, data_dir) -> None:
         }
         print(f"{model_name(path)}: class-mix shift of strength {strength:g} written: "
               + ", ".join(f"{c} {strength * r:+.2f}" for c, r in zip(codes, ratio)))
-    card_path(path).write_text(json.dumps(card, indent=2))
+    write_card(path, card)
 
 
 def _cmd_evaluate_database(args: argparse.Namespace) -> int:
@@ -470,26 +505,27 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
 
 
 def _split_readings(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
-                    data_dir: str | Path | None = None) -> np.ndarray:
+                    data_dir: str | Path | None = None, lone: bool = False) -> np.ndarray:
     """Each reading of a loaded split's beats by the network (canonical images ``x``, uint8
     (n, H, W), and their manifest ``rows``, whose RR intervals, and for a template model the
     records named by ``data_dir``'s sources, feed a model with a rhythm input), 512 images a
     call, with the card's class-mix shift and (``calibrated``) temperature: float32 (1, n, k);
     for a model that reads each beat on both leads (``both_leads``), (2, n, k), the second the
     beats that ``data_dir``'s build drew on their record's other lead
-    (:func:`ecg_core.dataset.other_lead_rows`), NaN rows for beats it did not draw there."""
+    (:func:`ecg_core.dataset.other_lead_rows`), NaN rows for beats it did not draw there. With
+    ``lone``, each image as the Predict page reads a lone image: no rhythm, one lead."""
     from .dataset import context_from_rows, load_images, other_lead_rows
 
     def read(images, rows_):
         rhythm = (context_from_rows(rows_, data_dir, template=clf.rhythm_context == "template")
-                  if clf.uses_rhythm else None)
+                  if clf.uses_rhythm and not lone else None)
         return np.concatenate([
             clf.predict_canonical(images[i:i + 512],
                                   None if rhythm is None else rhythm[i:i + 512],
                                   calibrated=calibrated) for i in range(0, len(images), 512)])
 
     first = read(x, rows)
-    if getattr(clf, "both_leads", None) and data_dir is not None and len(rows):
+    if getattr(clf, "both_leads", None) and data_dir is not None and len(rows) and not lone:
         others = other_lead_rows(rows, data_dir)
         at = [i for i, r in enumerate(others) if r is not None]
         if at:
@@ -503,17 +539,21 @@ def _split_readings(clf, x: np.ndarray, rows: list[dict], calibrated: bool = Tru
 
 
 def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool = True,
-                         data_dir: str | Path | None = None) -> np.ndarray:
+                         data_dir: str | Path | None = None, lone: bool = False) -> np.ndarray:
     """Class probabilities of a loaded split, as the Record page reads them: the network's
     readings (:func:`_split_readings`; for a model that reads each beat on both leads, the
     mean of the two where the beat was drawn on both); for a model with readings of whole
     records (dominant QRS, atrial fibrillation, V template, premature beats), the calibrated
     probabilities then read record by record
-    (:func:`ecg_core.dataset.record_readings_from_rows`). Returns float32 (n, k)."""
+    (:func:`ecg_core.dataset.record_readings_from_rows`). With ``lone``, as the Predict page
+    reads lone images: each image alone, no rhythm, no second lead, no record readings.
+    Returns float32 (n, k)."""
     from .calibration import mean_reading
     from .dataset import record_readings_from_rows
 
-    probs = mean_reading(_split_readings(clf, x, rows, calibrated, data_dir))
+    probs = mean_reading(_split_readings(clf, x, rows, calibrated, data_dir, lone))
+    if lone:
+        return probs
     readings = {"dominant_qrs": getattr(clf, "dominant_qrs", None),
                 "af_fold": getattr(clf, "af_fold", None),
                 "v_template": getattr(clf, "v_template", None),
@@ -919,6 +959,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--by-record", action="store_true",
                     help="also print each model's figures record by record (patient by "
                          "patient), the records with the most errors first")
+    ev.add_argument("--lone-images", action="store_true",
+                    help="read each image alone, as the Predict page reads an uploaded beat "
+                         "(no RR intervals, one lead, no readings of whole records), and write "
+                         "the headline figures into the model's card (lone_image) instead of "
+                         "saving artifacts")
     ev.set_defaults(func=_cmd_evaluate)
 
     ed = sub.add_parser("evaluate-database",

@@ -470,6 +470,30 @@ def card_path(model_path: str | Path) -> Path:
     return p.with_name(p.stem + ".card.json")
 
 
+def write_card(model_path: str | Path, card: dict) -> Path:
+    """Write a model's card (``NAME.card.json`` beside ``NAME.keras``) in the layout of the
+    card it replaces: the same JSON indentation (2 spaces for a new card), so that a change
+    of a few fields is a diff of those fields.
+
+    Args:
+        model_path: the model's ``.keras`` path.
+        card: the whole card (a JSON-serialisable dict).
+
+    Returns:
+        The card's path.
+    """
+    import json
+
+    path = card_path(model_path)
+    indent = 2
+    if path.is_file():
+        lines = path.read_text().splitlines()
+        if len(lines) > 1 and lines[1].startswith(" "):
+            indent = len(lines[1]) - len(lines[1].lstrip(" "))
+    path.write_text(json.dumps(card, indent=indent) + "\n")
+    return path
+
+
 #: What a card's ``both_leads`` reading does (:attr:`Classifier.both_leads`).
 BOTH_LEADS_METHOD: str = (
     "each beat of a record with a second lead is drawn from the chosen lead and from the "

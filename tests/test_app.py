@@ -101,6 +101,26 @@ def test_predict_page_upload_of_several_images_and_a_bad_one():
     assert not at.exception and not at.error and len(_charts(at)) == 1
 
 
+@pytest.mark.parametrize("name", ["aami/ecgnet", "record/ecgnet"])
+def test_predict_page_says_how_well_a_rhythm_model_reads_a_lone_image(name):
+    """A model that reads RR intervals gets none from a lone image: the Predict page says so,
+    and with the card's figures of images read alone (`evaluate --lone-images`), how well it
+    read them against its test figures read in their records."""
+    card = json.loads((ROOT / "models" / f"{name}.card.json").read_text())
+    at = _predict_page()
+    at.sidebar.selectbox(key="model_choice").set_value(name)
+    at.run()
+    assert not at.exception and not at.error
+    note = next(i.value for i in at.info if "which a lone image does not have" in i.value)
+    lone = card.get("lone_image")
+    if lone is None:
+        assert "each image read alone" not in note
+        return
+    assert f"right on {lone['accuracy']:.1%}" in note
+    assert f"{lone['n']:,} {lone['split']} beats" in note
+    assert f"with their RR intervals, on {card['test']['accuracy']:.1%}" in note
+
+
 def test_missing_model_shows_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("ECG_MODEL_PATH", str(tmp_path / "missing.keras"))
     at = _predict_page()

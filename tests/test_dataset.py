@@ -302,6 +302,32 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     np.testing.assert_allclose(_split_probabilities(calibrated, xv, rv,
                                                     data_dir=tmp_path / "leads"),
                                served, atol=1e-5)
+    # `evaluate --lone-images`: each image read alone, as the Predict page reads an upload
+    # (no RR intervals, one lead), its headline figures written into the card, no artifact
+    from tests.conftest import ROOT
+
+    for ext in (".keras", ".tflite", ".card.json"):
+        shutil.copy2(ROOT / "models" / "record" / ("ecgnet" + ext), tmp_path / ("lone" + ext))
+    before = (tmp_path / "lone.card.json").read_text()
+    assert main(["evaluate", "--model", str(tmp_path / "lone.keras"), "--data",
+                 str(tmp_path / "leads"), "--protocol", "beat", "--lone-images"]) == 0
+    assert not list(tmp_path.glob("lone.eval.*"))
+    after = (tmp_path / "lone.card.json").read_text()
+    lone = json.loads(after)["lone_image"]
+    rhythm_model = Classifier.load(tmp_path / "lone.keras")
+    alone = rhythm_model.predict_canonical(x, None)
+    labels = np.array([rhythm_model.class_codes.index(CLASS_CODES[i]) for i in
+                       load_split(tmp_path / "leads", "test")[1]])
+    assert lone["n"] == len(te) and lone["records"] == 1 and lone["split"] == "test"
+    assert lone["accuracy"] == pytest.approx(float((alone.argmax(1) == labels).mean()))
+    in_record = _split_probabilities(rhythm_model, x, te, data_dir=tmp_path / "leads")
+    assert not np.allclose(in_record, alone, atol=1e-3)  # the RR intervals and V5 matter
+    # the card keeps its layout: only the new field is added
+    assert after.splitlines()[1][:2] == before.splitlines()[1][:2]
+    def without(text):
+        return {k: v for k, v in json.loads(text).items() if k != "lone_image"}
+
+    assert without(before) == without(after)
 
 
 @needs_nstdb
