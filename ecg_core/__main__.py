@@ -222,15 +222,19 @@ def _lone_image_figures(clf, path, x: np.ndarray, y: np.ndarray, rows: list[dict
     well a model that needs a record reads a lone image."""
     import json
 
+    from .calibration import reliability
     from .dataset import dataset_codes
     from .evaluation import classification_figures
     from .model import card_path, model_name, write_card
     from .training import figure_summary
 
     probs = _split_probabilities(clf, x, rows, data_dir=args.data, lone=True)
-    fig = figure_summary(classification_figures(_labels_for(clf, y, dataset_codes(args.data)),
-                                                probs, clf.class_codes))
+    y_model = _labels_for(clf, y, dataset_codes(args.data))
+    fig = figure_summary(classification_figures(y_model, probs, clf.class_codes))
     fig["records"] = len({(r.get("database", ""), r.get("record", "")) for r in rows})
+    # calibrated as the Predict page serves it (the lone-image temperature where the card has one)
+    fig["ece"] = reliability(y_model, probs)["ece"]
+    fig["temperature"] = clf.lone_temperature if clf.uses_rhythm else clf.temperature
     card = json.loads(card_path(path).read_text())
     card["lone_image"] = {
         "method": "each image read alone, as the Predict page reads an uploaded beat image: "
@@ -284,6 +288,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         cal = calibration_card(y_model, readings if len(readings) > 1 else probs)
         cal["data"] = str(args.data)
         cal["protocol"] = protocol
+        if clf.uses_rhythm:
+            lone = _lone_image_temperature(clf, x, rows, y_model, cal["temperature"], args.data)
+            if lone is not None:
+                cal["lone_image"] = lone
         card = json.loads(card_path(path).read_text())
         card["calibration"] = cal
         if args.class_mix_shift is not None:
@@ -302,7 +310,31 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"{model_name(path)}: T = {cal['temperature']:.3f} on {cal['n']} validation beats"
               f"{read} ({protocol} protocol); ECE {100 * cal['ece_before']:.2f}% -> "
               f"{100 * cal['ece_after']:.2f}%, written to {card_path(path)}")
+        if clf.uses_rhythm:
+            lone = cal.get("lone_image")
+            print(f"{model_name(path)}: the same beats read alone (a lone image): "
+                  + (f"T = {lone['temperature']:.3f}, ECE {100 * lone['ece_with_temperature']:.2f}%"
+                     f" with T = {cal['temperature']:.3f} -> {100 * lone['ece_after']:.2f}%"
+                     if lone else "no temperature of their own calibrates them better; lone "
+                                  "images keep T = " + f"{cal['temperature']:.3f}"))
     return 0
+
+
+def _lone_image_temperature(clf, x: np.ndarray, rows: list[dict], y: np.ndarray,
+                            temperature: float, data_dir) -> dict | None:
+    """For a model with a rhythm input: a temperature fitted on validation beats read as lone
+    images (no RR intervals, one lead: :func:`_split_probabilities` with ``lone``), which
+    :class:`ecg_core.model.Classifier` applies where no rhythm is given; ``None`` where it
+    does not lower the expected calibration error of those readings below that with the
+    model's own ``temperature`` (fitted on its reading of records)."""
+    from .calibration import apply_temperature, calibration_card, reliability
+
+    raw = _split_probabilities(clf, x, rows, calibrated=False, data_dir=data_dir, lone=True)
+    lone = calibration_card(y, raw)
+    lone["method"] += (", on the validation beats read as lone images (no RR intervals, one "
+                       "lead); applied where a model with a rhythm input is given none")
+    lone["ece_with_temperature"] = reliability(y, apply_temperature(raw, temperature))["ece"]
+    return lone if lone["ece_after"] < lone["ece_with_temperature"] else None
 
 
 def _write_class_mix_shift(path, card: dict, strength: float, data_dir) -> None:

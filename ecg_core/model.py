@@ -334,6 +334,32 @@ CONTEXT_WORDS: dict[str, str] = {
 }
 
 
+def lone_image_words(card: dict) -> str:
+    """How well a model that reads RR intervals reads a lone image, in words, from its card's
+    ``lone_image`` figures (``ecg-core evaluate --lone-images``): its accuracy on test beats
+    read alone against its test accuracy in their records, and the calibration of its
+    probabilities there.
+
+    Returns:
+        Sentences starting with a space, or ``""`` for a card without those figures.
+    """
+    lone, test = card.get("lone_image") or {}, card.get("test") or {}
+    if lone.get("accuracy") is None or test.get("accuracy") is None:
+        return ""
+    words = (f" Measured on the {lone['n']:,} {lone['split']} beats of the {lone['protocol']} "
+             f"split ({lone.get('records', '?')} records), each image read alone as here, it "
+             f"was right on {lone['accuracy']:.1%} of them; read in their records, with their "
+             f"RR intervals, on {test['accuracy']:.1%}.")
+    if lone.get("ece") is not None:
+        fitted = ("validation beats read alone"
+                  if (card.get("calibration") or {}).get("lone_image")
+                  else "its reading of records")
+        words += (f" Its probabilities here are scaled by a temperature fitted on {fitted}; on "
+                  f"those test beats their expected calibration error was {lone['ece']:.1%}.")
+    return words + (" For a beat of a whole recording, the Record page reads it as the model "
+                    "was meant to.")
+
+
 def ensemble_roles(card: dict) -> str | None:
     """What the networks of an ensemble each do, in words, from its card: with a guarded
     class (:func:`build_ensemble` with ``guard``) ``"joins 8 networks (4 give the probability
@@ -637,6 +663,10 @@ class Classifier:
         path: the ``.keras`` file, or ``None`` for a model given in memory.
         temperature: the card's calibration temperature (:mod:`ecg_core.calibration`),
             applied to every prediction; 1.0 for a model without one.
+        lone_temperature: for a model with a rhythm input, the temperature applied where no
+            rhythm is given (a lone image, read by the beat's shape alone): the card's
+            ``calibration.lone_image.temperature``, fitted on validation beats read that way
+            (``ecg-core calibrate``), or else :attr:`temperature`.
         class_shift: the card's class-mix shift (``prior_shift``, natural-log units, one
             float per class, float64 (k,)), added to the network's logits before the
             temperature: it moves the outputs from the class mix the network was trained
@@ -692,7 +722,10 @@ class Classifier:
         self.class_codes: tuple[str, ...] = tuple(c["code"] for c in card["classes"])
         self.path = Path(path) if path is not None else None
         self.warning = warning
-        self.temperature = float((card.get("calibration") or {}).get("temperature") or 1.0)
+        calibration = card.get("calibration") or {}
+        self.temperature = float(calibration.get("temperature") or 1.0)
+        self.lone_temperature = float((calibration.get("lone_image") or {}).get("temperature")
+                                      or self.temperature)
         shift = (card.get("prior_shift") or {}).get("shift")
         self.class_shift: np.ndarray | None = (
             np.array([float(shift.get(c, 0.0)) for c in self.class_codes])
@@ -878,8 +911,9 @@ class Classifier:
                 it, or for a model of local rhythm features the first 4 or 5 of them
                 (:func:`ecg_core.beats.rhythm_features`); ``None`` means "not available" (a
                 lone beat image). Ignored by image-only models.
-            calibrated: apply the card's temperature (:attr:`temperature`); ``False`` gives
-                the outputs before it (to fit a temperature). The card's class-mix shift
+            calibrated: apply the card's temperature (:attr:`temperature`; for a model with
+                a rhythm input given none, :attr:`lone_temperature`); ``False`` gives the
+                outputs before it (to fit a temperature). The card's class-mix shift
                 (:attr:`class_shift`), part of the model's decision, applies either way.
 
         Returns:
@@ -887,20 +921,23 @@ class Classifier:
         """
         probs = self.network_outputs(images, rhythm)
         single = probs.ndim == 1
-        probs = self._lone_reading(probs[None] if single else probs, calibrated)
+        probs = self._lone_reading(probs[None] if single else probs, calibrated,
+                                   lone=self.uses_rhythm and rhythm is None)
         return probs[0] if single else probs
 
-    def _lone_reading(self, probs: np.ndarray, calibrated: bool = True) -> np.ndarray:
-        """The card's class-mix shift, then (``calibrated``) its temperature, on network
-        outputs float32 (n, k)."""
+    def _lone_reading(self, probs: np.ndarray, calibrated: bool = True,
+                      lone: bool = False) -> np.ndarray:
+        """The card's class-mix shift, then (``calibrated``) its temperature (``lone``: the
+        lone-image temperature), on network outputs float32 (n, k)."""
         if self.class_shift is not None:
             from .calibration import shift_probabilities
 
             probs = shift_probabilities(probs, self.class_shift).astype(np.float32)
-        if calibrated and self.temperature != 1.0:
+        t = self.lone_temperature if lone else self.temperature
+        if calibrated and t != 1.0:
             from .calibration import apply_temperature
 
-            probs = apply_temperature(probs, self.temperature)
+            probs = apply_temperature(probs, t)
         return probs
 
     def network_outputs(self, images: np.ndarray, rhythm: np.ndarray | None = None

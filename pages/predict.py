@@ -7,7 +7,7 @@ import streamlit as st
 from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image, image_warnings
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
-from ecg_core.model import class_mix_note
+from ecg_core.model import class_mix_note, lone_image_words
 from pages.common import (choose_model, example_files, get_classifier, megabytes, notice,
                           probability_chart, upscale)
 
@@ -28,20 +28,10 @@ if clf is None:
     st.stop()
 size_text = f"{clf.input_size[0]} x {clf.input_size[1]}"
 if clf.uses_rhythm:
-    lone = clf.card.get("lone_image") or {}
-    test = clf.card.get("test") or {}
-    measured = ""
-    if lone.get("accuracy") is not None and test.get("accuracy") is not None:
-        measured = (f" Measured on the {lone['n']:,} {lone['split']} beats of the "
-                    f"{lone['protocol']} split ({lone.get('records', '?')} records), each image "
-                    f"read alone as here, it was right on {lone['accuracy']:.1%} of them; read "
-                    f"in their records, with their RR intervals, on "
-                    f"{test['accuracy']:.1%}. For a beat of a whole recording, the Record "
-                    "page reads it as the model was meant to.")
     st.info("This model also reads the beat's RR intervals, which a lone image does not have: "
             "it classifies from the beat's shape alone here (it was trained with the rhythm "
             "of 20% of beats hidden, for this case). Supraventricular beats (S) need the "
-            "rhythm; expect them to be missed." + measured)
+            "rhythm; expect them to be missed." + lone_image_words(clf.card))
 
 uploads = st.file_uploader(f"Beat images (up to {limit:.0f} MB each)",
                            type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],

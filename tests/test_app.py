@@ -119,6 +119,9 @@ def test_predict_page_says_how_well_a_rhythm_model_reads_a_lone_image(name):
     assert f"right on {lone['accuracy']:.1%}" in note
     assert f"{lone['n']:,} {lone['split']} beats" in note
     assert f"with their RR intervals, on {card['test']['accuracy']:.1%}" in note
+    assert ("expected calibration error was" in note) == ("ece" in lone)
+    if "ece" in lone:
+        assert f"calibration error was {lone['ece']:.1%}" in note
 
 
 def test_missing_model_shows_what_to_do(monkeypatch, tmp_path):

@@ -328,6 +328,31 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
         return {k: v for k, v in json.loads(text).items() if k != "lone_image"}
 
     assert without(before) == without(after)
+    # `calibrate` of a rhythm model also fits a temperature on the validation beats read alone,
+    # kept only where it calibrates them better than the model's own
+    from ecg_core.calibration import apply_temperature, reliability
+
+    card = json.loads(after)
+    card["protocol"]["name"] = "beat"  # one record: its beats split at random
+    (tmp_path / "lone.card.json").write_text(json.dumps(card, indent=1))
+    assert main(["calibrate", "--model", str(tmp_path / "lone.keras"),
+                 "--data", str(tmp_path / "leads")]) == 0
+    cal = json.loads((tmp_path / "lone.card.json").read_text())["calibration"]
+    xv, yv, rv = load_split(tmp_path / "leads", "val")
+    yv = np.array([rhythm_model.class_codes.index(CLASS_CODES[i]) for i in yv])
+    raw = Classifier.load(tmp_path / "lone.keras").predict_canonical(xv, None, calibrated=False)
+    t_lone = fit_temperature(yv, raw)
+    with_own = reliability(yv, apply_temperature(raw, cal["temperature"]))["ece"]
+    with_lone = reliability(yv, apply_temperature(raw, t_lone))["ece"]
+    served = Classifier.load(tmp_path / "lone.keras")
+    if with_lone < with_own:
+        assert cal["lone_image"]["temperature"] == pytest.approx(t_lone, rel=1e-3)
+        assert cal["lone_image"]["ece_with_temperature"] == pytest.approx(with_own)
+        assert served.lone_temperature == pytest.approx(t_lone, rel=1e-3)
+    else:
+        assert "lone_image" not in cal and served.lone_temperature == served.temperature
+    np.testing.assert_allclose(served.predict_canonical(xv),
+                               apply_temperature(raw, served.lone_temperature), atol=1e-5)
 
 
 @needs_nstdb

@@ -158,3 +158,21 @@ def test_rhythm_input_gives_the_networks_own_columns_of_the_context_vector():
     with pytest.raises(ValueError, match="5 rhythm features"):
         clf.rhythm_input(full[:, :4])
     assert Classifier.load(MODEL).rhythm_input(full) is None
+
+
+def test_lone_image_words_follow_the_card():
+    from ecg_core.model import lone_image_words
+
+    lone = {"n": 7507, "split": "test", "protocol": "record", "records": 13, "accuracy": 0.5041}
+    assert lone_image_words({}) == ""
+    assert lone_image_words({"lone_image": lone}) == ""  # no test figures to set it against
+    card = {"lone_image": lone, "test": {"accuracy": 0.6466}}
+    words = lone_image_words(card)
+    assert "7,507 test beats of the record split (13 records)" in words
+    assert "right on 50.4%" in words and "on 64.7%." in words
+    assert "calibration error" not in words
+    card["lone_image"] = {**lone, "ece": 0.2398}
+    assert "fitted on its reading of records; on those test beats their expected calibration " \
+           "error was 24.0%" in lone_image_words(card)
+    card["calibration"] = {"temperature": 0.7, "lone_image": {"temperature": 2.2}}
+    assert "fitted on validation beats read alone" in lone_image_words(card)

@@ -297,6 +297,33 @@ def test_classifier_applies_the_cards_temperature(classifier):
     assert np.allclose(warm.predict_canonical(x, calibrated=False), raw, atol=1e-6)
 
 
+def test_a_lone_image_gets_the_lone_image_temperature_of_a_rhythm_model():
+    """A model with a rhythm input applies the card's lone-image temperature where it is given
+    no rhythm (an uploaded image) and its own temperature where it is; an image-only model has
+    one temperature."""
+    from ecg_core.calibration import apply_temperature
+    from ecg_core.model import Classifier
+    from tests.conftest import ROOT
+
+    base = Classifier.load(ROOT / "models" / "record" / "ecgnet.keras")
+    x = np.zeros((2, *base.input_size), np.uint8)
+    x[:, 30:34, :] = 255
+    x[1, 10:54, 30:33] = 255
+    ctx = np.array([[1.0, 1.0, 0.8, 1.0, 1.0]] * 2, np.float32)
+    raw_alone = base.predict_canonical(x, None, calibrated=False)
+    raw_ctx = base.predict_canonical(x, ctx, calibrated=False)
+    card = json.loads(json.dumps(base.card))
+    card["calibration"] = {"temperature": 2.0, "lone_image": {"temperature": 0.5}}
+    clf = Classifier(None, card, runner=base._runner, path=base.path)
+    assert (clf.temperature, clf.lone_temperature) == (2.0, 0.5)
+    np.testing.assert_allclose(clf.predict_canonical(x), apply_temperature(raw_alone, 0.5),
+                               atol=1e-6)
+    np.testing.assert_allclose(clf.predict_canonical(x, ctx), apply_temperature(raw_ctx, 2.0),
+                               atol=1e-6)
+    card["calibration"] = {"temperature": 2.0}  # none of its own: the model's temperature
+    assert Classifier(None, card, runner=base._runner, path=base.path).lone_temperature == 2.0
+
+
 def test_classifier_applies_the_cards_class_mix_shift_before_the_temperature(classifier):
     from ecg_core.calibration import apply_temperature, shift_probabilities
     from ecg_core.model import Classifier
