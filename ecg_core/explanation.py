@@ -388,10 +388,8 @@ def grad_cam(model, canonical: np.ndarray, class_index: int | None = None,
         k = int(model.outputs[0].shape[-1])
         if not 0 <= class_index < k:
             raise ValueError(f"class_index must be in 0..{k - 1}.")
-        cam = np.mean(network_grad_cams(model, canonical, class_index, layer_name, rhythm),
-                      axis=0).astype(np.float32)
-        peak = float(cam.max())
-        return (cam / peak if peak > 0 else np.zeros_like(cam)), int(class_index)
+        return mean_map(network_grad_cams(model, canonical, class_index, layer_name,
+                                          rhythm)), int(class_index)
     cam, class_index = _network_grad_cam(model, canonical, class_index, layer_name, rhythm)
     h, w = np.asarray(canonical).shape
     cam = cv2.resize(cam, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -422,6 +420,21 @@ def network_grad_cams(model, canonical: np.ndarray, class_index: int,
     """
     return [grad_cam(net, canonical, class_index, layer_name, rhythm)[0]
             for net in deciding_networks(model, class_index)]
+
+
+def mean_map(maps: list[np.ndarray]) -> np.ndarray:
+    """An ensemble's Grad-CAM map from its networks' maps (:func:`network_grad_cams`, each in
+    [0, 1]): their mean, scaled to [0, 1] (all zero where every map is).
+
+    Args:
+        maps: one or more float arrays of one shape (H, W).
+
+    Returns:
+        float32 array, shape (H, W).
+    """
+    cam = np.mean(np.asarray(maps, dtype=np.float32), axis=0)
+    peak = float(cam.max())
+    return cam / peak if peak > 0 else np.zeros_like(cam)
 
 
 def map_agreement(maps: list[np.ndarray]) -> float:

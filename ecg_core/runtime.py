@@ -16,7 +16,6 @@ imported on first use.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def export_twin(model_path: str | Path, *, seed: int = 20180412) -> dict:
     import io
 
     from .backend import load_backend
-    from .model import card_path, ensemble_layers, read_card
+    from .model import ensemble_layers, read_card, write_card
 
     path = Path(model_path)
     card = read_card(path)
@@ -133,7 +132,7 @@ def export_twin(model_path: str | Path, *, seed: int = 20180412) -> dict:
             "converter": f"tensorflow {tf.__version__} TFLiteConverter.from_keras_model",
             "check": {"random_inputs": int(len(x)), "max_abs_difference": diff}}
     card["runtime"] = info
-    card_path(path).write_text(json.dumps(card, indent=2))
+    write_card(path, card)
     return info
 
 

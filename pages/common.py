@@ -189,6 +189,33 @@ def upscale(img: np.ndarray, target: int = 192) -> np.ndarray:
     return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
 
 
+@st.cache_data(max_entries=64, show_spinner="Grad-CAM: the gradients of each network...")
+def _network_maps(model_key: str, image: np.ndarray, class_index: int, layer: str | None,
+                  rhythm: np.ndarray | None, _clf) -> list[np.ndarray]:
+    from ecg_core.explanation import network_grad_cams
+
+    return network_grad_cams(_clf.model, image, class_index, layer, rhythm)
+
+
+def grad_cam_maps(clf, image: np.ndarray, class_index: int, layer: str | None = None,
+                  rhythm: np.ndarray | None = None) -> list[np.ndarray]:
+    """The Grad-CAM map of each network behind ``class_index``
+    (:func:`ecg_core.explanation.network_grad_cams`; one map for a single network), kept
+    across reruns: every widget on a page reruns it, and an ensemble's maps take a few tenths
+    of a second. :func:`ecg_core.explanation.mean_map` of them is the model's map."""
+    key = f"{clf.path}:{clf.path.stat().st_mtime if clf.path and clf.path.exists() else 0}"
+    return _network_maps(key, np.asarray(image, np.uint8), int(class_index), layer,
+                         None if rhythm is None else np.asarray(rhythm, np.float32), clf)
+
+
+def cam_overlay(image: np.ndarray, cam: np.ndarray, target: int = 192) -> np.ndarray:
+    """A canonical image (uint8 (H, W)) with a Grad-CAM map (float (H, W) in [0, 1]) laid over
+    it in red, enlarged by :func:`upscale` to about ``target`` px: uint8 (h, w, 3)."""
+    overlay = np.dstack([image] * 3).astype(np.float32)
+    overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
+    return upscale(overlay.astype(np.uint8), target)
+
+
 def keras_model(clf, layers: bool = True):
     """The network to explain (:func:`ecg_core.explanation.explained_network`: the model, or
     the first member of a seed ensemble), its Keras model loaded (with TensorFlow, a few

@@ -11,11 +11,10 @@ from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
 from ecg_core.explanation import (KERNELS, conv_cell, conv_layers, conv_output_size, convolve2d,
-                                  deciding_networks, feature_maps, grad_cam, layer_table,
-                                  map_agreement, network_grad_cams, pool2d, same_padding,
-                                  tile_channels, tiles_exactly)
-from pages.common import (choose_model, example_files, get_classifier, keras_model, megabytes,
-                          notice, upscale)
+                                  feature_maps, layer_table, map_agreement, mean_map, pool2d,
+                                  same_padding, tile_channels, tiles_exactly)
+from pages.common import (cam_overlay, choose_model, example_files, get_classifier,
+                          grad_cam_maps, keras_model, megabytes, notice)
 
 st.title("Explainer: how a CNN reads a heartbeat")
 notice()
@@ -241,7 +240,9 @@ target = st.selectbox("Explain the class", codes, index=pred,
                       format_func=lambda c: f"{c} · {BY_CODE[c].name if c in BY_CODE else c} "
                                             f"({probs[codes.index(c)]:.1%})")
 # the whole model (for an ensemble, the mean of the maps of the networks behind the class)
-cam, idx = grad_cam(clf.model, image, codes.index(target), layers[-1])
+idx = codes.index(target)
+maps = grad_cam_maps(clf, image, idx, layers[-1])
+cam = mean_map(maps)
 fig = go.Figure()
 fig.add_trace(go.Heatmap(z=x, colorscale="gray", showscale=False, hoverinfo="skip"))
 fig.add_trace(go.Heatmap(z=cam, colorscale="Jet", opacity=0.45, zmin=0, zmax=1,
@@ -250,7 +251,7 @@ fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10),
                   yaxis=dict(autorange="reversed", scaleanchor="x"))
 st.plotly_chart(fig, width="stretch", key="gradcam")
 cam_rows, cam_cols = model.get_layer(layers[-1]).output.shape[1:3]
-deciding = len(deciding_networks(clf.model, idx))
+deciding = len(maps)
 st.markdown(
     f"Grad-CAM (Selvaraju et al. 2017) for **{codes[idx]}**, from layer `{layers[-1]}`: the "
     "gradient of the class score with respect to each channel, averaged over the map, "
@@ -265,12 +266,8 @@ st.markdown(
     "not clinical evidence.")
 if deciding > 1:
     with st.expander(f"Each of the {deciding} networks' maps (what the map above averages)"):
-        maps = network_grad_cams(clf.model, image, idx, layers[-1])
-        columns = st.columns(len(maps))
-        for i, (column, one) in enumerate(zip(columns, maps)):
-            overlay = np.dstack([image] * 3).astype(np.float32)
-            overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * one * 0.6, 0, 255)
-            column.image(upscale(overlay.astype(np.uint8), 128), caption=f"network {i + 1}",
+        for i, (column, one) in enumerate(zip(st.columns(len(maps)), maps)):
+            column.image(cam_overlay(image, one, 128), caption=f"network {i + 1}",
                          width="stretch")
         st.caption(f"Networks trained alike from different starting weights look at the beat "
                    f"differently; how alike their maps are, the mean correlation between "

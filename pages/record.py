@@ -18,7 +18,7 @@ from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
-from ecg_core.explanation import grad_cam
+from ecg_core.explanation import mean_map
 from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
                               is_preferred_lead, list_records, read_record, read_signal_csv,
@@ -28,8 +28,9 @@ from ecg_core.rendering import render_beat
 from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
                           qrs_figure, trend_figure)
-from pages.common import (ROOT, choose_model, example_records, get_classifier, keras_model,
-                          megabytes, notice, probability_chart, release_freed_memory, upscale)
+from pages.common import (ROOT, cam_overlay, choose_model, example_records, get_classifier,
+                          grad_cam_maps, keras_model, megabytes, notice, probability_chart,
+                          release_freed_memory, upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
@@ -439,10 +440,8 @@ if show_cam:
                else clf.rhythm_input(result.rhythm[chosen:chosen + 1]))
     for image, caption in views:
         # the whole model: for an ensemble, the mean of its networks' maps for this class
-        cam, _ = grad_cam(clf.model, image, int(np.argmax(probs)), rhythm=context)
-        overlay = np.dstack([image] * 3).astype(np.float32)
-        overlay[..., 0] = np.clip(overlay[..., 0] * 0.6 + 255 * cam * 0.6, 0, 255)
-        b2.image(upscale(overlay.astype(np.uint8)), caption=f"{caption}, with Grad-CAM (red)",
+        cam = mean_map(grad_cam_maps(clf, image, int(np.argmax(probs)), rhythm=context))
+        b2.image(cam_overlay(image, cam), caption=f"{caption}, with Grad-CAM (red)",
                  width="stretch")
 else:
     for image, caption in views:
