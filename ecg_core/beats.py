@@ -216,6 +216,36 @@ _SNR_BLOCK: int = 4096
 #: Estimated SNR (dB) under which a beat counts as noisy (:func:`beat_snr_db`).
 NOISY_SNR_DB: float = 18.0
 
+#: The class each reading of whole records works on, by role, in either class scheme: the
+#: AAMI EC57 class, or the 8-class code that stands for it (N: normal conduction, NOR; S:
+#: atrial premature beat, APC; V: premature ventricular contraction, PVC). Bundle branch
+#: block, paced, escape and fibrillation classes take no role: the readings leave them to
+#: the network, except where a beat is read anew as its next most likely class.
+READING_ROLES: dict[str, tuple[str, ...]] = {"N": ("N", "NOR"), "S": ("S", "APC"),
+                                             "V": ("V", "PVC")}
+
+
+def reading_class(class_codes, role: str) -> int | None:
+    """Index of the class that plays ``role`` (``"N"``, ``"S"`` or ``"V"``, see
+    :data:`READING_ROLES`) in a model's classes, for the readings of whole records.
+
+    Args:
+        class_codes: the model's k class codes (AAMI ``N, S, V, F, Q`` or the 8-class
+            ``NOR, LBB, ...``).
+        role: ``"N"``, ``"S"`` or ``"V"``.
+
+    Returns:
+        The index into ``class_codes``, or ``None`` if no class plays that role.
+
+    Raises:
+        KeyError: for a role other than N, S, V.
+    """
+    codes = tuple(class_codes)
+    for code in READING_ROLES[role]:
+        if code in codes:
+            return codes.index(code)
+    return None
+
 
 def beat_snr_db(signal: np.ndarray, positions: np.ndarray, fs: float) -> np.ndarray:
     """Estimated signal-to-noise ratio around each beat, in dB, as the noise stress test
@@ -1479,12 +1509,20 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         ValueError: if the shapes do not match, or a reading's classes are missing.
     """
     codes = tuple(class_codes)
+    n_i, s_i, v_i = (reading_class(codes, role) for role in ("N", "S", "V"))
+    for settings, roles, name in ((dominant_qrs, (v_i,), "dominant-QRS"),
+                                  (v_template, (v_i,), "V-template"),
+                                  (af_fold, (n_i, s_i), "atrial-fibrillation"),
+                                  (premature_s, (n_i, s_i), "premature-beat")):
+        if settings and None in roles:
+            raise ValueError(f"The {name} reading needs classes the model does not have "
+                             f"({', '.join(codes)}).")
     out = RecordReadings(np.asarray(probabilities, dtype=np.float32))
     irregular = irregular_rr(positions, fs) if af_fold or premature_s else None
     if dominant_qrs:
         out.qrs_similarity = qrs_similarity(signal, positions, fs, qrs_align_s)
         out.probabilities, out.reread = dominant_qrs_reading(
-            out.probabilities, out.qrs_similarity, codes.index("V"),
+            out.probabilities, out.qrs_similarity, v_i,
             float(dominant_qrs["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
         cluster = dominant_qrs.get("cluster")
         if cluster:
@@ -1495,12 +1533,12 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
             out.probabilities, also, out.v_cluster_similarity = v_cluster_reading(
                 out.probabilities, signal, positions, fs,
                 out.qrs_similarity if second is None else out.two_lead_similarity,
-                codes.index("V"), float(cluster["cluster_threshold"]),
+                v_i, float(cluster["cluster_threshold"]),
                 float(cluster["threshold"]), float(dominant_qrs.get("max_share", 0.5)),
                 int(cluster.get("min_calls", 3)), qrs_align_s, second)
             out.reread = out.reread | also
     if af_fold:
-        not_v = (out.probabilities.argmax(axis=1) != codes.index("V") if "V" in codes
+        not_v = (out.probabilities.argmax(axis=1) != v_i if v_i is not None
                  else None)
         out.atrial_consistency = atrial_consistency(signal, positions, fs, not_v)
         if af_fold.get("both_leads") and other_signal is not None:
@@ -1510,7 +1548,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                 atrial_consistency(other_signal, positions, fs, not_v))
         out.probabilities, out.s_folded = fibrillation_fold(
             out.probabilities, irregular, out.atrial_consistency,
-            codes.index("N"), codes.index("S"), float(af_fold["threshold"]))
+            n_i, s_i, float(af_fold["threshold"]))
     before_template = out.probabilities
     if v_template:
         bounds = dict(
@@ -1526,20 +1564,20 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                    else np.asarray(snr_db, dtype=np.float64)) < NOISY_SNR_DB
                   if v_template.get("skip_noisy") else None))
         out.probabilities, out.v_promoted, out.v_template_width_gain_s = v_template_reading(
-            out.probabilities, signal, positions, fs, codes.index("V"), **bounds)
+            out.probabilities, signal, positions, fs, v_i, **bounds)
         if v_template.get("two_leads") and other_signal is not None:
             out.probabilities, also, _ = v_template_reading(
-                out.probabilities, signal, positions, fs, codes.index("V"),
+                out.probabilities, signal, positions, fs, v_i,
                 other_signal=other_signal, **bounds)
             out.v_promoted_two_leads = also
             out.v_promoted = out.v_promoted | also
     two = (dominant_qrs or {}).get("two_leads")
-    if two and other_signal is not None and "V" in codes:
+    if two and other_signal is not None and v_i is not None:
         if out.two_lead_similarity is None:
             out.two_lead_similarity = two_lead_qrs_similarity(signal, other_signal, positions,
                                                               fs, qrs_align_s)
         out.probabilities, again = dominant_qrs_reading(
-            out.probabilities, out.two_lead_similarity, codes.index("V"),
+            out.probabilities, out.two_lead_similarity, v_i,
             float(two["threshold"]), float(dominant_qrs.get("max_share", 0.5)))
         # a beat the V-template reading read V goes back to how it was read before that
         # reading (the networks did not read it V); the others are V calls read again
@@ -1553,7 +1591,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         out.reread_two_leads = again & ~withdrawn
         out.reread = (out.reread_two_leads if out.reread is None
                       else out.reread | out.reread_two_leads)
-    if premature_s and {"N", "S"} <= set(codes):
+    if premature_s:
         similarity = (out.qrs_similarity if out.qrs_similarity is not None
                       else qrs_similarity(signal, positions, fs, qrs_align_s))
         before, after = rr_prematurity(positions, fs,
@@ -1561,7 +1599,7 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
                                                            PREMATURE_REFERENCE_BEATS)))
         out.probabilities, out.s_promoted = premature_reading(
             out.probabilities, similarity, irregular, before, after,
-            codes.index("N"), codes.index("S"), max_before=float(premature_s["max_before"]),
+            n_i, s_i, max_before=float(premature_s["max_before"]),
             min_after=float(premature_s["min_after"]),
             min_similarity=float(premature_s["min_similarity"]))
     return out

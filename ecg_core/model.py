@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import CONTEXT_COLUMNS, CONTEXT_FEATURES
+from .beats import CONTEXT_COLUMNS, CONTEXT_FEATURES, reading_class
 from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_image
 from .classes import CLASS_CODES
 from .backend import load_backend
@@ -732,14 +732,15 @@ class Classifier:
             if shift else None)
         self.conditioning: str = card.get("conditioning") or "none"
         self.record_stage: dict | None = card.get("record_stage") or None
-        self.dominant_qrs: dict | None = (card.get("dominant_qrs") or None
-                                          if "V" in self.class_codes else None)
-        self.af_fold: dict | None = (card.get("af_fold") or None
-                                     if {"N", "S"} <= set(self.class_codes) else None)
-        self.v_template: dict | None = (card.get("v_template") or None
-                                        if "V" in self.class_codes else None)
-        self.premature_s: dict | None = (card.get("premature_s") or None
-                                         if {"N", "S"} <= set(self.class_codes) else None)
+        # each reading of whole records needs the classes it works on (N, S, V or the
+        # 8-class NOR, APC, PVC: ecg_core.beats.READING_ROLES)
+        has_v = reading_class(self.class_codes, "V") is not None
+        has_ns = None not in (reading_class(self.class_codes, "N"),
+                              reading_class(self.class_codes, "S"))
+        self.dominant_qrs: dict | None = (card.get("dominant_qrs") or None) if has_v else None
+        self.af_fold: dict | None = (card.get("af_fold") or None) if has_ns else None
+        self.v_template: dict | None = (card.get("v_template") or None) if has_v else None
+        self.premature_s: dict | None = (card.get("premature_s") or None) if has_ns else None
         self.both_leads: dict | None = card.get("both_leads") or None
         self.qrs_align_s: float = float(
             (card.get("qrs_alignment") or {}).get("max_shift_ms") or 0.0) / 1000.0
