@@ -591,9 +591,17 @@ def _split_probabilities(clf, x: np.ndarray, rows: list[dict], calibrated: bool 
                 "v_template": getattr(clf, "v_template", None),
                 "premature_s": getattr(clf, "premature_s", None)}
     if calibrated and any(readings.values()) and data_dir is not None:
+        partial: list[str] = []
         probs = record_readings_from_rows(probs, rows, clf.class_codes, **readings,
-                                          data_dir=data_dir,
+                                          data_dir=data_dir, partial=partial,
                                           qrs_align_s=float(getattr(clf, "qrs_align_s", 0.0)))[0]
+        if partial:
+            names = sorted(set(partial))
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            print(f"Note: this split holds a sample of the beats of {len(names)} record(s) "
+                  f"({shown}); their beats are read without the readings of whole records, "
+                  "which need every beat (evaluate-database reads whole records).",
+                  file=sys.stderr)
     return probs
 
 

@@ -1490,8 +1490,9 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         signal: float array, shape (n_samples,), in mV: the signal as the beats are drawn.
         positions: int array, shape (n,), R-peak positions in samples, in time order.
         fs: sampling rate in Hz.
-        class_codes: the k class codes (V needed for the first reading; N and S for the
-            second).
+        class_codes: the k class codes. Each reading works on classes by role
+            (:func:`reading_class`: N, S, V in the AAMI scheme; NOR, APC, PVC in the 8-class
+            one): the readings of V calls need V, the readings of S and N calls need N and S.
         dominant_qrs, af_fold, v_template, premature_s: the card's settings, or ``None`` to
             leave a reading out.
         other_signal: optional float array, shape (n_samples,), in mV: the record's second
@@ -1506,7 +1507,8 @@ def record_readings(probabilities: np.ndarray, signal: np.ndarray, positions: np
         :class:`RecordReadings`.
 
     Raises:
-        ValueError: if the shapes do not match, or a reading's classes are missing.
+        ValueError: if the shapes do not match, or a reading's classes are missing (the
+            message names the reading and the model's classes).
     """
     codes = tuple(class_codes)
     n_i, s_i, v_i = (reading_class(codes, role) for role in ("N", "S", "V"))

@@ -45,7 +45,7 @@ from .beats import (BEAT_SYMBOLS, Beat, beat_context, beats_from_annotations,
                     template_features, vf_windows, with_detected_rr)
 from .canonical import (CANONICAL_SIZE, CANONICAL_VERSION, IMAGE_EXTENSIONS, canonical_form,
                         decode_image)
-from .classes import folder_to_class, scheme_codes, symbol_map
+from .classes import SCHEMES, folder_to_class, scheme_codes, symbol_map
 from .conditioning import CONDITIONINGS, RECORDED_NOISES, add_recorded_noise, condition_signal
 from .errors import DatasetError, ECGCoreError, RecordError
 from .protocols import (AAMI_DS1, AAMI_DS2, AAMI_EXCLUDED, CV_FOLDS, CV_PROTOCOLS,
@@ -1034,13 +1034,20 @@ def context_from_rows(rows: list[dict], data_dir: str | Path | None = None, *,
     return beat_context(rhythm_from_rows(rows), template)
 
 
+#: Share of a record's annotated beats that a split's rows must hold for the readings of
+#: whole records to read that record (:func:`record_readings_from_rows`); a build keeps a few
+#: beats at a record's ends out of its windows, a class-capped build most of its normal beats.
+WHOLE_RECORD_SHARE: float = 0.98
+
+
 def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class_codes, *,
                               dominant_qrs: dict | None = None, af_fold: dict | None = None,
                               v_template: dict | None = None,
                               data_dir: str | Path | None = None,
                               sources: dict[str, str | Path] | None = None,
                               conditioning: str | None = None, fs: float | None = None,
-                              qrs_align_s: float = 0.0, premature_s: dict | None = None
+                              qrs_align_s: float = 0.0, premature_s: dict | None = None,
+                              partial: list[str] | None = None
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model card's readings of whole records (:func:`ecg_core.beats.record_readings`:
     the dominant-QRS reading of V calls, the atrial-fibrillation reading of S calls, the
@@ -1061,11 +1068,17 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
             ``conditioning`` and ``fs`` (each may be given instead).
         qrs_align_s: the largest shift (s) of the alignment of QRS stretches (the
             classifier's ``qrs_align_s``; 0: none).
+        partial: optional list; the ``database/record`` names whose rows hold less than
+            :data:`WHOLE_RECORD_SHARE` of the record's annotated beats are appended to it.
 
     Returns:
         ``(probabilities, reread, folded)``: float32 (n, k), and bool (n,) each, the beats
         whose V reading was dropped and the beats in stretches read as atrial fibrillation.
-        Rows without a record (plain folders, cudb windows) keep their probabilities.
+        Rows without a record (plain folders, cudb windows) keep their probabilities, and so
+        do the rows of a record that the split does not hold whole (fewer than
+        :data:`WHOLE_RECORD_SHARE` of its annotated beats: a build that drew a sample of each
+        class, or a beat-level split): the readings compare each beat with the record's other
+        beats and their rhythm, which a sample does not give.
 
     Raises:
         DatasetError: if a row's record cannot be read from its source folder.
@@ -1077,9 +1090,22 @@ def record_readings_from_rows(probabilities: np.ndarray, rows: list[dict], class
         return out, reread, folded
     sources, conditioning, fs = _record_settings(data_dir, sources, conditioning, fs)
     two_leads = readings_use_second_lead(dominant_qrs, v_template, af_fold)
+    # the beats a whole record gives this build: those of its scheme's classes (VF windows,
+    # symbol "!", are not beats)
+    try:
+        scheme = json.loads((Path(data_dir) / "dataset.json").read_text()).get("scheme")
+    except (OSError, ValueError, TypeError):
+        scheme = None
+    counted = (set(symbol_map(scheme)) if scheme in SCHEMES else set(BEAT_SYMBOLS)) - {"!"}
     for (database, name, lead), idx in _rows_by_record(rows, sources).items():
-        record = _row_record(sources, database, name, lead, fs, None,
+        record = _row_record(sources, database, name, lead, fs, "atr",
                              "reading of the whole record", other_lead=two_leads)
+        if record.annotations is not None:
+            annotated = sum(sym in counted for sym in record.annotations.symbol)
+            if len(idx) < WHOLE_RECORD_SHARE * annotated:
+                if partial is not None:
+                    partial.append(f"{database}/{name}")
+                continue
         idx = np.asarray(idx)[np.argsort([int(rows[i]["sample"]) for i in idx], kind="stable")]
         samples = np.array([int(rows[i]["sample"]) for i in idx], dtype=np.int64)
         second = (None if record.other_signal is None

@@ -569,6 +569,55 @@ def test_a_qtdb_build_uses_its_annotated_records_and_never_the_held_out_ones(tmp
     assert used == sorted([QTDB_TRAIN[0], QTDB_VAL[0]])
 
 
+def test_record_readings_of_a_built_split_take_classes_by_role_and_need_whole_records(
+        tiny_dataset):
+    """The readings of whole records work on the 8-class codes as on the AAMI ones (NOR, APC,
+    PVC play N, S, V: ``beats.READING_ROLES``), and leave alone a record the rows hold only a
+    sample of, naming it."""
+    from ecg_core.beats import reading_class
+    from ecg_core.dataset import read_manifest, record_readings_from_rows
+
+    rows = [r for r in read_manifest(tiny_dataset) if r["database"] == "mitdb"
+            and r.get("drawing", "0") in ("0", 0, "")]
+    renamed = [{"NOR": "N", "APC": "S", "PVC": "V"}.get(c, c) for c in CLASS_CODES]
+    assert [reading_class(CLASS_CODES, r) for r in "NSV"] == [
+        reading_class(renamed, r) for r in "NSV"] == [0, 3, 4]
+    assert reading_class(("LBB", "RBB"), "V") is None
+    with pytest.raises(KeyError):
+        reading_class(CLASS_CODES, "F")
+    rng = np.random.default_rng(11)
+    probs = rng.dirichlet(np.ones(8), size=len(rows)).astype(np.float32)
+    probs[rng.random(len(rows)) < 0.3, 4] = 5.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    settings = {"dominant_qrs": {"threshold": 0.9}, "af_fold": {"threshold": 1.01},
+                "premature_s": {"max_before": 0.95, "min_after": 0.9, "min_similarity": 0.5}}
+    by_role, reread, folded = record_readings_from_rows(probs, rows, CLASS_CODES, **settings,
+                                                        data_dir=tiny_dataset)
+    by_name, reread2, folded2 = record_readings_from_rows(probs, rows, renamed, **settings,
+                                                          data_dir=tiny_dataset)
+    assert reread.any() and not np.array_equal(by_role, probs)
+    np.testing.assert_array_equal(by_role, by_name)
+    np.testing.assert_array_equal(reread, reread2)
+    np.testing.assert_array_equal(folded, folded2)
+    # a reading whose classes the model lacks: a clear error
+    with pytest.raises(ValueError, match="atrial-fibrillation reading needs classes"):
+        record_readings_from_rows(probs[:, [0, 1, 2, 4]], rows,
+                                  ("NOR", "LBB", "RBB", "PVC"), af_fold={"threshold": 0.5},
+                                  data_dir=tiny_dataset)
+    # one record held by a third of its rows: read as the network read it, and named
+    name = sorted({r["record"] for r in rows if r["symbol"] != "!"})[0]
+    mine = [i for i, r in enumerate(rows) if r["record"] == name]
+    keep = sorted(set(range(len(rows))) - set(mine) | set(mine[::3]))
+    partial: list[str] = []
+    sub, _, _ = record_readings_from_rows(probs[keep], [rows[i] for i in keep], CLASS_CODES,
+                                          **settings, data_dir=tiny_dataset, partial=partial)
+    assert partial == [f"mitdb/{name}"]
+    at = [j for j, i in enumerate(keep) if rows[i]["record"] == name]
+    rest = [j for j, i in enumerate(keep) if rows[i]["record"] != name]
+    np.testing.assert_array_equal(sub[at], probs[keep][at])
+    np.testing.assert_array_equal(sub[rest], by_role[keep][rest])
+
+
 def test_record_readings_of_a_built_split_read_each_record_as_the_record_page_does(
         tiny_dataset):
     """``record_readings_from_rows`` (``evaluate`` on built datasets) reads each record's rows
