@@ -1001,8 +1001,8 @@ def noise_note(summary: dict) -> str | None:
     record's ``noisy_share`` (:func:`summarise`) is under :data:`NOISE_NOTE_SHARE` or unknown.
 
     On the noise stress test (MIT-BIH 118 and 119 with electrode-motion noise added), the
-    8-class `ecgnet` keeps its clean reading of 95% of the noisy segments' beats at 24 dB, 76%
-    at 18 dB and 55% at 12 dB; `aami/ecgnet`, reading a band-passed signal and RR intervals,
+    8-class `ecgnet` keeps its clean reading of 97% of the noisy segments' beats at 24 dB, 80%
+    at 18 dB and 58% at 12 dB; `aami/ecgnet`, reading a band-passed signal and RR intervals,
     99%, 99% and 98% (docs/results.md, real noise).
     """
     share = summary.get("noisy_share")
