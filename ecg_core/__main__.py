@@ -296,13 +296,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         card["calibration"] = cal
         if args.class_mix_shift is not None:
             # the shift changes the model's decisions: its card's figures are recomputed, as
-            # `train --prior-adjustment` does (the test split is scored, never chosen on)
+            # `train --prior-adjustment` does (the test split is scored, never chosen on), from
+            # the probabilities the model now serves: with the new temperature, the mean of
+            # its readings where it reads both leads, and its readings of whole records
             from .evaluation import classification_figures
 
+            write_card(path, card)
+            served = _classifier(args, path)
             xt, yt, rows_t = load_split(args.data, "test", protocol, progress=True,
                                         size=clf.input_size)
-            p_test = _split_probabilities(clf, xt, rows_t, calibrated=False, data_dir=args.data)
-            card["validation"] = classification_figures(y_model, probs, clf.class_codes)
+            p_val = _split_probabilities(served, x, rows, data_dir=args.data)
+            p_test = _split_probabilities(served, xt, rows_t, data_dir=args.data)
+            card["validation"] = classification_figures(y_model, p_val, clf.class_codes)
             card["test"] = classification_figures(_labels_for(clf, yt, dataset_codes(args.data)),
                                                   p_test, clf.class_codes)
         write_card(path, card)

@@ -302,6 +302,19 @@ def test_other_lead_draws_the_extra_drawing_from_the_second_channel(tmp_path):
     np.testing.assert_allclose(_split_probabilities(calibrated, xv, rv,
                                                     data_dir=tmp_path / "leads"),
                                served, atol=1e-5)
+    # with a class-mix shift, the card's figures are those of what the model then serves
+    assert main(["calibrate", "--model", str(tmp_path / "both.keras"),
+                 "--data", str(tmp_path / "leads"), "--class-mix-shift", "0.5"]) == 0
+    shifted_card = json.loads((tmp_path / "both.card.json").read_text())
+    shifted = Classifier.load(tmp_path / "both.keras")
+    assert shifted_card["calibration"]["temperature"] != cal["temperature"]
+    xt, yt, rt = load_split(tmp_path / "leads", "test")
+    for split, (xs, ys, rs) in (("validation", (xv, yv, rv)), ("test", (xt, yt, rt))):
+        p = _split_probabilities(shifted, xs, rs, data_dir=tmp_path / "leads")
+        assert shifted_card[split]["n"] == len(ys)
+        assert shifted_card[split]["accuracy"] == pytest.approx(float((p.argmax(1) == ys).mean()))
+        assert shifted_card[split]["loss"] == pytest.approx(
+            -np.mean(np.log(np.clip(p[np.arange(len(ys)), ys], 1e-7, 1))), rel=1e-3, abs=1e-5)
     # `evaluate --lone-images`: each image read alone, as the Predict page reads an upload
     # (no RR intervals, one lead), its headline figures written into the card, no artifact
     from tests.conftest import ROOT
