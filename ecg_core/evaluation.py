@@ -479,6 +479,42 @@ def find_evaluations(models_dir: str | Path) -> list[Path]:
     return sorted(Path(models_dir).rglob("*.eval.*.json"))
 
 
+def new_patient_figures(model_path: str | Path) -> dict | None:
+    """A model's figures on patients it never saw, from its cross-database evaluation artifact
+    (``NAME.eval.cross-database.test.DB.json``, written by ``ecg-core evaluate-database``, e.g.
+    on the QT Database), where that artifact was measured on the model file as it is now
+    (:func:`evaluation_matches_model`).
+
+    Args:
+        model_path: the model's ``.keras`` file.
+
+    Returns:
+        ``{"database": str, "n": int, "n_records": int, "accuracy": float, "normal_se":
+        float | None}`` (``normal_se``: the sensitivity of the normal class, N or NOR, in
+        [0, 1]); ``None`` where the model has no such artifact measured on it. Of several
+        databases, the one with the most beats.
+    """
+    model_path = Path(model_path)
+    best = None
+    for json_path in sorted(model_path.parent.glob(
+            f"{model_path.stem}.eval.cross-database.test.*.json")):
+        try:
+            doc, _ = load_evaluation(json_path)
+        except DatasetError:
+            continue
+        if not evaluation_matches_model(doc, model_path):
+            continue
+        f = doc["figures"]
+        normal = next((f["per_class"][c] for c in ("N", "NOR") if c in f["per_class"]), None)
+        found = {"database": Path(str(doc.get("data", ""))).name, "n": int(f["n"]),
+                 "n_records": int(f.get("n_records") or 0), "accuracy": float(f["accuracy"]),
+                 "normal_se": (None if not normal or not normal.get("support")
+                               else float(normal["sensitivity"]))}
+        if best is None or found["n"] > best["n"]:
+            best = found
+    return best
+
+
 def comparison_table(docs: list[dict]) -> str:
     """A Markdown table comparing evaluation artifacts (one row per model and protocol).
 

@@ -360,6 +360,48 @@ def lone_image_words(card: dict) -> str:
                     "was meant to.")
 
 
+#: Readable names of the PhysioNet databases that evaluation artifacts name by folder.
+DATABASE_NAMES: dict[str, str] = {"qtdb": "the QT Database", "mitdb": "the MIT-BIH Arrhythmia "
+                                  "Database", "cudb": "the CU Ventricular Tachyarrhythmia "
+                                  "Database", "nstdb": "the MIT-BIH Noise Stress Test Database"}
+
+
+def new_patient_note(name: str, card: dict, own: dict | None,
+                     others: dict[str, dict]) -> str | None:
+    """What a model trained under the beat split does on a new person's record, in words, for
+    the Record page: its figures on patients it never saw, beside those of the committed
+    model that reads such patients best on the same database.
+
+    Args:
+        name: the model's name (``"ecgnet"``).
+        card: its card (the note is for cards whose protocol is ``beat``).
+        own: its :func:`ecg_core.evaluation.new_patient_figures`, or ``None``.
+        others: other models' :func:`~ecg_core.evaluation.new_patient_figures`, by name.
+
+    Returns:
+        One paragraph, or ``None`` for a model trained with patients kept apart.
+    """
+    if (card.get("protocol") or {}).get("name") != "beat":
+        return None
+    note = (f"`{name}` was trained and tested on beats of the same patients (beat split): its "
+            "test figures do not say how it reads a person it has never seen.")
+    if not own or own.get("normal_se") is None:
+        return note
+    database = DATABASE_NAMES.get(own["database"], own["database"])
+    note += (f" On {database} ({own['n_records']} records of other people, "
+             f"{own['n']:,} beats) it read {own['normal_se']:.1%} of the normal beats as normal"
+             f" ({own['accuracy']:.1%} of all beats right).")
+    same = {k: v for k, v in others.items() if k != name and v
+            and v.get("normal_se") is not None and v["database"] == own["database"]}
+    if same:
+        best = max(same, key=lambda k: (same[k]["normal_se"], same[k]["accuracy"]))
+        if same[best]["normal_se"] > own["normal_se"]:
+            note += (f" `{best}` read {same[best]['normal_se']:.1%} of them as normal "
+                     f"({same[best]['accuracy']:.1%} of all beats right): choose it in the "
+                     "sidebar for a new person's record.")
+    return note
+
+
 def ensemble_roles(card: dict) -> str | None:
     """What the networks of an ensemble each do, in words, from its card: with a guarded
     class (:func:`build_ensemble` with ``guard``) ``"joins 8 networks (4 give the probability

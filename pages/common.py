@@ -103,6 +103,35 @@ def choose_model() -> Path:
     return options[labels.index(chosen)]
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _new_patient_figures(folder: str, stamp: tuple) -> dict:
+    """Every committed model's figures on patients it never saw, by name (``stamp``: the
+    artifacts' names and times, so that a new measurement is read)."""
+    from ecg_core.evaluation import new_patient_figures
+    from ecg_core.model import list_models, model_name
+
+    return {model_name(p): new_patient_figures(p) for p in list_models(Path(folder))}
+
+
+def new_patient_note(path: Path, clf) -> str | None:
+    """:func:`ecg_core.model.new_patient_note` for the chosen model, beside the committed
+    models' figures on the same database; ``None`` for a model trained with patients apart."""
+    from ecg_core.model import model_name
+    from ecg_core.model import new_patient_note as words
+
+    if (clf.card.get("protocol") or {}).get("name") != "beat":
+        return None
+    stamp = tuple(sorted((str(p), p.stat().st_mtime)
+                         for p in MODELS_DIR.rglob("*.eval.cross-database.test.*.json")))
+    figures = _new_patient_figures(str(MODELS_DIR), stamp)
+    name = model_name(path)
+    if name not in figures:  # a model outside the models folder
+        from ecg_core.evaluation import new_patient_figures
+
+        figures = {**figures, name: new_patient_figures(path)}
+    return words(name, clf.card, figures.get(name), figures)
+
+
 def get_classifier(path: Path | None = None):
     """The cached classifier, or ``None`` after showing what to do on the page."""
     path = path or model_path()

@@ -29,8 +29,8 @@ from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
                           qrs_figure, trend_figure)
 from pages.common import (ROOT, cam_overlay, choose_model, example_records, get_classifier,
-                          grad_cam_maps, keras_model, megabytes, notice, probability_chart,
-                          release_freed_memory, upscale)
+                          grad_cam_maps, keras_model, megabytes, new_patient_note, notice,
+                          probability_chart, release_freed_memory, upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
@@ -44,6 +44,8 @@ model_file = choose_model()
 clf = get_classifier(model_file)
 if clf is None:
     st.stop()
+if (patient_note := new_patient_note(model_file, clf)):
+    st.info(patient_note)
 
 
 def _local_mitdb() -> Path | None:

@@ -916,6 +916,28 @@ def test_record_page_with_the_aami_model_compares_each_beat_with_the_typical_qrs
     assert not any("QRS similarity" in c.proto.spec for c in at.get("plotly_chart"))
 
 
+def test_record_page_says_how_a_beat_split_model_reads_new_patients():
+    """With the default `ecgnet` (beat split) the Record page says that its test figures do
+    not cover a new person, gives its figures on the QT Database from its evaluation artifact,
+    and names the model that reads those patients best; a model trained with patients apart
+    gets no such note."""
+    from ecg_core.evaluation import new_patient_figures
+
+    own = new_patient_figures(ROOT / "models" / "ecgnet.keras")
+    aami = new_patient_figures(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert own and aami and aami["normal_se"] > own["normal_se"]
+    at = _record_page()
+    assert not at.exception and not at.error
+    notes = [i.value for i in at.info if "(beat split)" in i.value]
+    assert len(notes) == 1, [i.value[:60] for i in at.info]
+    assert f"{own['normal_se']:.1%} of the normal beats" in notes[0]
+    assert f"`aami/ecgnet` read {aami['normal_se']:.1%}" in notes[0]
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception
+    assert not any("(beat split)" in i.value for i in at.info)
+
+
 def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
     leads, and the summary says so; the chosen beat is shown on both, with Grad-CAM (of the

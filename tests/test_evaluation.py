@@ -420,3 +420,44 @@ def test_the_aami_card_keeps_its_figures_without_the_dominant_qrs_reading():
             assert pc[c]["sensitivity"] == pytest.approx(premature["sensitivity"][c], abs=1e-9)
             assert pc[c]["precision"] == pytest.approx(premature["precision"][c], abs=1e-9)
         assert pc["N"]["sensitivity"] < premature["sensitivity"]["N"]
+
+
+def test_new_patient_figures_and_the_note_of_a_beat_split_model(tmp_path):
+    """A model's figures on patients it never saw come from its cross-database artifact, only
+    where that was measured on the model as it is; the note names a better model on the same
+    database, and says nothing for a model trained with patients apart."""
+    import shutil
+
+    from ecg_core.evaluation import load_evaluation, new_patient_figures
+    from ecg_core.model import new_patient_note, read_card
+    from tests.conftest import ROOT
+
+    model = ROOT / "models" / "ecgnet.keras"
+    own = new_patient_figures(model)
+    doc, _ = load_evaluation(model.with_name("ecgnet.eval.cross-database.test.qtdb.json"))
+    f = doc["figures"]
+    assert own == {"database": "qtdb", "n": f["n"], "n_records": f["n_records"],
+                   "accuracy": pytest.approx(f["accuracy"]),
+                   "normal_se": pytest.approx(f["per_class"]["NOR"]["sensitivity"])}
+    # an artifact of another version of the model is not read as this one's
+    for name in ("ecgnet.keras", "ecgnet.eval.cross-database.test.qtdb.json"):
+        shutil.copy2(model.with_name(name), tmp_path / name)
+    assert new_patient_figures(tmp_path / "ecgnet.keras") is not None
+    (tmp_path / "ecgnet.keras").write_bytes(b"another network")
+    assert new_patient_figures(tmp_path / "ecgnet.keras") is None
+    assert new_patient_figures(tmp_path / "nothing.keras") is None
+    card = read_card(model)
+    better = {**own, "normal_se": 0.99, "accuracy": 0.987}
+    worse = {**own, "normal_se": 0.5}
+    note = new_patient_note("ecgnet", card, own, {"ecgnet": own, "aami/ecgnet": better,
+                                                  "other": worse})
+    assert "(beat split)" in note and "the QT Database" in note
+    assert f"{own['normal_se']:.1%} of the normal beats" in note
+    assert "`aami/ecgnet` read 99.0%" in note and "`other`" not in note
+    # no better model, or another database: no recommendation
+    alone = new_patient_note("ecgnet", card, own, {"other": worse,
+                                                   "x": {**better, "database": "mitdb"}})
+    assert "choose" not in alone and f"{own['normal_se']:.1%}" in alone
+    # without figures, the caveat alone; a model trained with patients apart: nothing
+    assert new_patient_note("ecgnet", card, None, {}).endswith("never seen.")
+    assert new_patient_note("record/ecgnet", {"protocol": {"name": "record"}}, own, {}) is None
