@@ -1,15 +1,12 @@
 """Install candidate C4 of RULE.md (the wide network trained a fourth cosine cycle) as the
-committed 8-class `ecgnet`, if the rule chose it. Run from anywhere:
+committed 8-class `ecgnet`, if the rule chose it, as the third cycle's ``install.py`` installed
+C3: ``ecg_core.training.install_model`` copies ``data/runs-wide-fourth/ecgnet-wide.{keras,
+tflite,history.json}`` to ``models/ecgnet.*`` and writes its card, with the replaced model's
+test figures (``replaces``; that card is kept beside this file as
+``ecgnet-replaced.card.json``) and how the weights C4 started from were trained. Run from
+anywhere:
 
     python models/experiments/wide-fourth-cycle-2026-12-06/install.py [REPLACED.card.json]
-
-`ecg_core.training.install_model` copies `data/runs-wide-fourth/ecgnet-wide.{keras,tflite,
-history.json}` to `models/ecgnet.*` and writes its card there as `ecgnet`, with the test
-figures of the model it replaces (`replaces`; that card is kept beside this file as
-`ecgnet-replaced.card.json`), the baseline's comparison on the same test images
-(`compared_with`) and how the replaced model, whose weights C4 started from, was trained. The
-network, its LiteRT twin (checked by `train` when it exported it) and its temperature (fitted
-by `train` on the validation split) are unchanged. To install again, name the kept card.
 """
 
 from __future__ import annotations
@@ -31,10 +28,10 @@ def main() -> int:
     if json.loads((HERE / "validation.json").read_text())["chosen"] != "C4":
         raise SystemExit("RULE.md did not choose C4 (validation.json): nothing to install.")
     os.chdir(ROOT)  # the card names the kept card by its path in the repository
-    replaced = sys.argv[1] if len(sys.argv) > 1 else "models/ecgnet.card.json"
     try:
         card = install_model("data/runs-wide-fourth/ecgnet-wide.keras", "models/ecgnet.keras",
-                             replaces=replaced,
+                             replaces=sys.argv[1] if len(sys.argv) > 1
+                             else "models/ecgnet.card.json",
                              keep_replaced=HERE.relative_to(ROOT) / "ecgnet-replaced.card.json")
     except ValueError as exc:
         raise SystemExit(str(exc)) from None

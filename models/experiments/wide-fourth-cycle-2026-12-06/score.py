@@ -38,8 +38,22 @@ TRAINING_DATA = ROOT / "data" / "beats-wide"
 BN_IMAGES, BN_SEED = 20_000, 20180415
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _third_cycle_script():
+    """The third cycle's ``score.py`` as a module: this run reads, averages and scores the
+    networks with its functions (``sha256``, ``averaged``, ``probabilities``, ``figures``), so
+    that both rules are measured the same way."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "wide_third_score", HERE.parent / "wide-third-cycle-2026-12-04" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_third = _third_cycle_script()
+sha256, averaged, probabilities, figures = (_third.sha256, _third.averaged,
+                                            _third.probabilities, _third.figures)
 
 
 def bn_images() -> tuple[np.ndarray, list[str]]:
@@ -47,56 +61,6 @@ def bn_images() -> tuple[np.ndarray, list[str]]:
     x, _, rows = load_split(TRAINING_DATA, "train", progress=True)
     pick = np.sort(np.random.default_rng(BN_SEED).choice(len(x), BN_IMAGES, replace=False))
     return x[pick][..., None], [rows[i]["image"] for i in pick]
-
-
-def averaged(models: list, images: np.ndarray):
-    """A network of the members' architecture with their weights averaged and each batch-
-    normalisation layer's moving statistics recomputed, in layer order, as the mean and
-    (population) variance of its inputs over ``images``."""
-    import keras
-
-    out = keras.models.clone_model(models[0])
-    out.set_weights([np.mean(ws, axis=0) for ws in zip(*(m.get_weights() for m in models))])
-    for layer in out.layers:
-        if not isinstance(layer, keras.layers.BatchNormalization):
-            continue
-        probe = keras.Model(out.inputs, layer.input)
-        s = s2 = 0.0
-        for b in range(0, len(images), 500):
-            a = np.asarray(probe(images[b:b + 500], training=False), np.float64)
-            s = s + a.sum(axis=(0, 1, 2))
-            s2 = s2 + (a ** 2).sum(axis=(0, 1, 2))
-        n = len(images) * a.shape[1] * a.shape[2]
-        mean = s / n
-        layer.moving_mean.assign(mean.astype(np.float32))
-        layer.moving_variance.assign(np.maximum(s2 / n - mean ** 2, 0.0).astype(np.float32))
-    return out
-
-
-def probabilities(model, images: np.ndarray, failed) -> np.ndarray:
-    """The network's probabilities, float64 (n, 8); zero rows where no canonical form."""
-    probs = np.zeros((len(images), model.output_shape[-1]), np.float64)
-    ok = np.setdiff1d(np.arange(len(images)), np.asarray(list(failed), int))
-    for s in range(0, len(ok), 512):
-        idx = ok[s:s + 512]
-        probs[idx] = np.asarray(model(images[idx][..., None], training=False))
-    return probs
-
-
-def _earlier_figures():
-    """``figures(y, probs, codes)`` of the second cycle's ``score.py``, so that both rules
-    count accuracy, macro Se and errors the same way (a row without a canonical form is an
-    error)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "wide_continued_score", HERE.parent / "wide-continued-2026-12-04" / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.figures
-
-
-figures = _earlier_figures()
 
 
 def main() -> int:
