@@ -340,6 +340,16 @@ with tab_robust:
                        "far for the 8-class model, which draws the signal as recorded; the "
                        "other beats of new patients carry their own, larger share of errors.")
 
+def _reset_on_change(key: str, value, dependents: tuple[str, ...]) -> None:
+    """Forget the choices of the ``dependents`` menus when the menu ``key`` now shows another
+    ``value`` than on the last run, so that they open on their defaults."""
+    seen = f"_shown-{key}"
+    if st.session_state.get(seen, value) != value:
+        for dependent in dependents:
+            st.session_state.pop(dependent, None)
+    st.session_state[seen] = value
+
+
 with tab_models:
     found = _artifacts()
     if not found:
@@ -361,10 +371,15 @@ with tab_models:
                                     index=names.index(d_name) if d_name in names else 0)
                 mine = [(doc, arrays) for doc, arrays in found if doc["_name"] == name]
                 protocols = sorted({doc["protocol"] for doc, _ in mine})
+                # a menu keeps its position when its options change: another model (or
+                # protocol) opens on its default, not on whatever stood at the same place
+                _reset_on_change(f"model-{side}", name, (f"protocol-{side}", f"data-{side}"))
+                preferred = [p for p in (d_protocol, "record") if p in protocols]
                 protocol = st.selectbox(
                     "Protocol", protocols, key=f"protocol-{side}",
-                    index=protocols.index(d_protocol) if d_protocol in protocols else 0,
+                    index=protocols.index(preferred[0]) if preferred else 0,
                     format_func=lambda p: PROTOCOL_LABELS.get(p, p))
+                _reset_on_change(f"protocol-{side}", protocol, (f"data-{side}",))
                 mine = [(doc, arrays) for doc, arrays in mine if doc["protocol"] == protocol]
                 order = list(DATA_LABELS)
                 mine.sort(key=lambda item: (order.index(item[0]["_data"])

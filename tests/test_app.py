@@ -210,7 +210,10 @@ def test_evaluation_page_names_the_test_images_of_each_artifact():
     at.run()
     assert not at.exception and not at.error
     assert any("drawn by another tool, matplotlib" in c.value for c in at.caption)
-    # the 18 held-out QT records are described as such, not as the whole QT Database
+    # the 18 held-out QT records are described as such, not as the whole QT Database (the
+    # right side shows a model without QT figures, so that the captions are the left side's)
+    at.selectbox(key="model-1").set_value("baseline")
+    at.run()
     at.selectbox(key="model-0").set_value("aami/ecgnet")
     at.run()
     at.selectbox(key="protocol-0").set_value("cross-database")
@@ -221,6 +224,23 @@ def test_evaluation_page_names_the_test_images_of_each_artifact():
     captions = " ".join(c.value for c in at.caption)
     assert "18 QT Database records that no model ever trains" in captions
     assert "54 annotated QT Database records" not in captions
+
+
+def test_evaluation_page_opens_another_model_on_its_default_protocol():
+    """A menu keeps its position when its options change; the Evaluation page forgets a side's
+    protocol and test images when its model changes, so the new model opens on its default
+    (the record split for `record/ecgnet`, which also has QT Database figures), not on
+    whatever protocol stood at the same place."""
+    at = _evaluation_page()
+    assert at.selectbox(key="protocol-1").value == "record"
+    at.selectbox(key="protocol-0").set_value("cross-database")
+    at.run()
+    assert at.selectbox(key="data-0").value == "qtdb"
+    at.selectbox(key="model-0").set_value("aami/ecgnet")  # its protocols: aami, cross-database
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="protocol-0").value == "aami"
+    assert at.selectbox(key="data-0").value == "aami-bp-leads"
 
 
 def test_evaluation_page_aami_side_shows_published_figures():
