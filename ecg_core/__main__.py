@@ -718,6 +718,13 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
           file=report)
     for note in record_notes(summary, result.class_codes):
         print(f"note: {note}", file=report)
+    from .model import model_new_patient_note, models_dir
+
+    patients = (None if clf.path is None else
+                model_new_patient_note(clf.path, clf.card, models_dir(),
+                                       choose="give --model {model}"))
+    if patients:
+        print(f"note: {patients}", file=report)
     agree = agreement(result)
     if agree and agree["figures"]:
         f = agree["figures"]

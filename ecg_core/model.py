@@ -366,8 +366,8 @@ DATABASE_NAMES: dict[str, str] = {"qtdb": "the QT Database", "mitdb": "the MIT-B
                                   "Database", "nstdb": "the MIT-BIH Noise Stress Test Database"}
 
 
-def new_patient_note(name: str, card: dict, own: dict | None,
-                     others: dict[str, dict]) -> str | None:
+def new_patient_note(name: str, card: dict, own: dict | None, others: dict[str, dict], *,
+                     choose: str = "choose it in the sidebar") -> str | None:
     """What a model trained under the beat split does on a new person's record, in words, for
     the Record page: its figures on patients it never saw, beside those of the committed
     model that reads such patients best on the same database.
@@ -377,6 +377,8 @@ def new_patient_note(name: str, card: dict, own: dict | None,
         card: its card (the note is for cards whose protocol is ``beat``).
         own: its :func:`ecg_core.evaluation.new_patient_figures`, or ``None``.
         others: other models' :func:`~ecg_core.evaluation.new_patient_figures`, by name.
+        choose: how the reader picks the better model (``{model}``: its name), e.g. the
+            Record page's "choose it in the sidebar" or the CLI's "give --model {model}".
 
     Returns:
         One paragraph, or ``None`` for a model trained with patients kept apart.
@@ -397,9 +399,31 @@ def new_patient_note(name: str, card: dict, own: dict | None,
         best = max(same, key=lambda k: (same[k]["normal_se"], same[k]["accuracy"]))
         if same[best]["normal_se"] > own["normal_se"]:
             note += (f" `{best}` read {same[best]['normal_se']:.1%} of them as normal "
-                     f"({same[best]['accuracy']:.1%} of all beats right): choose it in the "
-                     "sidebar for a new person's record.")
+                     f"({same[best]['accuracy']:.1%} of all beats right): "
+                     f"{choose.format(model=best)} for a new person's record.")
     return note
+
+
+def model_new_patient_note(path: str | Path, card: dict, folder: str | Path, *,
+                           figures: dict[str, dict | None] | None = None,
+                           choose: str = "choose it in the sidebar") -> str | None:
+    """:func:`new_patient_note` for the model at ``path`` beside the models of ``folder``
+    (:func:`list_models`), their figures read from their evaluation artifacts
+    (:func:`ecg_core.evaluation.new_patient_figures`) unless given (``figures``, by name).
+
+    Returns:
+        The note, or ``None`` for a model trained with patients kept apart.
+    """
+    if (card.get("protocol") or {}).get("name") != "beat":
+        return None
+    from .evaluation import new_patient_figures
+
+    figures = dict(figures if figures is not None else
+                   {model_name(p): new_patient_figures(p) for p in list_models(folder)})
+    name = model_name(path)
+    if name not in figures:  # a model outside the folder
+        figures[name] = new_patient_figures(path)
+    return new_patient_note(name, card, figures[name], figures, choose=choose)
 
 
 def ensemble_roles(card: dict) -> str | None:

@@ -114,22 +114,16 @@ def _new_patient_figures(folder: str, stamp: tuple) -> dict:
 
 
 def new_patient_note(path: Path, clf) -> str | None:
-    """:func:`ecg_core.model.new_patient_note` for the chosen model, beside the committed
-    models' figures on the same database; ``None`` for a model trained with patients apart."""
-    from ecg_core.model import model_name
-    from ecg_core.model import new_patient_note as words
+    """:func:`ecg_core.model.model_new_patient_note` for the chosen model, beside the
+    committed models' figures (read once per change of their artifacts)."""
+    from ecg_core.model import model_new_patient_note
 
     if (clf.card.get("protocol") or {}).get("name") != "beat":
         return None
     stamp = tuple(sorted((str(p), p.stat().st_mtime)
                          for p in MODELS_DIR.rglob("*.eval.cross-database.test.*.json")))
-    figures = _new_patient_figures(str(MODELS_DIR), stamp)
-    name = model_name(path)
-    if name not in figures:  # a model outside the models folder
-        from ecg_core.evaluation import new_patient_figures
-
-        figures = {**figures, name: new_patient_figures(path)}
-    return words(name, clf.card, figures.get(name), figures)
+    return model_new_patient_note(path, clf.card, MODELS_DIR,
+                                  figures=_new_patient_figures(str(MODELS_DIR), stamp))
 
 
 def get_classifier(path: Path | None = None):

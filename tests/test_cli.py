@@ -98,6 +98,10 @@ def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
     # the summary is for the person (stdout, as the CSV went to a file); the bar on stderr,
     # counting the record's seconds (a 5-minute excerpt: 300), ending once at 100%
     assert "agreement with atr: accuracy" in res.stdout and "rows written to" in res.stdout
+    # the default model was trained under the beat split: the summary says what that means
+    # for a new person, and which model reads such people best
+    assert "note: `ecgnet` was trained and tested on beats of the same patients" in res.stdout
+    assert "give --model aami/ecgnet for a new person's record" in res.stdout
     assert "classifying beats" in res.stderr and "300/300" in res.stderr
     # the bar only moves forward and ends at the record's length (tqdm may print its last
     # state twice, at the last update and on closing, depending on timing)

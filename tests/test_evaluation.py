@@ -454,6 +454,9 @@ def test_new_patient_figures_and_the_note_of_a_beat_split_model(tmp_path):
     assert "(beat split)" in note and "the QT Database" in note
     assert f"{own['normal_se']:.1%} of the normal beats" in note
     assert "`aami/ecgnet` read 99.0%" in note and "`other`" not in note
+    assert "choose it in the sidebar for a new person's record" in note
+    assert "give --model aami/ecgnet for" in new_patient_note(
+        "ecgnet", card, own, {"aami/ecgnet": better}, choose="give --model {model}")
     # no better model, or another database: no recommendation
     alone = new_patient_note("ecgnet", card, own, {"other": worse,
                                                    "x": {**better, "database": "mitdb"}})
