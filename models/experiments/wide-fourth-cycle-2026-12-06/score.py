@@ -39,9 +39,9 @@ BN_IMAGES, BN_SEED = 20_000, 20180415
 
 
 def _third_cycle_script():
-    """The third cycle's ``score.py`` as a module: this run reads, averages and scores the
-    networks with its functions (``sha256``, ``averaged``, ``probabilities``, ``figures``), so
-    that both rules are measured the same way."""
+    """The third cycle's ``score.py`` as a module: this run reads, averages, scores and judges
+    the networks with its functions (``sha256``, ``averaged``, ``score``, ``decide``), so that
+    both rules are measured and decided the same way."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -52,8 +52,7 @@ def _third_cycle_script():
 
 
 _third = _third_cycle_script()
-sha256, averaged, probabilities, figures = (_third.sha256, _third.averaged,
-                                            _third.probabilities, _third.figures)
+sha256, averaged = _third.sha256, _third.averaged
 
 
 def bn_images() -> tuple[np.ndarray, list[str]]:
@@ -93,32 +92,8 @@ def main() -> int:
                "names_sha256": hashlib.sha256("\n".join(bn_names).encode()).hexdigest()},
            "new_card": json.loads(NEW.with_suffix(".card.json").read_text()).get("training"),
            "sets": {}}
-    scored = ["C3"] + candidates
-    for name, (y, images, failed) in sets.items():
-        out["sets"][name] = {m: figures(y, probabilities(nets[m], images, failed), codes)
-                             for m in scored}
-        print(name, {k: round(100 * v["accuracy"], 2) for k, v in out["sets"][name].items()},
-              flush=True)
-    drawn = [n for n in out["sets"] if n != "styled"]
-    mean = {m: float(np.mean([out["sets"][n][m]["accuracy"] for n in drawn])) for m in scored}
-    out["mean_of_nine"] = mean
-    acc = {m: {n: out["sets"][n][m]["accuracy"] for n in out["sets"]} for m in scored}
-    mse = {m: out["sets"]["styled"][m]["macro_se"] for m in scored}
-    out["checks"] = {m: {
-        "1 accuracy": acc[m]["styled"] >= acc["C3"]["styled"],
-        "2 macro Se": mse[m] >= mse["C3"] - 0.001,
-        "3 mean of the nine drawn sets": mean[m] >= mean["C3"] + 0.001,
-        "4 window-0.45": acc[m]["window-0.45"] >= acc["C3"]["window-0.45"] - 0.002,
-        "5 screenshots": acc[m]["screenshots"] >= acc["C3"]["screenshots"]} for m in candidates}
-    qualifying = [m for m in candidates if all(out["checks"][m].values())]
-    best = max((mean[m] for m in qualifying), default=None)
-    # a tie to within 0.01 points goes to the simpler (the candidates' order)
-    out["chosen"] = next((m for m in qualifying if mean[m] >= best - 0.0001), None)
-    print("mean of the nine:", {k: round(100 * v, 3) for k, v in mean.items()})
-    print("styled:", {m: (round(100 * acc[m]["styled"], 2), round(100 * mse[m], 2))
-                      for m in scored})
-    print(json.dumps(out["checks"], indent=1))
-    print("chosen:", out["chosen"])
+    _third.score(out, nets, sets, ["C3"] + candidates, codes)
+    _third.decide(out, "C3", candidates)
     (HERE / "validation.json").write_text(json.dumps(out, indent=1))
     return 0
 

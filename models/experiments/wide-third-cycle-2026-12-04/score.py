@@ -100,6 +100,42 @@ def _earlier_figures():
 figures = _earlier_figures()
 
 
+def score(out: dict, nets: dict, sets: dict, scored: list[str], codes: list[str]) -> None:
+    """Each network of ``scored`` on each cached validation set, into ``out["sets"]``."""
+    for name, (y, images, failed) in sets.items():
+        out["sets"][name] = {m: figures(y, probabilities(nets[m], images, failed), codes)
+                             for m in scored}
+        print(name, {k: round(100 * v["accuracy"], 2) for k, v in out["sets"][name].items()},
+              flush=True)
+
+
+def decide(out: dict, base: str, candidates: list[str]) -> None:
+    """RULE.md's five conditions for each candidate against the committed network ``base``,
+    and the choice among those that meet them, from ``out["sets"]`` into ``out``
+    (``mean_of_nine``, ``checks``, ``chosen``); the fourth cycle's rule reuses it."""
+    scored = [base] + candidates
+    drawn = [n for n in out["sets"] if n != "styled"]
+    mean = {m: float(np.mean([out["sets"][n][m]["accuracy"] for n in drawn])) for m in scored}
+    out["mean_of_nine"] = mean
+    acc = {m: {n: out["sets"][n][m]["accuracy"] for n in out["sets"]} for m in scored}
+    mse = {m: out["sets"]["styled"][m]["macro_se"] for m in scored}
+    out["checks"] = {m: {
+        "1 accuracy": acc[m]["styled"] >= acc[base]["styled"],
+        "2 macro Se": mse[m] >= mse[base] - 0.001,
+        "3 mean of the nine drawn sets": mean[m] >= mean[base] + 0.001,
+        "4 window-0.45": acc[m]["window-0.45"] >= acc[base]["window-0.45"] - 0.002,
+        "5 screenshots": acc[m]["screenshots"] >= acc[base]["screenshots"]} for m in candidates}
+    qualifying = [m for m in candidates if all(out["checks"][m].values())]
+    best = max((mean[m] for m in qualifying), default=None)
+    # a tie to within 0.01 points goes to the simpler (the candidates' order)
+    out["chosen"] = next((m for m in qualifying if mean[m] >= best - 0.0001), None)
+    print("mean of the nine:", {k: round(100 * v, 3) for k, v in mean.items()})
+    print("styled:", {m: (round(100 * acc[m]["styled"], 2), round(100 * mse[m], 2))
+                      for m in scored})
+    print(json.dumps(out["checks"], indent=1))
+    print("chosen:", out["chosen"])
+
+
 def main() -> int:
     if not CACHE.exists():
         raise SystemExit(f"{CACHE} is missing: run "
@@ -138,32 +174,8 @@ def main() -> int:
                "names_sha256": hashlib.sha256("\n".join(bn_names).encode()).hexdigest()},
            "new_card": json.loads(NEW.with_suffix(".card.json").read_text()).get("training"),
            "sets": {}}
-    scored = ["C"] + candidates
-    for name, (y, images, failed) in sets.items():
-        out["sets"][name] = {m: figures(y, probabilities(nets[m], images, failed), codes)
-                             for m in scored}
-        print(name, {k: round(100 * v["accuracy"], 2) for k, v in out["sets"][name].items()},
-              flush=True)
-    drawn = [n for n in out["sets"] if n != "styled"]
-    mean = {m: float(np.mean([out["sets"][n][m]["accuracy"] for n in drawn])) for m in scored}
-    out["mean_of_nine"] = mean
-    acc = {m: {n: out["sets"][n][m]["accuracy"] for n in out["sets"]} for m in scored}
-    mse = {m: out["sets"]["styled"][m]["macro_se"] for m in scored}
-    out["checks"] = {m: {
-        "1 accuracy": acc[m]["styled"] >= acc["C"]["styled"],
-        "2 macro Se": mse[m] >= mse["C"] - 0.001,
-        "3 mean of the nine drawn sets": mean[m] >= mean["C"] + 0.001,
-        "4 window-0.45": acc[m]["window-0.45"] >= acc["C"]["window-0.45"] - 0.002,
-        "5 screenshots": acc[m]["screenshots"] >= acc["C"]["screenshots"]} for m in candidates}
-    qualifying = [m for m in candidates if all(out["checks"][m].values())]
-    best = max((mean[m] for m in qualifying), default=None)
-    # a tie to within 0.01 points goes to the simpler (the candidates' order)
-    out["chosen"] = next((m for m in qualifying if mean[m] >= best - 0.0001), None)
-    print("mean of the nine:", {k: round(100 * v, 3) for k, v in mean.items()})
-    print("styled:", {m: (round(100 * acc[m]["styled"], 2), round(100 * mse[m], 2))
-                      for m in scored})
-    print(json.dumps(out["checks"], indent=1))
-    print("chosen:", out["chosen"])
+    score(out, nets, sets, ["C"] + candidates, codes)
+    decide(out, "C", candidates)
     (HERE / "validation.json").write_text(json.dumps(out, indent=1))
     return 0
 
