@@ -515,6 +515,106 @@ def new_patient_figures(model_path: str | Path) -> dict | None:
     return best
 
 
+#: Readable names of the PhysioNet databases that evaluation artifacts name by folder.
+DATABASE_NAMES: dict[str, str] = {"qtdb": "the QT Database", "mitdb": "the MIT-BIH Arrhythmia "
+                                  "Database", "cudb": "the CU Ventricular Tachyarrhythmia "
+                                  "Database", "nstdb": "the MIT-BIH Noise Stress Test Database"}
+
+#: The protocols whose figures measure patients a model never saw, in the order they are
+#: shown: (protocol, split) of an evaluation artifact's name.
+NEW_PATIENT_PROTOCOLS: tuple[tuple[str, str], ...] = (
+    ("aami", "test"), ("cv", "test"), ("cross-database", "held-out"),
+    ("cross-database", "test"))
+
+
+def _new_patient_title(doc: dict) -> str:
+    """The heading of one artifact's new-patient table: protocol, patients and beats."""
+    f = doc["figures"]
+    n, r = int(f["n"]), int(f.get("n_records") or 0)
+    db = Path(str(doc.get("data", ""))).name
+    db = DATABASE_NAMES.get(db, db)
+    db = db[:1].upper() + db[1:]
+    if doc["protocol"] == "aami":
+        return (f"AAMI DS1 -> DS2: {r} MIT-BIH patients the model never saw, {n:,} beats")
+    if doc["protocol"] == "cv":
+        return (f"5-fold cross-validation by patient: {r} records, each read by networks of "
+                f"this recipe trained without its patient, {n:,} beats")
+    if doc["split"] == "held-out":
+        return (f"{db}: {r} records held out of every training and every choice, "
+                f"{n:,} beats (other recorders and leads)")
+    return (f"{db}: {r} records of patients the model never trained on, {n:,} beats "
+            "(other recorders and leads)")
+
+
+def new_patient_tables(model_path: str | Path) -> list[dict]:
+    """A model's figures on patients it never saw, class by class, as Markdown tables: one
+    per evaluation artifact of a protocol in :data:`NEW_PATIENT_PROTOCOLS` (AAMI DS2, the
+    patient-grouped cross-validation of its recipe, another database) that was measured on
+    the model file as it is now (:func:`evaluation_matches_model`). Of another database, the
+    records held out of every choice (``evaluate-database --held-out``) are shown where they
+    were measured, and all its records otherwise. Every figure is read from the artifact;
+    intervals are its percentile bootstrap over records (:func:`bootstrap_ci`).
+
+    Args:
+        model_path: the model's ``.keras`` file; its artifacts lie beside it.
+
+    Returns:
+        A list (possibly empty) of ``{"protocol": str, "split": str, "title": str,
+        "markdown": str}``. Each table has one row per class with beats there: class, beats,
+        patients (records), Se % and +P % with their 95% intervals; +P is "–" where the model
+        called no beat of that class.
+    """
+    model_path = Path(model_path)
+    found: dict[tuple[str, str, str], dict] = {}
+    for json_path in sorted(model_path.parent.glob(f"{model_path.stem}.eval.*.json")):
+        try:
+            doc, _ = load_evaluation(json_path)
+        except DatasetError:
+            continue
+        key = (doc.get("protocol"), doc.get("split"))
+        if key not in NEW_PATIENT_PROTOCOLS or not evaluation_matches_model(doc, model_path):
+            continue
+        found.setdefault((*key, str(doc.get("data", ""))), doc)
+    held_out = {data for (p, s, data) in found if (p, s) == ("cross-database", "held-out")}
+    out = []
+    for key in NEW_PATIENT_PROTOCOLS:
+        for (p, s, data), doc in sorted(found.items()):
+            if (p, s) != key or (key == ("cross-database", "test") and data in held_out):
+                continue
+            out.append({"protocol": p, "split": s, "title": _new_patient_title(doc),
+                        "markdown": _new_patient_markdown(doc["figures"])})
+    return out
+
+
+def _new_patient_markdown(f: dict) -> str:
+    """One artifact's figures (``figures`` of :func:`load_evaluation`) as the class table of
+    :func:`new_patient_tables`."""
+    ci = (f.get("ci95") or {}).get("per_class") or {}
+    codes = list(f["per_class"])
+    calls = (np.asarray(f["confusion"]).sum(axis=0) if f.get("confusion") is not None
+             else None)
+
+    def cell(value, interval):
+        text = f"{100 * value:.1f}"
+        if interval and len(interval) == 2:
+            text += f" ({100 * interval[0]:.1f}-{100 * interval[1]:.1f})"
+        return text
+
+    lines = ["| class | beats | patients | Se % (95% CI) | +P % (95% CI) |",
+             "|---|---:|---:|---:|---:|"]
+    for i, c in enumerate(codes):
+        pc = f["per_class"][c]
+        if not pc.get("support"):
+            continue
+        no_calls = calls is not None and i < len(calls) and calls[i] == 0
+        lines.append(
+            f"| {c} | {int(pc['support']):,} | {pc.get('records', '–')} | "
+            f"{cell(pc['sensitivity'], (ci.get(c) or {}).get('sensitivity'))} | "
+            + ("–" if no_calls else cell(pc["precision"], (ci.get(c) or {}).get("precision")))
+            + " |")
+    return "\n".join(lines)
+
+
 def comparison_table(docs: list[dict]) -> str:
     """A Markdown table comparing evaluation artifacts (one row per model and protocol).
 

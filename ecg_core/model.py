@@ -32,6 +32,7 @@ from .canonical import CANONICAL_SIZE, IMAGE_EXTENSIONS, canonical_form, decode_
 from .classes import CLASS_CODES
 from .backend import load_backend
 from .errors import ModelLoadError
+from .evaluation import DATABASE_NAMES
 
 ARCHITECTURES: tuple[str, ...] = ("baseline", "ecgnet", "ecgnet-wide")
 
@@ -360,10 +361,6 @@ def lone_image_words(card: dict) -> str:
                     "was meant to.")
 
 
-#: Readable names of the PhysioNet databases that evaluation artifacts name by folder.
-DATABASE_NAMES: dict[str, str] = {"qtdb": "the QT Database", "mitdb": "the MIT-BIH Arrhythmia "
-                                  "Database", "cudb": "the CU Ventricular Tachyarrhythmia "
-                                  "Database", "nstdb": "the MIT-BIH Noise Stress Test Database"}
 
 
 def new_patient_note(name: str, card: dict, own: dict | None, others: dict[str, dict], *,

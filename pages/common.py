@@ -113,17 +113,32 @@ def _new_patient_figures(folder: str, stamp: tuple) -> dict:
     return {model_name(p): new_patient_figures(p) for p in list_models(Path(folder))}
 
 
-def new_patient_note(path: Path, clf) -> str | None:
-    """:func:`ecg_core.model.model_new_patient_note` for the chosen model, beside the
-    committed models' figures (read once per change of their artifacts)."""
+def new_patient_note(path: Path, card: dict) -> str | None:
+    """:func:`ecg_core.model.model_new_patient_note` for the chosen model (its card), beside
+    the committed models' figures (read once per change of their artifacts)."""
     from ecg_core.model import model_new_patient_note
 
-    if (clf.card.get("protocol") or {}).get("name") != "beat":
+    if (card.get("protocol") or {}).get("name") != "beat":
         return None
     stamp = tuple(sorted((str(p), p.stat().st_mtime)
                          for p in MODELS_DIR.rglob("*.eval.cross-database.test.*.json")))
-    return model_new_patient_note(path, clf.card, MODELS_DIR,
+    return model_new_patient_note(path, card, MODELS_DIR,
                                   figures=_new_patient_figures(str(MODELS_DIR), stamp))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _new_patient_tables(path: str, stamp: tuple) -> list[dict]:
+    from ecg_core.evaluation import new_patient_tables
+
+    return new_patient_tables(path)
+
+
+def new_patient_tables(path: Path) -> list[dict]:
+    """:func:`ecg_core.evaluation.new_patient_tables` of a model, read again when the model
+    file or one of its evaluation artifacts changes."""
+    files = [path, *sorted(path.parent.glob(f"{path.stem}.eval.*.json"))]
+    stamp = tuple((str(p), p.stat().st_mtime) for p in files if p.exists())
+    return _new_patient_tables(str(path), stamp)
 
 
 def get_classifier(path: Path | None = None):

@@ -1,4 +1,5 @@
-"""Home: what the tool does, the eight beat classes, how the model was trained and tested."""
+"""Home: what the tool does, the eight beat classes, how the model was trained and tested, and
+how far to trust its answers on a new person."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import streamlit as st
 from ecg_core.classes import BEAT_CLASSES
 from ecg_core.model import CONTEXT_WORDS, card_path, ensemble_roles, model_name
 from ecg_core.protocols import PROTOCOL_LABELS
-from pages.common import EXAMPLES_DIR, choose_model, notice
+from pages.common import (EXAMPLES_DIR, choose_model, new_patient_note, new_patient_tables,
+                          notice)
 
 
 def _cluster_leads(dominant: dict) -> str:
@@ -308,6 +310,23 @@ else:
                      pct(pc.get("sensitivity") if pc.get("support") else None),
                      pct(pc.get("precision"))]) + " |")
             st.markdown("\n".join(lines))
+
+if card is not None:
+    st.header("How far to trust an answer on a new person")
+    st.markdown(
+        "A recording you bring is a new person. What counts then is how the model reads "
+        "patients it never saw, class by class: **Se**, of the beats of a class, the share it "
+        "found; **+P**, of the beats it called that class, the share that were right. The "
+        "95% intervals come from resampling the patients, so they are wide where a class "
+        "lives in few people.")
+    tables = new_patient_tables(model_file)
+    for table in tables:
+        st.markdown(f"**{table['title']}**\n\n{table['markdown']}")
+    if not tables:
+        st.info("No figures on patients this model never saw are committed with it; the "
+                "**Evaluation** page gives its figures under every protocol it was tested on.")
+    if (patient_note := new_patient_note(model_file, card)):
+        st.caption(patient_note)
 
 st.header("Data and citations")
 st.markdown(

@@ -44,7 +44,7 @@ model_file = choose_model()
 clf = get_classifier(model_file)
 if clf is None:
     st.stop()
-if (patient_note := new_patient_note(model_file, clf)):
+if (patient_note := new_patient_note(model_file, clf.card)):
     st.info(patient_note)
 
 

@@ -60,6 +60,30 @@ def test_home_page_renders_classes_and_notice():
     assert not _charts(at)
 
 
+def test_home_page_says_how_far_to_trust_a_new_person_s_answer():
+    """Home gives the chosen model's figures on patients it never saw, class by class, from
+    its artifacts: the beat-split default has only the QT Database (and the note naming the
+    model that reads new patients better); aami/ecgnet has DS2 and the held-out QT records."""
+    from ecg_core.evaluation import new_patient_tables
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert any(h.value == "How far to trust an answer on a new person" for h in at.header)
+    text = " ".join(m.value for m in at.markdown)
+    (qt,) = new_patient_tables(ROOT / "models" / "ecgnet.keras")
+    assert f"**{qt['title']}**" in text and qt["markdown"] in text
+    assert any("(beat split)" in c.value and "`aami/ecgnet`" in c.value for c in at.caption)
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    tables = new_patient_tables(ROOT / "models" / "aami" / "ecgnet.keras")
+    assert len(tables) == 2 and all(t["markdown"] in text for t in tables)
+    assert text.index("AAMI DS1 -> DS2: 22") < text.index("records held out of every")
+    assert not any("(beat split)" in c.value for c in at.caption)
+    assert not _charts(at)
+
+
 def test_predict_page_with_an_example_shows_class_and_chart():
     at = _predict_page()
     assert not at.exception

@@ -464,3 +464,46 @@ def test_new_patient_figures_and_the_note_of_a_beat_split_model(tmp_path):
     # without figures, the caveat alone; a model trained with patients apart: nothing
     assert new_patient_note("ecgnet", card, None, {}).endswith("never seen.")
     assert new_patient_note("record/ecgnet", {"protocol": {"name": "record"}}, own, {}) is None
+
+
+def test_new_patient_tables_read_every_figure_from_the_model_s_own_artifacts(tmp_path):
+    """The class tables of a model on patients it never saw: DS2 first, then the QT records
+    held out of every choice (not all 54 where the held-out ones were measured); each cell
+    from its artifact, with the bootstrap interval; a stale artifact is not read; a class the
+    model never called has no +P."""
+    import shutil
+
+    from ecg_core.evaluation import load_evaluation, new_patient_tables
+    from tests.conftest import ROOT
+
+    model = ROOT / "models" / "aami" / "ecgnet.keras"
+    tables = new_patient_tables(model)
+    assert [(t["protocol"], t["split"]) for t in tables] == [
+        ("aami", "test"), ("cross-database", "held-out")]
+    assert tables[0]["title"].startswith("AAMI DS1 -> DS2: 22 MIT-BIH patients")
+    assert tables[1]["title"].startswith("The QT Database: 18 records held out")
+    doc, _ = load_evaluation(model.with_name("ecgnet.eval.aami.test.aami-bp-leads.json"))
+    f = doc["figures"]
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.split("|")[2:-1]]
+            for r in tables[0]["markdown"].splitlines()[2:]}
+    assert list(rows) == [c for c in f["per_class"] if f["per_class"][c]["support"]]
+    s, ci = f["per_class"]["S"], f["ci95"]["per_class"]["S"]
+    assert rows["S"] == [f"{s['support']:,}", str(s["records"]),
+                         f"{100 * s['sensitivity']:.1f} ({100 * ci['sensitivity'][0]:.1f}-"
+                         f"{100 * ci['sensitivity'][1]:.1f})",
+                         f"{100 * s['precision']:.1f} ({100 * ci['precision'][0]:.1f}-"
+                         f"{100 * ci['precision'][1]:.1f})"]
+    # record/ecgnet: the cross-validation of its recipe, then all 54 QT records
+    assert [t["protocol"] for t in new_patient_tables(ROOT / "models" / "record" / "ecgnet.keras")
+            ] == ["cv", "cross-database"]
+    # a copy whose model file changed reads nothing; a class never called shows no +P
+    name = "ecgnet.eval.aami.test.aami-bp-leads.json"
+    shutil.copy2(model, tmp_path / "ecgnet.keras")
+    doc["figures"]["confusion"] = [[row[0], 0, *row[2:]] for row in f["confusion"]]
+    (tmp_path / name).write_text(__import__("json").dumps(doc))
+    (table,) = new_patient_tables(tmp_path / "ecgnet.keras")
+    s_row = next(r for r in table["markdown"].splitlines() if r.startswith("| S |"))
+    assert s_row.endswith("| – |")
+    (tmp_path / "ecgnet.keras").write_bytes(b"another network")
+    assert new_patient_tables(tmp_path / "ecgnet.keras") == []
+    assert new_patient_tables(tmp_path / "nothing.keras") == []

@@ -1,4 +1,5 @@
-"""tools/matplotlib_beats.py: test beats drawn by another tool, read by the committed model."""
+"""The scripts under tools/: test beats drawn by another tool (matplotlib_beats.py), read by the
+committed model; the trust page's tables (trust_tables.py)."""
 
 import subprocess
 import sys
@@ -137,3 +138,23 @@ def test_cv_by_record_adds_the_figures_of_each_record_to_an_old_artifact(tiny_da
     err = capsys.readouterr().err
     assert "not the artifact's beats" in err and len(err.strip().splitlines()) == 1
     assert artifact.read_text() == before
+
+
+def test_the_trust_page_agrees_with_the_evaluation_artifacts(tmp_path):
+    """docs/trust.md's class tables are those the committed artifacts give
+    (tools/trust_tables.py --check); the check fails on a page whose figures moved, and the
+    writer refuses a page without its markers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("trust_tables",
+                                                  ROOT / "tools" / "trust_tables.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--check"]) == 0
+    page = tool.PAGE.read_text()
+    tables = tool.tables_markdown()
+    assert tables in page and "| S | 1,837 | 16 |" in tables
+    stale = page.replace("| S | 1,837 | 16 | 5", "| S | 1,837 | 16 | 6", 1)
+    assert stale != page and tool.page_with_tables(stale, tables) == page
+    with pytest.raises(ValueError, match="markers"):
+        tool.page_with_tables("no markers here", tables)
