@@ -560,9 +560,12 @@ def new_patient_tables(model_path: str | Path) -> list[dict]:
 
     Returns:
         A list (possibly empty) of ``{"protocol": str, "split": str, "title": str,
-        "markdown": str}``. Each table has one row per class with beats there: class, beats,
-        patients (records), Se % and +P % with their 95% intervals; +P is "–" where the model
-        called no beat of that class.
+        "label": str, "markdown": str, "figures": dict}``. Each table has one row per class
+        with beats there: class, beats, patients (records), Se % and +P % with their 95%
+        intervals; +P is "–" where the model called no beat of that class. ``label`` is a
+        short name of the protocol (``"AAMI DS2"``); ``figures`` maps each class code to
+        ``{"support": int, "records": int | None, "sensitivity": float, "precision": float |
+        None}`` (fractions; ``precision`` ``None`` where the model called no such beat).
     """
     model_path = Path(model_path)
     found: dict[tuple[str, str, str], dict] = {}
@@ -582,7 +585,58 @@ def new_patient_tables(model_path: str | Path) -> list[dict]:
             if (p, s) != key or (key == ("cross-database", "test") and data in held_out):
                 continue
             out.append({"protocol": p, "split": s, "title": _new_patient_title(doc),
-                        "markdown": _new_patient_markdown(doc["figures"])})
+                        "label": _new_patient_label(doc),
+                        "markdown": _new_patient_markdown(doc["figures"]),
+                        "figures": _new_patient_class_figures(doc["figures"])})
+    return out
+
+
+def new_patient_percent(table: dict | None, code: str, key: str) -> str:
+    """One class's figure from a :func:`new_patient_tables` entry, as the Record page, the
+    report and ``classify-record`` print it beside a record's class counts.
+
+    Args:
+        table: an entry of :func:`new_patient_tables`, or ``None``.
+        code: the class code.
+        key: ``"sensitivity"`` (Se) or ``"precision"`` (+P).
+
+    Returns:
+        Whole percent (``"54%"``), or ``"–"`` where the table has no beats of that class, the
+        model made no such call, or there is no table.
+    """
+    value = (((table or {}).get("figures") or {}).get(code) or {}).get(key)
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _new_patient_label(doc: dict) -> str:
+    """A short name of an artifact's new-patient protocol, for a column or a caption."""
+    if doc["protocol"] == "aami":
+        return "AAMI DS2"
+    if doc["protocol"] == "cv":
+        return "its recipe's 5-fold cross-validation by patient"
+    db = DATABASE_NAMES.get(Path(str(doc.get("data", ""))).name, str(doc.get("data", "")))
+    return f"{db}, records held out" if doc["split"] == "held-out" else db
+
+
+def _calls(f: dict) -> np.ndarray | None:
+    """The number of beats the model called each class (the confusion matrix's column sums),
+    or ``None`` where the artifact has no confusion matrix."""
+    return (np.asarray(f["confusion"]).sum(axis=0) if f.get("confusion") is not None
+            else None)
+
+
+def _new_patient_class_figures(f: dict) -> dict[str, dict]:
+    """``figures`` of :func:`new_patient_tables`: per class with beats, Se, +P (``None``
+    without calls), beats and records."""
+    calls = _calls(f)
+    out = {}
+    for i, (c, pc) in enumerate(f["per_class"].items()):
+        if not pc.get("support"):
+            continue
+        called = calls is None or i >= len(calls) or calls[i] > 0
+        out[c] = {"support": int(pc["support"]), "records": pc.get("records"),
+                  "sensitivity": float(pc["sensitivity"]),
+                  "precision": float(pc["precision"]) if called else None}
     return out
 
 
@@ -591,8 +645,7 @@ def _new_patient_markdown(f: dict) -> str:
     :func:`new_patient_tables`."""
     ci = (f.get("ci95") or {}).get("per_class") or {}
     codes = list(f["per_class"])
-    calls = (np.asarray(f["confusion"]).sum(axis=0) if f.get("confusion") is not None
-             else None)
+    calls = _calls(f)
 
     def cell(value, interval):
         text = f"{100 * value:.1f}"

@@ -361,8 +361,6 @@ def lone_image_words(card: dict) -> str:
                     "was meant to.")
 
 
-
-
 def new_patient_note(name: str, card: dict, own: dict | None, others: dict[str, dict], *,
                      choose: str = "choose it in the sidebar") -> str | None:
     """What a model trained under the beat split does on a new person's record, in words, for

@@ -18,6 +18,7 @@ import numpy as np
 from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, record_notes,
                        summarise, trend)
 from .classes import BY_CODE
+from .evaluation import new_patient_percent, new_patient_tables
 from .model import training_leads
 from .records import ECGRecord
 
@@ -104,6 +105,13 @@ def _lead_words(card: dict) -> str:
     return f"the model was trained on {leads}; its figures were measured on MLII"
 
 
+def _new_patient_trust(classifier) -> dict | None:
+    """The first of :func:`ecg_core.evaluation.new_patient_tables` of the classifier's model
+    file, or ``None`` (no file, or no artifact measured on it)."""
+    path = getattr(classifier, "path", None)
+    return next(iter(new_patient_tables(path)), None) if path is not None else None
+
+
 def _model_figures(classifier) -> str:
     """What the model's own files say about new patients (its card, its evaluations)."""
     from .evaluation import find_evaluations, load_evaluation
@@ -156,11 +164,24 @@ def record_report(record: ECGRecord, result: RecordResult, classifier, *,
     vent = int(np.isin(pred, list(VENTRICULAR_CLASSES)).sum())
     ectopic = int(np.isin(pred, list(ECTOPIC_CLASSES)).sum())
     esc = html.escape
+    trust = _new_patient_trust(classifier)
+
+    def on_new_patients(c: str) -> str:
+        return "" if trust is None else "".join(
+            f"<td>{new_patient_percent(trust, c, key)}</td>"
+            for key in ("sensitivity", "precision"))
+
     rows = "".join(
         f"<tr><td><span style='color:{_COLOURS.get(c, '#333')}'>&#9632;</span> {esc(c)}</td>"
         f"<td>{esc(BY_CODE[c].name if c in BY_CODE else c)}</td><td>{k:,}</td>"
-        f"<td>{100 * k / n:.1f}%</td></tr>"
+        f"<td>{100 * k / n:.1f}%</td>{on_new_patients(c)}</tr>"
         for c, k in s["per_class"].items() if k)
+    trust_head = "" if trust is None else "<th>Se on new patients</th><th>+P on new patients</th>"
+    trust_note = "" if trust is None else (
+        f"\n<p>Se and +P on new patients: how the model read each class in patients it never "
+        f"saw ({esc(trust['label'])}); Se is the share of a class's beats it found, +P the "
+        "share of its calls of that class that were right (a dash: no such beat there, or no "
+        "such call). Read the counts above with them.</p>")
     strips = []
     for c, k in s["per_class"].items():
         if not k:
@@ -201,7 +222,7 @@ table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px 2px 0; text-a
 <tr><th>Made</th><td>{created}</td></tr>
 </table>
 <h2>Beats</h2>
-<table><tr><th>class</th><th></th><th>beats</th><th>share</th></tr>{rows}</table>
+<table><tr><th>class</th><th></th><th>beats</th><th>share</th>{trust_head}</tr>{rows}</table>{trust_note}
 <p>Mean heart rate {'n/a' if hr is None else f'{hr:.0f} bpm'};
 ectopic beats {ectopic:,} ({100 * ectopic / n:.1f}% of beats,
 {(ectopic / hours if hours else 0):.0f} per hour); ventricular beats {vent:,}

@@ -18,6 +18,7 @@ from ecg_core.beats import NOISY_SNR_DB, beat_qrs, typical_qrs
 from ecg_core.canonical import canonical_form
 from ecg_core.classes import BY_CODE, describe_symbol
 from ecg_core.errors import ECGCoreError
+from ecg_core.evaluation import new_patient_percent
 from ecg_core.explanation import mean_map
 from ecg_core.formats import FORMAT_EXTENSIONS, read_recording_bytes
 from ecg_core.records import (MAX_RECORD_BYTES, PREFERRED_LEAD, WFDB_EXTENSIONS,
@@ -29,8 +30,9 @@ from ecg_core.report import record_report
 from pages.charts import (CLASS_COLOURS, confusion_heatmap, per_class_columns, per_class_table,
                           qrs_figure, trend_figure)
 from pages.common import (ROOT, cam_overlay, choose_model, example_records, get_classifier,
-                          grad_cam_maps, keras_model, megabytes, new_patient_note, notice,
-                          probability_chart, release_freed_memory, upscale)
+                          grad_cam_maps, keras_model, megabytes, new_patient_note,
+                          new_patient_tables, notice, probability_chart, release_freed_memory,
+                          upscale)
 
 st.title("Record: classify every beat of an ECG")
 notice()
@@ -274,8 +276,19 @@ runs = summary["ventricular_runs"]
 m[5].metric("ventricular runs", runs["runs_3_or_more"],
             help=f"runs of 3 or more consecutive ventricular beats; couplets: "
                  f"{runs['couplets']}; longest run: {runs['longest']} beats")
-st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n}
+# how far to trust each count: the model's Se and +P on patients it never saw
+trust = next(iter(new_patient_tables(model_file)), None)
+st.dataframe([{"class": c, "name": BY_CODE[c].name if c in BY_CODE else c, "beats": n,
+               **({"Se on new patients": new_patient_percent(trust, c, "sensitivity"),
+                   "+P on new patients": new_patient_percent(trust, c, "precision")}
+                  if trust else {})}
               for c, n in summary["per_class"].items()], hide_index=True)
+if trust:
+    st.caption(f"Se and +P on new patients: how `{model_name(model_file)}` read each class in "
+               f"patients it never saw ({trust['label']}). Of the beats of a class there, Se "
+               "is the share it found; of its calls of that class, +P is the share that were "
+               "right: read the counts above with them (a dash: no such beat there, or no such "
+               "call). Every figure, with its interval over patients, is on the Home page.")
 readings = {reread_note(summary), fibrillation_note(summary), v_template_note(summary),
             premature_note(summary)}
 for note in record_notes(summary, result.class_codes):

@@ -354,6 +354,16 @@ def test_record_report_is_one_self_contained_page(tmp_path):
     assert "beat protocol (same patients on both sides: flattering)" in page
     assert '<p class="caveat">The RR intervals are irregularly irregular' in page
     assert "(the model was trained on MLII)" in page   # the 8-class model: MLII only
+    # each class counted beside the model's Se and +P on patients it never saw (ecgnet: the
+    # QT Database, whose PVC calls it mostly got wrong)
+    from ecg_core.evaluation import new_patient_tables
+    from tests.conftest import MODEL
+
+    pvc = new_patient_tables(MODEL)[0]["figures"]["PVC"]
+    assert "<th>Se on new patients</th><th>+P on new patients</th>" in page
+    assert (f"<td>{100 * pvc['sensitivity']:.0f}%</td><td>{100 * pvc['precision']:.0f}%</td>"
+            "</tr>") in page
+    assert "patients it never saw (the QT Database)" in page
     import json
 
     from ecg_core.report import _lead_words

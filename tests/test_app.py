@@ -982,6 +982,31 @@ def test_record_page_says_how_a_beat_split_model_reads_new_patients():
     assert not any("(beat split)" in i.value for i in at.info)
 
 
+def test_record_page_gives_each_class_count_its_se_and_ppv_on_new_patients():
+    """The Record page's class counts carry the chosen model's Se and +P on patients it never
+    saw, from its first new-patient artifact (aami/ecgnet: DS2), and say where they come from;
+    a class the artifact has no beats of shows a dash."""
+    from ecg_core.evaluation import new_patient_tables
+
+    at = _record_page()
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "Se on new patients" in d.value.columns)
+    figures = new_patient_tables(ROOT / "models" / "aami" / "ecgnet.keras")[0]["figures"]
+    rows = {r["class"]: r for r in table.to_dict("records")}
+    assert rows["S"]["Se on new patients"] == f"{figures['S']['sensitivity']:.0%}"
+    assert rows["V"]["+P on new patients"] == f"{figures['V']['precision']:.0%}"
+    assert any("patients it never saw (AAMI DS2)" in c.value for c in at.caption)
+    # the default ecgnet: the QT Database has NOR and PVC beats only
+    at.sidebar.selectbox(key="model_choice").set_value("ecgnet")
+    at.run()
+    table = next(d.value for d in at.dataframe if "Se on new patients" in d.value.columns)
+    rows = {r["class"]: r for r in table.to_dict("records")}
+    assert rows["PVC"]["+P on new patients"] != "–" and rows["APC"]["Se on new patients"] == "–"
+    assert any("patients it never saw (the QT Database)" in c.value for c in at.caption)
+
+
 def test_record_page_says_when_the_network_reads_each_beat_on_both_leads():
     """`record/ecgnet` reads every beat of the default example (208: MLII and V1) on both
     leads, and the summary says so; the chosen beat is shown on both, with Grad-CAM (of the

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ecg_core.classes import CLASS_CODES
-from tests.conftest import EXAMPLES, EXCERPT_CUDB, EXCERPT_MITDB, ROOT
+from tests.conftest import EXAMPLES, EXCERPT_CUDB, EXCERPT_MITDB, MODEL, ROOT
 
 
 def _run(*args, cwd=ROOT):
@@ -102,6 +102,13 @@ def test_classify_record_with_annotations_writes_per_beat_csv(tmp_path):
     # for a new person, and which model reads such people best
     assert "note: `ecgnet` was trained and tested on beats of the same patients" in res.stdout
     assert "give --model aami/ecgnet for a new person's record" in res.stdout
+    # and how far to trust the classes it found here, from its new-patient artifact
+    from ecg_core.evaluation import new_patient_tables
+
+    pvc = new_patient_tables(MODEL)[0]["figures"]["PVC"]
+    assert ("on patients it never saw (the QT Database), Se/+P of the classes found here: "
+            "NOR ") in res.stdout
+    assert f"PVC {pvc['sensitivity']:.0%}/{pvc['precision']:.0%}" in res.stdout
     assert "classifying beats" in res.stderr and "300/300" in res.stderr
     # the bar only moves forward and ends at the record's length (tqdm may print its last
     # state twice, at the last update and on closing, depending on timing)

@@ -507,3 +507,13 @@ def test_new_patient_tables_read_every_figure_from_the_model_s_own_artifacts(tmp
     (tmp_path / "ecgnet.keras").write_bytes(b"another network")
     assert new_patient_tables(tmp_path / "ecgnet.keras") == []
     assert new_patient_tables(tmp_path / "nothing.keras") == []
+
+
+def test_new_patient_percent_gives_a_dash_where_there_is_no_figure():
+    from ecg_core.evaluation import new_patient_percent
+
+    table = {"figures": {"S": {"sensitivity": 0.5449, "precision": None}}}
+    assert new_patient_percent(table, "S", "sensitivity") == "54%"
+    assert new_patient_percent(table, "S", "precision") == "–"      # no S call there
+    assert new_patient_percent(table, "V", "sensitivity") == "–"    # no V beat there
+    assert new_patient_percent(None, "S", "sensitivity") == "–"
