@@ -725,17 +725,14 @@ def _cmd_classify_record(args: argparse.Namespace) -> int:
                                        choose="give --model {model}"))
     if patients:
         print(f"note: {patients}", file=report)
-    from .evaluation import new_patient_percent, new_patient_tables
+    from .evaluation import new_patient_tables, new_patient_words
 
     trust = (next(iter(new_patient_tables(clf.path)), None) if clf.path is not None
              else None)
-    found = [c for c, n in summary["per_class"].items()
-             if n and c in ((trust or {}).get("figures") or {})]
+    found = new_patient_words(trust, [c for c, n in summary["per_class"].items() if n])
     if found:
         print(f"on patients it never saw ({trust['label']}), Se/+P of the classes found here: "
-              + ", ".join(f"{c} {new_patient_percent(trust, c, 'sensitivity')}/"
-                          f"{new_patient_percent(trust, c, 'precision')}" for c in found),
-              file=report)
+              f"{found}", file=report)
     agree = agreement(result)
     if agree and agree["figures"]:
         f = agree["figures"]

@@ -608,6 +608,24 @@ def new_patient_percent(table: dict | None, code: str, key: str) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def new_patient_words(table: dict | None, codes=None) -> str:
+    """Se/+P of classes from a :func:`new_patient_tables` entry in one line, as
+    ``"S 54%/57%, V 94%/98%"`` (:func:`new_patient_percent` each).
+
+    Args:
+        table: an entry of :func:`new_patient_tables`, or ``None``.
+        codes: the classes to give, in order (those the table has beats of are kept); all
+            of the table's by default.
+
+    Returns:
+        The line; ``""`` where no class is left.
+    """
+    figures = (table or {}).get("figures") or {}
+    keep = [c for c in (figures if codes is None else codes) if c in figures]
+    return ", ".join(f"{c} {new_patient_percent(table, c, 'sensitivity')}/"
+                     f"{new_patient_percent(table, c, 'precision')}" for c in keep)
+
+
 def _new_patient_label(doc: dict) -> str:
     """A short name of an artifact's new-patient protocol, for a column or a caption."""
     if doc["protocol"] == "aami":

@@ -7,9 +7,10 @@ import streamlit as st
 from ecg_core.canonical import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, decode_image, image_warnings
 from ecg_core.classes import BY_CODE
 from ecg_core.errors import ImageDecodeError
+from ecg_core.evaluation import new_patient_words
 from ecg_core.model import class_mix_note, lone_image_words
-from pages.common import (choose_model, example_files, get_classifier, megabytes, notice,
-                          probability_chart, upscale)
+from pages.common import (choose_model, example_files, get_classifier, megabytes,
+                          new_patient_tables, notice, probability_chart, upscale)
 
 st.title("Predict: classify ECG beat images")
 notice()
@@ -23,7 +24,8 @@ st.markdown(
     "disk.")
 limit = megabytes(MAX_IMAGE_BYTES)
 
-clf = get_classifier(choose_model())
+model_file = choose_model()
+clf = get_classifier(model_file)
 if clf is None:
     st.stop()
 size_text = f"{clf.input_size[0]} x {clf.input_size[1]}"
@@ -63,6 +65,14 @@ if cal.get("temperature"):
 else:
     st.caption("This model's probabilities are not calibrated (its card has no temperature): "
                "read them as scores, not as chances.")
+# a model without rhythm input reads a record's beats one image at a time: its figures on a
+# new patient's record are what an image of that person's beat gets
+trust = None if clf.uses_rhythm else next(iter(new_patient_tables(model_file)), None)
+if trust and (words := new_patient_words(trust)):
+    st.caption(f"On patients it never saw ({trust['label']}), each beat drawn from the record "
+               f"and read alone, as an image is, Se/+P: {words}. For a beat of a new person, "
+               "read the probabilities with these figures (every figure, with its interval, "
+               "is on the Home page).")
 mix_note = class_mix_note(clf.card)
 if mix_note:
     st.caption(mix_note)

@@ -96,6 +96,27 @@ def test_predict_page_with_an_example_shows_class_and_chart():
     assert any("**PVC**" in s.value for s in at.subheader)
 
 
+def test_predict_page_gives_an_image_model_s_figures_on_new_patients():
+    """An image-only model (the default ecgnet) reads a new patient's record one beat image at
+    a time: the Predict page gives its Se/+P there beside the probabilities; a model that
+    reads RR intervals (aami/ecgnet) does not, as its record figures do not apply to a lone
+    image (its lone-image figures are given instead)."""
+    from ecg_core.evaluation import new_patient_tables, new_patient_words
+
+    at = _predict_page()
+    at.multiselect[0].set_value(["PVC/" + sorted((EXAMPLES / "PVC").glob("*.png"))[0].name])
+    at.run()
+    assert not at.exception
+    words = new_patient_words(new_patient_tables(ROOT / "models" / "ecgnet.keras")[0])
+    assert words.startswith("NOR ") and ", PVC " in words
+    assert any("never saw (the QT Database)" in c.value and words in c.value
+               for c in at.caption)
+    at.sidebar.selectbox(key="model_choice").set_value("aami/ecgnet")
+    at.run()
+    assert not at.exception
+    assert not any("never saw" in c.value for c in at.caption)
+
+
 def test_predict_page_upload_of_several_images_and_a_bad_one():
     at = _predict_page()
     good = [(p.name, p.read_bytes(), "image/png")

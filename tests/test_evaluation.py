@@ -517,3 +517,9 @@ def test_new_patient_percent_gives_a_dash_where_there_is_no_figure():
     assert new_patient_percent(table, "S", "precision") == "–"      # no S call there
     assert new_patient_percent(table, "V", "sensitivity") == "–"    # no V beat there
     assert new_patient_percent(None, "S", "sensitivity") == "–"
+    from ecg_core.evaluation import new_patient_words
+
+    table["figures"]["N"] = {"sensitivity": 0.983, "precision": 0.972}
+    assert new_patient_words(table) == "S 54%/–, N 98%/97%"
+    assert new_patient_words(table, ["N", "V", "S"]) == "N 98%/97%, S 54%/–"
+    assert new_patient_words(None) == "" and new_patient_words(table, ["V"]) == ""
