@@ -585,7 +585,7 @@ def new_patient_tables(model_path: str | Path) -> list[dict]:
             if (p, s) != key or (key == ("cross-database", "test") and data in held_out):
                 continue
             out.append({"protocol": p, "split": s, "title": _new_patient_title(doc),
-                        "label": _new_patient_label(doc),
+                        "label": new_patient_label(doc),
                         "markdown": _new_patient_markdown(doc["figures"]),
                         "figures": _new_patient_class_figures(doc["figures"])})
     return out
@@ -626,8 +626,15 @@ def new_patient_words(table: dict | None, codes=None) -> str:
                      f"{new_patient_percent(table, c, 'precision')}" for c in keep)
 
 
-def _new_patient_label(doc: dict) -> str:
-    """A short name of an artifact's new-patient protocol, for a column or a caption."""
+def new_patient_label(doc: dict) -> str:
+    """A short name of an evaluation artifact's new-patient protocol, for a column, a caption
+    or the report: ``"AAMI DS2"``, ``"its recipe's 5-fold cross-validation by patient"``,
+    ``"the QT Database, records held out"``, ``"the QT Database"``.
+
+    Args:
+        doc: an artifact's document (:func:`load_evaluation`) of a protocol in
+            :data:`NEW_PATIENT_PROTOCOLS`.
+    """
     if doc["protocol"] == "aami":
         return "AAMI DS2"
     if doc["protocol"] == "cv":

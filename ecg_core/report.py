@@ -18,7 +18,9 @@ import numpy as np
 from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, record_notes,
                        summarise, trend)
 from .classes import BY_CODE
-from .evaluation import new_patient_percent, new_patient_tables
+from .errors import DatasetError
+from .evaluation import (NEW_PATIENT_PROTOCOLS, evaluation_matches_model, load_evaluation,
+                         new_patient_label, new_patient_percent, new_patient_tables)
 from .model import training_leads
 from .records import ECGRecord
 
@@ -114,8 +116,6 @@ def _new_patient_trust(classifier) -> dict | None:
 
 def _model_figures(classifier) -> str:
     """What the model's own files say about new patients (its card, its evaluations)."""
-    from .evaluation import find_evaluations, load_evaluation
-
     card = classifier.card or {}
     lines = []
     test = card.get("test") or {}
@@ -126,20 +126,19 @@ def _model_figures(classifier) -> str:
                                    if protocol == "beat" else ""))
     path = getattr(classifier, "path", None)
     if path is not None:
-        for p in find_evaluations(Path(path).parent):
-            if p.parent != Path(path).parent or not p.name.startswith(Path(path).stem + ".eval."):
-                continue
+        path = Path(path)
+        for p in sorted(path.parent.glob(f"{path.stem}.eval.*.json")):
             try:
                 doc, _ = load_evaluation(p)
-            except Exception:  # an unreadable artifact is left out of the report
+            except DatasetError:  # an unreadable artifact is left out of the report
                 continue
-            if doc.get("protocol") in ("cv", "cross-database", "aami"):
-                f = doc["figures"]
-                label = {"cv": "patient-grouped 5-fold cross-validation",
-                         "cross-database": f"another database ({Path(doc['data']).name})",
-                         "aami": "AAMI DS1 -> DS2"}[doc["protocol"]]
-                lines.append(f"new patients, {label}: accuracy {100 * f['accuracy']:.1f}% on "
-                             f"{f['n']:,} beats")
+            if ((doc.get("protocol"), doc.get("split")) not in NEW_PATIENT_PROTOCOLS
+                    or not evaluation_matches_model(doc, path)):
+                continue  # not new patients, or measured on another version of the model
+            f = doc["figures"]
+            lines.append(f"new patients, {new_patient_label(doc)}: accuracy "
+                         f"{100 * f['accuracy']:.1f}% on {f['n']:,} beats of "
+                         f"{f.get('n_records', '?')} records")
     return "; ".join(lines) or "no figures in its card"
 
 

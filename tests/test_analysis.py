@@ -983,3 +983,28 @@ def test_a_model_that_reads_both_leads_averages_its_two_readings_of_each_beat():
     np.testing.assert_allclose(both.probabilities,
                                (on_mlii.probabilities + on_v1.probabilities) / 2, atol=1e-5)
     assert (np.array(both.predicted) != np.array(on_mlii.predicted)).any()
+
+
+def test_the_report_s_model_line_reads_only_artifacts_of_the_model_as_it_is(tmp_path):
+    """The report names each new-patient figure with its protocol (the QT records held out
+    apart from all 54), and leaves out figures measured on another version of the model."""
+    import shutil
+    from types import SimpleNamespace
+
+    from ecg_core.model import read_card
+    from ecg_core.report import _model_figures
+    from tests.conftest import ROOT
+
+    aami = ROOT / "models" / "aami" / "ecgnet.keras"
+    line = _model_figures(SimpleNamespace(card=read_card(aami), path=aami))
+    assert "new patients, AAMI DS2: accuracy 95.6% on 49,674 beats of 22 records" in line
+    assert "new patients, the QT Database, records held out: accuracy" in line
+    assert "new patients, the QT Database: accuracy" in line
+    copy = tmp_path / "ecgnet.keras"
+    shutil.copy2(aami, copy)
+    for p in aami.parent.glob("ecgnet.eval.*.json"):
+        shutil.copy2(p, tmp_path / p.name)
+    assert "AAMI DS2" in _model_figures(SimpleNamespace(card=read_card(aami), path=copy))
+    copy.write_bytes(b"another network")
+    assert "new patients" not in _model_figures(SimpleNamespace(card=read_card(aami),
+                                                                path=copy))
