@@ -483,7 +483,7 @@ def new_patient_figures(model_path: str | Path) -> dict | None:
     """A model's figures on patients it never saw, from its cross-database evaluation artifact
     (``NAME.eval.cross-database.test.DB.json``, written by ``ecg-core evaluate-database``, e.g.
     on the QT Database), where that artifact was measured on the model file as it is now
-    (:func:`evaluation_matches_model`).
+    (:func:`new_patient_artifacts`).
 
     Args:
         model_path: the model's ``.keras`` file.
@@ -494,15 +494,9 @@ def new_patient_figures(model_path: str | Path) -> dict | None:
         [0, 1]); ``None`` where the model has no such artifact measured on it. Of several
         databases, the one with the most beats.
     """
-    model_path = Path(model_path)
     best = None
-    for json_path in sorted(model_path.parent.glob(
-            f"{model_path.stem}.eval.cross-database.test.*.json")):
-        try:
-            doc, _ = load_evaluation(json_path)
-        except DatasetError:
-            continue
-        if not evaluation_matches_model(doc, model_path):
+    for doc in new_patient_artifacts(model_path):
+        if (doc["protocol"], doc["split"]) != ("cross-database", "test"):
             continue
         f = doc["figures"]
         normal = next((f["per_class"][c] for c in ("N", "NOR") if c in f["per_class"]), None)
@@ -567,28 +561,41 @@ def new_patient_tables(model_path: str | Path) -> list[dict]:
         ``{"support": int, "records": int | None, "sensitivity": float, "precision": float |
         None}`` (fractions; ``precision`` ``None`` where the model called no such beat).
     """
+    docs = new_patient_artifacts(model_path)
+    held_out = {str(d.get("data", "")) for d in docs
+                if (d["protocol"], d["split"]) == ("cross-database", "held-out")}
+    return [{"protocol": d["protocol"], "split": d["split"], "title": _new_patient_title(d),
+             "label": new_patient_label(d), "markdown": _new_patient_markdown(d["figures"]),
+             "figures": _new_patient_class_figures(d["figures"])}
+            for d in docs if not ((d["protocol"], d["split"]) == ("cross-database", "test")
+                                  and str(d.get("data", "")) in held_out)]
+
+
+def new_patient_artifacts(model_path: str | Path) -> list[dict]:
+    """A model's evaluation artifacts that measure patients it never saw: the documents
+    (:func:`load_evaluation`) of the protocols in :data:`NEW_PATIENT_PROTOCOLS` beside the
+    model file, measured on it as it is now (:func:`evaluation_matches_model`; an artifact
+    without a recorded SHA-256 is left out too), in the order of those protocols, then by
+    file name. Unreadable artifacts are skipped.
+
+    Args:
+        model_path: the model's ``.keras`` file.
+
+    Returns:
+        A list, possibly empty.
+    """
     model_path = Path(model_path)
-    found: dict[tuple[str, str, str], dict] = {}
+    docs = []
     for json_path in sorted(model_path.parent.glob(f"{model_path.stem}.eval.*.json")):
         try:
             doc, _ = load_evaluation(json_path)
         except DatasetError:
             continue
-        key = (doc.get("protocol"), doc.get("split"))
-        if key not in NEW_PATIENT_PROTOCOLS or not evaluation_matches_model(doc, model_path):
-            continue
-        found.setdefault((*key, str(doc.get("data", ""))), doc)
-    held_out = {data for (p, s, data) in found if (p, s) == ("cross-database", "held-out")}
-    out = []
-    for key in NEW_PATIENT_PROTOCOLS:
-        for (p, s, data), doc in sorted(found.items()):
-            if (p, s) != key or (key == ("cross-database", "test") and data in held_out):
-                continue
-            out.append({"protocol": p, "split": s, "title": _new_patient_title(doc),
-                        "label": new_patient_label(doc),
-                        "markdown": _new_patient_markdown(doc["figures"]),
-                        "figures": _new_patient_class_figures(doc["figures"])})
-    return out
+        if ((doc.get("protocol"), doc.get("split")) in NEW_PATIENT_PROTOCOLS
+                and evaluation_matches_model(doc, model_path)):
+            docs.append(doc)
+    return sorted(docs, key=lambda d: NEW_PATIENT_PROTOCOLS.index((d["protocol"],
+                                                                   d["split"])))
 
 
 def new_patient_percent(table: dict | None, code: str, key: str) -> str:

@@ -18,9 +18,8 @@ import numpy as np
 from .analysis import (ECTOPIC_CLASSES, VENTRICULAR_CLASSES, RecordResult, record_notes,
                        summarise, trend)
 from .classes import BY_CODE
-from .errors import DatasetError
-from .evaluation import (NEW_PATIENT_PROTOCOLS, evaluation_matches_model, load_evaluation,
-                         new_patient_label, new_patient_percent, new_patient_tables)
+from .evaluation import (new_patient_artifacts, new_patient_label, new_patient_percent,
+                         new_patient_tables)
 from .model import training_leads
 from .records import ECGRecord
 
@@ -125,20 +124,11 @@ def _model_figures(classifier) -> str:
                      "protocol" + (" (same patients on both sides: flattering)"
                                    if protocol == "beat" else ""))
     path = getattr(classifier, "path", None)
-    if path is not None:
-        path = Path(path)
-        for p in sorted(path.parent.glob(f"{path.stem}.eval.*.json")):
-            try:
-                doc, _ = load_evaluation(p)
-            except DatasetError:  # an unreadable artifact is left out of the report
-                continue
-            if ((doc.get("protocol"), doc.get("split")) not in NEW_PATIENT_PROTOCOLS
-                    or not evaluation_matches_model(doc, path)):
-                continue  # not new patients, or measured on another version of the model
-            f = doc["figures"]
-            lines.append(f"new patients, {new_patient_label(doc)}: accuracy "
-                         f"{100 * f['accuracy']:.1f}% on {f['n']:,} beats of "
-                         f"{f.get('n_records', '?')} records")
+    for doc in new_patient_artifacts(path) if path is not None else []:
+        f = doc["figures"]
+        lines.append(f"new patients, {new_patient_label(doc)}: accuracy "
+                     f"{100 * f['accuracy']:.1f}% on {f['n']:,} beats of "
+                     f"{f.get('n_records', '?')} records")
     return "; ".join(lines) or "no figures in its card"
 
 
